@@ -1,0 +1,257 @@
+//! Candid types of the directory canister (spec §4, §6, §8, §14, §15).
+
+use crate::error::DirectoryError;
+use crate::ids::{BucketId, FileId};
+use crate::keys::PublicKeyInfo;
+use crate::token::UploadToken;
+use crate::url::Disposition;
+use candid::{CandidType, Principal};
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    Pending,
+    Ready,
+    Deleted,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FileMeta {
+    pub file_id: FileId,
+    pub name: String,
+    pub mime: String,
+    pub size_bytes: u64,
+    pub chunk_size: u32,
+    pub chunk_count: u32,
+    pub created_at_ns: u64,
+    pub updated_at_ns: u64,
+    pub status: FileStatus,
+    pub sha256: Option<ByteBuf>,
+    /// The one bucket holding every chunk of the file (spec §8).
+    pub bucket: BucketId,
+}
+
+/// Directory settings; every field of the install argument is optional and
+/// falls back to the defaults of `depot_api::limits`.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DirectoryInit {
+    /// Host of a bucket's URLs, `{bucket}` replaced by its id, e.g.
+    /// `{bucket}.icp0.io` (mainnet) or `{bucket}.localhost:4943` (devnet).
+    pub domain_template: Option<String>,
+    /// `https` on mainnet; `http` for a local network.
+    pub url_scheme: Option<String>,
+    pub chunk_size: Option<u32>,
+    pub upload_token_ttl_secs: Option<u64>,
+    pub upload_session_ttl_secs: Option<u64>,
+    pub max_download_url_ttl_secs: Option<u64>,
+    pub default_quota_bytes: Option<u64>,
+    pub max_uploads_in_progress: Option<u32>,
+    pub start_upload_per_minute: Option<u32>,
+    pub max_file_size: Option<u64>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StartUploadReq {
+    pub name: String,
+    /// Guessed from the name when absent.
+    pub mime: Option<String>,
+    pub size_bytes: u64,
+    /// Declared whole-file SHA-256: the commit fails unless the bytes match.
+    pub sha256: Option<ByteBuf>,
+    pub retention_days: Option<u32>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StartUploadRes {
+    pub upload_id: ByteBuf,
+    pub file_id: FileId,
+    pub chunk_size: u32,
+    pub expected_chunk_count: u32,
+    pub expires_at_ns: u64,
+    pub bucket: BucketId,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ChunkRoute {
+    pub chunk_index: u32,
+    pub bucket: BucketId,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RouteChunksRes {
+    pub routes: Vec<ChunkRoute>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GetUploadTokenReq {
+    pub upload_id: ByteBuf,
+    pub first_chunk: u32,
+    pub last_chunk: u32,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct MarkChunkUploadedReq {
+    pub upload_id: ByteBuf,
+    pub chunk_index: u32,
+    pub etag: Option<ByteBuf>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct UploadProgress {
+    pub upload_id: ByteBuf,
+    pub file_id: FileId,
+    pub bucket: BucketId,
+    pub chunk_size: u32,
+    pub expected_size_bytes: u64,
+    pub expected_chunk_count: u32,
+    /// Chunks the client reported (progress only; commit asks the bucket).
+    pub uploaded_chunks: Vec<u32>,
+    pub expires_at_ns: u64,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CommitUploadReq {
+    pub upload_id: ByteBuf,
+    pub uploaded_chunk_count: Option<u32>,
+    /// Must equal the SHA-256 declared at start, when both are given.
+    pub final_sha256: Option<ByteBuf>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DeleteRes {
+    pub freed_bytes: u64,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct ListFilesReq {
+    /// `next` of the previous page.
+    pub cursor: Option<ByteBuf>,
+    pub limit: Option<u32>,
+    pub include_pending: Option<bool>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ListFilesRes {
+    pub files: Vec<FileMeta>,
+    pub next: Option<ByteBuf>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ChunkRange {
+    pub first_chunk: u32,
+    pub last_chunk: u32,
+    pub bucket: BucketId,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DownloadPlan {
+    pub file_id: FileId,
+    pub size_bytes: u64,
+    pub chunk_size: u32,
+    pub chunk_count: u32,
+    pub sha256: Option<ByteBuf>,
+    /// Compressed as ranges: one file lives in one bucket, so one range.
+    pub locations: Vec<ChunkRange>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GetDownloadUrlReq {
+    pub file_id: FileId,
+    pub ttl_secs: Option<u64>,
+    pub disposition: Option<Disposition>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DownloadUrl {
+    pub url: String,
+    pub bucket: BucketId,
+    pub expires_at_secs: u64,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Usage {
+    pub user: Principal,
+    /// Bytes of Ready files.
+    pub used_bytes: u64,
+    /// Bytes held for uploads in progress.
+    pub reserved_bytes: u64,
+    pub quota_bytes: u64,
+    pub files_count: u64,
+    pub uploads_in_progress: u32,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketState {
+    /// Takes new files.
+    Writable,
+    /// Past its soft limit: no new files, uploads in progress finish.
+    Draining,
+    /// Past its hard limit or frozen by an admin: no writes at all.
+    ReadOnly,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BucketInfo {
+    pub id: BucketId,
+    pub state: BucketState,
+    /// Bytes of Ready files.
+    pub used_bytes: u64,
+    /// Bytes reserved by uploads in progress.
+    pub reserved_bytes: u64,
+    pub soft_limit_bytes: u64,
+    pub hard_limit_bytes: u64,
+    pub files_count: u64,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RegisterBucketReq {
+    pub id: BucketId,
+    pub soft_limit_bytes: u64,
+    pub hard_limit_bytes: u64,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AdminStats {
+    pub total_bytes: u64,
+    pub total_files: u64,
+    pub users_count: u64,
+    pub buckets_count: u64,
+    pub active_uploads: u64,
+    pub reserved_bytes: u64,
+    pub pending_bucket_deletes: u64,
+    pub signing_key_ids: Vec<u32>,
+}
+
+/// Spec §5.3, for the billing issue (not served by the directory yet).
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Pricing {
+    pub base_storage_fee_per_gib_month: candid::Nat,
+    pub cycle_fee_per_call: candid::Nat,
+    pub min_deposit: candid::Nat,
+    pub chunk_size: u32,
+    pub supported_tokens: Vec<Principal>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct UploadCostEstimate {
+    pub tokens: candid::Nat,
+    pub cycles: candid::Nat,
+}
+
+pub type StartUploadResult = Result<StartUploadRes, DirectoryError>;
+pub type RouteChunksResult = Result<RouteChunksRes, DirectoryError>;
+pub type UploadTokenResult = Result<UploadToken, DirectoryError>;
+pub type UploadProgressResult = Result<UploadProgress, DirectoryError>;
+pub type CommitUploadResult = Result<FileMeta, DirectoryError>;
+pub type UnitResult = Result<(), DirectoryError>;
+pub type DeleteResult = Result<DeleteRes, DirectoryError>;
+pub type ListFilesResult = Result<ListFilesRes, DirectoryError>;
+pub type FileMetaResult = Result<FileMeta, DirectoryError>;
+pub type DownloadPlanResult = Result<DownloadPlan, DirectoryError>;
+pub type DownloadUrlResult = Result<DownloadUrl, DirectoryError>;
+pub type UsageResult = Result<Usage, DirectoryError>;
+pub type AdminStatsResult = Result<AdminStats, DirectoryError>;
+pub type BucketsResult = Result<Vec<BucketInfo>, DirectoryError>;
+pub type PublicKeysResult = Result<Vec<PublicKeyInfo>, DirectoryError>;
+pub type CountResult = Result<u64, DirectoryError>;

@@ -1,0 +1,21 @@
+//! Types shared by Depot's canisters and clients.
+//!
+//! - [`ids`]: file, upload and bucket identifiers.
+//! - [`limits`]: every size, count, rate and expiry, with its reason.
+//! - [`directory`] / [`bucket`]: the Candid request and response types of each canister.
+//! - [`error`]: the typed errors of spec §12.
+//! - [`token`]: the upload token a bucket checks without calling the directory.
+//! - [`url`]: the signed download URL a bucket checks in `http_request`.
+//! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
+
+pub mod bucket;
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod limits;
+pub mod token;
+pub mod url;
+
+pub use error::{BucketError, DirectoryError};
+pub use ids::{BucketId, FileId, FileKey, UploadId, UserId};

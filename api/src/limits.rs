@@ -1,0 +1,68 @@
+//! Every limit of the system, with its reason. `docs/storage.md` repeats
+//! them with their values; change both together.
+
+/// Bytes per uploaded chunk (spec §3: ≤ 1 MiB "for safety"). One chunk plus
+/// its token must fit in one 2 MiB ingress message; 1 MiB also keeps a
+/// certified 206 reply well under the 3 MiB query-response limit.
+pub const CHUNK_SIZE: u32 = 1024 * 1024;
+
+/// Smallest chunk size a directory may be configured with. Chunks must be a
+/// multiple of the SHA-256 block (64 bytes) so the bucket can hash a file
+/// incrementally, one whole chunk at a time.
+pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
+
+/// Largest chunk size: the ingress limit is 2 MiB for the whole message.
+pub const MAX_CHUNK_SIZE: u32 = CHUNK_SIZE;
+
+/// The HTTP gateway reassembles at most this many certified 206 replies for
+/// one plain GET (notes §4); a file with more chunks could not be fetched
+/// verified in one request, so it is the cap on chunks per file.
+pub const MAX_CHUNKS_PER_FILE: u32 = 1000;
+
+/// Largest file: every chunk of it is fetchable through a verifying gateway.
+pub const MAX_FILE_SIZE: u64 = MAX_CHUNKS_PER_FILE as u64 * CHUNK_SIZE as u64;
+
+/// Empty files are refused: there is nothing to certify or serve in ranges,
+/// and an upload session for 0 bytes is almost always a client bug.
+pub const MIN_FILE_SIZE: u64 = 1;
+
+/// File names (UTF-8 bytes). Enough for any file system's name.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// MIME type strings (RFC 6838 caps type and subtype at 127 each).
+pub const MAX_MIME_BYTES: usize = 255;
+
+/// Upload tokens live 5–15 minutes (spec §13); the default sits between.
+pub const MIN_UPLOAD_TOKEN_TTL_SECS: u64 = 5 * 60;
+pub const DEFAULT_UPLOAD_TOKEN_TTL_SECS: u64 = 10 * 60;
+pub const MAX_UPLOAD_TOKEN_TTL_SECS: u64 = 15 * 60;
+
+/// An upload session that sees no commit within this time is reaped.
+pub const DEFAULT_UPLOAD_SESSION_TTL_SECS: u64 = 24 * 60 * 60;
+
+/// Download URLs: the default and the cap on the TTL a caller may ask for.
+pub const DEFAULT_DOWNLOAD_URL_TTL_SECS: u64 = 60 * 60;
+pub const MAX_DOWNLOAD_URL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// Rate limit on `start_upload` per user (spec §13: 5 per minute).
+pub const DEFAULT_START_UPLOAD_PER_MINUTE: u32 = 5;
+pub const RATE_WINDOW_SECS: u64 = 60;
+
+/// In-progress uploads one user may hold at once.
+pub const DEFAULT_MAX_UPLOADS_IN_PROGRESS: u32 = 10;
+
+/// Storage quota of a new user.
+pub const DEFAULT_USER_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+
+/// `list_files`: default and maximum page size.
+pub const DEFAULT_LIST_LIMIT: u32 = 100;
+pub const MAX_LIST_LIMIT: u32 = 1000;
+
+/// Chunks one `get_upload_token` may allow: the whole file fits in one token.
+pub const MAX_CHUNKS_PER_TOKEN: u32 = MAX_CHUNKS_PER_FILE;
+
+/// Indices one `route_chunks`/`mark_chunk_uploaded` call may name.
+pub const MAX_CHUNK_INDICES_PER_CALL: usize = MAX_CHUNKS_PER_FILE as usize;
+
+/// Signing keys the directory keeps (active + retired, still verifying).
+pub const MAX_SIGNING_KEYS: usize = 4;

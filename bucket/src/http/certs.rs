@@ -1,0 +1,71 @@
+//! The HTTP certification tree (response verification v2).
+//!
+//! Per committed file, every response of `responses::file_responses` sits at
+//! the file's exact path; the 404 for everything else sits at the wildcard
+//! `/`. The tree lives on the heap and is rebuilt from stable metadata and
+//! chunk hashes in `post_upgrade` (no body is read).
+
+use super::responses::{fallback_shape, file_responses, file_shape, FallbackResponse, FileView, ResponseShape, CEL};
+use ic_http_certification::{
+    utils::add_v2_certificate_header, HttpCertification, HttpCertificationPath, HttpCertificationTree,
+    HttpCertificationTreeEntry, HttpResponse,
+};
+
+pub const FALLBACK_PATH: &str = "/";
+
+#[derive(Default)]
+pub struct CertTree {
+    tree: HttpCertificationTree,
+    entries: u64,
+}
+
+fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
+    let response = shape.to_response(vec![]);
+    let cert = HttpCertification::response_only(&CEL, &response, Some(shape.body_hash))
+        .expect("our responses carry the CEL header they are certified with");
+    HttpCertificationTreeEntry::new(path, cert)
+}
+
+impl CertTree {
+    pub fn root_hash(&self) -> [u8; 32] {
+        self.tree.root_hash()
+    }
+
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    pub fn insert_fallbacks(&mut self) {
+        let shape = fallback_shape(FallbackResponse::NotFound);
+        self.tree.insert(&entry(HttpCertificationPath::wildcard(FALLBACK_PATH), &shape));
+        self.entries += 1;
+    }
+
+    pub fn insert_file(&mut self, f: &FileView, chunk_hashes: &[[u8; 32]]) {
+        let path = f.path();
+        for r in file_responses(f) {
+            let shape = file_shape(f, r, |i| chunk_hashes[i as usize]);
+            self.tree.insert(&entry(HttpCertificationPath::exact(path.as_str()), &shape));
+            self.entries += 1;
+        }
+    }
+
+    pub fn remove_file(&mut self, f: &FileView) {
+        self.tree.delete_by_path(&HttpCertificationPath::exact(f.path()));
+        self.entries -= file_responses(f).len() as u64;
+    }
+
+    /// Adds the `IC-Certificate` header proving `shape` for `request_url`.
+    pub fn certify(
+        &self,
+        response: &mut HttpResponse,
+        shape: &ResponseShape,
+        path: HttpCertificationPath,
+        request_url: &str,
+        data_certificate: &[u8],
+    ) {
+        let e = entry(path, shape);
+        let witness = self.tree.witness(&e, request_url).expect("the entry is in the tree");
+        add_v2_certificate_header(data_certificate, response, &witness, &e.path.to_expr_path());
+    }
+}

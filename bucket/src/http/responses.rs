@@ -1,0 +1,244 @@
+//! Every response the bucket serves, as a pure function of the file's
+//! metadata and chunk hashes. The certification tree is built from the same
+//! function, so a served response always matches its certified entry, and
+//! the tree can be rebuilt after an upgrade without reading any body.
+
+use super::headers::*;
+use depot_api::FileKey;
+use ic_http_certification::{
+    DefaultCelBuilder, DefaultResponseCertification, DefaultResponseOnlyCelExpression, HttpResponse, StatusCode,
+    CERTIFICATE_EXPRESSION_HEADER_NAME,
+};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// Response headers certified (v2); only these reach a browser through a
+/// verifying gateway.
+pub const CERTIFIED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-range",
+    "content-disposition",
+    "content-security-policy",
+    "etag",
+    "cache-control",
+    "accept-ranges",
+    "x-content-type-options",
+    "cross-origin-resource-policy",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-max-age",
+    "allow",
+];
+
+/// One CEL expression for every response: response-only certification,
+/// so the signed query string (`exp`, `kid`, `sig`) does not enter the tree.
+pub static CEL: LazyLock<DefaultResponseOnlyCelExpression<'static>> = LazyLock::new(|| {
+    DefaultCelBuilder::response_only_certification()
+        .with_response_certification(DefaultResponseCertification::certified_response_headers(CERTIFIED_HEADERS))
+        .build()
+});
+pub static CEL_STRING: LazyLock<String> = LazyLock::new(|| CEL.to_string());
+
+/// What the HTTP layer needs of a committed file.
+#[derive(Clone, Debug)]
+pub struct FileView {
+    pub key: FileKey,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub chunk_size: u64,
+    pub chunk_count: u32,
+    pub etag: [u8; 32],
+}
+
+impl FileView {
+    pub fn path(&self) -> String {
+        format!("{}{}", depot_api::url::FILE_PATH_PREFIX, self.key.to_hex())
+    }
+
+    /// Bytes `start..=end` of chunk `i`.
+    pub fn chunk_span(&self, i: u32) -> (u64, u64) {
+        let start = i as u64 * self.chunk_size;
+        (start, (start + self.chunk_size).min(self.size) - 1)
+    }
+}
+
+/// The responses certified under a file's exact path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileResponse {
+    /// 200 with the whole file: single-chunk files only.
+    Full { attachment: bool },
+    /// 206 with one whole chunk. The disposition varies only on chunk 0,
+    /// which is what a plain GET is answered with (the gateway keeps the
+    /// first response's headers).
+    Chunk { index: u32, attachment: bool },
+    /// 200 to HEAD, no body, the file's length.
+    Head { attachment: bool },
+    NotModified,
+    Forbidden,
+    RangeNotSatisfiable,
+    Preflight,
+    MethodNotAllowed,
+}
+
+/// Responses certified under the wildcard `/`, for paths with no file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FallbackResponse {
+    NotFound,
+}
+
+/// A response without its body, plus the body's hash.
+#[derive(Clone, Debug)]
+pub struct ResponseShape {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body_hash: [u8; 32],
+    /// Body for responses whose body is fixed text (errors); `None` for
+    /// bodies read from chunks.
+    pub fixed_body: Option<&'static [u8]>,
+}
+
+impl ResponseShape {
+    pub fn to_response(&self, body: Vec<u8>) -> HttpResponse<'static> {
+        HttpResponse::builder()
+            .with_status_code(StatusCode::from_u16(self.status).expect("our status codes are valid"))
+            .with_headers(self.headers.clone())
+            .with_body(body)
+            .build()
+    }
+}
+
+fn sha(b: &[u8]) -> [u8; 32] {
+    Sha256::digest(b).into()
+}
+
+fn h(name: &str, value: impl Into<String>) -> (String, String) {
+    (name.to_string(), value.into())
+}
+
+fn cel_header() -> (String, String) {
+    h(CERTIFICATE_EXPRESSION_HEADER_NAME, CEL_STRING.as_str())
+}
+
+fn error_shape(status: u16, body: &'static [u8], extra: Vec<(String, String)>) -> ResponseShape {
+    let mut headers = vec![
+        h("content-type", "text/plain; charset=utf-8"),
+        h("content-length", body.len().to_string()),
+        h("cache-control", CACHE_NONE),
+        h("x-content-type-options", "nosniff"),
+        h("access-control-allow-origin", "*"),
+        cel_header(),
+    ];
+    headers.extend(extra);
+    ResponseShape { status, headers, body_hash: sha(body), fixed_body: Some(body) }
+}
+
+pub const BODY_FORBIDDEN: &[u8] = b"403 Forbidden: this link is invalid or has expired\n";
+pub const BODY_NOT_FOUND: &[u8] = b"404 Not Found\n";
+pub const BODY_RANGE: &[u8] = b"416 Range Not Satisfiable\n";
+pub const BODY_METHOD: &[u8] = b"405 Method Not Allowed\n";
+
+pub fn fallback_shape(r: FallbackResponse) -> ResponseShape {
+    match r {
+        FallbackResponse::NotFound => error_shape(404, BODY_NOT_FOUND, vec![]),
+    }
+}
+
+/// Headers every successful file response carries.
+fn content_headers(f: &FileView, attachment: bool) -> Vec<(String, String)> {
+    let ct = content_type(&f.mime, &f.name);
+    let mut v = vec![
+        h("content-type", ct.clone()),
+        h("content-disposition", content_disposition(attachment, &f.name)),
+        h("etag", crate::model::store::etag_header(&f.etag)),
+        h("cache-control", CACHE_IMMUTABLE),
+        h("accept-ranges", "bytes"),
+        h("x-content-type-options", "nosniff"),
+        h("cross-origin-resource-policy", "cross-origin"),
+        h("access-control-allow-origin", "*"),
+        h("access-control-expose-headers", EXPOSED_HEADERS),
+    ];
+    if is_active_content(&ct) {
+        v.push(h("content-security-policy", ACTIVE_CONTENT_CSP));
+    }
+    v.push(cel_header());
+    v
+}
+
+/// The shape of `r` for file `f`; `chunk_hash(i)` gives chunk i's SHA-256.
+pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8; 32]) -> ResponseShape {
+    let empty = sha(b"");
+    match r {
+        FileResponse::Full { attachment } => {
+            let mut headers = content_headers(f, attachment);
+            headers.push(h("content-length", f.size.to_string()));
+            ResponseShape { status: 200, headers, body_hash: chunk_hash(0), fixed_body: None }
+        }
+        FileResponse::Chunk { index, attachment } => {
+            let (start, end) = f.chunk_span(index);
+            let mut headers = content_headers(f, attachment);
+            headers.push(h("content-length", (end - start + 1).to_string()));
+            headers.push(h("content-range", format!("bytes {start}-{end}/{}", f.size)));
+            ResponseShape { status: 206, headers, body_hash: chunk_hash(index), fixed_body: None }
+        }
+        FileResponse::Head { attachment } => {
+            let mut headers = content_headers(f, attachment);
+            headers.push(h("content-length", f.size.to_string()));
+            ResponseShape { status: 200, headers, body_hash: empty, fixed_body: Some(b"") }
+        }
+        FileResponse::NotModified => ResponseShape {
+            status: 304,
+            headers: vec![
+                h("etag", crate::model::store::etag_header(&f.etag)),
+                h("cache-control", CACHE_IMMUTABLE),
+                h("access-control-allow-origin", "*"),
+                h("access-control-expose-headers", EXPOSED_HEADERS),
+                cel_header(),
+            ],
+            body_hash: empty,
+            fixed_body: Some(b""),
+        },
+        FileResponse::Forbidden => error_shape(403, BODY_FORBIDDEN, vec![]),
+        FileResponse::RangeNotSatisfiable => {
+            error_shape(416, BODY_RANGE, vec![h("content-range", format!("bytes */{}", f.size))])
+        }
+        FileResponse::MethodNotAllowed => error_shape(405, BODY_METHOD, vec![h("allow", ALLOWED_METHODS)]),
+        FileResponse::Preflight => ResponseShape {
+            status: 204,
+            headers: vec![
+                h("access-control-allow-origin", "*"),
+                h("access-control-allow-methods", ALLOWED_METHODS),
+                h("access-control-allow-headers", ALLOWED_REQUEST_HEADERS),
+                h("access-control-max-age", "86400"),
+                h("cache-control", CACHE_IMMUTABLE),
+                cel_header(),
+            ],
+            body_hash: empty,
+            fixed_body: Some(b""),
+        },
+    }
+}
+
+/// Every response certified for a file.
+pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
+    let mut v = Vec::with_capacity(f.chunk_count as usize + 10);
+    for attachment in [false, true] {
+        if f.chunk_count == 1 {
+            v.push(FileResponse::Full { attachment });
+        }
+        v.push(FileResponse::Chunk { index: 0, attachment });
+        v.push(FileResponse::Head { attachment });
+    }
+    v.extend((1..f.chunk_count).map(|index| FileResponse::Chunk { index, attachment: false }));
+    v.extend([
+        FileResponse::NotModified,
+        FileResponse::Forbidden,
+        FileResponse::RangeNotSatisfiable,
+        FileResponse::Preflight,
+        FileResponse::MethodNotAllowed,
+    ]);
+    v
+}

@@ -1,0 +1,195 @@
+//! From an HTTP request to the response the bucket gives.
+
+use super::range::{self, RangeDecision};
+use super::responses::{FallbackResponse, FileResponse, FileView};
+use depot_api::url::{file_key_of_path, Disposition, SignedUrl, UrlError};
+use depot_api::FileKey;
+
+/// What to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// A certified response at the file's exact path.
+    File(FileResponse),
+    /// A certified response at the wildcard path.
+    Fallback(FallbackResponse),
+    /// An exact range: the query asks the gateway to upgrade to an update.
+    Upgrade,
+    /// Bytes `start..=end` of the file, answered by `http_request_update`.
+    Exact { start: u64, end: u64, attachment: bool },
+    /// A request on the raw (unverified) domain: send it to the verified one.
+    RawRedirect { location: String },
+}
+
+pub struct RequestView<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a [(String, String)],
+}
+
+impl RequestView<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// `If-None-Match` against our strong ETag (weak comparison, RFC 9110 §13.1.2).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+/// `<id>.raw.icp0.io` → `<id>.icp0.io`; `None` when not a raw host.
+fn verified_host(host: &str) -> Option<String> {
+    let lower = host.to_ascii_lowercase();
+    let (id, rest) = lower.split_once('.')?;
+    let rest = rest.strip_prefix("raw.")?;
+    Some(format!("{id}.{rest}"))
+}
+
+/// Decides the answer. `file` finds a committed file; `verify` checks a
+/// signed URL for this bucket at the current time.
+pub fn plan(
+    req: &RequestView,
+    is_update: bool,
+    file: impl FnOnce(&FileKey) -> Option<FileView>,
+    verify: impl FnOnce(&SignedUrl) -> Result<(), UrlError>,
+) -> (Plan, Option<FileView>) {
+    if let Some(host) = req.header("host").and_then(verified_host) {
+        // Protocol-relative: keeps http on a local network, https on mainnet.
+        return (Plan::RawRedirect { location: format!("//{host}{}", req.url) }, None);
+    }
+    let Some(key) = file_key_of_path(req.url) else { return (Plan::Fallback(FallbackResponse::NotFound), None) };
+    let Some(f) = file(&key) else { return (Plan::Fallback(FallbackResponse::NotFound), None) };
+    let plan = plan_file(req, is_update, &f, verify);
+    (plan, Some(f))
+}
+
+fn plan_file(
+    req: &RequestView,
+    is_update: bool,
+    f: &FileView,
+    verify: impl FnOnce(&SignedUrl) -> Result<(), UrlError>,
+) -> Plan {
+    let method = req.method.to_ascii_uppercase();
+    match method.as_str() {
+        "OPTIONS" => return Plan::File(FileResponse::Preflight),
+        "GET" | "HEAD" => {}
+        _ => return Plan::File(FileResponse::MethodNotAllowed),
+    }
+    let signed = match SignedUrl::parse(req.url).and_then(|s| verify(&s).map(|_| s)) {
+        Ok(s) => s,
+        Err(_) => return Plan::File(FileResponse::Forbidden),
+    };
+    let attachment = signed.disposition == Disposition::Attachment;
+    let etag = crate::model::store::etag_header(&f.etag);
+    if req.header("if-none-match").is_some_and(|h| etag_matches(h, &etag)) {
+        return Plan::File(FileResponse::NotModified);
+    }
+    if method == "HEAD" {
+        return Plan::File(FileResponse::Head { attachment });
+    }
+    // If-Range with another validator: the client's partial copy is stale,
+    // so the whole file is sent (RFC 9110 §13.1.5).
+    let range_ok = req.header("if-range").is_none_or(|v| v.trim() == etag);
+    let decision = match req.header("range") {
+        Some(r) if range_ok => range::resolve(r, f.size),
+        _ => RangeDecision::Ignore,
+    };
+    match decision {
+        RangeDecision::Ignore if f.chunk_count == 1 => Plan::File(FileResponse::Full { attachment }),
+        RangeDecision::Ignore => Plan::File(FileResponse::Chunk { index: 0, attachment }),
+        RangeDecision::Unsatisfiable => Plan::File(FileResponse::RangeNotSatisfiable),
+        RangeDecision::Bytes { start, end } => {
+            let index = (start / f.chunk_size) as u32;
+            let (chunk_start, chunk_end) = f.chunk_span(index);
+            if start == chunk_start && end >= chunk_end {
+                Plan::File(FileResponse::Chunk { index, attachment: attachment && index == 0 })
+            } else if is_update {
+                Plan::Exact { start, end: end.min(chunk_end), attachment }
+            } else {
+                Plan::Upgrade
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(size: u64) -> FileView {
+        FileView {
+            key: FileKey([1; 16]),
+            name: "v.mp4".into(),
+            mime: "video/mp4".into(),
+            size,
+            chunk_size: 100,
+            chunk_count: size.div_ceil(100) as u32,
+            etag: [2; 32],
+        }
+    }
+
+    fn run(method: &str, headers: &[(&str, &str)], size: u64, update: bool, sig_ok: bool) -> Plan {
+        let headers: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let url = format!("/f/{}?exp=1&kid=1&sig=AA", "01".repeat(16));
+        let req = RequestView { method, url: &url, headers: &headers };
+        plan(&req, update, |_| Some(view(size)), |_| if sig_ok { Ok(()) } else { Err(UrlError::Expired) }).0
+    }
+
+    #[test]
+    fn plain_get() {
+        assert_eq!(run("GET", &[], 50, false, true), Plan::File(FileResponse::Full { attachment: false }));
+        assert_eq!(run("GET", &[], 100, false, true), Plan::File(FileResponse::Full { attachment: false }));
+        assert_eq!(run("GET", &[], 101, false, true), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
+    }
+
+    #[test]
+    fn ranges() {
+        let r = |h: &str, update| run("GET", &[("Range", h)], 250, update, true);
+        assert_eq!(r("bytes=0-", false), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
+        assert_eq!(r("bytes=100-", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
+        assert_eq!(r("bytes=200-", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
+        assert_eq!(r("bytes=100-199", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
+        assert_eq!(r("bytes=-50", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
+        assert_eq!(r("bytes=100-150", false), Plan::Upgrade);
+        assert_eq!(r("bytes=150-", false), Plan::Upgrade);
+        assert_eq!(r("bytes=150-", true), Plan::Exact { start: 150, end: 199, attachment: false });
+        assert_eq!(r("bytes=-10", true), Plan::Exact { start: 240, end: 249, attachment: false });
+        assert_eq!(r("bytes=250-", false), Plan::File(FileResponse::RangeNotSatisfiable));
+        assert_eq!(r("bytes=x", false), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
+    }
+
+    #[test]
+    fn conditionals_and_methods() {
+        let etag = format!("\"{}\"", "02".repeat(32));
+        assert_eq!(run("GET", &[("If-None-Match", &etag)], 250, false, true), Plan::File(FileResponse::NotModified));
+        assert_eq!(run("GET", &[("If-None-Match", &format!("W/{etag}"))], 250, false, true), Plan::File(FileResponse::NotModified));
+        assert_eq!(run("GET", &[("If-None-Match", "\"x\"")], 50, false, true), Plan::File(FileResponse::Full { attachment: false }));
+        assert_eq!(run("HEAD", &[], 250, false, true), Plan::File(FileResponse::Head { attachment: false }));
+        assert_eq!(run("POST", &[], 250, false, true), Plan::File(FileResponse::MethodNotAllowed));
+        assert_eq!(run("OPTIONS", &[], 250, false, false), Plan::File(FileResponse::Preflight));
+        assert_eq!(
+            run("GET", &[("Range", "bytes=150-"), ("If-Range", "\"old\"")], 250, false, true),
+            Plan::File(FileResponse::Chunk { index: 0, attachment: false })
+        );
+    }
+
+    #[test]
+    fn bad_signature_is_403_and_unknown_is_404() {
+        assert_eq!(run("GET", &[], 250, false, false), Plan::File(FileResponse::Forbidden));
+        let req = RequestView { method: "GET", url: "/nope", headers: &[] };
+        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
+        let url = format!("/f/{}", "01".repeat(16));
+        let req = RequestView { method: "GET", url: &url, headers: &[] };
+        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
+    }
+
+    #[test]
+    fn raw_domain_redirects() {
+        let headers = vec![("Host".to_string(), "aaaaa-aa.raw.icp0.io".to_string())];
+        let req = RequestView { method: "GET", url: "/f/x?y=1", headers: &headers };
+        assert_eq!(
+            plan(&req, false, |_| None, |_| Ok(())).0,
+            Plan::RawRedirect { location: "//aaaaa-aa.icp0.io/f/x?y=1".into() }
+        );
+    }
+}

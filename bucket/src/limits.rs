@@ -1,0 +1,22 @@
+//! Limits that only the bucket applies (shared ones are in `depot_api::limits`).
+
+/// Logical bytes a bucket stores unless its install argument says otherwise.
+/// Well under the IC's 500 GiB stable memory, leaving room for slot waste
+/// and indexes, and keeping the post-upgrade rebuild of the certification
+/// tree far below the 300 B instruction budget (see docs/storage.md).
+pub const DEFAULT_BUCKET_CAPACITY_BYTES: u64 = 300 * 1024 * 1024 * 1024;
+
+/// Contiguous chunks a `put_chunk` may absorb into the whole-file hash
+/// besides its own: catches up on chunks that arrived out of order without
+/// making any one call expensive.
+pub const HASH_CHUNKS_PER_PUT: u32 = 2;
+
+/// Chunks one `commit_file` message hashes before answering
+/// `HashInProgress`; the directory then calls again with a fresh budget.
+/// 256 MiB of SHA-256 stays well under the 40 B instruction limit.
+pub const HASH_CHUNKS_PER_COMMIT: u32 = 256;
+
+/// Bytes of an exact (unaligned) range served by `http_request_update`:
+/// up to the end of the chunk that holds the first byte, so the client's
+/// next request starts on a chunk boundary and is served by a certified query.
+pub const MAX_UPDATE_RANGE_BYTES: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64;

@@ -1,0 +1,169 @@
+//! Records kept in stable memory, with their encodings.
+
+use candid::{CandidType, Decode, Encode, Principal};
+use depot_api::keys::PublicKeyInfo;
+use ic_stable_structures::Storable;
+use ic_stable_structures::storable::Bound;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use super::sha256_stream::StreamingSha256;
+
+/// Bucket settings, written by init and by the directory.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub directory: Principal,
+    pub keys: Vec<PublicKeyInfo>,
+    pub capacity_bytes: u64,
+    pub read_only: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            directory: Principal::anonymous(),
+            keys: vec![],
+            capacity_bytes: 0,
+            read_only: true,
+        }
+    }
+}
+
+/// Running totals, so `stat()` never scans.
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Logical bytes of every stored chunk.
+    pub used_bytes: u64,
+    /// Bytes of committed files.
+    pub committed_bytes: u64,
+    /// Slot bytes in use (≥ used_bytes: slots are size classes).
+    pub allocated_bytes: u64,
+    pub files: u64,
+    pub chunks: u64,
+}
+
+/// Set at commit: what the HTTP layer needs to serve the file.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub name: String,
+    pub mime: String,
+    /// SHA-256 over the concatenated chunk hashes: the strong ETag.
+    pub etag: [u8; 32],
+    pub sha256: Option<[u8; 32]>,
+    pub committed_at_ns: u64,
+}
+
+/// One file in this bucket, from its first chunk on.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    pub owner: Principal,
+    pub upload_id: Vec<u8>,
+    pub size_bytes: u64,
+    pub chunk_size: u32,
+    pub chunk_count: u32,
+    pub declared_sha256: Option<[u8; 32]>,
+    /// Whole-file hash progress: chunks `0..hashed_chunks` absorbed.
+    pub hasher: StreamingSha256,
+    pub hashed_chunks: u32,
+    pub stored_chunks: u32,
+    pub stored_bytes: u64,
+    pub created_at_ns: u64,
+    pub committed: Option<Committed>,
+}
+
+impl FileRecord {
+    /// Exact size of chunk `index` (all `chunk_size` but the last).
+    pub fn expected_chunk_len(&self, index: u32) -> u64 {
+        if index + 1 == self.chunk_count {
+            self.size_bytes - (self.chunk_count as u64 - 1) * self.chunk_size as u64
+        } else {
+            self.chunk_size as u64
+        }
+    }
+}
+
+/// Where a chunk's bytes live in the data memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkRef {
+    pub offset: u64,
+    pub len: u32,
+    pub class: u8,
+    pub sha256: [u8; 32],
+}
+
+const CHUNK_REF_BYTES: usize = 8 + 4 + 1 + 32;
+
+impl Storable for ChunkRef {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        let mut b = Vec::with_capacity(CHUNK_REF_BYTES);
+        b.extend_from_slice(&self.offset.to_le_bytes());
+        b.extend_from_slice(&self.len.to_le_bytes());
+        b.push(self.class);
+        b.extend_from_slice(&self.sha256);
+        Cow::Owned(b)
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        self.to_bytes().into_owned()
+    }
+    fn from_bytes(b: Cow<[u8]>) -> Self {
+        Self {
+            offset: u64::from_le_bytes(b[0..8].try_into().unwrap()),
+            len: u32::from_le_bytes(b[8..12].try_into().unwrap()),
+            class: b[12],
+            sha256: b[13..45].try_into().unwrap(),
+        }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: CHUNK_REF_BYTES as u32, is_fixed_size: true };
+}
+
+/// Key of a chunk: file key then big-endian index, so one file's chunks are
+/// adjacent and in order (range scans list and delete them).
+pub type ChunkKey = [u8; 20];
+
+pub fn chunk_key(file: &[u8; 16], index: u32) -> ChunkKey {
+    let mut k = [0u8; 20];
+    k[..16].copy_from_slice(file);
+    k[16..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+macro_rules! candid_storable {
+    ($t:ty) => {
+        impl Storable for $t {
+            fn to_bytes(&self) -> Cow<'_, [u8]> {
+                Cow::Owned(Encode!(self).expect("candid encoding of a record never fails"))
+            }
+            fn into_bytes(self) -> Vec<u8> {
+                Encode!(&self).expect("candid encoding of a record never fails")
+            }
+            fn from_bytes(b: Cow<[u8]>) -> Self {
+                Decode!(&b, Self).expect("stable record decodes: written by this code")
+            }
+            const BOUND: Bound = Bound::Unbounded;
+        }
+    };
+}
+
+candid_storable!(Config);
+candid_storable!(Counters);
+candid_storable!(FileRecord);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_ref_round_trip() {
+        let r = ChunkRef { offset: u64::MAX - 3, len: 1 << 20, class: 8, sha256: [9; 32] };
+        assert_eq!(ChunkRef::from_bytes(r.to_bytes()), r);
+        assert_eq!(r.to_bytes().len(), CHUNK_REF_BYTES);
+    }
+
+    #[test]
+    fn chunk_keys_sort_by_file_then_index() {
+        let f = [1u8; 16];
+        assert!(chunk_key(&f, 1) < chunk_key(&f, 2));
+        assert!(chunk_key(&f, 255) < chunk_key(&f, 256));
+        assert!(chunk_key(&f, u32::MAX) < chunk_key(&[2u8; 16], 0));
+    }
+}

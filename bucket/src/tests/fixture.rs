@@ -1,0 +1,138 @@
+//! A bucket store on vector memory with a signing directory key.
+
+use crate::http::certs::CertTree;
+use crate::model::records::Config;
+use crate::model::BucketStore;
+use crate::state::rebuild_certification;
+use candid::Principal;
+use depot_api::bucket::*;
+use depot_api::keys::{public_key, PublicKeyInfo};
+use depot_api::token::UploadToken;
+use depot_api::url::{Disposition, UrlGrant};
+use depot_api::{FileId, FileKey};
+use ic_stable_structures::VectorMemory;
+use sha2::{Digest, Sha256};
+
+pub const SEED: [u8; 32] = [11; 32];
+pub const KID: u32 = 1;
+pub const NOW: u64 = 1_700_000_000_000_000_000;
+pub const CHUNK: u32 = 1024;
+
+pub fn bucket_id() -> Principal {
+    Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 5, 1, 1])
+}
+pub fn directory() -> Principal {
+    Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+}
+pub fn alice() -> Principal {
+    Principal::self_authenticating([1u8; 32])
+}
+pub fn bob() -> Principal {
+    Principal::self_authenticating([2u8; 32])
+}
+
+pub struct Fx {
+    pub store: BucketStore<VectorMemory>,
+    pub raw: VectorMemory,
+}
+
+impl Fx {
+    pub fn new(capacity: u64) -> Self {
+        let raw = VectorMemory::default();
+        let mut store = BucketStore::init(raw.clone());
+        store.set_config(Config {
+            directory: directory(),
+            keys: vec![PublicKeyInfo { kid: KID, key: public_key(&SEED).to_vec() }],
+            capacity_bytes: capacity,
+            read_only: false,
+        });
+        Self { store, raw }
+    }
+
+    pub fn reopen(&mut self) {
+        self.store = BucketStore::init(self.raw.clone());
+    }
+
+    pub fn certs(&self) -> CertTree {
+        rebuild_certification(&self.store)
+    }
+}
+
+pub struct Upload {
+    pub file: FileKey,
+    pub owner: Principal,
+    pub data: Vec<u8>,
+    pub declare_sha: bool,
+}
+
+impl Upload {
+    pub fn new(n: u8, size: usize) -> Self {
+        let data = (0..size).map(|i| (i as u32).wrapping_mul(2654435761).to_be_bytes()[0] ^ n).collect();
+        Self { file: FileKey([n; 16]), owner: alice(), data, declare_sha: true }
+    }
+
+    pub fn file_id(&self) -> FileId {
+        FileId::new(self.owner, self.file)
+    }
+
+    pub fn chunk_count(&self) -> u32 {
+        (self.data.len() as u64).div_ceil(CHUNK as u64) as u32
+    }
+
+    pub fn token(&self) -> UploadToken {
+        let mut t = UploadToken {
+            version: 1,
+            kid: KID,
+            upload_id: vec![self.file.0[0]; 16],
+            file_id: self.file_id(),
+            bucket: bucket_id(),
+            chunk_size: CHUNK,
+            size_bytes: self.data.len() as u64,
+            chunk_count: self.chunk_count(),
+            first_chunk: 0,
+            last_chunk: self.chunk_count() - 1,
+            sha256: self.declare_sha.then(|| serde_bytes::ByteBuf::from(Sha256::digest(&self.data).to_vec())),
+            expires_at_ns: NOW + 600_000_000_000,
+            sig: vec![],
+        };
+        t.sign(&SEED);
+        t
+    }
+
+    pub fn chunk(&self, i: u32) -> Vec<u8> {
+        let s = i as usize * CHUNK as usize;
+        self.data[s..(s + CHUNK as usize).min(self.data.len())].to_vec()
+    }
+
+    pub fn put(&self, fx: &mut Fx, i: u32) -> PutChunkResult {
+        let args = PutChunkArgs { token: self.token(), chunk_index: i, bytes: self.chunk(i) };
+        fx.store.put_chunk(bucket_id(), self.owner, args, NOW)
+    }
+
+    pub fn commit_args(&self) -> CommitFileArgs {
+        CommitFileArgs {
+            file_id: self.file_id(),
+            upload_id: vec![self.file.0[0]; 16],
+            name: "movie.mp4".into(),
+            mime: "video/mp4".into(),
+        }
+    }
+
+    /// Puts every chunk and commits (looping over HashInProgress).
+    pub fn upload(&self, fx: &mut Fx) -> CommitFileOk {
+        for i in 0..self.chunk_count() {
+            self.put(fx, i).unwrap();
+        }
+        loop {
+            match fx.store.commit_file(directory(), self.commit_args(), NOW) {
+                Ok((ok, _)) => return ok,
+                Err(depot_api::BucketError::HashInProgress { .. }) => continue,
+                Err(e) => panic!("commit failed: {e}"),
+            }
+        }
+    }
+
+    pub fn url(&self, exp_secs: u64, d: Disposition) -> String {
+        UrlGrant { bucket: bucket_id(), file: self.file, expires_at_secs: exp_secs, disposition: d }.sign_path(KID, &SEED)
+    }
+}

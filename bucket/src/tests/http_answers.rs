@@ -1,0 +1,261 @@
+//! HTTP answers, checked the way a verifying gateway checks them: with
+//! `ic-response-verification` against a certificate signed by a test root key.
+
+use super::fixture::*;
+use crate::http::answer::{answer_query, answer_update, Context};
+use crate::http::certs::CertTree;
+use depot_api::url::Disposition;
+use ic_certification::hash_tree::{fork, label, leaf, HashTree};
+use ic_http_certification::{HttpRequest, HttpResponse};
+use ic_verify_bls_signature::PrivateKey;
+
+const DER_PREFIX: &[u8; 37] = b"\x30\x81\x82\x30\x1d\x06\x0d\x2b\x06\x01\x04\x01\x82\xdc\x7c\x05\x03\x01\x02\x01\x06\x0c\x2b\x06\x01\x04\x01\x82\xdc\x7c\x05\x03\x02\x01\x03\x61\x00";
+const NOW_SECS: u64 = NOW / 1_000_000_000;
+
+fn root_key() -> PrivateKey {
+    let mut b = [0u8; 32];
+    b[31] = 7;
+    PrivateKey::deserialize(&b).unwrap()
+}
+
+fn root_key_der() -> Vec<u8> {
+    [DER_PREFIX.as_slice(), &root_key().public_key().serialize()].concat()
+}
+
+fn leb128(mut v: u64) -> Vec<u8> {
+    let mut out = vec![];
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A certificate as a subnet would sign it, for `certified_data`.
+fn certificate(certified_data: [u8; 32]) -> Vec<u8> {
+    let tree: HashTree<Vec<u8>> = fork(
+        label("canister", label(bucket_id().as_slice().to_vec(), label("certified_data", leaf(certified_data.to_vec())))),
+        label("time", leaf(leb128(NOW))),
+    );
+    let msg = [b"\x0Dic-state-root".as_slice(), &tree.digest()].concat();
+    let sig = root_key().sign(&msg).serialize();
+    #[derive(serde::Serialize)]
+    struct Cert<'a> {
+        tree: &'a HashTree<Vec<u8>>,
+        #[serde(with = "serde_bytes")]
+        signature: &'a [u8],
+    }
+    let mut ser = serde_cbor::Serializer::new(Vec::new());
+    ser.self_describe().unwrap();
+    serde::Serialize::serialize(&Cert { tree: &tree, signature: &sig }, &mut ser).unwrap();
+    ser.into_inner()
+}
+
+struct Served {
+    resp: HttpResponse<'static>,
+    verified: Result<(), String>,
+}
+
+impl Served {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.resp.headers().iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    fn status(&self) -> u16 {
+        self.resp.status_code().as_u16()
+    }
+}
+
+fn get(fx: &Fx, certs: &CertTree, method: &str, url: &str, headers: &[(&str, &str)]) -> Served {
+    let headers: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let cert = certificate(certs.root_hash());
+    let cx = Context { store: &fx.store, certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    let resp = answer_query(&cx, method, url, &headers, Some(&cert));
+    let request = HttpRequest::builder()
+        .with_method(method.parse().unwrap())
+        .with_url(url)
+        .with_headers(headers)
+        .build();
+    let verified = ic_response_verification::verify_request_response_pair(
+        request,
+        resp.clone(),
+        bucket_id().as_slice(),
+        NOW as u128,
+        300_000_000_000,
+        &root_key_der(),
+        2,
+    )
+    .map(|info| assert_eq!(info.verification_version, 2))
+    .map_err(|e| e.to_string());
+    Served { resp, verified }
+}
+
+fn setup(size: usize) -> (Fx, CertTree, Upload) {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, size);
+    up.upload(&mut fx);
+    let certs = fx.certs();
+    (fx, certs, up)
+}
+
+#[test]
+fn single_chunk_file_is_one_verified_200() {
+    let (fx, certs, up) = setup(100);
+    let s = get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Inline), &[]);
+    assert_eq!(s.verified, Ok(()));
+    assert_eq!(s.status(), 200);
+    assert_eq!(s.resp.body(), up.data.as_slice());
+    assert_eq!(s.header("content-type"), Some("video/mp4"));
+    assert_eq!(s.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(s.header("access-control-allow-origin"), Some("*"));
+    assert!(s.header("content-disposition").unwrap().starts_with("inline; filename=\"movie.mp4\""));
+    assert!(s.header("cache-control").unwrap().contains("immutable"));
+    let s = get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Attachment), &[]);
+    assert_eq!(s.verified, Ok(()));
+    assert!(s.header("content-disposition").unwrap().starts_with("attachment;"));
+}
+
+#[test]
+fn multi_chunk_file_is_served_as_verified_206_chunks() {
+    let size = CHUNK as usize * 3 + 17;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let s = get(&fx, &certs, "GET", &url, &[]);
+    assert_eq!(s.verified, Ok(()));
+    assert_eq!(s.status(), 206);
+    assert_eq!(s.header("content-range"), Some(format!("bytes 0-{}/{size}", CHUNK - 1).as_str()));
+    // What a gateway does next: Range requests for the rest, each verified.
+    let mut all = s.resp.body().to_vec();
+    while all.len() < size {
+        let r = format!("bytes={}-", all.len());
+        let s = get(&fx, &certs, "GET", &url, &[("Range", &r)]);
+        assert_eq!(s.verified, Ok(()), "{r}");
+        assert_eq!(s.status(), 206);
+        all.extend_from_slice(s.resp.body());
+    }
+    assert_eq!(all, up.data);
+}
+
+#[test]
+fn ranges_not_on_a_chunk_boundary_upgrade_and_are_exact() {
+    let size = CHUNK as usize * 2 + 5;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    for (range, start, end) in [
+        ("bytes=100-200", 100usize, 200usize),
+        ("bytes=1000-", 1000, CHUNK as usize - 1),
+        ("bytes=-3", size - 3, size - 1),
+        ("bytes=1024-1030", 1024, 1030),
+    ] {
+        let q = get(&fx, &certs, "GET", &url, &[("Range", range)]);
+        assert_eq!(q.resp.upgrade(), Some(true), "{range}");
+        let headers = vec![("Range".to_string(), range.to_string())];
+        let u = answer_update(&cx, "GET", &url, &headers);
+        assert_eq!(u.status_code().as_u16(), 206);
+        assert_eq!(u.body(), &up.data[start..=end], "{range}");
+        let cr = format!("bytes {start}-{end}/{size}");
+        assert!(u.headers().iter().any(|(k, v)| k == "content-range" && *v == cr), "{range}: {:?}", u.headers());
+    }
+}
+
+#[test]
+fn conditional_head_and_errors_are_certified() {
+    let (fx, certs, up) = setup(CHUNK as usize + 1);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let first = get(&fx, &certs, "GET", &url, &[]);
+    let etag = first.header("etag").unwrap().to_string();
+
+    let s = get(&fx, &certs, "GET", &url, &[("If-None-Match", &etag)]);
+    assert_eq!((s.status(), s.verified.clone()), (304, Ok(())));
+    assert!(s.resp.body().is_empty());
+
+    let s = get(&fx, &certs, "HEAD", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (200, Ok(())));
+    assert_eq!(s.header("content-length"), Some((CHUNK as usize + 1).to_string().as_str()));
+    assert!(s.resp.body().is_empty());
+
+    let s = get(&fx, &certs, "GET", &url, &[("Range", "bytes=5000-")]);
+    assert_eq!((s.status(), s.verified.clone()), (416, Ok(())));
+    assert_eq!(s.header("content-range"), Some(format!("bytes */{}", CHUNK + 1).as_str()));
+
+    let expired = up.url(NOW_SECS, Disposition::Inline);
+    let s = get(&fx, &certs, "GET", &expired, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (403, Ok(())));
+    assert_eq!(s.header("cache-control"), Some("no-store"));
+
+    let altered = url.replace("sig=", "sig=A");
+    assert_eq!(get(&fx, &certs, "GET", &altered, &[]).status(), 403);
+
+    let s = get(&fx, &certs, "GET", &format!("/f/{}?exp=1&kid=1&sig=AA", "ab".repeat(16)), &[]);
+    assert_eq!((s.status(), s.verified.clone()), (404, Ok(())));
+    let s = get(&fx, &certs, "GET", "/", &[]);
+    assert_eq!((s.status(), s.verified.clone()), (404, Ok(())));
+
+    let s = get(&fx, &certs, "POST", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (405, Ok(())));
+    let s = get(&fx, &certs, "OPTIONS", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (204, Ok(())));
+}
+
+#[test]
+fn active_content_is_sandboxed() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, 50);
+    for i in 0..up.chunk_count() {
+        up.put(&mut fx, i).unwrap();
+    }
+    let mut args = up.commit_args();
+    args.mime = "text/html".into();
+    args.name = "page.html".into();
+    fx.store.commit_file(directory(), args, NOW).unwrap();
+    let certs = fx.certs();
+    let s = get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Inline), &[]);
+    assert_eq!(s.verified, Ok(()));
+    assert!(s.header("content-security-policy").unwrap().starts_with("sandbox"));
+}
+
+#[test]
+fn tampered_bodies_fail_verification() {
+    let (fx, certs, up) = setup(100);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let s = get(&fx, &certs, "GET", &url, &[]);
+    let mut body = s.resp.body().to_vec();
+    body[0] ^= 1;
+    let tampered = HttpResponse::builder()
+        .with_status_code(s.resp.status_code())
+        .with_headers(s.resp.headers().to_vec())
+        .with_body(body)
+        .build();
+    let request = HttpRequest::get(url.as_str()).build();
+    let r = ic_response_verification::verify_request_response_pair(
+        request, tampered, bucket_id().as_slice(), NOW as u128, 300_000_000_000, &root_key_der(), 2,
+    );
+    assert!(r.is_err());
+}
+
+#[test]
+fn deleted_files_leave_the_tree_and_rebuild_matches_incremental() {
+    let mut fx = Fx::new(1 << 30);
+    let a = Upload::new(1, CHUNK as usize * 2);
+    let b = Upload::new(2, 10);
+    a.upload(&mut fx);
+    b.upload(&mut fx);
+    let mut incremental = CertTree::default();
+    incremental.insert_fallbacks();
+    for up in [&a, &b] {
+        let v = crate::http::answer::file_view(&fx.store, &up.file).unwrap();
+        incremental.insert_file(&v, &fx.store.chunk_hashes(&up.file));
+    }
+    assert_eq!(incremental.root_hash(), fx.certs().root_hash());
+    let va = crate::http::answer::file_view(&fx.store, &a.file).unwrap();
+    incremental.remove_file(&va);
+    fx.store.delete_file(directory(), &a.file_id()).unwrap();
+    assert_eq!(incremental.root_hash(), fx.certs().root_hash());
+    assert_eq!(incremental.entries(), fx.certs().entries());
+    let s = get(&fx, &incremental, "GET", &a.url(NOW_SECS + 60, Disposition::Inline), &[]);
+    assert_eq!((s.status(), s.verified), (404, Ok(())));
+}

@@ -1,0 +1,234 @@
+//! put_chunk / commit_file / delete_file rules at their edges.
+
+use super::fixture::*;
+use crate::limits::HASH_CHUNKS_PER_COMMIT;
+use depot_api::bucket::*;
+use depot_api::BucketError;
+
+fn counters(fx: &Fx) -> crate::model::records::Counters {
+    fx.store.counters()
+}
+
+#[test]
+fn sizes_at_every_edge_round_trip() {
+    let c = CHUNK as usize;
+    for (n, size) in [(1u8, 1usize), (2, c - 1), (3, c), (4, c + 1), (5, 3 * c), (6, 3 * c - 1)] {
+        let mut fx = Fx::new(1 << 30);
+        let up = Upload::new(n, size);
+        let ok = up.upload(&mut fx);
+        assert_eq!(ok.size_bytes, size as u64);
+        let sha: Vec<u8> = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&up.data)).to_vec();
+        assert_eq!(ok.sha256.unwrap().into_vec(), sha, "size {size}");
+        let mut back = vec![];
+        for i in 0..up.chunk_count() {
+            back.extend(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: i }).unwrap());
+        }
+        assert_eq!(back, up.data, "size {size}");
+        assert_eq!(counters(&fx).used_bytes, size as u64);
+        assert_eq!(counters(&fx).committed_bytes, size as u64);
+    }
+}
+
+#[test]
+fn chunk_size_rules() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, 2 * CHUNK as usize + 10);
+    let before = counters(&fx);
+    let put = |fx: &mut Fx, i: u32, bytes: Vec<u8>| {
+        fx.store.put_chunk(bucket_id(), alice(), PutChunkArgs { token: up.token(), chunk_index: i, bytes }, NOW)
+    };
+    // short middle chunk
+    assert_eq!(
+        put(&mut fx, 1, vec![0; CHUNK as usize - 1]),
+        Err(BucketError::ChunkSizeMismatch { index: 1, expected: CHUNK as u64, actual: CHUNK as u64 - 1 })
+    );
+    // oversized chunk
+    assert_eq!(
+        put(&mut fx, 0, vec![0; CHUNK as usize + 1]),
+        Err(BucketError::ChunkTooLarge { size: CHUNK as u64 + 1, max: CHUNK as u64 })
+    );
+    // last chunk must be exactly the remainder
+    assert_eq!(put(&mut fx, 2, vec![0; 11]), Err(BucketError::ChunkSizeMismatch { index: 2, expected: 10, actual: 11 }));
+    assert_eq!(put(&mut fx, 2, vec![0; 9]), Err(BucketError::ChunkSizeMismatch { index: 2, expected: 10, actual: 9 }));
+    // an empty chunk is a size mismatch too
+    assert!(matches!(put(&mut fx, 0, vec![]), Err(BucketError::ChunkSizeMismatch { .. })));
+    assert_eq!(counters(&fx), before, "errors change nothing");
+    assert!(fx.store.file(&up.file).is_none());
+}
+
+#[test]
+fn idempotent_put_and_conflict() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize * 2);
+    let first = up.put(&mut fx, 0).unwrap();
+    let after_first = counters(&fx);
+    assert_eq!(up.put(&mut fx, 0).unwrap(), first);
+    assert_eq!(counters(&fx), after_first, "same bytes again store nothing new");
+    let mut other = up.chunk(0);
+    other[0] ^= 1;
+    let args = PutChunkArgs { token: up.token(), chunk_index: 0, bytes: other };
+    assert_eq!(fx.store.put_chunk(bucket_id(), alice(), args, NOW), Err(BucketError::ChunkConflict { index: 0 }));
+    assert_eq!(counters(&fx), after_first);
+    assert_eq!(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 0 }).unwrap(), up.chunk(0));
+}
+
+#[test]
+fn token_checks() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize * 3);
+    let put = |fx: &mut Fx, token, caller, i: u32, now| {
+        fx.store.put_chunk(bucket_id(), caller, PutChunkArgs { token, chunk_index: i, bytes: up.chunk(i) }, now)
+    };
+    let t = up.token();
+    assert_eq!(put(&mut fx, t.clone(), alice(), 0, t.expires_at_ns), Err(BucketError::TokenExpired));
+    assert!(put(&mut fx, t.clone(), alice(), 0, t.expires_at_ns - 1).is_ok());
+    assert!(matches!(put(&mut fx, t.clone(), bob(), 1, NOW), Err(BucketError::Unauthorised { .. })));
+    let mut forged = t.clone();
+    forged.sign(&[9; 32]);
+    assert!(matches!(put(&mut fx, forged, alice(), 1, NOW), Err(BucketError::Unauthorised { .. })));
+    let mut narrow = t.clone();
+    narrow.first_chunk = 1;
+    narrow.last_chunk = 1;
+    narrow.sign(&SEED);
+    assert_eq!(put(&mut fx, narrow.clone(), alice(), 2, NOW), Err(BucketError::ChunkNotAllowed { index: 2, first: 1, last: 1 }));
+    assert!(put(&mut fx, narrow, alice(), 1, NOW).is_ok());
+    // A token for another upload of the same file key is refused.
+    let mut other_upload = t.clone();
+    other_upload.upload_id = vec![0xee; 16];
+    other_upload.sign(&SEED);
+    assert!(matches!(put(&mut fx, other_upload, alice(), 2, NOW), Err(BucketError::Unauthorised { .. })));
+    // Wrong bucket
+    let wrong = fx.store.put_chunk(
+        candid::Principal::from_slice(&[9; 10]),
+        alice(),
+        PutChunkArgs { token: t, chunk_index: 2, bytes: up.chunk(2) },
+        NOW,
+    );
+    assert!(matches!(wrong, Err(BucketError::Unauthorised { .. })));
+}
+
+#[test]
+fn read_only_and_capacity_edges() {
+    let cap = CHUNK as u64 * 2;
+    let mut fx = Fx::new(cap);
+    let up = Upload::new(1, CHUNK as usize * 3);
+    up.put(&mut fx, 0).unwrap();
+    up.put(&mut fx, 1).unwrap();
+    assert_eq!(up.put(&mut fx, 2), Err(BucketError::OutOfSpace { needed: CHUNK as u64, available: 0 }));
+    fx.store.set_read_only(directory(), true).unwrap();
+    assert_eq!(up.put(&mut fx, 0), Err(BucketError::ReadOnly));
+    assert!(matches!(fx.store.set_read_only(alice(), false), Err(BucketError::Unauthorised { .. })));
+}
+
+#[test]
+fn commit_requires_every_chunk_and_the_right_hash() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize * 4);
+    up.put(&mut fx, 0).unwrap();
+    up.put(&mut fx, 2).unwrap();
+    assert_eq!(
+        fx.store.commit_file(directory(), up.commit_args(), NOW),
+        Err(BucketError::UploadIncomplete { missing: vec![1, 3] })
+    );
+    assert!(matches!(fx.store.commit_file(alice(), up.commit_args(), NOW), Err(BucketError::Unauthorised { .. })));
+    let mut wrong = Upload::new(2, CHUNK as usize + 5);
+    wrong.declare_sha = true;
+    // Declare the hash of other bytes: build the token from a twin with other data.
+    let twin = Upload { data: vec![7; wrong.data.len()], ..Upload::new(2, 0) };
+    let mut token = twin.token();
+    token.file_id = wrong.file_id();
+    token.sign(&SEED);
+    for i in 0..2 {
+        let args = PutChunkArgs { token: token.clone(), chunk_index: i, bytes: wrong.chunk(i) };
+        fx.store.put_chunk(bucket_id(), alice(), args, NOW).unwrap();
+    }
+    assert!(matches!(fx.store.commit_file(directory(), wrong.commit_args(), NOW), Err(BucketError::HashMismatch { .. })));
+    wrong.declare_sha = false;
+    assert_eq!(fx.store.commit_file(directory(), Upload::new(3, 1).commit_args(), NOW), Err(BucketError::NotFound));
+}
+
+#[test]
+fn hashing_a_large_out_of_order_upload_spans_messages() {
+    let mut fx = Fx::new(1 << 32);
+    let n = HASH_CHUNKS_PER_COMMIT + 40;
+    let up = Upload::new(1, CHUNK as usize * n as usize - 7);
+    for i in (0..n).rev() {
+        up.put(&mut fx, i).unwrap();
+    }
+    let mut rounds = 0;
+    let ok = loop {
+        rounds += 1;
+        match fx.store.commit_file(directory(), up.commit_args(), NOW) {
+            Ok((ok, newly)) => {
+                assert!(newly);
+                break ok;
+            }
+            Err(BucketError::HashInProgress { hashed_bytes, total_bytes }) => {
+                assert!(hashed_bytes < total_bytes);
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert!(rounds >= 2, "a file of {n} chunks needs more than one commit message");
+    let sha: Vec<u8> = <sha2::Sha256 as sha2::Digest>::digest(&up.data).to_vec();
+    assert_eq!(ok.sha256.clone().unwrap().into_vec(), sha);
+    // Committing again is idempotent.
+    let (again, newly) = fx.store.commit_file(directory(), up.commit_args(), NOW).unwrap();
+    assert!(!newly);
+    assert_eq!(again, ok);
+}
+
+#[test]
+fn delete_frees_space_and_slots_are_reused() {
+    let mut fx = Fx::new(1 << 30);
+    let a = Upload::new(1, CHUNK as usize * 2 + 3);
+    a.upload(&mut fx);
+    let high = fx.store.counters();
+    assert!(matches!(fx.store.delete_file(alice(), &a.file_id()), Err(BucketError::Unauthorised { .. })));
+    let (ok, was_committed) = fx.store.delete_file(directory(), &a.file_id()).unwrap();
+    assert!(was_committed);
+    assert_eq!(ok.freed_bytes, a.data.len() as u64);
+    assert_eq!(fx.store.counters(), Default::default(), "every counter back to zero, was {high:?}");
+    assert_eq!(fx.store.delete_file(directory(), &a.file_id()), Err(BucketError::NotFound));
+    assert_eq!(
+        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: a.file_id(), chunk_index: 0 }),
+        Err(BucketError::NotFound)
+    );
+    // The same sizes again reuse the freed slots: the slab does not grow.
+    let stat_before = fx.store.stat(0, 0);
+    let b = Upload::new(2, CHUNK as usize * 2 + 3);
+    b.upload(&mut fx);
+    assert_eq!(fx.store.stat(0, 0).allocated_bytes, high.allocated_bytes);
+    assert_eq!(stat_before.used_bytes, 0);
+}
+
+#[test]
+fn reads_are_owner_or_directory_only() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, 10);
+    up.upload(&mut fx);
+    let args = GetChunkArgs { file_id: up.file_id(), chunk_index: 0 };
+    assert!(fx.store.get_chunk(alice(), &args).is_ok());
+    assert!(fx.store.get_chunk(directory(), &args).is_ok());
+    assert!(matches!(fx.store.get_chunk(bob(), &args), Err(BucketError::Unauthorised { .. })));
+    // Bob naming himself as owner finds nothing.
+    let forged = GetChunkArgs { file_id: depot_api::FileId::new(bob(), up.file), chunk_index: 0 };
+    assert_eq!(fx.store.get_chunk(bob(), &forged), Err(BucketError::NotFound));
+    let p = fx.store.list_chunks(alice(), &up.file_id()).unwrap();
+    assert_eq!((p.present, p.committed, p.chunk_count), (vec![0], true, 1));
+}
+
+#[test]
+fn state_survives_reopening_stable_memory() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize * 3 + 1);
+    up.upload(&mut fx);
+    let partial = Upload::new(2, CHUNK as usize * 2);
+    partial.put(&mut fx, 1).unwrap();
+    let before = fx.store.counters();
+    fx.reopen();
+    assert_eq!(fx.store.counters(), before);
+    assert_eq!(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 3 }).unwrap(), up.chunk(3));
+    partial.put(&mut fx, 0).unwrap();
+    assert!(fx.store.commit_file(directory(), partial.commit_args(), NOW).is_ok());
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh machine: installs what it needs
+# (the wasm target, Debian/npm packages that tests use), builds the canisters
+# for wasm32 in release, then runs all unit, devnet and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target add wasm32-unknown-unknown >/dev/null
+
+# Canister wasm (release): the directory embeds nothing yet, but both must build.
+cargo build --locked --target wasm32-unknown-unknown --release -p depot-bucket -p depot-directory
+for c in bucket directory; do
+  f="target/wasm32-unknown-unknown/release/depot_${c}.wasm"
+  gz=$(gzip -9 -c "$f" | wc -c)
+  echo "wasm: depot_${c}.wasm $(stat -c %s "$f") bytes, gzipped ${gz} bytes"
+done
+bucket_gz=$(gzip -9 -c target/wasm32-unknown-unknown/release/depot_bucket.wasm | wc -c)
+if [ "$bucket_gz" -ge $((2 * 1024 * 1024)) ]; then
+  echo "bucket wasm gzipped is ${bucket_gz} bytes, over the 2 MiB install limit" >&2
+  exit 1
+fi
+
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --locked --workspace --no-fail-fast
+else
+  cargo test --locked --workspace --no-fail-fast
+fi
