@@ -1,0 +1,215 @@
+//! `depot`: the command-line client.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use depot_api::directory::{FileStatus, GetDownloadUrlReq, ListFilesReq};
+use depot_api::url::Disposition;
+use depot_cli::client::Depot;
+use depot_cli::format::human_bytes;
+use depot_cli::{download, identity, network, upload};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "depot", version, about = "Store files on the Internet Computer with Depot")]
+struct Cli {
+    /// local, ic, or the URL of an IC API endpoint.
+    #[arg(long, global = true, env = "DEPOT_NETWORK", default_value = "local")]
+    network: String,
+    /// Directory canister id (default: the one `scripts/start.sh` saved for the network).
+    #[arg(long, global = true, env = "DEPOT_DIRECTORY")]
+    directory: Option<String>,
+    /// PEM identity file (dfx/icp-cli compatible); default: a key kept in the config dir.
+    #[arg(long, global = true, env = "DEPOT_IDENTITY")]
+    identity: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Upload a file (resumes an interrupted upload of the same file).
+    Upload {
+        file: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        mime: Option<String>,
+        /// Chunks in flight at once.
+        #[arg(long, default_value_t = upload::DEFAULT_PARALLEL)]
+        parallel: usize,
+    },
+    /// Download a file and check its SHA-256.
+    Download {
+        file_id: String,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+    },
+    /// List your files.
+    Ls {
+        /// Include uploads in progress.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Delete a file.
+    Rm { file_id: String },
+    /// Print a signed download URL.
+    Url {
+        file_id: String,
+        /// Lifetime in seconds.
+        #[arg(long)]
+        ttl: Option<u64>,
+        /// Make browsers save the file instead of showing it.
+        #[arg(long)]
+        download: bool,
+    },
+    /// Show your usage and quota.
+    Usage,
+    /// Show system statistics (controllers only).
+    Stat,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(cli)) {
+        if json {
+            println!("{}", json!({ "error": format!("{e:#}") }));
+        } else {
+            eprintln!("error: {e:#}");
+        }
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let config_dir = network::config_dir()?;
+    let net = network::resolve(&config_dir, &cli.network, cli.directory.as_deref())?;
+    let id = match &cli.identity {
+        Some(p) => identity::from_pem_file(p)?,
+        None => identity::load_or_create_default(&config_dir)?,
+    };
+    let depot = Depot::connect(&net.url, !net.is_mainnet, id, net.directory).await?;
+    let tty = std::io::stderr().is_terminal() && !cli.json;
+    match cli.cmd {
+        Cmd::Upload { file, name, mime, parallel } => {
+            let opts = upload::UploadOpts { path: file, name, mime, parallel, progress: tty, stop_after: None };
+            let out = upload::upload(&depot, &config_dir, opts).await?;
+            let key = out.meta.file_id.key().context("malformed file id")?.to_hex();
+            let url = depot
+                .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })
+                .await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"file_id": key, "name": out.meta.name, "size": out.meta.size_bytes, "bucket": out.meta.bucket.to_text(),
+                           "url": url.url, "resumed": out.resumed, "sent_chunks": out.sent_chunks, "skipped_chunks": out.skipped_chunks})
+                );
+            } else {
+                if out.resumed {
+                    eprintln!("resumed: {} chunk(s) were already stored", out.skipped_chunks);
+                }
+                println!("{key}  {}  {}", out.meta.name, human_bytes(out.meta.size_bytes));
+                println!("{}", url.url);
+            }
+        }
+        Cmd::Download { file_id, output, parallel } => {
+            let fid = upload::parse_file_id(&depot, &file_id)?;
+            let meta = depot.get_file_meta(fid.clone()).await?;
+            let out = output.unwrap_or_else(|| PathBuf::from(&meta.name));
+            let r = download::download(&depot, fid, &out, parallel, tty).await?;
+            if cli.json {
+                println!("{}", json!({"path": out, "bytes": r.bytes, "sha256_checked": r.sha256_checked}));
+            } else {
+                println!("{} ({}){}", out.display(), human_bytes(r.bytes), if r.sha256_checked { ", SHA-256 ok" } else { "" });
+            }
+        }
+        Cmd::Ls { all } => {
+            let mut cursor = None;
+            let mut rows = vec![];
+            loop {
+                let page = depot
+                    .list_files(ListFilesReq { cursor: cursor.take(), limit: None, include_pending: Some(all) })
+                    .await?;
+                rows.extend(page.files);
+                match page.next {
+                    Some(n) => cursor = Some(n),
+                    None => break,
+                }
+            }
+            if cli.json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|f| json!({"file_id": f.file_id.key().map(|k| k.to_hex()), "name": f.name, "size": f.size_bytes,
+                                    "mime": f.mime, "status": format!("{:?}", f.status), "created_at_ns": f.created_at_ns}))
+                    .collect();
+                println!("{}", serde_json::Value::Array(v));
+            } else {
+                for f in rows {
+                    let status = if f.status == FileStatus::Ready { String::new() } else { format!("  [{:?}]", f.status) };
+                    let key = f.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
+                    println!("{key}  {:>10}  {}{status}", human_bytes(f.size_bytes), f.name);
+                }
+            }
+        }
+        Cmd::Rm { file_id } => {
+            let fid = upload::parse_file_id(&depot, &file_id)?;
+            let r = depot.delete_file(fid).await?;
+            if cli.json {
+                println!("{}", json!({"deleted": file_id, "freed_bytes": r.freed_bytes}));
+            } else {
+                println!("deleted {file_id} ({} freed)", human_bytes(r.freed_bytes));
+            }
+        }
+        Cmd::Url { file_id, ttl, download } => {
+            let fid = upload::parse_file_id(&depot, &file_id)?;
+            let disposition = Some(if download { Disposition::Attachment } else { Disposition::Inline });
+            let u = depot.get_download_url(GetDownloadUrlReq { file_id: fid, ttl_secs: ttl, disposition }).await?;
+            if cli.json {
+                println!("{}", json!({"url": u.url, "expires_at_secs": u.expires_at_secs, "bucket": u.bucket.to_text()}));
+            } else {
+                println!("{}", u.url);
+            }
+        }
+        Cmd::Usage => {
+            let u = depot.get_usage().await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"user": u.user.to_text(), "used_bytes": u.used_bytes, "reserved_bytes": u.reserved_bytes,
+                           "quota_bytes": u.quota_bytes, "files": u.files_count, "uploads_in_progress": u.uploads_in_progress})
+                );
+            } else {
+                println!("user      {}", u.user);
+                println!("used      {} of {}", human_bytes(u.used_bytes), human_bytes(u.quota_bytes));
+                println!("reserved  {} ({} upload(s) in progress)", human_bytes(u.reserved_bytes), u.uploads_in_progress);
+                println!("files     {}", u.files_count);
+            }
+        }
+        Cmd::Stat => {
+            let s = depot.admin_get_stats().await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({"total_bytes": s.total_bytes, "total_files": s.total_files, "users": s.users_count,
+                           "buckets": s.buckets_count, "active_uploads": s.active_uploads, "reserved_bytes": s.reserved_bytes,
+                           "pending_bucket_deletes": s.pending_bucket_deletes})
+                );
+            } else {
+                println!("files     {} ({})", s.total_files, human_bytes(s.total_bytes));
+                println!("users     {}", s.users_count);
+                println!("buckets   {}", s.buckets_count);
+                println!("uploads   {} in progress ({} reserved)", s.active_uploads, human_bytes(s.reserved_bytes));
+                println!("deletes   {} pending in buckets", s.pending_bucket_deletes);
+            }
+        }
+    }
+    Ok(())
+}
