@@ -133,7 +133,7 @@ impl Depot {
     }
 
     pub async fn get_download_url(&self, req: GetDownloadUrlReq) -> Result<DownloadUrl, CallError> {
-        self.dir_query("get_download_url", req).await
+        self.dir_update("get_download_url", req).await
     }
 
     pub async fn get_usage(&self) -> Result<Usage, CallError> {

@@ -36,9 +36,11 @@ impl CertTree {
     }
 
     pub fn insert_fallbacks(&mut self) {
-        let shape = fallback_shape(FallbackResponse::NotFound);
-        self.tree.insert(&entry(HttpCertificationPath::wildcard(FALLBACK_PATH), &shape));
-        self.entries += 1;
+        for r in [FallbackResponse::NotFound, FallbackResponse::Forbidden] {
+            let shape = fallback_shape(r);
+            self.tree.insert(&entry(HttpCertificationPath::wildcard(FALLBACK_PATH), &shape));
+            self.entries += 1;
+        }
     }
 
     pub fn insert_file(&mut self, f: &FileView, chunk_hashes: &[[u8; 32]]) {

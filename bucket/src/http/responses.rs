@@ -88,6 +88,9 @@ pub enum FileResponse {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FallbackResponse {
     NotFound,
+    /// A file URL with a bad signature for a file this bucket does not hold
+    /// (e.g. another bucket's URL).
+    Forbidden,
 }
 
 /// A response without its body, plus the body's hash.
@@ -144,6 +147,7 @@ pub const BODY_METHOD: &[u8] = b"405 Method Not Allowed\n";
 pub fn fallback_shape(r: FallbackResponse) -> ResponseShape {
     match r {
         FallbackResponse::NotFound => error_shape(404, BODY_NOT_FOUND, vec![]),
+        FallbackResponse::Forbidden => error_shape(403, BODY_FORBIDDEN, vec![]),
     }
 }
 

@@ -58,9 +58,18 @@ pub fn plan(
         return (Plan::RawRedirect { location: format!("//{host}{}", req.url) }, None);
     }
     let Some(key) = file_key_of_path(req.url) else { return (Plan::Fallback(FallbackResponse::NotFound), None) };
-    let Some(f) = file(&key) else { return (Plan::Fallback(FallbackResponse::NotFound), None) };
-    let plan = plan_file(req, is_update, &f, verify);
-    (plan, Some(f))
+    match file(&key) {
+        Some(f) => {
+            let plan = plan_file(req, is_update, &f, verify);
+            (plan, Some(f))
+        }
+        // Without a valid signature the answer is 403 whether or not the
+        // file exists, so URLs cannot be used to probe for file ids.
+        None => match SignedUrl::parse(req.url).and_then(|s| verify(&s)) {
+            Ok(()) => (Plan::Fallback(FallbackResponse::NotFound), None),
+            Err(_) => (Plan::Fallback(FallbackResponse::Forbidden), None),
+        },
+    }
 }
 
 fn plan_file(
@@ -178,9 +187,14 @@ mod tests {
         assert_eq!(run("GET", &[], 250, false, false), Plan::File(FileResponse::Forbidden));
         let req = RequestView { method: "GET", url: "/nope", headers: &[] };
         assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
-        let url = format!("/f/{}", "01".repeat(16));
+        let url = format!("/f/{}?exp=1&kid=1&sig=AA", "01".repeat(16));
         let req = RequestView { method: "GET", url: &url, headers: &[] };
         assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
+        // an unknown file with a bad or missing signature is 403, not 404
+        assert_eq!(plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0, Plan::Fallback(FallbackResponse::Forbidden));
+        let bare = format!("/f/{}", "01".repeat(16));
+        let req = RequestView { method: "GET", url: &bare, headers: &[] };
+        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::Forbidden));
     }
 
     #[test]

@@ -190,8 +190,12 @@ fn conditional_head_and_errors_are_certified() {
     let altered = url.replace("sig=", "sig=A");
     assert_eq!(get(&fx, &certs, "GET", &altered, &[]).status(), 403);
 
-    let s = get(&fx, &certs, "GET", &format!("/f/{}?exp=1&kid=1&sig=AA", "ab".repeat(16)), &[]);
+    // Unknown file: 404 with a valid signature, 403 without one.
+    let other = Upload::new(9, 10);
+    let s = get(&fx, &certs, "GET", &other.url(NOW_SECS + 60, Disposition::Inline), &[]);
     assert_eq!((s.status(), s.verified.clone()), (404, Ok(())));
+    let s = get(&fx, &certs, "GET", &format!("/f/{}?exp=1&kid=1&sig=AA", "ab".repeat(16)), &[]);
+    assert_eq!((s.status(), s.verified.clone()), (403, Ok(())));
     let s = get(&fx, &certs, "GET", "/", &[]);
     assert_eq!((s.status(), s.verified.clone()), (404, Ok(())));
 
@@ -257,5 +261,5 @@ fn deleted_files_leave_the_tree_and_rebuild_matches_incremental() {
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
     assert_eq!(incremental.entries(), fx.certs().entries());
     let s = get(&fx, &incremental, "GET", &a.url(NOW_SECS + 60, Disposition::Inline), &[]);
-    assert_eq!((s.status(), s.verified), (404, Ok(())));
+    assert_eq!((s.status(), s.verified), (404, Ok(())), "a deleted file is gone, not forbidden");
 }

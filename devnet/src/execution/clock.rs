@@ -1,0 +1,56 @@
+//! Devnet time: the wall clock plus an offset tests can move, never going
+//! backwards (the IC's `time` is monotonic).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_ns: i128,
+    last_ns: u64,
+}
+
+fn wall_ns() -> i128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
+}
+
+impl Clock {
+    /// Current time without recording it.
+    pub fn peek(&self) -> u64 {
+        let t = (wall_ns() + self.offset_ns).clamp(0, u64::MAX as i128) as u64;
+        t.max(self.last_ns)
+    }
+
+    /// Current time; later calls never return less.
+    pub fn now(&mut self) -> u64 {
+        self.last_ns = self.peek();
+        self.last_ns
+    }
+
+    pub fn advance(&mut self, d: Duration) {
+        self.offset_ns += d.as_nanos() as i128;
+    }
+
+    /// Sets the clock to `ns`; a time before the last observed one is
+    /// clamped to it to keep time monotonic.
+    pub fn set(&mut self, ns: u64) {
+        self.offset_ns = ns as i128 - wall_ns();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monotonic_and_settable() {
+        let mut c = Clock::default();
+        let t0 = c.now();
+        c.advance(Duration::from_secs(10));
+        let t1 = c.now();
+        assert!(t1 >= t0 + 10_000_000_000);
+        c.set(t0); // backwards: clamped
+        assert!(c.now() >= t1);
+        c.set(t1 + 1_000_000_000_000);
+        assert!(c.now() >= t1 + 1_000_000_000_000);
+    }
+}

@@ -1,0 +1,275 @@
+//! The `Devnet` struct: state of the whole local IC and its accessors.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use candid::Principal;
+
+use super::calls::{CallContext, CallContextId, Callback, CallbackId, Message};
+use super::canister::{Canister, CanisterStatus};
+use super::clock::Clock;
+use super::ids;
+use super::types::*;
+use crate::certification::Certifier;
+use crate::runtime::Runtime;
+
+pub struct Devnet {
+    pub(crate) runtime: Runtime,
+    pub(crate) canisters: BTreeMap<Principal, Canister>,
+    pub(crate) next_canister_index: u64,
+    pub(crate) queue: VecDeque<Message>,
+    pub(crate) contexts: HashMap<CallContextId, CallContext>,
+    pub(crate) next_context: CallContextId,
+    pub(crate) callbacks: HashMap<CallbackId, Callback>,
+    pub(crate) next_callback: CallbackId,
+    pub(crate) ingress: HashMap<[u8; 32], RequestStatus>,
+    pub(crate) library_results: HashMap<u64, (Result<Vec<u8>, Reject>, u64)>,
+    pub(crate) next_token: u64,
+    pub(crate) config: DevnetConfig,
+    pub(crate) certifier: Arc<Certifier>,
+    pub(crate) clock: Clock,
+    pub(crate) faults: Vec<Fault>,
+    /// What `clear_faults` restores: (canister, status before, cycles taken).
+    pub(crate) fault_undo: Vec<(Principal, Option<CanisterStatus>, u128)>,
+    /// Instructions of the most recent execution (any kind).
+    pub(crate) last_instructions: u64,
+    /// Cached from the certifier: every execution context carries them.
+    pub(crate) root_key: Vec<u8>,
+    pub(crate) subnet: Principal,
+}
+
+// D2 keeps the devnet behind `Arc<Mutex<_>>` in an axum server.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Devnet>();
+};
+
+impl Devnet {
+    /// # Panics
+    /// If wasmtime cannot create an engine on this machine (a setup problem,
+    /// not an input error).
+    pub fn new(config: DevnetConfig) -> Self {
+        let runtime = match Runtime::new() {
+            Ok(r) => r,
+            Err(e) => panic!("devnet cannot start wasmtime: {e}"),
+        };
+        let mut clock = Clock::default();
+        clock.now();
+        let certifier = Arc::new(Certifier::new());
+        let (root_key, subnet) = (certifier.root_key_der(), certifier.subnet_id());
+        Devnet {
+            runtime,
+            canisters: BTreeMap::new(),
+            next_canister_index: 0,
+            queue: VecDeque::new(),
+            contexts: HashMap::new(),
+            next_context: 0,
+            callbacks: HashMap::new(),
+            next_callback: 0,
+            ingress: HashMap::new(),
+            library_results: HashMap::new(),
+            next_token: 0,
+            config,
+            certifier,
+            clock,
+            faults: Vec::new(),
+            fault_undo: Vec::new(),
+            last_instructions: 0,
+            root_key,
+            subnet,
+        }
+    }
+
+    pub fn config(&self) -> &DevnetConfig {
+        &self.config
+    }
+
+    /// The certifier holding the root key that signs every certificate.
+    pub fn certifier(&self) -> &Certifier {
+        &self.certifier
+    }
+
+    pub fn root_key_der(&self) -> Vec<u8> {
+        self.root_key.clone()
+    }
+
+    pub fn subnet_id(&self) -> Principal {
+        self.subnet
+    }
+
+    // ---- time ----
+
+    pub fn advance_time(&mut self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// Sets devnet time (ns since the Unix epoch); it never goes backwards.
+    pub fn set_time_ns(&mut self, ns: u64) {
+        self.clock.set(ns);
+    }
+
+    pub fn time_ns(&self) -> u64 {
+        self.clock.peek()
+    }
+
+    // ---- accessors ----
+
+    pub fn canister_ids(&self) -> Vec<Principal> {
+        self.canisters.keys().copied().collect()
+    }
+
+    pub fn canister_exists(&self, c: Principal) -> bool {
+        self.canisters.contains_key(&c)
+    }
+
+    pub fn certified_data(&self, c: Principal) -> Option<Vec<u8>> {
+        self.canisters.get(&c).map(|c| c.certified_data())
+    }
+
+    pub fn module_hash(&self, c: Principal) -> Option<[u8; 32]> {
+        self.canisters.get(&c)?.instance.as_ref().map(|i| i.module.hash)
+    }
+
+    pub fn controllers(&self, c: Principal) -> Option<Vec<Principal>> {
+        self.canisters.get(&c).map(|c| c.controllers.clone())
+    }
+
+    pub fn metadata(&self, c: Principal, name: &str) -> Option<(bool, Vec<u8>)> {
+        self.canisters.get(&c)?.instance.as_ref()?.module.metadata.get(name).cloned()
+    }
+
+    /// Names of all metadata sections of the installed module.
+    pub fn metadata_names(&self, c: Principal) -> Vec<String> {
+        self.canisters
+            .get(&c)
+            .and_then(|c| c.instance.as_ref())
+            .map(|i| i.module.metadata.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn cycle_balance(&self, c: Principal) -> u128 {
+        self.canisters.get(&c).map(|c| c.cycles).unwrap_or(0)
+    }
+
+    pub fn add_cycles(&mut self, c: Principal, amount: u128) {
+        if let Some(c) = self.canisters.get_mut(&c) {
+            c.cycles = c.cycles.saturating_add(amount);
+        }
+    }
+
+    pub fn stable_memory_size(&self, c: Principal) -> u64 {
+        self.canisters.get(&c).and_then(|c| c.instance.as_ref()).map(|i| i.stable().size_bytes()).unwrap_or(0)
+    }
+
+    pub fn heap_size(&self, c: Principal) -> u64 {
+        self.canisters.get(&c).and_then(|c| c.instance.as_ref()).map(|i| i.heap_bytes()).unwrap_or(0)
+    }
+
+    pub fn canister_status(&self, c: Principal) -> Option<CanisterStatus> {
+        self.canisters.get(&c).map(|c| c.status)
+    }
+
+    pub fn canister_version(&self, c: Principal) -> Option<u64> {
+        self.canisters.get(&c).map(|c| c.version)
+    }
+
+    /// Instructions used by the most recent execution of any kind.
+    pub fn last_instructions(&self) -> u64 {
+        self.last_instructions
+    }
+
+    /// True if `c` is frozen: its balance is below its freezing limit.
+    pub fn is_frozen(&self, c: Principal) -> bool {
+        self.canisters.get(&c).is_some_and(|c| c.cycles < self.freeze_limit(c))
+    }
+
+    pub(crate) fn freeze_limit(&self, c: &Canister) -> u128 {
+        self.config.fees.freeze_limit(c.memory_bytes(), c.freezing_threshold_secs)
+    }
+
+    // ---- canister creation (library API: provisional, no fee) ----
+
+    pub fn create_canister(
+        &mut self,
+        controller: Principal,
+        cycles: u128,
+        specified_id: Option<Principal>,
+    ) -> Result<Principal, DevnetError> {
+        self.create_canister_with_controllers(vec![controller], cycles, specified_id)
+    }
+
+    pub(crate) fn create_canister_with_controllers(
+        &mut self,
+        controllers: Vec<Principal>,
+        cycles: u128,
+        specified_id: Option<Principal>,
+    ) -> Result<Principal, DevnetError> {
+        if controllers.len() > 10 {
+            return Err(DevnetError::InvalidArgument("at most 10 controllers".into()));
+        }
+        let id = match specified_id {
+            Some(id) => {
+                if self.canisters.contains_key(&id) {
+                    return Err(DevnetError::CanisterIdTaken(id));
+                }
+                if id == Principal::management_canister() || id.as_slice().len() > 29 || id == Principal::anonymous() {
+                    return Err(DevnetError::InvalidArgument(format!("{id} cannot be a canister id")));
+                }
+                id
+            }
+            None => loop {
+                let id = ids::canister_id(self.next_canister_index);
+                self.next_canister_index += 1;
+                if !self.canisters.contains_key(&id) {
+                    break id;
+                }
+            },
+        };
+        let now = self.clock.now();
+        let threshold = self.config.freezing_threshold_secs;
+        self.canisters.insert(id, Canister::new(id, controllers, cycles, now, threshold));
+        Ok(id)
+    }
+
+    // ---- faults ----
+
+    pub fn inject_fault(&mut self, f: Fault) {
+        match &f {
+            Fault::StopCanister(id) => {
+                if let Some(c) = self.canisters.get_mut(id) {
+                    self.fault_undo.push((*id, Some(c.status), 0));
+                    c.status = CanisterStatus::Stopped;
+                }
+            }
+            Fault::ExhaustCycles(id) => {
+                if let Some(c) = self.canisters.get_mut(id) {
+                    self.fault_undo.push((*id, None, c.cycles));
+                    c.cycles = 0;
+                }
+            }
+            Fault::TamperQueryReply { .. } => {}
+        }
+        self.faults.push(f);
+    }
+
+    /// Removes every injected fault: canisters stopped by a fault get their
+    /// earlier status back, drained cycles are given back (on top of what
+    /// was added since).
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+        for (id, status, cycles) in std::mem::take(&mut self.fault_undo).into_iter().rev() {
+            let Some(c) = self.canisters.get_mut(&id) else { continue };
+            if let Some(s) = status
+                && c.status == CanisterStatus::Stopped
+            {
+                c.status = s;
+            }
+            c.cycles = c.cycles.saturating_add(cycles);
+        }
+    }
+
+    pub fn request_status(&self, request_id: &[u8; 32]) -> Option<RequestStatus> {
+        self.ingress.get(request_id).cloned()
+    }
+}

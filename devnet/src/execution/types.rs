@@ -1,0 +1,186 @@
+//! Public types of the library API.
+
+use candid::Principal;
+
+use super::cycles::FeeModel;
+
+/// Reject codes of the interface spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectCode {
+    SysFatal = 1,
+    SysTransient = 2,
+    DestinationInvalid = 3,
+    CanisterReject = 4,
+    CanisterError = 5,
+    SysUnknown = 6,
+}
+
+impl RejectCode {
+    pub fn as_u32(self) -> u32 {
+        self as u32
+    }
+
+    pub fn from_u32(v: u32) -> Option<Self> {
+        Some(match v {
+            1 => RejectCode::SysFatal,
+            2 => RejectCode::SysTransient,
+            3 => RejectCode::DestinationInvalid,
+            4 => RejectCode::CanisterReject,
+            5 => RejectCode::CanisterError,
+            6 => RejectCode::SysUnknown,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub code: RejectCode,
+    pub message: String,
+    /// The IC's error code (e.g. "IC0503") when the system rejected.
+    pub error_code: Option<String>,
+}
+
+impl Reject {
+    pub fn new(code: RejectCode, message: impl Into<String>, error_code: Option<&str>) -> Self {
+        Reject { code, message: message.into(), error_code: error_code.map(str::to_string) }
+    }
+
+    /// A reject the canister produced with `msg_reject`.
+    pub fn by_canister(message: impl Into<String>) -> Self {
+        Reject::new(RejectCode::CanisterReject, message, Some("IC0406"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub result: Result<Vec<u8>, Reject>,
+    /// Instructions of the callee's executions for this call up to its
+    /// answer (the method itself plus any callbacks before it replied).
+    pub instructions: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallMode {
+    Install,
+    Reinstall,
+    Upgrade,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DevnetError {
+    #[error("canister {0} not found")]
+    CanisterNotFound(Principal),
+    #[error("canister id {0} is already in use")]
+    CanisterIdTaken(Principal),
+    #[error("{0} is not a controller of canister {1}")]
+    NotController(Principal, Principal),
+    #[error("invalid module: {0}")]
+    InvalidModule(String),
+    #[error("canister {0} has no module installed")]
+    NoModule(Principal),
+    #[error("canister {0} already has a module; use reinstall or upgrade")]
+    AlreadyInstalled(Principal),
+    #[error("install failed: {0}")]
+    InstallFailed(String),
+    #[error("{}", .0.message)]
+    Rejected(Reject),
+    #[error("not implemented in devnet: {0}")]
+    NotImplemented(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl DevnetError {
+    /// The reject a caller of the management canister sees for this error.
+    pub fn to_reject(&self) -> Reject {
+        match self {
+            DevnetError::Rejected(r) => r.clone(),
+            DevnetError::CanisterNotFound(_) => Reject::new(RejectCode::DestinationInvalid, self.to_string(), Some("IC0301")),
+            DevnetError::NotController(..) => Reject::new(RejectCode::CanisterError, self.to_string(), Some("IC0512")),
+            DevnetError::InvalidArgument(_) => Reject::new(RejectCode::CanisterError, self.to_string(), Some("IC0503")),
+            _ => Reject::new(RejectCode::CanisterError, self.to_string(), None),
+        }
+    }
+}
+
+/// An ingress message as the HTTP layer decoded it.
+#[derive(Debug, Clone)]
+pub struct IngressMessage {
+    pub request_id: [u8; 32],
+    pub sender: Principal,
+    pub canister_id: Principal,
+    pub method_name: String,
+    pub arg: Vec<u8>,
+    /// Expiry (ns since epoch). Checked by the HTTP layer against the wall
+    /// clock, not here (tests move devnet time).
+    pub ingress_expiry: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ingress rejected: {}", .reject.message)]
+pub struct IngressRejected {
+    pub reject: Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestStatus {
+    Received,
+    Processing,
+    Replied(Vec<u8>),
+    Rejected(Reject),
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Flip one byte inside the first blob of the candid reply of
+    /// `method` on `canister` (queries only), or the last byte if none.
+    TamperQueryReply { canister: Principal, method: String },
+    StopCanister(Principal),
+    ExhaustCycles(Principal),
+}
+
+#[derive(Debug, Clone)]
+pub struct DevnetConfig {
+    pub fees: FeeModel,
+    /// Print `debug_print` output to stderr.
+    pub debug_print: bool,
+    /// Cap on messages processed per `tick`/`update` (guards against
+    /// canisters that call each other forever).
+    pub max_messages_per_run: usize,
+    pub freezing_threshold_secs: u64,
+    pub limits: InstructionLimits,
+}
+
+/// Instruction limits per execution (notes §2); tests may lower them.
+#[derive(Debug, Clone, Copy)]
+pub struct InstructionLimits {
+    pub query: u64,
+    pub update: u64,
+    /// pre_upgrade + post_upgrade (or canister_init) together.
+    pub install: u64,
+}
+
+impl Default for InstructionLimits {
+    fn default() -> Self {
+        InstructionLimits { query: QUERY_INSTRUCTION_LIMIT, update: UPDATE_INSTRUCTION_LIMIT, install: INSTALL_INSTRUCTION_LIMIT }
+    }
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        DevnetConfig {
+            fees: FeeModel::default(),
+            debug_print: true,
+            max_messages_per_run: 1_000_000,
+            freezing_threshold_secs: super::cycles::DEFAULT_FREEZING_THRESHOLD_SECS,
+            limits: InstructionLimits::default(),
+        }
+    }
+}
+
+/// Instruction limits (notes §2).
+pub const QUERY_INSTRUCTION_LIMIT: u64 = 5_000_000_000;
+pub const UPDATE_INSTRUCTION_LIMIT: u64 = 40_000_000_000;
+pub const INSTALL_INSTRUCTION_LIMIT: u64 = 300_000_000_000;

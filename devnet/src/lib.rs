@@ -1,0 +1,21 @@
+//! devnet: a local Internet Computer that runs canister wasm with wasmtime
+//! and speaks the IC's public HTTP interface, so real clients work unchanged.
+//!
+//! One module per concern:
+//! - `runtime`: wasm loading, instrumentation, the `ic0` System API imports.
+//! - `execution`: canisters, call contexts, message queue, rollback, timers, cycles.
+//! - `management`: the management canister (`aaaaa-aa`).
+//! - `certification`: BLS root key, state tree, certificates, request ids.
+//! - `http`: the `/api/v2|v3|v4` endpoints.
+//! - `gateway`: the HTTP gateway for `<id>.localhost`.
+pub mod certification;
+pub mod execution;
+pub mod gateway;
+pub mod http;
+pub mod management;
+pub mod runtime;
+
+pub use execution::{
+    CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel, IngressMessage, IngressRejected,
+    InstallMode, Reject, RejectCode, RequestStatus,
+};

@@ -1,0 +1,145 @@
+//! `devnet start`: a local Internet Computer on one port — the IC HTTP
+//! interface under `/api/…` and the HTTP gateway for `<id>.localhost`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, Parser, Subcommand};
+use depot_devnet::{Devnet, DevnetConfig};
+use depot_devnet::http::ApiConfig;
+use depot_devnet::http::server;
+
+#[derive(Parser)]
+#[command(name = "devnet", version, about = "A local Internet Computer for real IC clients (ic-agent, @icp-sdk/core, browsers)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the network and serve until Ctrl-C.
+    ///
+    /// The state lives in memory only: stopping the process loses every
+    /// canister. A fresh root key is generated at each start; clients must
+    /// fetch it from /api/v2/status (or --status-dir).
+    Start(StartArgs),
+}
+
+#[derive(Args)]
+struct StartArgs {
+    /// Port of the HTTP interface and gateway (0 picks a free port).
+    #[arg(long, default_value_t = 4943)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+    /// Reserved for persistent state. NOT IMPLEMENTED YET: the state is kept in
+    /// memory only; the directory is created but nothing is stored in it.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Write DIR/status.json ({"port", "gateway_port", "url", "root_key", "subnet_id", "pid"})
+    /// once the server listens, so scripts can find the port and root key.
+    #[arg(long, value_name = "DIR")]
+    status_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("devnet: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Start(args) => runtime.block_on(start(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("devnet: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start(args: StartArgs) -> Result<(), String> {
+    if let Some(dir) = &args.state_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))?;
+        eprintln!("devnet: note: state is kept in memory only; nothing is persisted in {}", dir.display());
+    }
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let devnet = Arc::new(Mutex::new(Devnet::new(DevnetConfig::default())));
+    let root_key = devnet.lock().map_err(|_| "devnet lock poisoned")?.root_key_der();
+    let subnet_id = candid::Principal::self_authenticating(&root_key);
+    let url = format!("http://{}:{}", if args.bind.is_unspecified() { "localhost".into() } else { args.bind.to_string() }, addr.port());
+
+    let status_file = match &args.status_dir {
+        Some(dir) => Some(write_status(dir, addr.port(), &url, &root_key, subnet_id)?),
+        None => None,
+    };
+    println!("devnet listening on {url}");
+    println!("root key: {}", hex::encode(&root_key));
+    println!("subnet:   {subnet_id}");
+    println!("gateway:  http://<canister-id>.localhost:{}/  (raw: <canister-id>.raw.localhost)", addr.port());
+
+    let result = server::run(listener, devnet, ApiConfig::default(), shutdown_signal()).await;
+    if let Some(file) = status_file {
+        let _ = std::fs::remove_file(file);
+    }
+    println!("devnet stopped");
+    result.map_err(|e| format!("server error: {e}"))
+}
+
+fn write_status(
+    dir: &std::path::Path,
+    port: u16,
+    url: &str,
+    root_key: &[u8],
+    subnet_id: candid::Principal,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create status dir {}: {e}", dir.display()))?;
+    let status = serde_json::json!({
+        "port": port,
+        "gateway_port": port,
+        "url": url,
+        "root_key": hex::encode(root_key),
+        "subnet_id": subnet_id.to_text(),
+        "pid": std::process::id(),
+    });
+    let path = dir.join("status.json");
+    // Write then rename, so a script polling for the file never reads half of it.
+    let tmp = dir.join("status.json.tmp");
+    std::fs::write(&tmp, status.to_string()).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,58 @@
+//! Pushes the public key set to buckets that have an older version (after a
+//! rotation or a dropped key), and drops expired retired keys.
+
+use crate::logic::CallFailure;
+use crate::model::State;
+use crate::model::users::NANOS_PER_SEC;
+use candid::Principal;
+use depot_api::keys::PublicKeyInfo;
+
+/// Buckets pushed per run.
+pub const KEY_PUSH_BATCH: usize = 20;
+/// Lease while a push is in flight, and the wait after a failed push.
+pub const KEY_PUSH_RETRY_SECS: u64 = 2 * 60;
+
+pub struct KeyPush {
+    pub bucket: Principal,
+    pub version: u64,
+    pub keys: Vec<PublicKeyInfo>,
+}
+
+/// Buckets behind on keys and not leased, each leased now.
+pub fn lease_key_pushes(state: &mut State, now_ns: u64, max: usize) -> Vec<KeyPush> {
+    let version = state.runtime().keys_version;
+    let due: Vec<Principal> = state
+        .buckets
+        .iter()
+        .filter(|e| {
+            let b = e.value();
+            b.keys_pushed_version < version && b.keys_push_not_before_ns <= now_ns
+        })
+        .map(|e| *e.key())
+        .take(max)
+        .collect();
+    if due.is_empty() {
+        return vec![];
+    }
+    let keys = state.public_keys();
+    due.into_iter()
+        .map(|bucket| {
+            let mut b = state.buckets.get(&bucket).expect("listed above");
+            b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC);
+            state.buckets.insert(bucket, b);
+            KeyPush { bucket, version, keys: keys.clone() }
+        })
+        .collect()
+}
+
+pub fn finish_key_push(state: &mut State, push: &KeyPush, answer: Result<(), CallFailure>, now_ns: u64) {
+    let Some(mut b) = state.buckets.get(&push.bucket) else { return };
+    match answer {
+        Ok(()) => {
+            b.keys_pushed_version = b.keys_pushed_version.max(push.version);
+            b.keys_push_not_before_ns = 0;
+        }
+        Err(_) => b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC),
+    }
+    state.buckets.insert(push.bucket, b);
+}

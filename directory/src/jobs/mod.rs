@@ -1,0 +1,54 @@
+//! Background jobs, run by the maintenance timer and on demand. The pure
+//! steps live in the submodules; this file only sequences them around the
+//! bucket calls.
+
+pub mod key_push;
+pub mod reaper;
+pub mod reconcile;
+
+use crate::logic::CallFailure;
+use crate::model::storable::TimedKey;
+use crate::{bucket_client, state};
+use depot_api::bucket::DeleteFileArgs;
+
+/// Period of the maintenance tick (reaper, deletion queue, key push).
+pub const MAINTENANCE_INTERVAL_SECS: u64 = 60;
+
+fn now() -> u64 {
+    ic_cdk::api::time()
+}
+
+/// One maintenance tick. Concurrent ticks are harmless: every item taken is
+/// leased first.
+pub async fn run_maintenance() {
+    state::mutate(|s| reaper::reap_expired_uploads(s, now(), reaper::REAP_BATCH));
+    state::mutate(|s| crate::logic::keys::drop_expired_keys(s, now()));
+    let deletes = state::mutate(|s| reconcile::lease_due(s, now(), reconcile::RECONCILE_BATCH));
+    for (key, item) in deletes {
+        let answer = bucket_client::delete_file(item.bucket, DeleteFileArgs { file_id: item.file_id }).await;
+        state::mutate(|s| reconcile::finish_delete(s, key, answer, now()));
+    }
+    push_keys().await;
+}
+
+/// Attempts queued deletions right away (after delete_file / abort); the
+/// queue keeps any that fail.
+pub async fn attempt_deletes(keys: Vec<TimedKey>) {
+    for key in keys {
+        let Some((leased, item)) = state::mutate(|s| reconcile::lease(s, key, now())) else { continue };
+        let answer = bucket_client::delete_file(item.bucket, DeleteFileArgs { file_id: item.file_id }).await;
+        state::mutate(|s| reconcile::finish_delete(s, leased, answer, now()));
+    }
+}
+
+pub async fn push_keys() {
+    let pushes = state::mutate(|s| key_push::lease_key_pushes(s, now(), key_push::KEY_PUSH_BATCH));
+    for push in pushes {
+        let answer = match bucket_client::set_keys(push.bucket, push.keys.clone()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CallFailure { code: 0, message: e.to_string() }),
+            Err(f) => Err(f),
+        };
+        state::mutate(|s| key_push::finish_key_push(s, &push, answer, now()));
+    }
+}

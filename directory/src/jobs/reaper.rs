@@ -1,0 +1,46 @@
+//! Reaps upload sessions past their expiry (spec §11 "Expiry"): each is
+//! ended like `abort_upload`, its partial chunks queued for deletion.
+
+use crate::logic::upload::release_upload;
+use crate::model::State;
+use crate::model::storable::TimedKey;
+use crate::model::uploads::SessionState;
+use crate::model::users::NANOS_PER_SEC;
+
+/// Sessions ended per run: keeps one run well inside the instruction limit.
+pub const REAP_BATCH: usize = 100;
+
+/// A commit still waiting for its bucket this long is considered lost (its
+/// callback trapped) and the session is reaped like any other. Far above
+/// what hashing the largest file takes.
+pub const COMMIT_STALE_SECS: u64 = 60 * 60;
+
+/// Expired sessions looked at per run, as a multiple of the batch: commits
+/// in progress are skipped, so a run looks a little further than it reaps.
+pub const REAP_SCAN_FACTOR: usize = 4;
+
+/// Ends up to `max` expired sessions; returns the queued bucket deletions.
+pub fn reap_expired_uploads(state: &mut State, now_ns: u64, max: usize) -> Vec<TimedKey> {
+    let stale_before = now_ns.saturating_sub(COMMIT_STALE_SECS * NANOS_PER_SEC);
+    // Expiry index: every session with expires_at_ns ≤ now, oldest first.
+    let candidates: Vec<[u8; 16]> = state
+        .upload_expiry
+        .keys_range(..=TimedKey::new(now_ns, [0xff; 16]))
+        .take(max.saturating_mul(REAP_SCAN_FACTOR))
+        .map(|k| k.id)
+        .collect();
+    let mut queued = Vec::new();
+    for id in candidates {
+        if queued.len() >= max {
+            break;
+        }
+        let Some(session) = state.uploads.get(&id) else { continue };
+        if let SessionState::Committing { since_ns } = session.state
+            && since_ns > stale_before
+        {
+            continue; // its commit is still running
+        }
+        queued.push(release_upload(state, session, now_ns));
+    }
+    queued
+}

@@ -1,0 +1,264 @@
+//! Depot directory canister: users, quotas, upload sessions, bucket routing,
+//! signed upload tokens and download URLs (spec §6, §8–§11, §13–§14).
+//!
+//! This file holds the endpoints only: each reads the caller and the clock,
+//! calls a pure `*_impl` function of `logic` (or a begin/finish pair around
+//! a bucket call) and returns its result.
+
+pub mod billing;
+pub mod bucket_client;
+pub mod jobs;
+pub mod lifecycle;
+pub mod logic;
+pub mod model;
+pub mod state;
+
+#[cfg(test)]
+mod tests;
+
+use candid::Principal;
+use depot_api::bucket::CommitFileResult;
+use depot_api::directory::*;
+use depot_api::{BucketError, DirectoryError, FileId};
+use logic::admin::{self, MemoryStat, require_admin};
+use logic::{CallFailure, commit, files, keys, upload};
+use serde_bytes::ByteBuf;
+
+/// Largest ingress argument accepted by `inspect_message`. The biggest
+/// legitimate one (`route_chunks` with MAX_CHUNK_INDICES_PER_CALL indices)
+/// is about 5 KB.
+pub const MAX_INGRESS_ARG_BYTES: usize = 16 * 1024;
+
+/// `commit_file` calls made while the bucket answers `HashInProgress`; each
+/// call hashes a share of the file in a new message. Far above what the
+/// largest file needs.
+pub const MAX_COMMIT_ROUNDS: u32 = 1_000;
+
+fn caller() -> Principal {
+    ic_cdk::api::caller()
+}
+
+fn now() -> u64 {
+    ic_cdk::api::time()
+}
+
+fn is_controller() -> bool {
+    ic_cdk::api::is_controller(&caller())
+}
+
+fn admin() -> Result<(), DirectoryError> {
+    require_admin(is_controller())
+}
+
+// ---- lifecycle ----
+
+#[ic_cdk::init]
+fn init(args: DirectoryInit) {
+    lifecycle::init(args);
+}
+
+#[ic_cdk::pre_upgrade]
+fn pre_upgrade() {
+    // Nothing to save: all state is in stable structures.
+}
+
+#[ic_cdk::post_upgrade]
+fn post_upgrade(args: Option<DirectoryInit>) {
+    lifecycle::post_upgrade(args);
+}
+
+/// Cheap early rejects for ingress; every check is repeated in the method.
+#[ic_cdk::inspect_message]
+fn inspect_message() {
+    let method = ic_cdk::api::call::method_name();
+    let caller = caller();
+    let ok = if ic_cdk::api::call::arg_data_raw_size() > MAX_INGRESS_ARG_BYTES {
+        false
+    } else if method.starts_with("admin_") || method == "list_buckets" {
+        ic_cdk::api::is_controller(&caller)
+    } else {
+        method == "get_public_keys" || caller != Principal::anonymous()
+    };
+    if ok {
+        ic_cdk::api::call::accept_message();
+    }
+}
+
+// ---- uploads ----
+
+#[ic_cdk::update]
+fn start_upload(req: StartUploadReq) -> StartUploadResult {
+    state::mutate(|s| upload::start_upload_impl(s, caller(), req, now()))
+}
+
+#[ic_cdk::query]
+fn route_chunks(upload_id: ByteBuf, chunk_indices: Vec<u32>) -> RouteChunksResult {
+    state::read(|s| upload::route_chunks_impl(s, caller(), &upload_id, &chunk_indices, now()))
+}
+
+#[ic_cdk::update]
+fn get_upload_token(req: GetUploadTokenReq) -> UploadTokenResult {
+    state::read(|s| upload::get_upload_token_impl(s, caller(), &req, now()))
+}
+
+#[ic_cdk::update]
+fn mark_chunk_uploaded(req: MarkChunkUploadedReq) -> UnitResult {
+    state::mutate(|s| upload::mark_chunk_uploaded_impl(s, caller(), &req, now()))
+}
+
+#[ic_cdk::query]
+fn get_upload(upload_id: ByteBuf) -> UploadProgressResult {
+    state::read(|s| upload::get_upload_impl(s, caller(), &upload_id, now()))
+}
+
+#[ic_cdk::update]
+async fn commit_upload(req: CommitUploadReq) -> CommitUploadResult {
+    let caller = caller();
+    let plan = state::mutate(|s| commit::begin_commit(s, caller, &req, now()))?;
+    let answer = commit_with_bucket(&plan).await;
+    let outcome = state::mutate(|s| commit::finish_commit(s, &plan.upload_id, answer, now()));
+    if let Some(key) = outcome.queued_delete {
+        jobs::attempt_deletes(vec![key]).await;
+    }
+    outcome.result
+}
+
+/// Calls `commit_file` until the bucket stops answering `HashInProgress`.
+async fn commit_with_bucket(plan: &commit::CommitPlan) -> Result<CommitFileResult, CallFailure> {
+    for _ in 0..MAX_COMMIT_ROUNDS {
+        match bucket_client::commit_file(plan.bucket, plan.args.clone()).await {
+            Ok(Err(BucketError::HashInProgress { .. })) => continue,
+            answer => return answer,
+        }
+    }
+    Err(CallFailure { code: 0, message: format!("bucket still hashing after {MAX_COMMIT_ROUNDS} calls") })
+}
+
+#[ic_cdk::update]
+async fn abort_upload(upload_id: ByteBuf) -> UnitResult {
+    let key = state::mutate(|s| upload::abort_upload_impl(s, caller(), &upload_id, now()))?;
+    jobs::attempt_deletes(vec![key]).await;
+    Ok(())
+}
+
+// ---- files ----
+
+#[ic_cdk::update]
+async fn delete_file(file_id: FileId) -> DeleteResult {
+    let (res, key) = state::mutate(|s| files::delete_file_impl(s, caller(), &file_id, now()))?;
+    jobs::attempt_deletes(vec![key]).await;
+    Ok(res)
+}
+
+#[ic_cdk::query]
+fn list_files(req: ListFilesReq) -> ListFilesResult {
+    state::read(|s| files::list_files_impl(s, caller(), &req))
+}
+
+#[ic_cdk::query]
+fn get_file_meta(file_id: FileId) -> FileMetaResult {
+    state::read(|s| files::get_file_meta_impl(s, caller(), &file_id))
+}
+
+#[ic_cdk::query]
+fn get_download_plan(file_id: FileId) -> DownloadPlanResult {
+    state::read(|s| files::get_download_plan_impl(s, caller(), &file_id))
+}
+
+/// An update, so the URL comes back certified by consensus.
+#[ic_cdk::update]
+fn get_download_url(req: GetDownloadUrlReq) -> DownloadUrlResult {
+    state::read(|s| files::get_download_url_impl(s, caller(), &req, now()))
+}
+
+// ---- usage, keys, admin ----
+
+#[ic_cdk::query]
+fn get_usage(user: Option<Principal>) -> UsageResult {
+    state::read(|s| admin::get_usage_impl(s, caller(), user, is_controller()))
+}
+
+/// Public: anyone may verify tokens and URLs.
+#[ic_cdk::query]
+fn get_public_keys() -> PublicKeysResult {
+    state::read(|s| Ok(s.public_keys()))
+}
+
+#[ic_cdk::query]
+fn admin_get_stats() -> AdminStatsResult {
+    admin()?;
+    state::read(|s| Ok(admin::admin_get_stats_impl(s)))
+}
+
+/// Stable memory per structure (whole pages).
+#[ic_cdk::query]
+fn admin_get_memory_stats() -> Result<Vec<MemoryStat>, DirectoryError> {
+    admin()?;
+    state::read(|s| Ok(admin::admin_get_memory_stats_impl(s)))
+}
+
+#[ic_cdk::update]
+fn admin_set_quota(user: Principal, quota_bytes: u64) -> UnitResult {
+    admin()?;
+    state::mutate(|s| admin::admin_set_quota_impl(s, user, quota_bytes))
+}
+
+#[ic_cdk::query]
+fn list_buckets() -> BucketsResult {
+    admin()?;
+    state::read(|s| Ok(admin::list_buckets_impl(s)))
+}
+
+#[ic_cdk::update]
+async fn admin_register_bucket(req: RegisterBucketReq) -> UnitResult {
+    admin()?;
+    let (keys, version) = state::read(|s| admin::begin_register_bucket(s, &req))?;
+    let bucket = req.id;
+    bucket_client::set_keys(bucket, keys).await?.map_err(|error| DirectoryError::Bucket { bucket, error })?;
+    let stat = bucket_client::stat(bucket).await?;
+    state::mutate(|s| admin::finish_register_bucket(s, &req, &stat, version, now()))?;
+    // Keys may have rotated during the calls: the job catches the bucket up.
+    jobs::push_keys().await;
+    Ok(())
+}
+
+#[ic_cdk::update]
+async fn admin_set_bucket_state(bucket: Principal, new_state: BucketState) -> UnitResult {
+    admin()?;
+    if let Some(read_only) = state::read(|s| admin::plan_bucket_state(s, bucket, new_state))? {
+        bucket_client::set_read_only(bucket, read_only)
+            .await?
+            .map_err(|error| DirectoryError::Bucket { bucket, error })?;
+    }
+    state::mutate(|s| admin::apply_bucket_state(s, bucket, new_state))
+}
+
+#[ic_cdk::update]
+async fn admin_reap_expired_uploads() -> CountResult {
+    admin()?;
+    let queued = state::mutate(|s| jobs::reaper::reap_expired_uploads(s, now(), jobs::reaper::REAP_BATCH));
+    let count = queued.len() as u64;
+    jobs::attempt_deletes(queued).await;
+    Ok(count)
+}
+
+#[ic_cdk::update]
+async fn admin_rotate_signing_key() -> UnitResult {
+    admin()?;
+    state::read(|s| keys::check_rotation(s, now()))?;
+    let seed = lifecycle::randomness::random_seed()
+        .await
+        .map_err(|message| DirectoryError::InternalError { code: logic::codes::RANDOMNESS_UNAVAILABLE, message })?;
+    state::mutate(|s| keys::rotate_key_impl(s, seed, now()))?;
+    // Buckets that refuse now are retried by the maintenance job.
+    jobs::push_keys().await;
+    Ok(())
+}
+
+candid::export_service!();
+
+/// For `candid-extractor`.
+#[unsafe(no_mangle)]
+pub fn get_candid_pointer() -> *mut std::os::raw::c_char {
+    std::ffi::CString::new(__export_service()).expect("no NUL in Candid").into_raw()
+}

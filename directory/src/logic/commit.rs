@@ -1,0 +1,138 @@
+//! `commit_upload` in two pure steps around the bucket call:
+//! [`begin_commit`] checks and moves the session to Committing;
+//! [`finish_commit`] applies the bucket's answer.
+
+use super::upload::{owned_session, release_upload};
+use super::{CallFailure, codes, invalid};
+use crate::model::State;
+use crate::model::storable::TimedKey;
+use crate::model::uploads::SessionState;
+use candid::Principal;
+use depot_api::bucket::{CommitFileArgs, CommitFileResult};
+use depot_api::directory::{CommitUploadReq, CommitUploadResult, FileStatus};
+use depot_api::ids::ID_BYTES;
+use depot_api::{BucketError, DirectoryError, FileKey};
+
+/// The bucket call a commit needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitPlan {
+    pub upload_id: [u8; ID_BYTES],
+    pub bucket: Principal,
+    pub args: CommitFileArgs,
+}
+
+/// Commit outcome: the result for the caller and, when the upload was
+/// aborted (hash mismatch), the queued bucket deletion to attempt now.
+pub struct CommitOutcome {
+    pub result: CommitUploadResult,
+    pub queued_delete: Option<TimedKey>,
+}
+
+pub fn begin_commit(state: &mut State, caller: Principal, req: &CommitUploadReq, now_ns: u64) -> Result<CommitPlan, DirectoryError> {
+    let mut session = owned_session(state, caller, &req.upload_id)?;
+    if session.is_expired(now_ns) {
+        return Err(DirectoryError::UploadExpired);
+    }
+    if let SessionState::Committing { .. } = session.state {
+        return Err(invalid("a commit of this upload is already in progress"));
+    }
+    if let Some(n) = req.uploaded_chunk_count
+        && n != session.chunk_count
+    {
+        return Err(invalid(format!("uploaded_chunk_count {n} ≠ chunk count {}", session.chunk_count)));
+    }
+    if let Some(h) = &req.final_sha256 {
+        let h: [u8; 32] = h.as_slice().try_into().map_err(|_| invalid("final_sha256 must be 32 bytes"))?;
+        if session.sha256.is_some_and(|declared| declared != h) {
+            return Err(invalid("final_sha256 differs from the SHA-256 declared at start_upload"));
+        }
+    }
+    let (_, file) = state
+        .file_by_key(&session.file_key)
+        .ok_or_else(|| DirectoryError::InternalError { code: codes::COMMIT_SESSION_LOST, message: "file of session missing".into() })?;
+    session.state = SessionState::Committing { since_ns: now_ns };
+    let plan = CommitPlan {
+        upload_id: session.upload_id,
+        bucket: session.bucket,
+        args: CommitFileArgs {
+            file_id: session.file_id(),
+            upload_id: session.upload_id.to_vec(),
+            name: file.meta.name,
+            mime: file.meta.mime,
+        },
+    };
+    state.update_upload(session);
+    Ok(plan)
+}
+
+/// Applies the bucket's final answer (never `HashInProgress`: the caller
+/// repeats the call until hashing is done).
+pub fn finish_commit(
+    state: &mut State,
+    upload_id: &[u8; ID_BYTES],
+    answer: Result<CommitFileResult, CallFailure>,
+    now_ns: u64,
+) -> CommitOutcome {
+    let lost = || DirectoryError::InternalError {
+        code: codes::COMMIT_SESSION_LOST,
+        message: "upload session ended while the bucket committed".into(),
+    };
+    let Some(mut session) = state.uploads.get(upload_id) else {
+        return CommitOutcome { result: Err(lost()), queued_delete: None };
+    };
+    let back_to_pending = |state: &mut State, mut session: crate::model::uploads::UploadSession, err| {
+        session.state = SessionState::Pending;
+        state.update_upload(session);
+        CommitOutcome { result: Err(err), queued_delete: None }
+    };
+    let bucket = session.bucket;
+    let ok = match answer {
+        Err(failure) => return back_to_pending(state, session, failure.into()),
+        // Already committed (a retried commit whose first reply was lost):
+        // the bytes are stored and checked, so the commit stands.
+        Ok(Err(BucketError::AlreadyCommitted)) => None,
+        Ok(Ok(ok)) => Some(ok),
+        Ok(Err(BucketError::UploadIncomplete { missing })) => {
+            return back_to_pending(state, session, DirectoryError::UploadIncomplete { missing });
+        }
+        Ok(Err(BucketError::HashMismatch { .. })) => {
+            session.state = SessionState::Pending;
+            let key = release_upload(state, session, now_ns);
+            return CommitOutcome { result: Err(DirectoryError::HashMismatch), queued_delete: Some(key) };
+        }
+        Ok(Err(error)) => return back_to_pending(state, session, DirectoryError::Bucket { bucket, error }),
+    };
+
+    let Some((list_key, mut file)) = state.file_by_key(&session.file_key) else {
+        return CommitOutcome { result: Err(lost()), queued_delete: None };
+    };
+    let size = session.size_bytes;
+    state.remove_upload(&session.upload_id);
+
+    file.meta.status = FileStatus::Ready;
+    file.meta.updated_at_ns = now_ns;
+    if let Some(h) = ok.and_then(|ok| ok.sha256) {
+        file.meta.sha256 = Some(h);
+    }
+    file.upload_id = None;
+    let meta = file.meta.clone();
+    state.files.insert(list_key, file);
+
+    let mut user = state.user(session.owner);
+    user.reserved_bytes = user.reserved_bytes.saturating_sub(size);
+    user.used_bytes += size;
+    user.files_count += 1;
+    user.uploads_in_progress = user.uploads_in_progress.saturating_sub(1);
+    state.put_user(session.owner, user);
+
+    if let Some(mut b) = state.buckets.get(&bucket) {
+        b.reserved_bytes = b.reserved_bytes.saturating_sub(size);
+        b.used_bytes += size;
+        b.files_count += 1;
+        b.update_draining();
+        state.buckets.insert(bucket, b);
+    }
+    state.billing.settle(&session.reservation);
+    debug_assert_eq!(meta.file_id.key(), Some(FileKey(session.file_key)));
+    CommitOutcome { result: Ok(meta), queued_delete: None }
+}

@@ -1,0 +1,144 @@
+//! File queries, download pointers and deletion (spec §6.2, §6.3).
+
+use super::upload::release_upload;
+use super::{invalid, require_user, unavailable};
+use crate::model::State;
+use crate::model::deletions::DeleteReason;
+use crate::model::files::FileRecord;
+use crate::model::settings::BUCKET_PLACEHOLDER;
+use crate::model::storable::{ListKey, TimedKey};
+use crate::model::uploads::SessionState;
+use crate::model::users::NANOS_PER_SEC;
+use candid::Principal;
+use depot_api::directory::*;
+use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use depot_api::url::UrlGrant;
+use depot_api::{DirectoryError, FileId, FileKey};
+use serde_bytes::ByteBuf;
+use std::ops::Bound;
+
+pub fn list_files_impl(state: &State, caller: Principal, req: &ListFilesReq) -> ListFilesResult {
+    require_user(caller)?;
+    let limit = req.limit.unwrap_or(DEFAULT_LIST_LIMIT).clamp(1, MAX_LIST_LIMIT) as usize;
+    let include_pending = req.include_pending.unwrap_or(false);
+    let start = match &req.cursor {
+        None => Bound::Included(ListKey::first_of(caller)),
+        Some(c) => Bound::Excluded(ListKey::from_cursor(caller, c).ok_or_else(|| invalid("malformed cursor"))?),
+    };
+    let visible = |r: &FileRecord| match r.meta.status {
+        FileStatus::Ready => true,
+        FileStatus::Pending => include_pending,
+        FileStatus::Deleted => false,
+    };
+    let mut files = Vec::with_capacity(limit.min(64));
+    let mut last = None;
+    let mut more = false;
+    for entry in state.files.range((start, Bound::Included(ListKey::last_of(caller)))) {
+        let record = entry.value();
+        if !visible(&record) {
+            continue;
+        }
+        if files.len() == limit {
+            more = true;
+            break;
+        }
+        last = Some(*entry.key());
+        files.push(record.meta);
+    }
+    let next = if more { last.map(|k| ByteBuf::from(k.cursor())) } else { None };
+    Ok(ListFilesRes { files, next })
+}
+
+/// A file the caller owns that is not deleted.
+fn live_file(state: &State, caller: Principal, file_id: &FileId) -> Result<(ListKey, FileRecord), DirectoryError> {
+    let (key, record) = state.owned_file(caller, file_id)?;
+    if record.meta.status == FileStatus::Deleted {
+        return Err(DirectoryError::NotFound);
+    }
+    Ok((key, record))
+}
+
+fn ready_file(state: &State, caller: Principal, file_id: &FileId) -> Result<FileMeta, DirectoryError> {
+    let (_, record) = live_file(state, caller, file_id)?;
+    if record.meta.status != FileStatus::Ready {
+        return Err(invalid("file is not ready: its upload is not committed"));
+    }
+    Ok(record.meta)
+}
+
+pub fn get_file_meta_impl(state: &State, caller: Principal, file_id: &FileId) -> FileMetaResult {
+    Ok(live_file(state, caller, file_id)?.1.meta)
+}
+
+pub fn get_download_plan_impl(state: &State, caller: Principal, file_id: &FileId) -> DownloadPlanResult {
+    let meta = ready_file(state, caller, file_id)?;
+    Ok(DownloadPlan {
+        file_id: meta.file_id,
+        size_bytes: meta.size_bytes,
+        chunk_size: meta.chunk_size,
+        chunk_count: meta.chunk_count,
+        sha256: meta.sha256,
+        locations: vec![ChunkRange { first_chunk: 0, last_chunk: meta.chunk_count - 1, bucket: meta.bucket }],
+    })
+}
+
+/// A TTL above `max_download_url_ttl_secs` is refused (not clamped): a
+/// client asking for a week must learn it got less, not find out when the
+/// link dies.
+pub fn get_download_url_impl(state: &State, caller: Principal, req: &GetDownloadUrlReq, now_ns: u64) -> DownloadUrlResult {
+    let meta = ready_file(state, caller, &req.file_id)?;
+    let settings = state.settings();
+    let ttl = req.ttl_secs.unwrap_or_else(|| settings.default_download_url_ttl_secs());
+    if ttl == 0 || ttl > settings.max_download_url_ttl_secs {
+        return Err(invalid(format!("ttl_secs must be in 1..={}", settings.max_download_url_ttl_secs)));
+    }
+    let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
+    let file = meta.file_id.key().ok_or(DirectoryError::NotFound)?;
+    let expires_at_secs = now_ns / NANOS_PER_SEC + ttl;
+    let grant = UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition: req.disposition.unwrap_or_default() };
+    let host = settings.domain_template.replace(BUCKET_PLACEHOLDER, &meta.bucket.to_text());
+    let url = format!("{}://{host}{}", settings.url_scheme, grant.sign_path(kid, &seed));
+    Ok(DownloadUrl { url, bucket: meta.bucket, expires_at_secs })
+}
+
+/// Deletes a file at once and releases its usage optimistically (spec
+/// §6.3); the bucket deletion is queued. A Pending file is aborted. Returns
+/// the queued deletion for an immediate attempt.
+pub fn delete_file_impl(state: &mut State, caller: Principal, file_id: &FileId, now_ns: u64) -> Result<(DeleteRes, TimedKey), DirectoryError> {
+    let (list_key, mut record) = live_file(state, caller, file_id)?;
+    if record.meta.status == FileStatus::Pending {
+        let session = record.upload_id.and_then(|id| state.uploads.get(&id)).ok_or(DirectoryError::NotFound)?;
+        if let SessionState::Committing { .. } = session.state {
+            return Err(invalid("a commit of this file is in progress"));
+        }
+        return Ok((DeleteRes { freed_bytes: 0 }, release_upload(state, session, now_ns)));
+    }
+    let size = record.meta.size_bytes;
+    let bucket = record.meta.bucket;
+    record.meta.status = FileStatus::Deleted;
+    record.meta.updated_at_ns = now_ns;
+    state.files.insert(list_key, record);
+
+    let mut user = state.user(caller);
+    user.used_bytes = user.used_bytes.saturating_sub(size);
+    user.files_count = user.files_count.saturating_sub(1);
+    state.put_user(caller, user);
+    if let Some(mut b) = state.buckets.get(&bucket) {
+        b.used_bytes = b.used_bytes.saturating_sub(size);
+        b.files_count = b.files_count.saturating_sub(1);
+        b.update_draining();
+        state.buckets.insert(bucket, b);
+    }
+    let key = state.queue_bucket_delete(file_id.clone(), bucket, DeleteReason::FileDeleted, None, now_ns);
+    Ok((DeleteRes { freed_bytes: size }, key))
+}
+
+/// After the bucket confirmed a deletion: the tombstone goes away.
+pub fn purge_tombstone(state: &mut State, file_id: &FileId) {
+    let Some(key) = file_id.key() else { return };
+    if let Some((_, r)) = state.file_by_key(&key.0)
+        && r.meta.status == FileStatus::Deleted
+    {
+        state.remove_file(&FileKey(key.0));
+    }
+}

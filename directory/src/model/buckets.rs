@@ -1,0 +1,67 @@
+//! The bucket registry and its capacity accounting.
+
+use super::storable::cbor_storable;
+use depot_api::directory::{BucketInfo, BucketState};
+use depot_api::BucketId;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BucketRecord {
+    pub state: BucketState,
+    /// The directory (not an admin) set Draining because the soft limit was
+    /// reached; it sets Writable again when usage falls below it.
+    pub auto_draining: bool,
+    pub used_bytes: u64,
+    pub reserved_bytes: u64,
+    pub soft_limit_bytes: u64,
+    pub hard_limit_bytes: u64,
+    pub files_count: u64,
+    pub registered_at_ns: u64,
+    /// `Runtime::keys_version` this bucket last accepted via `set_keys`.
+    pub keys_pushed_version: u64,
+    /// The key-push job does not call the bucket before this time (lease
+    /// while a push is in flight, back-off after a failure).
+    pub keys_push_not_before_ns: u64,
+}
+cbor_storable!(BucketRecord);
+
+impl BucketRecord {
+    pub fn committed_and_reserved(&self) -> u64 {
+        self.used_bytes.saturating_add(self.reserved_bytes)
+    }
+
+    /// Can take a new file of `size` without passing its soft limit.
+    pub fn fits(&self, size: u64) -> bool {
+        self.state == BucketState::Writable
+            && self.committed_and_reserved().saturating_add(size) <= self.soft_limit_bytes
+    }
+
+    /// Applies the automatic Writable ⇄ Draining rule after usage changed.
+    /// Admin-chosen states (Draining by hand, ReadOnly) are never touched.
+    pub fn update_draining(&mut self) {
+        let full = self.committed_and_reserved() >= self.soft_limit_bytes;
+        match self.state {
+            BucketState::Writable if full => {
+                self.state = BucketState::Draining;
+                self.auto_draining = true;
+            }
+            BucketState::Draining if self.auto_draining && !full => {
+                self.state = BucketState::Writable;
+                self.auto_draining = false;
+            }
+            _ => {}
+        }
+    }
+
+    pub fn info(&self, id: BucketId) -> BucketInfo {
+        BucketInfo {
+            id,
+            state: self.state,
+            used_bytes: self.used_bytes,
+            reserved_bytes: self.reserved_bytes,
+            soft_limit_bytes: self.soft_limit_bytes,
+            hard_limit_bytes: self.hard_limit_bytes,
+            files_count: self.files_count,
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Stable-memory layout: one `MemoryManager`, one virtual memory per
+//! structure. A `MemoryId` is never reused, even after its structure is
+//! removed: an old id may still hold data of an older version.
+//!
+//! | id | constant                 | structure                                   |
+//! |----|--------------------------|---------------------------------------------|
+//! |  0 | `SETTINGS_MEMORY`        | StableCell<Settings>                         |
+//! |  1 | `RUNTIME_MEMORY`         | StableCell<Runtime> (id seed, counters)      |
+//! |  2 | `USERS_MEMORY`           | BTreeMap<Principal, UserRecord>              |
+//! |  3 | `FILES_MEMORY`           | BTreeMap<ListKey, FileRecord>                |
+//! |  4 | `FILE_INDEX_MEMORY`      | BTreeMap<[u8;16] file key, ListKey>          |
+//! |  5 | `UPLOADS_MEMORY`         | BTreeMap<[u8;16] upload id, UploadSession>   |
+//! |  6 | `UPLOAD_EXPIRY_MEMORY`   | BTreeMap<TimedKey(expires_at, upload id), ()> |
+//! |  7 | `BUCKETS_MEMORY`         | BTreeMap<Principal, BucketRecord>            |
+//! |  8 | `SIGNING_KEYS_MEMORY`    | BTreeMap<u32 kid, SigningKeyRecord>          |
+//! |  9 | `PENDING_DELETES_MEMORY` | BTreeMap<TimedKey(due, file key), PendingDelete> |
+
+use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
+use ic_stable_structures::DefaultMemoryImpl;
+
+pub type Memory = VirtualMemory<DefaultMemoryImpl>;
+
+pub const SETTINGS_MEMORY: MemoryId = MemoryId::new(0);
+pub const RUNTIME_MEMORY: MemoryId = MemoryId::new(1);
+pub const USERS_MEMORY: MemoryId = MemoryId::new(2);
+pub const FILES_MEMORY: MemoryId = MemoryId::new(3);
+pub const FILE_INDEX_MEMORY: MemoryId = MemoryId::new(4);
+pub const UPLOADS_MEMORY: MemoryId = MemoryId::new(5);
+pub const UPLOAD_EXPIRY_MEMORY: MemoryId = MemoryId::new(6);
+pub const BUCKETS_MEMORY: MemoryId = MemoryId::new(7);
+pub const SIGNING_KEYS_MEMORY: MemoryId = MemoryId::new(8);
+pub const PENDING_DELETES_MEMORY: MemoryId = MemoryId::new(9);
+
+/// Every memory with its name, for the memory statistics.
+pub const ALL_MEMORIES: [(&str, MemoryId); 10] = [
+    ("settings", SETTINGS_MEMORY),
+    ("runtime", RUNTIME_MEMORY),
+    ("users", USERS_MEMORY),
+    ("files", FILES_MEMORY),
+    ("file_index", FILE_INDEX_MEMORY),
+    ("uploads", UPLOADS_MEMORY),
+    ("upload_expiry", UPLOAD_EXPIRY_MEMORY),
+    ("buckets", BUCKETS_MEMORY),
+    ("signing_keys", SIGNING_KEYS_MEMORY),
+    ("pending_deletes", PENDING_DELETES_MEMORY),
+];
+
+pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {
+    MemoryManager::init(memory)
+}

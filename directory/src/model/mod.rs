@@ -1,0 +1,223 @@
+//! The directory's state: every structure lives in stable memory, so an
+//! upgrade needs no serialisation (pre_upgrade has nothing to do).
+
+pub mod buckets;
+pub mod deletions;
+pub mod files;
+pub mod keys;
+pub mod memory;
+pub mod runtime;
+pub mod settings;
+pub mod storable;
+pub mod uploads;
+pub mod users;
+
+use crate::billing::BillingPolicy;
+use buckets::BucketRecord;
+use candid::Principal;
+use deletions::{DeleteReason, PendingDelete};
+use depot_api::ids::ID_BYTES;
+use depot_api::keys::{self as sig, PublicKeyInfo};
+use depot_api::{DirectoryError, FileId, FileKey};
+use files::FileRecord;
+use ic_stable_structures::memory_manager::MemoryManager;
+use ic_stable_structures::{DefaultMemoryImpl, Memory as _, StableBTreeMap, StableCell};
+use keys::SigningKeyRecord;
+use memory::*;
+use runtime::Runtime;
+use settings::Settings;
+use storable::{ListKey, TimedKey};
+use uploads::UploadSession;
+use users::UserRecord;
+
+pub struct State {
+    manager: MemoryManager<DefaultMemoryImpl>,
+    settings: StableCell<Settings, Memory>,
+    runtime: StableCell<Runtime, Memory>,
+    pub users: StableBTreeMap<Principal, UserRecord, Memory>,
+    pub files: StableBTreeMap<ListKey, FileRecord, Memory>,
+    pub file_index: StableBTreeMap<[u8; ID_BYTES], ListKey, Memory>,
+    pub uploads: StableBTreeMap<[u8; ID_BYTES], UploadSession, Memory>,
+    pub upload_expiry: StableBTreeMap<TimedKey, (), Memory>,
+    pub buckets: StableBTreeMap<Principal, BucketRecord, Memory>,
+    pub signing_keys: StableBTreeMap<u32, SigningKeyRecord, Memory>,
+    pub pending_deletes: StableBTreeMap<TimedKey, PendingDelete, Memory>,
+    /// Not stored: the policy is code, chosen at build time (Free today).
+    pub billing: BillingPolicy,
+}
+
+impl State {
+    /// Opens (or creates, on empty memory) every structure.
+    pub fn load(memory: DefaultMemoryImpl) -> Self {
+        Self::with_manager(memory::manager(memory))
+    }
+
+    /// Native tests: 64 KiB buckets instead of 8 MiB, so a fresh state does
+    /// not zero 80 MiB of vector memory in an unoptimised build. Layout and
+    /// behaviour are otherwise identical.
+    #[cfg(test)]
+    pub fn load_for_tests(memory: DefaultMemoryImpl) -> Self {
+        Self::with_manager(MemoryManager::init_with_bucket_size(memory, 1))
+    }
+
+    fn with_manager(manager: MemoryManager<DefaultMemoryImpl>) -> Self {
+        Self {
+            settings: StableCell::init(manager.get(SETTINGS_MEMORY), Settings::default()),
+            runtime: StableCell::init(manager.get(RUNTIME_MEMORY), Runtime::default()),
+            users: StableBTreeMap::init(manager.get(USERS_MEMORY)),
+            files: StableBTreeMap::init(manager.get(FILES_MEMORY)),
+            file_index: StableBTreeMap::init(manager.get(FILE_INDEX_MEMORY)),
+            uploads: StableBTreeMap::init(manager.get(UPLOADS_MEMORY)),
+            upload_expiry: StableBTreeMap::init(manager.get(UPLOAD_EXPIRY_MEMORY)),
+            buckets: StableBTreeMap::init(manager.get(BUCKETS_MEMORY)),
+            signing_keys: StableBTreeMap::init(manager.get(SIGNING_KEYS_MEMORY)),
+            pending_deletes: StableBTreeMap::init(manager.get(PENDING_DELETES_MEMORY)),
+            billing: BillingPolicy::Free,
+            manager,
+        }
+    }
+
+    // ---- settings and runtime ----
+
+    pub fn settings(&self) -> &Settings {
+        self.settings.get()
+    }
+
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings.set(settings);
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        self.runtime.get()
+    }
+
+    pub fn update_runtime<R>(&mut self, f: impl FnOnce(&mut Runtime) -> R) -> R {
+        let mut rt = self.runtime.get().clone();
+        let out = f(&mut rt);
+        self.runtime.set(rt);
+        out
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.runtime().rng_seed.is_some() && self.active_key().is_some()
+    }
+
+    // ---- users ----
+
+    /// The user's record, or a fresh one (not stored) for a new user.
+    pub fn user(&self, user: Principal) -> UserRecord {
+        self.users.get(&user).unwrap_or_default()
+    }
+
+    pub fn put_user(&mut self, user: Principal, record: UserRecord) {
+        self.users.insert(user, record);
+    }
+
+    // ---- files ----
+
+    pub fn file_by_key(&self, key: &[u8; ID_BYTES]) -> Option<(ListKey, FileRecord)> {
+        let list_key = self.file_index.get(key)?;
+        let record = self.files.get(&list_key)?;
+        Some((list_key, record))
+    }
+
+    /// The auth rule of every file method: another owner's id is
+    /// `Unauthorised` (whether it exists or not), an unknown own id
+    /// `NotFound`.
+    pub fn owned_file(&self, caller: Principal, file_id: &FileId) -> Result<(ListKey, FileRecord), DirectoryError> {
+        if file_id.owner != caller || caller == Principal::anonymous() {
+            return Err(DirectoryError::Unauthorised);
+        }
+        let key = file_id.key().ok_or(DirectoryError::NotFound)?;
+        match self.file_by_key(&key.0) {
+            Some((list_key, record)) if list_key.owner() == caller => Ok((list_key, record)),
+            _ => Err(DirectoryError::NotFound),
+        }
+    }
+
+    pub fn insert_file(&mut self, record: FileRecord) -> ListKey {
+        let key = record.meta.file_id.key().expect("file ids are drawn with 16 bytes");
+        let list_key = ListKey::new(record.meta.file_id.owner, record.meta.created_at_ns, key);
+        self.file_index.insert(key.0, list_key);
+        self.files.insert(list_key, record);
+        list_key
+    }
+
+    pub fn remove_file(&mut self, key: &FileKey) -> Option<FileRecord> {
+        let list_key = self.file_index.remove(&key.0)?;
+        self.files.remove(&list_key)
+    }
+
+    // ---- uploads ----
+
+    pub fn upload(&self, upload_id: &[u8]) -> Option<UploadSession> {
+        let id: [u8; ID_BYTES] = upload_id.try_into().ok()?;
+        self.uploads.get(&id)
+    }
+
+    pub fn insert_upload(&mut self, session: UploadSession) {
+        self.upload_expiry.insert(TimedKey::new(session.expires_at_ns, session.upload_id), ());
+        self.uploads.insert(session.upload_id, session);
+    }
+
+    /// Replaces a session whose expiry did not change.
+    pub fn update_upload(&mut self, session: UploadSession) {
+        self.uploads.insert(session.upload_id, session);
+    }
+
+    pub fn remove_upload(&mut self, upload_id: &[u8; ID_BYTES]) -> Option<UploadSession> {
+        let session = self.uploads.remove(upload_id)?;
+        self.upload_expiry.remove(&TimedKey::new(session.expires_at_ns, session.upload_id));
+        Some(session)
+    }
+
+    // ---- signing keys ----
+
+    /// The key that signs new tokens and URLs: the newest not retired.
+    pub fn active_key(&self) -> Option<(u32, [u8; 32])> {
+        self.signing_keys
+            .iter()
+            .rev()
+            .map(|e| e.into_pair())
+            .find(|(_, k)| k.retired_at_ns.is_none())
+            .map(|(kid, k)| (kid, k.seed))
+    }
+
+    /// Every key that still verifies (active and retired), by kid.
+    pub fn public_keys(&self) -> Vec<PublicKeyInfo> {
+        self.signing_keys
+            .iter()
+            .map(|e| e.into_pair())
+            .map(|(kid, k)| PublicKeyInfo { kid, key: sig::public_key(&k.seed).to_vec() })
+            .collect()
+    }
+
+    // ---- bucket deletions ----
+
+    /// Queues the deletion of a file's chunks in its bucket, due at `now`.
+    pub fn queue_bucket_delete(
+        &mut self,
+        file_id: FileId,
+        bucket: Principal,
+        reason: DeleteReason,
+        sweep_again_at_ns: Option<u64>,
+        now_ns: u64,
+    ) -> TimedKey {
+        let key = TimedKey::new(now_ns, file_id.key().expect("16-byte file key").0);
+        let sweep_again_at_ns = sweep_again_at_ns.filter(|t| *t > now_ns);
+        let item = PendingDelete { file_id, bucket, reason, attempts: 0, enqueued_at_ns: now_ns, last_error: None, sweep_again_at_ns };
+        self.pending_deletes.insert(key, item);
+        key
+    }
+
+    // ---- statistics ----
+
+    /// Bytes of stable memory each structure occupies (whole 64 KiB pages).
+    pub fn memory_bytes(&self) -> Vec<(String, u64)> {
+        const WASM_PAGE: u64 = 65_536;
+        ALL_MEMORIES
+            .iter()
+            .map(|(name, id)| (name.to_string(), self.manager.get(*id).size() * WASM_PAGE))
+            .collect()
+    }
+}

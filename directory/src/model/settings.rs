@@ -1,0 +1,189 @@
+//! Directory settings: the install argument resolved against the defaults of
+//! `depot_api::limits`, validated once at install/upgrade.
+
+use super::storable::cbor_storable;
+use depot_api::directory::DirectoryInit;
+use depot_api::limits::*;
+use serde::{Deserialize, Serialize};
+
+/// Mainnet host of a bucket's URLs.
+pub const DEFAULT_DOMAIN_TEMPLATE: &str = "{bucket}.icp0.io";
+pub const DEFAULT_URL_SCHEME: &str = "https";
+/// Placeholder replaced by the bucket's principal in `domain_template`.
+pub const BUCKET_PLACEHOLDER: &str = "{bucket}";
+/// Longest accepted domain template (a host name is at most 253 bytes).
+pub const MAX_DOMAIN_TEMPLATE_BYTES: usize = 253;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub domain_template: String,
+    pub url_scheme: String,
+    pub chunk_size: u32,
+    pub upload_token_ttl_secs: u64,
+    pub upload_session_ttl_secs: u64,
+    pub max_download_url_ttl_secs: u64,
+    pub default_quota_bytes: u64,
+    pub max_uploads_in_progress: u32,
+    pub start_upload_per_minute: u32,
+    pub max_file_size: u64,
+}
+cbor_storable!(Settings);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            domain_template: DEFAULT_DOMAIN_TEMPLATE.to_string(),
+            url_scheme: DEFAULT_URL_SCHEME.to_string(),
+            chunk_size: CHUNK_SIZE,
+            upload_token_ttl_secs: DEFAULT_UPLOAD_TOKEN_TTL_SECS,
+            upload_session_ttl_secs: DEFAULT_UPLOAD_SESSION_TTL_SECS,
+            max_download_url_ttl_secs: MAX_DOWNLOAD_URL_TTL_SECS,
+            default_quota_bytes: DEFAULT_USER_QUOTA_BYTES,
+            max_uploads_in_progress: DEFAULT_MAX_UPLOADS_IN_PROGRESS,
+            start_upload_per_minute: DEFAULT_START_UPLOAD_PER_MINUTE,
+            max_file_size: MAX_FILE_SIZE,
+        }
+    }
+}
+
+impl Settings {
+    /// `self` with every field given in `init` replaced, then validated.
+    /// At install `self` is `Settings::default()`; at upgrade it is the
+    /// stored settings, so an upgrade argument changes only what it names.
+    /// When the chunk size changes and no max file size is given, the max
+    /// follows the chunk size (a file may have at most MAX_CHUNKS_PER_FILE).
+    pub fn with_overrides(&self, init: &DirectoryInit) -> Result<Self, String> {
+        let mut s = self.clone();
+        if let Some(v) = &init.domain_template {
+            s.domain_template = v.clone();
+        }
+        if let Some(v) = &init.url_scheme {
+            s.url_scheme = v.clone();
+        }
+        if let Some(v) = init.chunk_size {
+            s.chunk_size = v;
+            if init.max_file_size.is_none() {
+                s.max_file_size = s.max_file_size.min(max_file_size_for(v));
+            }
+        }
+        if let Some(v) = init.upload_token_ttl_secs {
+            s.upload_token_ttl_secs = v;
+        }
+        if let Some(v) = init.upload_session_ttl_secs {
+            s.upload_session_ttl_secs = v;
+        }
+        if let Some(v) = init.max_download_url_ttl_secs {
+            s.max_download_url_ttl_secs = v;
+        }
+        if let Some(v) = init.default_quota_bytes {
+            s.default_quota_bytes = v;
+        }
+        if let Some(v) = init.max_uploads_in_progress {
+            s.max_uploads_in_progress = v;
+        }
+        if let Some(v) = init.start_upload_per_minute {
+            s.start_upload_per_minute = v;
+        }
+        if let Some(v) = init.max_file_size {
+            s.max_file_size = v;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let t = &self.domain_template;
+        if !t.contains(BUCKET_PLACEHOLDER) || t.len() > MAX_DOMAIN_TEMPLATE_BYTES {
+            return Err(format!("domain_template must contain {BUCKET_PLACEHOLDER} and be ≤ {MAX_DOMAIN_TEMPLATE_BYTES} bytes"));
+        }
+        if t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@')) {
+            return Err("domain_template must be a bare host[:port]".into());
+        }
+        if self.url_scheme != "https" && self.url_scheme != "http" {
+            return Err("url_scheme must be http or https".into());
+        }
+        // Chunks are whole SHA-256 blocks so a bucket can hash incrementally.
+        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&self.chunk_size) || !self.chunk_size.is_multiple_of(64) {
+            return Err(format!("chunk_size must be a multiple of 64 in {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE}"));
+        }
+        if !(MIN_UPLOAD_TOKEN_TTL_SECS..=MAX_UPLOAD_TOKEN_TTL_SECS).contains(&self.upload_token_ttl_secs) {
+            return Err(format!(
+                "upload_token_ttl_secs must be in {MIN_UPLOAD_TOKEN_TTL_SECS}..={MAX_UPLOAD_TOKEN_TTL_SECS}"
+            ));
+        }
+        if self.upload_session_ttl_secs < self.upload_token_ttl_secs {
+            return Err("upload_session_ttl_secs must be ≥ upload_token_ttl_secs".into());
+        }
+        if !(1..=MAX_DOWNLOAD_URL_TTL_SECS).contains(&self.max_download_url_ttl_secs) {
+            return Err(format!("max_download_url_ttl_secs must be in 1..={MAX_DOWNLOAD_URL_TTL_SECS}"));
+        }
+        if self.max_uploads_in_progress == 0 || self.start_upload_per_minute == 0 {
+            return Err("max_uploads_in_progress and start_upload_per_minute must be ≥ 1".into());
+        }
+        let cap = max_file_size_for(self.chunk_size);
+        if !(MIN_FILE_SIZE..=cap).contains(&self.max_file_size) {
+            return Err(format!("max_file_size must be in {MIN_FILE_SIZE}..={cap} for this chunk size"));
+        }
+        Ok(())
+    }
+
+    /// TTL of a download URL when the caller names none.
+    pub fn default_download_url_ttl_secs(&self) -> u64 {
+        DEFAULT_DOWNLOAD_URL_TTL_SECS.min(self.max_download_url_ttl_secs)
+    }
+
+    /// How long a retired signing key must keep verifying: until everything
+    /// it signed (tokens and URLs) has expired.
+    pub fn key_retention_secs(&self) -> u64 {
+        self.upload_token_ttl_secs.max(self.max_download_url_ttl_secs)
+    }
+}
+
+/// Largest file with `chunk_size`: at most MAX_CHUNKS_PER_FILE chunks.
+pub fn max_file_size_for(chunk_size: u32) -> u64 {
+    MAX_CHUNKS_PER_FILE as u64 * chunk_size as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_overrides_apply() {
+        assert_eq!(Settings::default().validate(), Ok(()));
+        let s = Settings::default()
+            .with_overrides(&DirectoryInit {
+                domain_template: Some("{bucket}.localhost:4943".into()),
+                url_scheme: Some("http".into()),
+                chunk_size: Some(MIN_CHUNK_SIZE),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(s.url_scheme, "http");
+        assert_eq!(s.max_file_size, MAX_CHUNKS_PER_FILE as u64 * MIN_CHUNK_SIZE as u64);
+        assert_eq!(s.upload_token_ttl_secs, DEFAULT_UPLOAD_TOKEN_TTL_SECS);
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        let bad = [
+            DirectoryInit { domain_template: Some("icp0.io".into()), ..Default::default() },
+            DirectoryInit { domain_template: Some("{bucket}.x/y".into()), ..Default::default() },
+            DirectoryInit { url_scheme: Some("ftp".into()), ..Default::default() },
+            DirectoryInit { chunk_size: Some(MIN_CHUNK_SIZE - 64), ..Default::default() },
+            DirectoryInit { chunk_size: Some(MIN_CHUNK_SIZE + 1), ..Default::default() },
+            DirectoryInit { upload_token_ttl_secs: Some(MIN_UPLOAD_TOKEN_TTL_SECS - 1), ..Default::default() },
+            DirectoryInit { upload_token_ttl_secs: Some(MAX_UPLOAD_TOKEN_TTL_SECS + 1), ..Default::default() },
+            DirectoryInit { max_download_url_ttl_secs: Some(0), ..Default::default() },
+            DirectoryInit { max_download_url_ttl_secs: Some(MAX_DOWNLOAD_URL_TTL_SECS + 1), ..Default::default() },
+            DirectoryInit { start_upload_per_minute: Some(0), ..Default::default() },
+            DirectoryInit { max_uploads_in_progress: Some(0), ..Default::default() },
+            DirectoryInit { max_file_size: Some(0), ..Default::default() },
+            DirectoryInit { max_file_size: Some(MAX_FILE_SIZE + 1), ..Default::default() },
+            DirectoryInit { upload_session_ttl_secs: Some(60), ..Default::default() },
+        ];
+        for init in bad {
+            assert!(Settings::default().with_overrides(&init).is_err(), "{init:?}");
+        }
+    }
+}

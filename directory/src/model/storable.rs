@@ -1,0 +1,203 @@
+//! Encodings of everything kept in stable structures.
+//!
+//! Values are CBOR (ciborium over serde): self-describing, so a field added
+//! later with `#[serde(default)]` still decodes old records. Keys are fixed
+//! binary layouts whose byte order is the order we want to iterate in.
+
+use candid::Principal;
+use depot_api::FileKey;
+use depot_api::ids::ID_BYTES;
+use ic_stable_structures::Storable;
+use ic_stable_structures::storable::Bound;
+use std::borrow::Cow;
+
+pub fn cbor_encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail; a serde error here is a programming bug.
+    ciborium::into_writer(value, &mut out).expect("CBOR encoding of a state record failed");
+    out
+}
+
+pub fn cbor_decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
+    // A record that does not decode means corrupted state: trapping keeps the
+    // canister from acting on garbage (the message is rolled back).
+    ciborium::from_reader(bytes).expect("CBOR decoding of a state record failed")
+}
+
+/// Implements `Storable` (unbounded, CBOR) for a serde type.
+macro_rules! cbor_storable {
+    ($t:ty) => {
+        impl ic_stable_structures::Storable for $t {
+            fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+                std::borrow::Cow::Owned($crate::model::storable::cbor_encode(self))
+            }
+            fn into_bytes(self) -> Vec<u8> {
+                $crate::model::storable::cbor_encode(&self)
+            }
+            fn from_bytes(bytes: std::borrow::Cow<[u8]>) -> Self {
+                $crate::model::storable::cbor_decode(&bytes)
+            }
+            const BOUND: ic_stable_structures::storable::Bound =
+                ic_stable_structures::storable::Bound::Unbounded;
+        }
+    };
+}
+pub(crate) use cbor_storable;
+
+/// Longest principal (bytes).
+pub const MAX_PRINCIPAL_BYTES: usize = 29;
+
+/// Key of the files map: `len(owner) u8 | owner padded to 29 | created_at_ns
+/// u64 BE | file key (16)`. All files of one owner are contiguous and ordered
+/// by creation time, so `list_files` pages in a stable order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListKey {
+    owner_len: u8,
+    owner: [u8; MAX_PRINCIPAL_BYTES],
+    pub created_at_ns: u64,
+    pub file: FileKey,
+}
+
+pub const LIST_KEY_BYTES: usize = 1 + MAX_PRINCIPAL_BYTES + 8 + ID_BYTES;
+/// The opaque `list_files` cursor: the position inside one owner's range.
+pub const LIST_CURSOR_BYTES: usize = 8 + ID_BYTES;
+
+impl ListKey {
+    pub fn new(owner: Principal, created_at_ns: u64, file: FileKey) -> Self {
+        let slice = owner.as_slice();
+        let mut padded = [0u8; MAX_PRINCIPAL_BYTES];
+        padded[..slice.len()].copy_from_slice(slice);
+        Self { owner_len: slice.len() as u8, owner: padded, created_at_ns, file }
+    }
+
+    pub fn owner(&self) -> Principal {
+        Principal::from_slice(&self.owner[..self.owner_len as usize])
+    }
+
+    /// Smallest key of `owner`.
+    pub fn first_of(owner: Principal) -> Self {
+        Self::new(owner, 0, FileKey([0; ID_BYTES]))
+    }
+
+    /// Largest key of `owner`.
+    pub fn last_of(owner: Principal) -> Self {
+        Self::new(owner, u64::MAX, FileKey([0xff; ID_BYTES]))
+    }
+
+    pub fn cursor(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(LIST_CURSOR_BYTES);
+        out.extend_from_slice(&self.created_at_ns.to_be_bytes());
+        out.extend_from_slice(&self.file.0);
+        out
+    }
+
+    pub fn from_cursor(owner: Principal, cursor: &[u8]) -> Option<Self> {
+        if cursor.len() != LIST_CURSOR_BYTES {
+            return None;
+        }
+        let created = u64::from_be_bytes(cursor[..8].try_into().ok()?);
+        let file = FileKey::from_slice(&cursor[8..])?;
+        Some(Self::new(owner, created, file))
+    }
+}
+
+impl Storable for ListKey {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(LIST_KEY_BYTES);
+        out.push(self.owner_len);
+        out.extend_from_slice(&self.owner);
+        out.extend_from_slice(&self.created_at_ns.to_be_bytes());
+        out.extend_from_slice(&self.file.0);
+        out
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let b = bytes.as_ref();
+        let mut owner = [0u8; MAX_PRINCIPAL_BYTES];
+        owner.copy_from_slice(&b[1..1 + MAX_PRINCIPAL_BYTES]);
+        let at = 1 + MAX_PRINCIPAL_BYTES;
+        Self {
+            owner_len: b[0],
+            owner,
+            created_at_ns: u64::from_be_bytes(b[at..at + 8].try_into().expect("8 bytes")),
+            file: FileKey::from_slice(&b[at + 8..]).expect("16 bytes"),
+        }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: LIST_KEY_BYTES as u32, is_fixed_size: true };
+}
+
+/// `time u64 BE | id (16)`: a queue ordered by due time (upload expiry,
+/// next attempt of a bucket deletion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimedKey {
+    pub at_ns: u64,
+    pub id: [u8; ID_BYTES],
+}
+
+pub const TIMED_KEY_BYTES: usize = 8 + ID_BYTES;
+
+impl TimedKey {
+    pub fn new(at_ns: u64, id: [u8; ID_BYTES]) -> Self {
+        Self { at_ns, id }
+    }
+}
+
+impl Storable for TimedKey {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(TIMED_KEY_BYTES);
+        out.extend_from_slice(&self.at_ns.to_be_bytes());
+        out.extend_from_slice(&self.id);
+        out
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let b = bytes.as_ref();
+        Self {
+            at_ns: u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
+            id: b[8..].try_into().expect("16 bytes"),
+        }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: TIMED_KEY_BYTES as u32, is_fixed_size: true };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_key_round_trip_and_order() {
+        let a = Principal::from_slice(&[1; 29]);
+        let b = Principal::from_slice(&[1; 10]);
+        let k = ListKey::new(a, 5, FileKey([9; 16]));
+        assert_eq!(ListKey::from_bytes(k.to_bytes()), k);
+        assert_eq!(k.owner(), a);
+        assert_eq!(k.to_bytes().len(), LIST_KEY_BYTES);
+        // Byte order equals derived order, and owners never interleave.
+        let keys = [
+            ListKey::new(b, 9, FileKey([0; 16])),
+            ListKey::new(a, 1, FileKey([0xff; 16])),
+            ListKey::new(a, 2, FileKey([0; 16])),
+            ListKey::first_of(a),
+            ListKey::last_of(b),
+        ];
+        for x in &keys {
+            for y in &keys {
+                assert_eq!(x.cmp(y), x.to_bytes().cmp(&y.to_bytes()));
+            }
+        }
+        assert!(ListKey::last_of(b) < ListKey::first_of(a));
+        assert_eq!(ListKey::from_cursor(a, &k.cursor()), Some(k));
+        assert_eq!(ListKey::from_cursor(a, &[0; 3]), None);
+    }
+
+    #[test]
+    fn timed_key_round_trip() {
+        let k = TimedKey::new(u64::MAX - 1, [7; 16]);
+        assert_eq!(TimedKey::from_bytes(k.to_bytes()), k);
+        assert!(TimedKey::new(1, [0xff; 16]) < TimedKey::new(2, [0; 16]));
+    }
+}

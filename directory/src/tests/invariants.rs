@@ -1,0 +1,158 @@
+//! Random operation sequences keep the accounting consistent: every byte
+//! reserved or used by a user is reserved or used in exactly one bucket, and
+//! the indexes match the maps they index.
+
+use super::*;
+use crate::jobs::reaper::reap_expired_uploads;
+use crate::jobs::reconcile::{finish_delete, lease_due};
+use crate::logic::admin::apply_bucket_state;
+use crate::logic::commit::{begin_commit, finish_commit};
+use crate::logic::files::delete_file_impl;
+use crate::logic::upload::abort_upload_impl;
+use crate::model::uploads::SessionState;
+use depot_api::BucketError;
+use depot_api::bucket::{CommitFileOk, DeleteFileOk};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Start { user: u8, size: u64 },
+    Commit { pick: usize, answer: u8 },
+    Abort { pick: usize },
+    Delete { pick: usize },
+    Advance { secs: u64 },
+    Reap,
+    SetState { bucket: u8, state: u8 },
+    Reconcile,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u8..3, 1u64..400).prop_map(|(user, size)| Op::Start { user, size }),
+        3 => (any::<usize>(), 0u8..5).prop_map(|(pick, answer)| Op::Commit { pick, answer }),
+        1 => any::<usize>().prop_map(|pick| Op::Abort { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Delete { pick }),
+        1 => prop_oneof![Just(30u64), Just(3_600), Just(86_400)].prop_map(|secs| Op::Advance { secs }),
+        1 => Just(Op::Reap),
+        1 => (1u8..3, 0u8..3).prop_map(|(bucket, state)| Op::SetState { bucket, state }),
+        1 => Just(Op::Reconcile),
+    ]
+}
+
+fn users() -> [Principal; 3] {
+    [alice(), bob(), Principal::from_slice(&[0xc0; 5])]
+}
+
+fn apply(fx: &mut Fx, op: &Op) {
+    let sessions: Vec<_> = fx.s.uploads.values().collect();
+    let ready: Vec<_> = fx
+        .s
+        .files
+        .values()
+        .filter(|f| f.meta.status == FileStatus::Ready)
+        .map(|f| f.meta.file_id)
+        .collect();
+    match op {
+        Op::Start { user, size } => {
+            let _ = fx.start(users()[*user as usize], *size);
+        }
+        Op::Commit { pick, answer } if !sessions.is_empty() => {
+            let s = &sessions[pick % sessions.len()];
+            let id = ByteBuf::from(s.upload_id.to_vec());
+            if let Ok(plan) = begin_commit(&mut fx.s, s.owner, &commit_req(&id), fx.now) {
+                let answer = match answer {
+                    0 | 1 => Ok(Ok(CommitFileOk { size_bytes: s.size_bytes, sha256: None, etag: "e".into() })),
+                    2 => Ok(Err(BucketError::UploadIncomplete { missing: vec![0] })),
+                    3 => Ok(Err(BucketError::HashMismatch { expected: vec![], actual: vec![] })),
+                    _ => Err(crate::logic::CallFailure { code: 2, message: "x".into() }),
+                };
+                let _ = finish_commit(&mut fx.s, &plan.upload_id, answer, fx.now);
+            }
+        }
+        Op::Abort { pick } if !sessions.is_empty() => {
+            let s = &sessions[pick % sessions.len()];
+            let _ = abort_upload_impl(&mut fx.s, s.owner, &s.upload_id, fx.now);
+        }
+        Op::Delete { pick } if !ready.is_empty() => {
+            let f = &ready[pick % ready.len()];
+            delete_file_impl(&mut fx.s, f.owner, f, fx.now).unwrap();
+        }
+        Op::Advance { secs } => fx.advance_secs(*secs),
+        Op::Reap => {
+            reap_expired_uploads(&mut fx.s, fx.now, 3);
+        }
+        Op::SetState { bucket: b, state } => {
+            let state = [BucketState::Writable, BucketState::Draining, BucketState::ReadOnly][*state as usize];
+            apply_bucket_state(&mut fx.s, bucket(*b), state).unwrap();
+        }
+        Op::Reconcile => {
+            for (key, _) in lease_due(&mut fx.s, fx.now, 5) {
+                finish_delete(&mut fx.s, key, Ok(Ok(DeleteFileOk { freed_bytes: 0 })), fx.now);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Default, Debug, PartialEq)]
+struct Totals {
+    reserved: u64,
+    used: u64,
+    files: u64,
+    uploads: u32,
+}
+
+fn check(fx: &Fx) {
+    let mut by_user: BTreeMap<Principal, Totals> = BTreeMap::new();
+    let mut by_bucket: BTreeMap<Principal, Totals> = BTreeMap::new();
+    for s in fx.s.uploads.values() {
+        for t in [by_user.entry(s.owner).or_default(), by_bucket.entry(s.bucket).or_default()] {
+            t.reserved += s.size_bytes;
+            t.uploads += 1;
+        }
+        let (_, f) = fx.s.file_by_key(&s.file_key).expect("session without file");
+        assert_eq!(f.meta.status, FileStatus::Pending);
+        assert!(matches!(s.state, SessionState::Pending), "no commit is left half-done");
+    }
+    for f in fx.s.files.values() {
+        match f.meta.status {
+            FileStatus::Ready => {
+                for t in [by_user.entry(f.meta.file_id.owner).or_default(), by_bucket.entry(f.meta.bucket).or_default()] {
+                    t.used += f.meta.size_bytes;
+                    t.files += 1;
+                }
+            }
+            FileStatus::Pending => assert!(fx.s.upload(&f.upload_id.unwrap()).is_some(), "pending file without session"),
+            FileStatus::Deleted => {}
+        }
+    }
+    for user in users() {
+        let u = fx.s.user(user);
+        let t = Totals { reserved: u.reserved_bytes, used: u.used_bytes, files: u.files_count, uploads: u.uploads_in_progress };
+        assert_eq!(t, by_user.remove(&user).unwrap_or_default(), "user {user}");
+    }
+    for (id, b) in fx.s.buckets.iter().map(|e| e.into_pair()) {
+        let expected = by_bucket.remove(&id).unwrap_or_default();
+        assert_eq!((b.reserved_bytes, b.used_bytes, b.files_count), (expected.reserved, expected.used, expected.files), "bucket {id}");
+        assert!(b.used_bytes + b.reserved_bytes <= b.soft_limit_bytes, "soft limit never passed");
+    }
+    assert_eq!(fx.s.upload_expiry.len(), fx.s.uploads.len());
+    assert_eq!(fx.s.file_index.len(), fx.s.files.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn accounting_stays_consistent(ops in proptest::collection::vec(op(), 1..60)) {
+        let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(1000), max_uploads_in_progress: Some(4), default_quota_bytes: Some(1_000), ..Default::default() });
+        fx.initialise();
+        fx.add_bucket(bucket(1), 900, 1000);
+        fx.add_bucket(bucket(2), 600, 1000);
+        for op in &ops {
+            apply(&mut fx, op);
+            check(&fx);
+        }
+    }
+}

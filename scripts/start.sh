@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job: builds the canisters (release wasm), starts devnet on
+# 127.0.0.1:4943 (DEPOT_PORT to change) with a directory and two buckets
+# deployed, prints their ids and a quick start, and runs until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target add wasm32-unknown-unknown >/dev/null
+cargo build --locked --release --target wasm32-unknown-unknown -p depot-bucket -p depot-directory
+cargo build --locked -p depot-cli
+exec cargo run --locked --release -p depot-tests --bin depot-local

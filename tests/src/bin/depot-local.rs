@@ -1,0 +1,41 @@
+//! The README's main job: devnet with Depot deployed (a directory and two
+//! buckets), serving the IC HTTP interface and the gateway until Ctrl-C.
+
+use anyhow::Result;
+use depot_cli::network::{config_dir, deployment_file, Deployment};
+use depot_tests::env::{DepotEnv, EnvOpts};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let port = std::env::var("DEPOT_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4943);
+    let buckets = std::env::var("DEPOT_BUCKETS").ok().and_then(|p| p.parse().ok()).unwrap_or(2);
+    let env = DepotEnv::start(EnvOpts { buckets, port, ..EnvOpts::default() }).await?;
+    let url = env.url();
+    let saved = Deployment {
+        url: url.clone(),
+        directory: env.directory().to_text(),
+        buckets: env.deployment.buckets.iter().map(|b| b.to_text()).collect(),
+    };
+    let file = deployment_file(&config_dir()?, "local");
+    std::fs::create_dir_all(file.parent().expect("has a parent"))?;
+    std::fs::write(&file, serde_json::to_vec_pretty(&saved)?)?;
+
+    println!("Depot is running on devnet at {url}");
+    println!("  directory  {}", env.directory());
+    for b in &env.deployment.buckets {
+        println!("  bucket     {b}   gateway http://{b}.localhost:{}/", env.port());
+    }
+    println!("  root key   {}", hex::encode(&env.server.root_key_der));
+    println!("  saved for the CLI in {}", file.display());
+    println!();
+    println!("Quick start (in another terminal):");
+    println!("  cargo run -q -p depot-cli -- upload ./some-file        # prints the file id and a signed URL");
+    println!("  cargo run -q -p depot-cli -- url <file-id>");
+    println!("  curl -o out \"<signed URL>\"                             # verified by devnet's HTTP gateway");
+    println!();
+    println!("Ctrl-C stops.");
+    tokio::signal::ctrl_c().await?;
+    println!("stopping");
+    env.server.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Deploys the directory and its buckets onto a devnet, the way an operator
+//! deploys them on the IC: create, install, then register each bucket with
+//! the directory (which pushes its public keys to the bucket).
+
+use anyhow::{anyhow, bail, Context, Result};
+use candid::{CandidType, Decode, Encode, Principal};
+use depot_api::bucket::BucketInit;
+use depot_api::directory::{DirectoryInit, RegisterBucketReq};
+use depot_api::keys::PublicKeyInfo;
+use depot_api::DirectoryError;
+use depot_devnet::{CallOutcome, Devnet, DevnetError, InstallMode};
+use serde::de::DeserializeOwned;
+
+/// Cycles each canister starts with: plenty for a local session.
+pub const CANISTER_CYCLES: u128 = 100_000_000_000_000;
+/// Bucket limits registered with the directory (logical bytes).
+pub const BUCKET_SOFT_LIMIT: u64 = 40 * 1024 * 1024 * 1024;
+pub const BUCKET_HARD_LIMIT: u64 = 50 * 1024 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub admin: Principal,
+    pub directory: Principal,
+    pub buckets: Vec<Principal>,
+}
+
+/// The operator's principal: a fixed, self-authenticating id (devnet's
+/// library API needs no signature).
+pub fn admin_principal() -> Principal {
+    Principal::self_authenticating(b"depot devnet operator")
+}
+
+fn decode<R: CandidType + DeserializeOwned>(method: &str, out: Result<CallOutcome, DevnetError>) -> Result<R> {
+    let out = out.map_err(|e| anyhow!("{method}: {e}"))?;
+    let bytes = out.result.map_err(|r| anyhow!("{method} rejected: {r:?}"))?;
+    Decode!(&bytes, R).with_context(|| format!("decoding the reply of {method}"))
+}
+
+/// An update call through devnet's library API, decoded.
+pub fn call<A: CandidType, R: CandidType + DeserializeOwned>(
+    dev: &mut Devnet,
+    sender: Principal,
+    canister: Principal,
+    method: &str,
+    arg: &A,
+) -> Result<R> {
+    decode(method, dev.update(sender, canister, method, &Encode!(arg)?))
+}
+
+/// A query through devnet's library API, decoded.
+pub fn query<A: CandidType, R: CandidType + DeserializeOwned>(
+    dev: &mut Devnet,
+    sender: Principal,
+    canister: Principal,
+    method: &str,
+    arg: &A,
+) -> Result<R> {
+    decode(method, dev.query(sender, canister, method, &Encode!(arg)?))
+}
+
+pub struct DeployOpts {
+    pub buckets: usize,
+    /// `{bucket}.localhost:<port>`: where download URLs point.
+    pub domain_template: String,
+    pub directory_init: DirectoryInit,
+}
+
+pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
+    let admin = admin_principal();
+    let directory_wasm = crate::wasm::canister_wasm("directory")?;
+    let bucket_wasm = crate::wasm::canister_wasm("bucket")?;
+
+    let directory = dev.create_canister(admin, CANISTER_CYCLES, None)?;
+    let init = DirectoryInit {
+        domain_template: Some(opts.domain_template.clone()),
+        url_scheme: Some("http".into()),
+        ..opts.directory_init
+    };
+    dev.install_code(admin, directory, &directory_wasm, &Encode!(&init)?, InstallMode::Install)?;
+    // The directory draws its signing key from raw_rand in a timer after init.
+    for _ in 0..20 {
+        dev.tick();
+        let keys: Result<Vec<PublicKeyInfo>, DirectoryError> = query(dev, admin, directory, "get_public_keys", &())?;
+        if keys.is_ok_and(|k| !k.is_empty()) {
+            break;
+        }
+    }
+
+    let mut buckets = vec![];
+    for _ in 0..opts.buckets {
+        let bucket = dev.create_canister(admin, CANISTER_CYCLES, None)?;
+        let init = BucketInit { directory, keys: vec![], capacity_bytes: None };
+        dev.install_code(admin, bucket, &bucket_wasm, &Encode!(&init)?, InstallMode::Install)?;
+        let req = RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
+        let r: Result<(), DirectoryError> = call(dev, admin, directory, "admin_register_bucket", &req)?;
+        if let Err(e) = r {
+            bail!("registering bucket {bucket}: {e}");
+        }
+        buckets.push(bucket);
+    }
+    Ok(Deployment { admin, directory, buckets })
+}

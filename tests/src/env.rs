@@ -1,0 +1,94 @@
+//! A running Depot: devnet with the canisters deployed, serving the IC HTTP
+//! interface and the HTTP gateway on one loopback port.
+
+use crate::deploy::{deploy, DeployOpts, Deployment};
+use anyhow::Result;
+use candid::Principal;
+use depot_api::directory::DirectoryInit;
+use depot_cli::client::Depot;
+use depot_devnet::http::server::{spawn, RunningServer};
+use depot_devnet::http::ApiConfig;
+use depot_devnet::{Devnet, DevnetConfig};
+use ic_agent::identity::BasicIdentity;
+use ic_agent::Identity;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub struct EnvOpts {
+    pub buckets: usize,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub directory_init: DirectoryInit,
+}
+
+impl Default for EnvOpts {
+    fn default() -> Self {
+        Self { buckets: 2, port: 0, directory_init: DirectoryInit::default() }
+    }
+}
+
+pub struct DepotEnv {
+    pub devnet: Arc<Mutex<Devnet>>,
+    pub server: RunningServer,
+    pub deployment: Deployment,
+}
+
+impl DepotEnv {
+    pub async fn start(opts: EnvOpts) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
+        let port = listener.local_addr()?.port();
+        let mut dev = Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() });
+        let deployment = deploy(
+            &mut dev,
+            DeployOpts {
+                buckets: opts.buckets,
+                domain_template: format!("{{bucket}}.localhost:{port}"),
+                directory_init: opts.directory_init,
+            },
+        )?;
+        let devnet = Arc::new(Mutex::new(dev));
+        let server = spawn(listener, devnet.clone(), ApiConfig::default()).await?;
+        Ok(Self { devnet, server, deployment })
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.addr.port()
+    }
+
+    pub fn directory(&self) -> Principal {
+        self.deployment.directory
+    }
+
+    /// Runs `f` on the devnet (time travel, faults, instruction counts).
+    pub fn with_devnet<R>(&self, f: impl FnOnce(&mut Devnet) -> R) -> R {
+        f(&mut self.devnet.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A fresh user identity (Ed25519), deterministic per `n`.
+    pub fn identity(n: u8) -> Arc<dyn Identity> {
+        let mut seed = [0x5eu8; 32];
+        seed[0] = n;
+        Arc::new(BasicIdentity::from_raw_key(&seed))
+    }
+
+    /// The CLI's client for `identity`, through devnet's HTTP interface with
+    /// query-signature verification on (ic-agent's default).
+    pub async fn client(&self, identity: Arc<dyn Identity>) -> Result<Depot> {
+        Depot::connect(&self.url(), true, identity, self.directory()).await
+    }
+
+    /// An HTTP client that sends `<bucket>.localhost` to this server, as a
+    /// browser on this machine would.
+    pub fn http(&self) -> reqwest::Client {
+        let addr = self.server.addr;
+        let mut b = reqwest::Client::builder();
+        for bucket in &self.deployment.buckets {
+            b = b.resolve(&format!("{bucket}.localhost"), addr).resolve(&format!("{bucket}.raw.localhost"), addr);
+        }
+        b.build().expect("reqwest client")
+    }
+}

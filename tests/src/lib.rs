@@ -1,0 +1,7 @@
+//! Depot on devnet: building the canisters, deploying a directory with
+//! buckets, and serving it all over HTTP. Used by the `depot-local` binary
+//! (the README's main job) and by the end-to-end tests.
+
+pub mod deploy;
+pub mod env;
+pub mod wasm;

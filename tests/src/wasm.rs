@@ -1,0 +1,36 @@
+//! The canisters' release wasm, built once per checkout.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// `depot_<name>.wasm` from `target/wasm32-unknown-unknown/release`,
+/// built there first when absent (`scripts/test.sh` builds it beforehand).
+pub fn canister_wasm(name: &str) -> Result<Vec<u8>> {
+    let path = target_dir().join("wasm32-unknown-unknown/release").join(format!("depot_{name}.wasm"));
+    if !path.exists() || std::env::var_os("DEPOT_REBUILD_WASM").is_some() {
+        build(name)?;
+    }
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn build(name: &str) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(workspace_root())
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p"])
+        .arg(format!("depot-{name}"))
+        .status()
+        .context("running cargo to build canister wasm")?;
+    if !status.success() {
+        bail!("building depot-{name} for wasm32 failed");
+    }
+    Ok(())
+}
