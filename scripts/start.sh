@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null
 cargo build --locked --release --target wasm32-unknown-unknown -p depot-bucket -p depot-directory
-cargo build --locked -p depot-cli
-exec cargo run --locked --release -p depot-tests --bin depot-local
+cargo build --locked -p depot-cli -p depot-tests
+# Debug profile: shares the test build; the hot crates are optimised (Cargo.toml).
+exec cargo run --locked -p depot-tests --bin depot-local

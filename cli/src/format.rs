@@ -28,7 +28,9 @@ pub fn explain_directory_error(e: &DirectoryError) -> String {
         UploadExpired => "the upload expired: run the same command again to start over".into(),
         UploadNotFound => "upload not found (it may have expired and been cleaned up)".into(),
         NotFound => "file not found".into(),
-        Unauthorised => "not allowed: only the file's owner can do this (check --identity)".into(),
+        Unauthorised => {
+            "not allowed: files are their owner's only, admin commands need a controller (check --identity)".into()
+        }
         ServiceTemporarilyUnavailable { reason } => format!("service temporarily unavailable: {reason}"),
         other => other.to_string(),
     }
