@@ -23,10 +23,33 @@ fn publish_root_hash() {
     with_certs(|c| ic_cdk::api::set_certified_data(&c.root_hash()));
 }
 
-fn install_certification() {
-    let tree = with_store(|s| rebuild_certification(s));
+/// Instructions `post_upgrade` may spend on the certification tree; the
+/// rest of a large bucket is rebuilt by timer steps (docs/storage.md §4).
+const REBUILD_INSTRUCTIONS_IN_UPGRADE: u64 = 150_000_000_000;
+/// Instructions per timer step of that rebuild (update limit: 40 B).
+const REBUILD_INSTRUCTIONS_PER_STEP: u64 = 20_000_000_000;
+
+/// Starts from an empty tree (with the fallbacks) and adds files until the
+/// budget is spent; a timer carries on from there. Until a file is back in
+/// the tree, its requests are answered by `http_request_update`.
+fn install_certification(budget: u64) {
+    let mut tree = http::certs::CertTree::default();
+    tree.insert_fallbacks();
     with_certs_mut(|c| *c = tree);
+    set_rebuild_cursor(Some(None));
+    continue_rebuild(budget);
+}
+
+fn continue_rebuild(budget: u64) {
+    let Some(cursor) = rebuild_cursor() else { return };
+    let next = with_store(|s| {
+        with_certs_mut(|c| rebuild_step(s, c, cursor, || ic_cdk::api::instruction_counter() > budget))
+    });
+    set_rebuild_cursor(next);
     publish_root_hash();
+    if next.is_some() {
+        ic_cdk_timers::set_timer(std::time::Duration::ZERO, || continue_rebuild(REBUILD_INSTRUCTIONS_PER_STEP));
+    }
 }
 
 #[init]
@@ -39,13 +62,13 @@ fn init(args: BucketInit) {
             read_only: false,
         })
     });
-    install_certification();
+    install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
 }
 
 #[post_upgrade]
 fn post_upgrade() {
     // Everything is in stable memory already; only the heap tree is rebuilt.
-    install_certification();
+    install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
 }
 
 const DIRECTORY_ONLY: &[&str] = &["commit_file", "delete_file", "set_keys", "set_read_only"];

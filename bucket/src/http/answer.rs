@@ -2,7 +2,7 @@
 //! attaching the certificate.
 
 use super::certs::{CertTree, FALLBACK_PATH};
-use super::responses::{fallback_shape, file_shape, FileResponse, FileView};
+use super::responses::{fallback_shape, file_shape, FallbackResponse, FileResponse, FileView};
 use super::serve::{plan, Plan, RequestView};
 use crate::model::BucketStore;
 use candid::Principal;
@@ -46,6 +46,16 @@ pub fn answer_query<M: Memory>(
     let (plan, file) = plan(&req, false, |k| file_view(cx.store, k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
     let Some(cert) = data_certificate else {
         return plain(503, "certificate unavailable: call http_request as a query\n");
+    };
+    // A file not yet back in the tree after an upgrade: its 403 is the
+    // wildcard one (no exact path exists yet); anything else is answered by
+    // `http_request_update`, whose reply needs no tree.
+    let plan = match (plan, &file) {
+        (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.is_certified(&f.key) => {
+            Plan::Fallback(FallbackResponse::Forbidden)
+        }
+        (Plan::File(_), Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
+        (plan, _) => plan,
     };
     match (plan, file) {
         (Plan::File(r), Some(f)) => {

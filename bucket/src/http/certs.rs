@@ -6,6 +6,8 @@
 //! chunk hashes in `post_upgrade` (no body is read).
 
 use super::responses::{fallback_shape, file_responses, file_shape, FallbackResponse, FileView, ResponseShape, CEL};
+use depot_api::FileKey;
+use std::collections::BTreeSet;
 use ic_http_certification::{
     utils::add_v2_certificate_header, HttpCertification, HttpCertificationPath, HttpCertificationTree,
     HttpCertificationTreeEntry, HttpResponse,
@@ -17,6 +19,9 @@ pub const FALLBACK_PATH: &str = "/";
 pub struct CertTree {
     tree: HttpCertificationTree,
     entries: u64,
+    /// Files whose responses are in the tree. After an upgrade the tree is
+    /// rebuilt in steps; until a file is in here it is served by update.
+    certified: BTreeSet<FileKey>,
 }
 
 fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
@@ -43,7 +48,15 @@ impl CertTree {
         }
     }
 
+    pub fn is_certified(&self, file: &FileKey) -> bool {
+        self.certified.contains(file)
+    }
+
+    /// Adds a file's responses; a file already in the tree is left as is.
     pub fn insert_file(&mut self, f: &FileView, chunk_hashes: &[[u8; 32]]) {
+        if !self.certified.insert(f.key) {
+            return;
+        }
         let path = f.path();
         for r in file_responses(f) {
             let shape = file_shape(f, r, |i| chunk_hashes[i as usize]);
@@ -53,6 +66,9 @@ impl CertTree {
     }
 
     pub fn remove_file(&mut self, f: &FileView) {
+        if !self.certified.remove(&f.key) {
+            return;
+        }
         self.tree.delete_by_path(&HttpCertificationPath::exact(f.path()));
         self.entries -= file_responses(f).len() as u64;
     }

@@ -114,8 +114,11 @@ impl<M: Memory> BucketStore<M> {
             .collect()
     }
 
-    pub fn committed_files(&self) -> impl Iterator<Item = (FileKey, FileRecord)> + '_ {
-        self.files.iter().filter_map(|e| {
+    /// Committed files in key order, starting after `after` (all when `None`).
+    pub fn committed_files_after(&self, after: Option<FileKey>) -> impl Iterator<Item = (FileKey, FileRecord)> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = after.map_or(Unbounded, |k| Excluded(k.0));
+        self.files.range((start, Unbounded)).filter_map(|e| {
             let (k, v) = e.into_pair();
             v.committed.is_some().then_some((FileKey(k), v))
         })

@@ -150,8 +150,9 @@ fn main() -> Result<()> {
     println!("  per extra chunk: {:.0} K instructions", per_chunk / 1e3);
     let max_chunks = (UPGRADE_BUDGET - empty as f64) / per_chunk;
     let max_files = (UPGRADE_BUDGET - empty as f64) / per_file;
-    println!("  the 300 B upgrade budget is reached at about {:.1} M chunks in large files ({:.0} GiB at 1 MiB chunks)",
-        max_chunks / 1e6, max_chunks / 1024.0);
-    println!("  or about {:.1} M single-chunk files", max_files / 1e6);
+    println!("  a rebuild in one message would reach the 300 B upgrade budget at about {:.0} K chunks in large files",
+        max_chunks / 1e3);
+    println!("  ({:.0} GiB at 1 MiB chunks) or about {:.0} K single-chunk files; post_upgrade therefore stops", max_chunks / 1024.0, max_files / 1e3);
+    println!("  at 150 B and timer steps finish the rebuild (docs/storage.md section 4)");
     Ok(())
 }
