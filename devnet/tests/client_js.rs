@@ -18,10 +18,12 @@ fn js_dir() -> PathBuf {
 
 /// Installs the JS packages if needed. `Err` = npm unusable (reported loudly).
 fn ensure_node_modules() -> Result<(), String> {
-    // Tests run in parallel; only one may install.
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    // Tests run in parallel, as threads (cargo test) or as processes
+    // (nextest): only one may install, and none may run node meanwhile
+    // (`npm ci` empties node_modules first). A file lock covers both.
     let dir = js_dir();
+    let lock = std::fs::File::create(dir.join(".install.lock")).map_err(|e| format!("lock file: {e}"))?;
+    lock.lock().map_err(|e| format!("locking the JS install: {e}"))?;
     if dir.join("node_modules/@icp-sdk/core").exists() {
         return Ok(());
     }
