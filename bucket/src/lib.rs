@@ -144,10 +144,6 @@ fn set_read_only(read_only: bool) -> UnitResult {
     with_store_mut(|s| s.set_read_only(ic_cdk::caller(), read_only))
 }
 
-fn header_pairs(h: &[(String, String)]) -> Vec<(String, String)> {
-    h.to_vec()
-}
-
 #[query]
 fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
     let cert = ic_cdk::api::data_certificate();
@@ -155,7 +151,7 @@ fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
     with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
-            answer_query(&cx, req.method().as_str(), req.url(), &header_pairs(req.headers()), cert.as_deref())
+            answer_query(&cx, req.method().as_str(), req.url(), req.headers(), cert.as_deref())
         })
     })
 }
@@ -166,7 +162,7 @@ fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpUpdateResponse<'s
     with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
-            answer_update(&cx, req.method().as_str(), req.url(), &header_pairs(req.headers())).into()
+            answer_update(&cx, req.method().as_str(), req.url(), req.headers()).into()
         })
     })
 }

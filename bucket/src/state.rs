@@ -63,7 +63,9 @@ pub fn rebuild_step<M: ic_stable_structures::Memory>(
     None
 }
 
-/// The whole certification tree at once (tests and small buckets).
+/// The whole certification tree at once: the reference the stepwise
+/// rebuild is tested against.
+#[cfg(test)]
 pub fn rebuild_certification<M: ic_stable_structures::Memory>(store: &BucketStore<M>) -> CertTree {
     let mut tree = CertTree::default();
     tree.insert_fallbacks();

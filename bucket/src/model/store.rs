@@ -173,7 +173,9 @@ impl<M: Memory> BucketStore<M> {
             return Err(BucketError::ChunkTooLarge { size: bytes.len() as u64, max: token.chunk_size as u64 });
         }
         let file = key_of(&token.file_id)?;
-        let mut rec = match self.files.get(&file) {
+        let stored = self.files.get(&file);
+        let new_file = stored.is_none();
+        let mut rec = match stored {
             Some(rec) => {
                 if rec.upload_id != token.upload_id
                     || rec.owner != token.file_id.owner
@@ -229,7 +231,6 @@ impl<M: Memory> BucketStore<M> {
         })?;
         self.slab.write(offset, &bytes);
         self.chunks.insert(ckey, ChunkRef { offset, len: expected as u32, class, sha256: hash });
-        let new_file = rec.stored_chunks == 0 && self.files.get(&file).is_none();
         rec.stored_chunks += 1;
         rec.stored_bytes += expected;
         if rec.declared_sha256.is_some() {
