@@ -114,7 +114,8 @@ pub struct UploadProgress {
 pub struct CommitUploadReq {
     pub upload_id: ByteBuf,
     pub uploaded_chunk_count: Option<u32>,
-    /// Must equal the SHA-256 declared at start, when both are given.
+    /// Must equal the SHA-256 declared at start; refused when none was
+    /// declared (the bucket checks only a declared hash).
     pub final_sha256: Option<ByteBuf>,
 }
 

@@ -57,7 +57,7 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Delete a file.
+    /// Delete a file, or abort its upload when it is still in progress.
     Rm { file_id: String },
     /// Print a signed download URL.
     Url {

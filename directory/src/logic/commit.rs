@@ -43,8 +43,14 @@ pub fn begin_commit(state: &mut State, caller: Principal, req: &CommitUploadReq,
     }
     if let Some(h) = &req.final_sha256 {
         let h: [u8; 32] = h.as_slice().try_into().map_err(|_| invalid("final_sha256 must be 32 bytes"))?;
-        if session.sha256.is_some_and(|declared| declared != h) {
-            return Err(invalid("final_sha256 differs from the SHA-256 declared at start_upload"));
+        match session.sha256 {
+            Some(declared) if declared != h => {
+                return Err(invalid("final_sha256 differs from the SHA-256 declared at start_upload"));
+            }
+            Some(_) => {}
+            // The bucket hashes only what the token declares: accepting an
+            // undeclared final hash would look verified and not be.
+            None => return Err(invalid("final_sha256 needs a SHA-256 declared at start_upload to be checked against")),
         }
     }
     let (_, file) = state

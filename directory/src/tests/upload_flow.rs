@@ -224,6 +224,20 @@ fn final_sha256_must_match_the_declared_one() {
 }
 
 #[test]
+fn final_sha256_without_a_declared_one_is_refused_not_ignored() {
+    let mut fx = Fx::new();
+    let res = fx.start_ok(alice(), 10);
+    let mut c = commit_req(&res.upload_id);
+    c.final_sha256 = Some(ByteBuf::from(vec![7; 32]));
+    let e = DirectoryError::InvalidRequest {
+        reason: "final_sha256 needs a SHA-256 declared at start_upload to be checked against".into(),
+    };
+    assert_err_unchanged(&mut fx, e, |fx| begin_commit(&mut fx.s, alice(), &c, fx.now));
+    c.final_sha256 = None;
+    assert!(begin_commit(&mut fx.s, alice(), &c, fx.now).is_ok());
+}
+
+#[test]
 fn already_committed_answer_counts_as_success() {
     let mut fx = Fx::new();
     let res = fx.start_ok(alice(), 10);
