@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 
 rustup target add wasm32-unknown-unknown >/dev/null
 
+# Chromium for the browser test (tests/tests/e2e_browser.rs); its npm
+# package (playwright-core) is installed by the test from the lock file.
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
 # Canister wasm (release): the directory embeds nothing yet, but both must build.
 cargo build --locked --target wasm32-unknown-unknown --release -p depot-bucket -p depot-directory
 for c in bucket directory; do
