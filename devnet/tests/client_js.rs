@@ -1,6 +1,8 @@
-//! The JS agent `@icp-sdk/core` (Node) makes update calls (sync and
-//! polling) and signature-verified queries against a devnet server.
-//! Runs `node --test` in `tests/js`, installing its packages on first use.
+//! The JS agent `@icp-sdk/core` makes update calls (sync and polling) and
+//! signature-verified queries against a devnet server: under Node
+//! (`node --test` in `tests/js`) and inside headless Chromium from a page
+//! on another origin (`browser_agent.mjs`, bundled with esbuild). The JS
+//! packages are installed on first use; Chromium by `scripts/test.sh`.
 
 mod support;
 
@@ -24,7 +26,8 @@ fn ensure_node_modules() -> Result<(), String> {
     let dir = js_dir();
     let lock = std::fs::File::create(dir.join(".install.lock")).map_err(|e| format!("lock file: {e}"))?;
     lock.lock().map_err(|e| format!("locking the JS install: {e}"))?;
-    if dir.join("node_modules/@icp-sdk/core").exists() {
+    let installed = ["@icp-sdk/core", "esbuild", "playwright-core"];
+    if installed.iter().all(|p| dir.join("node_modules").join(p).exists()) {
         return Ok(());
     }
     let status = Command::new("npm")
@@ -82,5 +85,40 @@ async fn js_agent_against_scripted_backend() {
     }
     let server = start(Arc::new(Mutex::new(FakeIc::new())), ApiConfig::default()).await;
     run_node_tests(server.url(), canister().to_text(), "echo").await;
+    server.stop().await.unwrap();
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_agent_in_chromium_from_another_origin() {
+    assert!(std::path::Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: scripts/test.sh installs it");
+    if !npm_ready() {
+        return;
+    }
+    let (_devnet, canister, server) = start_devnet().await;
+    let (url, id) = (server.url(), canister.to_text());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("browser_agent.mjs")
+            .current_dir(js_dir())
+            .env("DEVNET_URL", url)
+            .env("DEVNET_CANISTER", id)
+            .env("DEVNET_QUERY_METHOD", "echo_query")
+            .env("CHROMIUM", CHROMIUM)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "browser_agent.mjs failed\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line");
+    assert!(seen.get("error").is_none(), "the browser run failed: {seen:#}");
+    let hello = "68656c6c6f";
+    assert_eq!(seen["root_key_len"], 133, "{seen:#}");
+    assert_eq!(seen["secure_context"], true, "a page on *.localhost is a secure context");
+    assert_eq!((&seen["sync"], &seen["polled"]), (&hello.into(), &hello.into()), "{seen:#}");
+    assert_eq!((&seen["query_status"], &seen["query"]), (&"replied".into(), &hello.into()), "{seen:#}");
     server.stop().await.unwrap();
 }
