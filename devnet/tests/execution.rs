@@ -58,6 +58,29 @@ fn trap_rolls_back_heap_globals_stable_certified_data_and_timer() {
 }
 
 #[test]
+fn rolled_back_executions_leave_the_heap_size_alone() {
+    // On the IC a query's or a trap's memory.grow is discarded with the rest
+    // of its changes; canister allocators grow from the current end, so a
+    // kept size would leak the grown pages on every query.
+    let mut d = devnet();
+    let c = install(&mut d, &counter_wat());
+    ok(upd(&mut d, c, "inc", &[]));
+    let pages = u32_of(&ok(qry(&mut d, c, "memory_pages", &[])));
+    for _ in 0..3 {
+        assert_eq!(u32_of(&ok(qry(&mut d, c, "grow_in_query", &[]))), pages, "each query grows from the same size");
+    }
+    assert_eq!(d.heap_size(c), pages as u64 * 65536);
+    rej(upd(&mut d, c, "inc_grow_then_trap", &[]));
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "memory_pages", &[]))), pages);
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "get", &[]))), 1, "heap bytes restored in the fresh instance");
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "get_global", &[]))), 1, "globals restored in the fresh instance");
+    // A committed grow stays, and everything still runs after the swaps.
+    assert_eq!(u32_of(&ok(upd(&mut d, c, "grow", &[]))), pages);
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "memory_pages", &[]))), pages + 1);
+    assert_eq!(u32_of(&ok(upd(&mut d, c, "inc", &[]))), 2);
+}
+
+#[test]
 fn trap_rolls_back_stable_writes() {
     let mut d = devnet();
     let c = install(&mut d, &counter_wat());

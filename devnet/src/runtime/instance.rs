@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Engine, Global, Instance, Linker, Memory, Store, Table, Val};
+use wasmtime::{Engine, Global, Instance, InstancePre, Linker, Memory, Store, Table, Val};
 
 use super::context::{ExecContext, HostState};
 use super::host::CanisterTrap;
 use super::module::CanisterModule;
 use super::rewrite::{MEMORY_EXPORT, TABLE_EXPORT};
 use super::stable::{StableMark, StableMemory};
+
+const WASM_PAGE: u64 = 64 * 1024;
 
 /// What to run: an exported function or a table entry (callbacks).
 #[derive(Debug, Clone)]
@@ -20,7 +22,9 @@ pub enum Entry {
 
 /// Everything needed to undo an execution. The heap is copied (cost grows
 /// with the heap, bounded at 4 GiB); stable memory is journaled (cost grows
-/// only with the pages written).
+/// only with the pages written). The heap's size is part of the state too:
+/// a wasm memory cannot shrink, so a rollback past a `memory.grow` swaps in
+/// a fresh instance of the checkpoint's size (see `rollback`).
 pub struct Checkpoint {
     heap: Vec<u8>,
     globals: Vec<Val>,
@@ -49,9 +53,36 @@ pub struct CanisterInstance {
     memory: Memory,
     table: Option<Table>,
     globals: Vec<Global>,
+    /// The module linked against the System API, to re-instantiate cheaply.
+    pre: InstancePre<HostState>,
     /// Heap snapshot buffers to reuse: a fresh multi-MiB allocation per
     /// message would cost page faults on every call.
     spare_heaps: Vec<Vec<u8>>,
+}
+
+/// The handles of one instantiation.
+struct Handles {
+    instance: Instance,
+    memory: Memory,
+    table: Option<Table>,
+    globals: Vec<Global>,
+}
+
+fn instantiate(store: &mut Store<HostState>, pre: &InstancePre<HostState>, module: &CanisterModule) -> Result<Handles, String> {
+    let instance = pre.instantiate(&mut *store).map_err(|e| describe_error(&e))?;
+    let Some(memory) = instance.get_memory(&mut *store, MEMORY_EXPORT) else {
+        return Err("module has no memory".into());
+    };
+    store.data_mut().memory = Some(memory);
+    let table = instance.get_table(&mut *store, TABLE_EXPORT);
+    let mut globals = Vec::new();
+    for name in &module.host.mutable_globals {
+        let Some(g) = instance.get_global(&mut *store, name) else {
+            return Err(format!("missing host export {name}"));
+        };
+        globals.push(g);
+    }
+    Ok(Handles { instance, memory, table, globals })
 }
 
 impl CanisterInstance {
@@ -69,26 +100,27 @@ impl CanisterInstance {
         if let Err(e) = store.set_fuel(fuel) {
             return Err(give_back(store, e.to_string()));
         }
-        let instance = match linker.instantiate(&mut store, &module.module) {
-            Ok(i) => i,
+        let pre = match linker.instantiate_pre(&module.module) {
+            Ok(p) => p,
             Err(e) => {
                 let msg = describe_error(&e);
                 return Err(give_back(store, msg));
             }
         };
-        let Some(memory) = instance.get_memory(&mut store, MEMORY_EXPORT) else {
-            return Err(give_back(store, "module has no memory".into()));
+        let h = match instantiate(&mut store, &pre, &module) {
+            Ok(h) => h,
+            Err(msg) => return Err(give_back(store, msg)),
         };
-        store.data_mut().memory = Some(memory);
-        let table = instance.get_table(&mut store, TABLE_EXPORT);
-        let mut globals = Vec::new();
-        for name in &module.host.mutable_globals {
-            let Some(g) = instance.get_global(&mut store, name) else {
-                return Err(give_back(store, format!("missing host export {name}")));
-            };
-            globals.push(g);
-        }
-        Ok(CanisterInstance { store, module, instance, memory, table, globals, spare_heaps: Vec::new() })
+        Ok(CanisterInstance {
+            store,
+            module,
+            instance: h.instance,
+            memory: h.memory,
+            table: h.table,
+            globals: h.globals,
+            pre,
+            spare_heaps: Vec::new(),
+        })
     }
 
     pub fn heap_bytes(&self) -> u64 {
@@ -126,6 +158,15 @@ impl CanisterInstance {
     /// grew meanwhile, the extra pages are zeroed (the canister's allocator
     /// state, kept in globals and the heap, is restored and does not use them).
     pub fn rollback(&mut self, cp: Checkpoint) {
+        if self.memory.data_size(&self.store) > cp.heap.len() {
+            // Grown since the checkpoint. Left grown, the canister would see
+            // a `memory.size` the IC never shows it, and its allocator, which
+            // grows from the current end, would leak the pages each rolled
+            // back query allocated: a bucket serving 1 MiB chunks gained
+            // 2 MiB per query until its 4 GiB heap was full.
+            self.reinstantiate(cp);
+            return;
+        }
         let data = self.memory.data_mut(&mut self.store);
         // Write back only the 4 KiB blocks that changed: most executions
         // touch a few pages, and reading is cheaper than writing.
@@ -137,6 +178,37 @@ impl CanisterInstance {
         data[cp.heap.len()..].fill(0);
         for (g, v) in self.globals.iter().zip(cp.globals) {
             // Setting a global of the type it had cannot fail.
+            let _ = g.set(&mut self.store, v);
+        }
+        let st = self.store.data_mut();
+        st.stable.rollback(cp.stable);
+        st.certified_data = cp.certified_data;
+        st.global_timer = cp.global_timer;
+        self.recycle(cp.heap);
+    }
+
+    /// Rollback into a fresh instance whose memory is exactly the
+    /// checkpoint's: same host state, heap bytes and globals written back.
+    /// Tables are re-initialised from the module's element segments, which
+    /// is all a canister's table holds (no toolchain emits `table.set`).
+    fn reinstantiate(&mut self, cp: Checkpoint) {
+        let engine = self.store.engine().clone();
+        let fuel = self.store.get_fuel().unwrap_or(0);
+        let old = std::mem::replace(&mut self.store, Store::new(&engine, HostState::new(StableMemory::default())));
+        let mut state = old.into_data();
+        state.memory = None;
+        self.store = Store::new(&engine, state);
+        let _ = self.store.set_fuel(fuel);
+        // The module instantiated before with this linker: it does again.
+        let h = instantiate(&mut self.store, &self.pre, &self.module).expect("re-instantiating an instantiated module");
+        let pages = (cp.heap.len() as u64).div_ceil(WASM_PAGE);
+        let have = h.memory.size(&self.store);
+        if pages > have {
+            h.memory.grow(&mut self.store, pages - have).expect("growing to a size the memory had");
+        }
+        h.memory.data_mut(&mut self.store)[..cp.heap.len()].copy_from_slice(&cp.heap);
+        (self.instance, self.memory, self.table, self.globals) = (h.instance, h.memory, h.table, h.globals);
+        for (g, v) in self.globals.iter().zip(cp.globals) {
             let _ = g.set(&mut self.store, v);
         }
         let st = self.store.data_mut();
