@@ -46,10 +46,16 @@ pub const MAX_DOWNLOAD_URL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 
 /// Rate limit on `start_upload` per user (spec §13: 5 per minute).
 pub const DEFAULT_START_UPLOAD_PER_MINUTE: u32 = 5;
+/// Highest setting: the user record keeps one timestamp per start inside
+/// the window, read and written by every `start_upload` (600 = 10/s).
+pub const MAX_START_UPLOAD_PER_MINUTE: u32 = 600;
 pub const RATE_WINDOW_SECS: u64 = 60;
 
 /// In-progress uploads one user may hold at once.
 pub const DEFAULT_MAX_UPLOADS_IN_PROGRESS: u32 = 10;
+/// Highest setting: each in-progress upload holds a session, a reservation
+/// and bucket slots until committed or reaped.
+pub const MAX_UPLOADS_IN_PROGRESS: u32 = 1_000;
 
 /// Storage quota of a new user.
 pub const DEFAULT_USER_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;

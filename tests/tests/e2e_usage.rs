@@ -8,7 +8,7 @@
 use candid::Principal;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::{AdminStats, BucketInfo, CommitUploadReq, DirectoryInit, ListFilesReq, StartUploadReq};
-use depot_api::limits::{CHUNK_SIZE, MAX_UPLOAD_TOKEN_TTL_SECS};
+use depot_api::limits::{CHUNK_SIZE, MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOAD_TOKEN_TTL_SECS};
 use depot_api::{DirectoryError, FileId};
 use depot_cli::client::{CallError, Depot};
 use depot_cli::upload::{upload, UploadOpts};
@@ -26,8 +26,8 @@ const C: u64 = CHUNK_SIZE as u64;
 const DEFAULT_SEED: u64 = 20261128;
 const USERS: u8 = 3;
 const STEPS: usize = 48;
-/// High enough that the mix never meets the rate limit (tested elsewhere).
-const STARTS_PER_MINUTE: u32 = 1_000;
+/// The mix never meets the rate limit (tested in e2e_limits).
+const STARTS_PER_MINUTE: u32 = MAX_START_UPLOAD_PER_MINUTE;
 
 /// What one user did, as the user sees it.
 #[derive(Default)]

@@ -117,8 +117,11 @@ impl Settings {
         if !(1..=MAX_DOWNLOAD_URL_TTL_SECS).contains(&self.max_download_url_ttl_secs) {
             return Err(format!("max_download_url_ttl_secs must be in 1..={MAX_DOWNLOAD_URL_TTL_SECS}"));
         }
-        if self.max_uploads_in_progress == 0 || self.start_upload_per_minute == 0 {
-            return Err("max_uploads_in_progress and start_upload_per_minute must be ≥ 1".into());
+        if !(1..=MAX_UPLOADS_IN_PROGRESS).contains(&self.max_uploads_in_progress) {
+            return Err(format!("max_uploads_in_progress must be in 1..={MAX_UPLOADS_IN_PROGRESS}"));
+        }
+        if !(1..=MAX_START_UPLOAD_PER_MINUTE).contains(&self.start_upload_per_minute) {
+            return Err(format!("start_upload_per_minute must be in 1..={MAX_START_UPLOAD_PER_MINUTE}"));
         }
         let cap = max_file_size_for(self.chunk_size);
         if !(MIN_FILE_SIZE..=cap).contains(&self.max_file_size) {
@@ -162,6 +165,13 @@ mod tests {
         assert_eq!(s.url_scheme, "http");
         assert_eq!(s.max_file_size, MAX_CHUNKS_PER_FILE as u64 * MIN_CHUNK_SIZE as u64);
         assert_eq!(s.upload_token_ttl_secs, DEFAULT_UPLOAD_TOKEN_TTL_SECS);
+        let at_max = DirectoryInit {
+            start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
+            max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+            ..Default::default()
+        };
+        let s = Settings::default().with_overrides(&at_max).unwrap();
+        assert_eq!((s.start_upload_per_minute, s.max_uploads_in_progress), (MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS));
     }
 
     #[test]
@@ -177,7 +187,9 @@ mod tests {
             DirectoryInit { max_download_url_ttl_secs: Some(0), ..Default::default() },
             DirectoryInit { max_download_url_ttl_secs: Some(MAX_DOWNLOAD_URL_TTL_SECS + 1), ..Default::default() },
             DirectoryInit { start_upload_per_minute: Some(0), ..Default::default() },
+            DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE + 1), ..Default::default() },
             DirectoryInit { max_uploads_in_progress: Some(0), ..Default::default() },
+            DirectoryInit { max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS + 1), ..Default::default() },
             DirectoryInit { max_file_size: Some(0), ..Default::default() },
             DirectoryInit { max_file_size: Some(MAX_FILE_SIZE + 1), ..Default::default() },
             DirectoryInit { upload_session_ttl_secs: Some(60), ..Default::default() },

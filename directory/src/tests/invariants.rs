@@ -146,7 +146,7 @@ proptest! {
 
     #[test]
     fn accounting_stays_consistent(ops in proptest::collection::vec(op(), 1..60)) {
-        let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(1000), max_uploads_in_progress: Some(4), default_quota_bytes: Some(1_000), ..Default::default() });
+        let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(4), default_quota_bytes: Some(1_000), ..Default::default() });
         fx.initialise();
         fx.add_bucket(bucket(1), 900, 1000);
         fx.add_bucket(bucket(2), 600, 1000);

@@ -96,7 +96,7 @@ fn reaped_uploads_need_no_second_sweep() {
 
 #[test]
 fn batch_limit_and_backoff_growth() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(1000), max_uploads_in_progress: Some(1000), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
     for _ in 0..RECONCILE_BATCH + 3 {
         let r = fx.start_ok(alice(), 1);
         abort_upload_impl(&mut fx.s, alice(), &r.upload_id, fx.now).unwrap();

@@ -25,7 +25,7 @@ fn all_pages(fx: &Fx, user: Principal, limit: u32, pending: bool) -> Vec<FileId>
 
 #[test]
 fn pages_are_stable_in_creation_order() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(1000), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), ..Default::default() });
     let mut created = vec![];
     for i in 0..7 {
         created.push(fx.ready_file(alice(), 10 + i));
@@ -54,11 +54,12 @@ fn all_pages_from(fx: &Fx, user: Principal, cursor: Option<ByteBuf>) -> Vec<File
 
 #[test]
 fn limit_defaults_and_cap() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(10_000), max_uploads_in_progress: Some(10_000), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
     let n = MAX_LIST_LIMIT + 5;
     for _ in 0..n {
         let r = fx.start_ok(alice(), 1);
         fx.commit_ok(alice(), &r.upload_id);
+        fx.advance_secs(1); // under the highest rate limit
     }
     let p = page(&fx, alice(), None, None, false);
     assert_eq!(p.files.len(), DEFAULT_LIST_LIMIT as usize);

@@ -22,6 +22,7 @@ use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::bucket::{BucketStat, CommitFileOk};
 use depot_api::directory::*;
+use depot_api::limits::{MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS};
 use depot_api::{BucketId, DirectoryError, FileId};
 use ic_stable_structures::DefaultMemoryImpl;
 use serde_bytes::ByteBuf;

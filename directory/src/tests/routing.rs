@@ -6,7 +6,7 @@ use crate::logic::upload::{abort_upload_impl, choose_bucket};
 use crate::jobs::reaper::{REAP_BATCH, reap_expired_uploads};
 
 fn fx_with_buckets(buckets: &[(u8, u64, u64)]) -> Fx {
-    let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(1000), max_uploads_in_progress: Some(1000), ..Default::default() });
+    let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
     fx.initialise();
     for (n, soft, hard) in buckets {
         fx.add_bucket(bucket(*n), *soft, *hard);
