@@ -167,6 +167,20 @@ fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpUpdateResponse<'s
     })
 }
 
+/// Benchmark only (feature `bench`, off by default; see Cargo.toml): the
+/// SHA-256 of `bytes` with the sha2 crate `put_chunk` hashes with, and the
+/// instructions the digest alone took (the call's total also counts decoding
+/// the argument). `depot-bench` sets `put_chunk`'s cost per MiB beside it.
+/// Not in `bucket.did`: the interface test runs without the feature.
+#[cfg(feature = "bench")]
+#[update]
+fn bench_sha256(bytes: serde_bytes::ByteBuf) -> (serde_bytes::ByteBuf, u64) {
+    use sha2::{Digest, Sha256};
+    let before = ic_cdk::api::instruction_counter();
+    let digest = Sha256::digest(&bytes);
+    let instructions = ic_cdk::api::instruction_counter() - before;
+    (serde_bytes::ByteBuf::from(digest.to_vec()), instructions)
+}
 
 ic_cdk::export_candid!();
 

@@ -86,17 +86,25 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
         }
     }
 
-    let mut buckets = vec![];
+    let mut d = Deployment { admin, directory, buckets: vec![] };
     for _ in 0..opts.buckets {
-        let bucket = dev.create_canister(admin, CANISTER_CYCLES, None)?;
-        let init = BucketInit { directory, keys: vec![], capacity_bytes: None };
-        dev.install_code(admin, bucket, &bucket_wasm, &Encode!(&init)?, InstallMode::Install)?;
-        let req = RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
-        let r: Result<(), DirectoryError> = call(dev, admin, directory, "admin_register_bucket", &req)?;
-        if let Err(e) = r {
-            bail!("registering bucket {bucket}: {e}");
-        }
-        buckets.push(bucket);
+        add_bucket(dev, &mut d, &bucket_wasm)?;
     }
-    Ok(Deployment { admin, directory, buckets })
+    Ok(d)
+}
+
+/// Creates a bucket running `wasm`, installs it with the directory as its
+/// writer and registers it. `deploy` uses the release wasm; `depot-bench`
+/// also adds a bucket built with its `bench` feature.
+pub fn add_bucket(dev: &mut Devnet, d: &mut Deployment, wasm: &[u8]) -> Result<Principal> {
+    let bucket = dev.create_canister(d.admin, CANISTER_CYCLES, None)?;
+    let init = BucketInit { directory: d.directory, keys: vec![], capacity_bytes: None };
+    dev.install_code(d.admin, bucket, wasm, &Encode!(&init)?, InstallMode::Install)?;
+    let req = RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
+    let r: Result<(), DirectoryError> = call(dev, d.admin, d.directory, "admin_register_bucket", &req)?;
+    if let Err(e) = r {
+        bail!("registering bucket {bucket}: {e}");
+    }
+    d.buckets.push(bucket);
+    Ok(bucket)
 }

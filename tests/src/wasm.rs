@@ -22,6 +22,31 @@ pub fn canister_wasm(name: &str) -> Result<Vec<u8>> {
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// Where the `bench` variant of the bucket is built: its own target dir, so
+/// it never replaces the release wasm that the tests and `depot-local` deploy.
+pub fn bench_target_dir() -> PathBuf {
+    target_dir().join("bench-wasm")
+}
+
+/// The bucket's release wasm with the `bench` feature (its extra
+/// `bench_sha256` endpoint, for `depot-bench`), built in
+/// [`bench_target_dir`]. Cargo runs every time: a no-op when up to date.
+pub fn bench_bucket_wasm() -> Result<Vec<u8>> {
+    let target = bench_target_dir();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--locked", "--release", "--target", "wasm32-unknown-unknown", "-p", "depot-bucket"])
+        .args(["--features", "bench"])
+        .status()
+        .context("running cargo to build the bench bucket wasm")?;
+    if !status.success() {
+        bail!("building depot-bucket --features bench for wasm32 failed");
+    }
+    let path = target.join("wasm32-unknown-unknown/release/depot_bucket.wasm");
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
 fn build(name: &str) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(workspace_root())
