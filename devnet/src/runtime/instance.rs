@@ -164,8 +164,7 @@ impl CanisterInstance {
             // grows from the current end, would leak the pages each rolled
             // back query allocated: a bucket serving 1 MiB chunks gained
             // 2 MiB per query until its 4 GiB heap was full.
-            self.reinstantiate(cp);
-            return;
+            self.fresh_instance(cp.heap.len());
         }
         let data = self.memory.data_mut(&mut self.store);
         // Write back only the 4 KiB blocks that changed: most executions
@@ -187,11 +186,11 @@ impl CanisterInstance {
         self.recycle(cp.heap);
     }
 
-    /// Rollback into a fresh instance whose memory is exactly the
-    /// checkpoint's: same host state, heap bytes and globals written back.
+    /// Moves the host state into a fresh instance whose memory is
+    /// `heap_bytes` long; `rollback` then writes heap and globals back.
     /// Tables are re-initialised from the module's element segments, which
     /// is all a canister's table holds (no toolchain emits `table.set`).
-    fn reinstantiate(&mut self, cp: Checkpoint) {
+    fn fresh_instance(&mut self, heap_bytes: usize) {
         let engine = self.store.engine().clone();
         let fuel = self.store.get_fuel().unwrap_or(0);
         let old = std::mem::replace(&mut self.store, Store::new(&engine, HostState::new(StableMemory::default())));
@@ -201,21 +200,12 @@ impl CanisterInstance {
         let _ = self.store.set_fuel(fuel);
         // The module instantiated before with this linker: it does again.
         let h = instantiate(&mut self.store, &self.pre, &self.module).expect("re-instantiating an instantiated module");
-        let pages = (cp.heap.len() as u64).div_ceil(WASM_PAGE);
+        let pages = (heap_bytes as u64).div_ceil(WASM_PAGE);
         let have = h.memory.size(&self.store);
         if pages > have {
             h.memory.grow(&mut self.store, pages - have).expect("growing to a size the memory had");
         }
-        h.memory.data_mut(&mut self.store)[..cp.heap.len()].copy_from_slice(&cp.heap);
         (self.instance, self.memory, self.table, self.globals) = (h.instance, h.memory, h.table, h.globals);
-        for (g, v) in self.globals.iter().zip(cp.globals) {
-            let _ = g.set(&mut self.store, v);
-        }
-        let st = self.store.data_mut();
-        st.stable.rollback(cp.stable);
-        st.certified_data = cp.certified_data;
-        st.global_timer = cp.global_timer;
-        self.recycle(cp.heap);
     }
 
     pub fn commit(&mut self, cp: Checkpoint) {
