@@ -67,8 +67,7 @@ pub fn verify(
     let key_bytes: [u8; PUBLIC_KEY_BYTES] =
         info.key.as_slice().try_into().map_err(|_| SignatureError::BadPublicKey(kid))?;
     let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| SignatureError::BadPublicKey(kid))?;
-    let sig: [u8; SIGNATURE_BYTES] =
-        sig.try_into().map_err(|_| SignatureError::BadLength(sig.len()))?;
+    let sig: [u8; SIGNATURE_BYTES] = sig.try_into().map_err(|_| SignatureError::BadLength(sig.len()))?;
     // verify_strict refuses weak keys and non-canonical signatures, so a
     // signature has exactly one valid encoding (no malleability).
     key.verify_strict(&signed_bytes(domain, payload), &Signature::from_bytes(&sig))

@@ -115,12 +115,7 @@ impl UploadToken {
     }
 
     /// Full verification as a bucket does it.
-    pub fn verify(
-        &self,
-        keys: &[PublicKeyInfo],
-        this_bucket: Principal,
-        now_ns: u64,
-    ) -> Result<(), TokenError> {
+    pub fn verify(&self, keys: &[PublicKeyInfo], this_bucket: Principal, now_ns: u64) -> Result<(), TokenError> {
         self.check_shape()?;
         if self.bucket != this_bucket {
             return Err(TokenError::WrongBucket(self.bucket));
@@ -185,10 +180,7 @@ mod tests {
         assert_eq!(token().verify(&keyset(), other, 0), Err(TokenError::WrongBucket(bucket())));
         let mut t = token();
         t.kid = 4;
-        assert!(matches!(
-            t.verify(&keyset(), bucket(), 0),
-            Err(TokenError::Signature(SignatureError::UnknownKey(4)))
-        ));
+        assert!(matches!(t.verify(&keyset(), bucket(), 0), Err(TokenError::Signature(SignatureError::UnknownKey(4)))));
     }
 
     #[test]
@@ -198,7 +190,10 @@ mod tests {
             Box::new(|t| t.file_id.owner = Principal::anonymous()),
             Box::new(|t| t.file_id.id[0] ^= 1),
             Box::new(|t| t.chunk_size = 1000),
-            Box::new(|t| { t.size_bytes = 2049; t.chunk_count = 3; }),
+            Box::new(|t| {
+                t.size_bytes = 2049;
+                t.chunk_count = 3;
+            }),
             Box::new(|t| t.first_chunk = 1),
             Box::new(|t| t.last_chunk = 1),
             Box::new(|t| t.sha256 = None),

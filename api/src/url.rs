@@ -148,12 +148,8 @@ impl SignedUrl {
 
     /// Checks the signature for `bucket`, then the expiry against `now_secs`.
     pub fn verify(&self, keys: &[PublicKeyInfo], bucket: Principal, now_secs: u64) -> Result<(), UrlError> {
-        let grant = UrlGrant {
-            bucket,
-            file: self.file,
-            expires_at_secs: self.expires_at_secs,
-            disposition: self.disposition,
-        };
+        let grant =
+            UrlGrant { bucket, file: self.file, expires_at_secs: self.expires_at_secs, disposition: self.disposition };
         keys::verify(keys, self.kid, DOWNLOAD_URL_DOMAIN, &grant.signing_payload(), &self.sig)?;
         if now_secs >= self.expires_at_secs {
             return Err(UrlError::Expired);
@@ -223,10 +219,7 @@ mod tests {
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}")), Err(UrlError::Missing("exp")));
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=1&kid=1")), Err(UrlError::Missing("sig")));
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=-1")), Err(UrlError::Bad("exp")));
-        assert_eq!(
-            SignedUrl::parse(&format!("/f/{hex}?exp=99999999999999999999999")),
-            Err(UrlError::Bad("exp"))
-        );
+        assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=99999999999999999999999")), Err(UrlError::Bad("exp")));
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=1&exp=2")), Err(UrlError::Repeated("exp")));
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=1&kid=1&sig=***")), Err(UrlError::Bad("sig")));
         assert_eq!(SignedUrl::parse(&format!("/f/{hex}?exp=1&kid=1&sig=AA&dl=2")), Err(UrlError::Bad("dl")));

@@ -7,10 +7,10 @@ pub mod model;
 pub mod state;
 
 use candid::Principal;
+use depot_api::FileId;
 use depot_api::bucket::*;
 use depot_api::keys::PublicKeyInfo;
-use depot_api::FileId;
-use http::answer::{answer_query, answer_update, file_view, Context};
+use http::answer::{Context, answer_query, answer_update, file_view};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
 use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
 use state::*;
@@ -42,9 +42,8 @@ fn install_certification(budget: u64) {
 
 fn continue_rebuild(budget: u64) {
     let Some(cursor) = rebuild_cursor() else { return };
-    let next = with_store(|s| {
-        with_certs_mut(|c| rebuild_step(s, c, cursor, || ic_cdk::api::instruction_counter() > budget))
-    });
+    let next =
+        with_store(|s| with_certs_mut(|c| rebuild_step(s, c, cursor, || ic_cdk::api::instruction_counter() > budget)));
     set_rebuild_cursor(next);
     publish_root_hash();
     if next.is_some() {

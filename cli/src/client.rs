@@ -54,7 +54,12 @@ pub struct Depot {
 }
 
 impl Depot {
-    pub async fn connect(url: &str, fetch_root_key: bool, identity: Arc<dyn Identity>, directory: Principal) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url: &str,
+        fetch_root_key: bool,
+        identity: Arc<dyn Identity>,
+        directory: Principal,
+    ) -> anyhow::Result<Self> {
         let agent = Agent::builder()
             .with_url(url)
             .with_arc_identity(identity)
@@ -70,13 +75,23 @@ impl Depot {
         self.agent.get_principal().unwrap_or(Principal::anonymous())
     }
 
-    async fn update<A: CandidType, R: CandidType + DeserializeOwned>(&self, c: Principal, m: &str, a: A) -> Result<R, CallError> {
+    async fn update<A: CandidType, R: CandidType + DeserializeOwned>(
+        &self,
+        c: Principal,
+        m: &str,
+        a: A,
+    ) -> Result<R, CallError> {
         let arg = Encode!(&a).map_err(|e| CallError::Failed(e.to_string()))?;
         let out = self.agent.update(&c, m).with_arg(arg).call_and_wait().await.map_err(classify)?;
         Decode!(&out, R).map_err(|e| CallError::Failed(format!("bad reply from {m}: {e}")))
     }
 
-    async fn query<A: CandidType, R: CandidType + DeserializeOwned>(&self, c: Principal, m: &str, a: A) -> Result<R, CallError> {
+    async fn query<A: CandidType, R: CandidType + DeserializeOwned>(
+        &self,
+        c: Principal,
+        m: &str,
+        a: A,
+    ) -> Result<R, CallError> {
         let arg = Encode!(&a).map_err(|e| CallError::Failed(e.to_string()))?;
         let out = self.agent.query(&c, m).with_arg(arg).call().await.map_err(classify)?;
         Decode!(&out, R).map_err(|e| CallError::Failed(format!("bad reply from {m}: {e}")))
@@ -99,11 +114,17 @@ impl Depot {
     }
 
     pub async fn get_upload_token(&self, upload_id: &[u8], first: u32, last: u32) -> Result<UploadToken, CallError> {
-        let req = GetUploadTokenReq { upload_id: ByteBuf::from(upload_id.to_vec()), first_chunk: first, last_chunk: last };
+        let req =
+            GetUploadTokenReq { upload_id: ByteBuf::from(upload_id.to_vec()), first_chunk: first, last_chunk: last };
         self.dir_update("get_upload_token", req).await
     }
 
-    pub async fn mark_chunk_uploaded(&self, upload_id: &[u8], chunk_index: u32, etag: Vec<u8>) -> Result<(), CallError> {
+    pub async fn mark_chunk_uploaded(
+        &self,
+        upload_id: &[u8],
+        chunk_index: u32,
+        etag: Vec<u8>,
+    ) -> Result<(), CallError> {
         let req = MarkChunkUploadedReq {
             upload_id: ByteBuf::from(upload_id.to_vec()),
             chunk_index,

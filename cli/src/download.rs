@@ -2,7 +2,7 @@
 //! flight, written in order, checked against the file's SHA-256.
 
 use crate::client::Depot;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use depot_api::FileId;
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,18 +15,24 @@ pub struct DownloadOutcome {
     pub sha256_checked: bool,
 }
 
-pub async fn download(depot: &Depot, file_id: FileId, out: &Path, parallel: usize, progress: bool) -> Result<DownloadOutcome> {
+pub async fn download(
+    depot: &Depot,
+    file_id: FileId,
+    out: &Path,
+    parallel: usize,
+    progress: bool,
+) -> Result<DownloadOutcome> {
     let plan = depot.get_download_plan(file_id.clone()).await?;
     let bar = if progress { ProgressBar::new(plan.size_bytes) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}").expect("valid"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}").expect("valid"),
+    );
     let tmp = out.with_extension("depot-partial");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?);
     let mut hasher = Sha256::new();
-    let jobs: Vec<(u32, candid::Principal)> = plan
-        .locations
-        .iter()
-        .flat_map(|r| (r.first_chunk..=r.last_chunk).map(move |i| (i, r.bucket)))
-        .collect();
+    let jobs: Vec<(u32, candid::Principal)> =
+        plan.locations.iter().flat_map(|r| (r.first_chunk..=r.last_chunk).map(move |i| (i, r.bucket))).collect();
     if jobs.len() as u32 != plan.chunk_count {
         bail!("download plan covers {} of {} chunks", jobs.len(), plan.chunk_count);
     }

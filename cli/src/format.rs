@@ -22,7 +22,9 @@ pub fn explain_directory_error(e: &DirectoryError) -> String {
             human_bytes(*available)
         ),
         TooManyInProgressUploads { limit } => {
-            format!("you already have {limit} uploads in progress: finish one, or abort it with `depot rm FILE_ID` (`depot ls --all` lists them)")
+            format!(
+                "you already have {limit} uploads in progress: finish one, or abort it with `depot rm FILE_ID` (`depot ls --all` lists them)"
+            )
         }
         RateLimited { retry_after_secs } => format!("too many uploads started: try again in {retry_after_secs} s"),
         UploadExpired => "the upload expired: run the same command again to start over".into(),

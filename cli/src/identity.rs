@@ -2,10 +2,10 @@
 //! identities (Ed25519, secp256k1 or P-256), or a key generated once and kept
 //! under the user's config directory.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use ed25519_dalek::pkcs8::{EncodePrivateKey, spki::der::pem::LineEnding};
-use ic_agent::identity::{BasicIdentity, Prime256v1Identity, Secp256k1Identity};
 use ic_agent::Identity;
+use ic_agent::identity::{BasicIdentity, Prime256v1Identity, Secp256k1Identity};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -104,7 +104,11 @@ async fn run(cli: Cli) -> Result<()> {
             let out = upload::upload(&depot, &config_dir, opts).await?;
             let key = out.meta.file_id.key().context("malformed file id")?.to_hex();
             let url = depot
-                .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })
+                .get_download_url(GetDownloadUrlReq {
+                    file_id: out.meta.file_id.clone(),
+                    ttl_secs: None,
+                    disposition: None,
+                })
                 .await?;
             if cli.json {
                 println!(
@@ -128,7 +132,12 @@ async fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 println!("{}", json!({"path": out, "bytes": r.bytes, "sha256_checked": r.sha256_checked}));
             } else {
-                println!("{} ({}){}", out.display(), human_bytes(r.bytes), if r.sha256_checked { ", SHA-256 ok" } else { "" });
+                println!(
+                    "{} ({}){}",
+                    out.display(),
+                    human_bytes(r.bytes),
+                    if r.sha256_checked { ", SHA-256 ok" } else { "" }
+                );
             }
         }
         Cmd::Ls { all } => {
@@ -153,7 +162,8 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::Value::Array(v));
             } else {
                 for f in rows {
-                    let status = if f.status == FileStatus::Ready { String::new() } else { format!("  [{:?}]", f.status) };
+                    let status =
+                        if f.status == FileStatus::Ready { String::new() } else { format!("  [{:?}]", f.status) };
                     let key = f.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
                     println!("{key}  {:>10}  {}{status}", human_bytes(f.size_bytes), f.name);
                 }
@@ -173,7 +183,10 @@ async fn run(cli: Cli) -> Result<()> {
             let disposition = Some(if download { Disposition::Attachment } else { Disposition::Inline });
             let u = depot.get_download_url(GetDownloadUrlReq { file_id: fid, ttl_secs: ttl, disposition }).await?;
             if cli.json {
-                println!("{}", json!({"url": u.url, "expires_at_secs": u.expires_at_secs, "bucket": u.bucket.to_text()}));
+                println!(
+                    "{}",
+                    json!({"url": u.url, "expires_at_secs": u.expires_at_secs, "bucket": u.bucket.to_text()})
+                );
             } else {
                 println!("{}", u.url);
             }
@@ -189,7 +202,11 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 println!("user      {}", u.user);
                 println!("used      {} of {}", human_bytes(u.used_bytes), human_bytes(u.quota_bytes));
-                println!("reserved  {} ({} upload(s) in progress)", human_bytes(u.reserved_bytes), u.uploads_in_progress);
+                println!(
+                    "reserved  {} ({} upload(s) in progress)",
+                    human_bytes(u.reserved_bytes),
+                    u.uploads_in_progress
+                );
                 println!("files     {}", u.files_count);
             }
         }

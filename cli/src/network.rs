@@ -1,6 +1,6 @@
 //! Where the directory is: `--network local|ic|URL` plus its canister id.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use candid::Principal;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 
 use crate::client::{CallError, Depot};
 use crate::resume::{self, SavedUpload};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use candid::Principal;
 use depot_api::bucket::PutChunkArgs;
 use depot_api::directory::{CommitUploadReq, FileMeta, StartUploadReq};
@@ -174,7 +174,14 @@ where
     }
 }
 
-async fn send_chunk(depot: &Depot, tokens: &Tokens<'_>, file: &std::fs::File, s: &Session, size: u64, i: u32) -> Result<u64> {
+async fn send_chunk(
+    depot: &Depot,
+    tokens: &Tokens<'_>,
+    file: &std::fs::File,
+    s: &Session,
+    size: u64,
+    i: u32,
+) -> Result<u64> {
     let start = i as u64 * s.chunk_size as u64;
     let len = (size - start).min(s.chunk_size as u64) as usize;
     let mut bytes = vec![0u8; len];
@@ -199,7 +206,8 @@ pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Resul
     let size = std::fs::metadata(&opts.path).with_context(|| format!("reading {}", opts.path.display()))?.len();
     let path = opts.path.clone();
     let sha = tokio::task::spawn_blocking(move || file_sha256(&path)).await??;
-    let saved_at = resume::path_for(config_dir, &depot.directory.to_text(), &depot.me().to_text(), &hex::encode(sha), size);
+    let saved_at =
+        resume::path_for(config_dir, &depot.directory.to_text(), &depot.me().to_text(), &hex::encode(sha), size);
     let (session, present, resumed) = open_session(depot, &saved_at, &opts, size, sha).await?;
     let missing: Vec<u32> = (0..session.chunk_count).filter(|i| !present.contains(i)).collect();
     let skipped = session.chunk_count - missing.len() as u32;
@@ -209,7 +217,9 @@ pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Resul
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
             .expect("valid template"),
     );
-    bar.set_position(present.iter().map(|&i| (size - i as u64 * session.chunk_size as u64).min(session.chunk_size as u64)).sum());
+    bar.set_position(
+        present.iter().map(|&i| (size - i as u64 * session.chunk_size as u64).min(session.chunk_size as u64)).sum(),
+    );
 
     let file = Arc::new(std::fs::File::open(&opts.path)?);
     let tokens = Tokens { depot, session: &session, current: Mutex::new(None) };

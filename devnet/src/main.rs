@@ -7,12 +7,16 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand};
-use depot_devnet::{Devnet, DevnetConfig};
 use depot_devnet::http::ApiConfig;
 use depot_devnet::http::server;
+use depot_devnet::{Devnet, DevnetConfig};
 
 #[derive(Parser)]
-#[command(name = "devnet", version, about = "A local Internet Computer for real IC clients (ic-agent, @icp-sdk/core, browsers)")]
+#[command(
+    name = "devnet",
+    version,
+    about = "A local Internet Computer for real IC clients (ic-agent, @icp-sdk/core, browsers)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +83,11 @@ async fn start(args: StartArgs) -> Result<(), String> {
     let devnet = Arc::new(Mutex::new(Devnet::new(DevnetConfig::default())));
     let root_key = devnet.lock().map_err(|_| "devnet lock poisoned")?.root_key_der();
     let subnet_id = candid::Principal::self_authenticating(&root_key);
-    let url = format!("http://{}:{}", if args.bind.is_unspecified() { "localhost".into() } else { args.bind.to_string() }, addr.port());
+    let url = format!(
+        "http://{}:{}",
+        if args.bind.is_unspecified() { "localhost".into() } else { args.bind.to_string() },
+        addr.port()
+    );
 
     let status_file = match &args.status_dir {
         Some(dir) => Some(write_status(dir, addr.port(), &url, &root_key, subnet_id)?),

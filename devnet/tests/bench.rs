@@ -73,7 +73,9 @@ fn bench_calls_and_rollback() {
         rej(upd(&mut d, big, "stable_write_trap", &offset.to_le_bytes()));
     }
     let per = t.elapsed() / rounds;
-    println!("BENCH trapping update (stable write + rollback) on a canister with 1 GiB stable memory: {per:.2?} per call");
+    println!(
+        "BENCH trapping update (stable write + rollback) on a canister with 1 GiB stable memory: {per:.2?} per call"
+    );
     let t = Instant::now();
     for _ in 0..rounds {
         ok(upd(&mut d, big, "inc", &[]));

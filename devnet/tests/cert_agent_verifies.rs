@@ -6,17 +6,11 @@ use depot_devnet::certification::Certifier;
 use ic_agent::{Agent, Certificate};
 
 fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_nanos() as u64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_nanos() as u64
 }
 
 fn agent_with_root_key(certifier: &Certifier) -> Agent {
-    let agent = Agent::builder()
-        .with_url("http://127.0.0.1:9")
-        .build()
-        .expect("agent");
+    let agent = Agent::builder().with_url("http://127.0.0.1:9").build().expect("agent");
     agent.set_root_key(certifier.root_key_der());
     agent
 }

@@ -287,7 +287,9 @@ fn ingress_runs_inspect_message_and_records_status() {
     assert_eq!(d.request_status(&[2; 32]), Some(RequestStatus::Replied(1u32.to_le_bytes().to_vec())));
     d.submit_ingress(msg(3, "no_reply")).unwrap();
     d.tick();
-    assert!(matches!(d.request_status(&[3; 32]), Some(RequestStatus::Rejected(r)) if r.code == RejectCode::CanisterError));
+    assert!(
+        matches!(d.request_status(&[3; 32]), Some(RequestStatus::Rejected(r)) if r.code == RejectCode::CanisterError)
+    );
 }
 
 #[test]

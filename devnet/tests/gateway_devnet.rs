@@ -13,12 +13,8 @@ use support::http_cert::{certified_reply, plain_reply, upgrade_reply};
 use support::wat_canister::start_devnet;
 
 async fn get(addr: std::net::SocketAddr, host: &str, path: &str) -> (u16, Vec<u8>) {
-    let response = reqwest::Client::new()
-        .get(format!("http://{addr}{path}"))
-        .header("host", host)
-        .send()
-        .await
-        .expect("request");
+    let response =
+        reqwest::Client::new().get(format!("http://{addr}{path}")).header("host", host).send().await.expect("request");
     (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
 }
 
@@ -30,7 +26,12 @@ async fn gateway_verifies_wasm_canister_responses() {
         let d = devnet.lock().unwrap();
         certified_reply(d.certifier(), canister, d.time_ns(), "/index.html", b"<h1>devnet</h1>")
     };
-    agent.update(&canister, "set_certified_data").with_arg(certified.certified_data.to_vec()).call_and_wait().await.unwrap();
+    agent
+        .update(&canister, "set_certified_data")
+        .with_arg(certified.certified_data.to_vec())
+        .call_and_wait()
+        .await
+        .unwrap();
     agent.update(&canister, "set_http").with_arg(certified.reply.clone()).call_and_wait().await.unwrap();
 
     let host = format!("{}.localhost:{}", canister.to_text(), server.addr.port());

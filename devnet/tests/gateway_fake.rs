@@ -17,12 +17,8 @@ fn now_ns() -> u64 {
 
 /// GET `path` on our server with the given Host header.
 async fn get(addr: std::net::SocketAddr, host: &str, path: &str) -> (u16, String, Option<String>) {
-    let response = reqwest::Client::new()
-        .get(format!("http://{addr}{path}"))
-        .header("host", host)
-        .send()
-        .await
-        .expect("request");
+    let response =
+        reqwest::Client::new().get(format!("http://{addr}{path}")).header("host", host).send().await.expect("request");
     let status = response.status().as_u16();
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
     (status, response.text().await.unwrap(), content_type)

@@ -44,7 +44,12 @@ fn expiration_in(d: Duration) -> u64 {
 
 /// Signs `delegation` with a canister signature and makes the canister certify it.
 /// With `forger`, the certificate comes from a key other than the devnet's root.
-fn canister_signed(fake: &Mutex<FakeIc>, seed: &[u8], delegation: Delegation, forger: Option<&Certifier>) -> SignedDelegation {
+fn canister_signed(
+    fake: &Mutex<FakeIc>,
+    seed: &[u8],
+    delegation: Delegation,
+    forger: Option<&Certifier>,
+) -> SignedDelegation {
     let message = delegation.signable();
     let mut tree = StateTree::new();
     let seed_hash = Sha256::digest(seed);
@@ -56,7 +61,8 @@ fn canister_signed(fake: &Mutex<FakeIc>, seed: &[u8], delegation: Delegation, fo
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     let certificate = forger.unwrap_or(&f.certifier).data_certificate(canister(), &tree.digest(), now);
     let mut signature = Vec::new();
-    ciborium::into_writer(&ciborium::tag::Required::<_, 55799>(CanisterSig { certificate, tree }), &mut signature).unwrap();
+    ciborium::into_writer(&ciborium::tag::Required::<_, 55799>(CanisterSig { certificate, tree }), &mut signature)
+        .unwrap();
     SignedDelegation { delegation, signature }
 }
 

@@ -52,10 +52,7 @@ fn call_content(sender: Principal, method: &str, expiry: u64, extra: Vec<(Value,
 }
 
 fn read_state_content(sender: Principal, paths: Vec<Vec<Vec<u8>>>) -> Value {
-    let paths = paths
-        .into_iter()
-        .map(|p| Value::Array(p.into_iter().map(Value::Bytes).collect()))
-        .collect();
+    let paths = paths.into_iter().map(|p| Value::Array(p.into_iter().map(Value::Bytes).collect())).collect();
     Value::Map(vec![
         (text("request_type"), text("read_state")),
         (text("sender"), Value::Bytes(sender.as_slice().to_vec())),
@@ -82,13 +79,8 @@ fn envelope(content: Value, signer: Option<&Signer25519>, tamper: bool) -> Vec<u
 }
 
 async fn post(url: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
-    let r = reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/cbor")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r =
+        reqwest::Client::new().post(url).header("content-type", "application/cbor").body(body).send().await.unwrap();
     (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
 }
 
@@ -126,12 +118,14 @@ async fn bad_requests_are_refused_with_reasons() {
     assert_eq!(status, 400);
     assert!(body_text(&body).contains("does not match"), "{}", body_text(&body));
 
-    let expired = envelope(call_content(alice.principal(), "echo", now_ns() - 1_000_000_000, vec![]), Some(&alice), false);
+    let expired =
+        envelope(call_content(alice.principal(), "echo", now_ns() - 1_000_000_000, vec![]), Some(&alice), false);
     let (status, body) = post(&call_url, expired).await;
     assert_eq!(status, 400);
     assert!(body_text(&body).contains("expired"), "{}", body_text(&body));
 
-    let too_far = envelope(call_content(alice.principal(), "echo", now_ns() + 3_600_000_000_000, vec![]), Some(&alice), false);
+    let too_far =
+        envelope(call_content(alice.principal(), "echo", now_ns() + 3_600_000_000_000, vec![]), Some(&alice), false);
     assert_eq!(post(&call_url, too_far).await.0, 400);
 
     let unsigned = envelope(call_content(alice.principal(), "echo", soon, vec![]), None, false);
@@ -159,23 +153,29 @@ async fn async_call_with_unknown_fields_then_status_only_for_its_sender() {
         vec![(text("some_future_field"), Value::Map(vec![(text("x"), Value::Integer(1.into()))]))],
     );
     let id = RequestId::of_content(&content).unwrap();
-    let (status, _) = post(&format!("{}/api/v2/canister/{}/call", server.url(), canister()), envelope(content, Some(&alice), false)).await;
+    let (status, _) =
+        post(&format!("{}/api/v2/canister/{}/call", server.url(), canister()), envelope(content, Some(&alice), false))
+            .await;
     assert_eq!(status, 202);
     // The state machine saw the id the client computed (unknown field included).
     assert!(fake.lock().unwrap().statuses.contains_key(&id));
 
     let rs_url = format!("{}/api/v3/canister/{}/read_state", server.url(), canister());
     let path = vec![vec![b"request_status".to_vec(), id.as_bytes().to_vec()]];
-    let (status, body) = post(&rs_url, envelope(read_state_content(alice.principal(), path.clone()), Some(&alice), false)).await;
+    let (status, body) =
+        post(&rs_url, envelope(read_state_content(alice.principal(), path.clone()), Some(&alice), false)).await;
     assert_eq!(status, 200, "{}", body_text(&body));
 
     let mallory = Signer25519::new(4);
-    let (status, _) = post(&rs_url, envelope(read_state_content(mallory.principal(), path), Some(&mallory), false)).await;
+    let (status, _) =
+        post(&rs_url, envelope(read_state_content(mallory.principal(), path), Some(&mallory), false)).await;
     assert_eq!(status, 403);
 
     // Private metadata is for controllers only (the anonymous principal here).
-    let secret = vec![vec![b"canister".to_vec(), canister().as_slice().to_vec(), b"metadata".to_vec(), b"secret".to_vec()]];
-    let (status, _) = post(&rs_url, envelope(read_state_content(mallory.principal(), secret.clone()), Some(&mallory), false)).await;
+    let secret =
+        vec![vec![b"canister".to_vec(), canister().as_slice().to_vec(), b"metadata".to_vec(), b"secret".to_vec()]];
+    let (status, _) =
+        post(&rs_url, envelope(read_state_content(mallory.principal(), secret.clone()), Some(&mallory), false)).await;
     assert_eq!(status, 403);
     let (status, _) = post(&rs_url, envelope(read_state_content(Principal::anonymous(), secret), None, false)).await;
     assert_eq!(status, 200);

@@ -13,7 +13,12 @@ fn mgmt() -> Principal {
     Principal::management_canister()
 }
 
-fn call_mgmt(d: &mut depot_devnet::Devnet, sender: Principal, method: &str, arg: Vec<u8>) -> Result<Vec<u8>, depot_devnet::Reject> {
+fn call_mgmt(
+    d: &mut depot_devnet::Devnet,
+    sender: Principal,
+    method: &str,
+    arg: Vec<u8>,
+) -> Result<Vec<u8>, depot_devnet::Reject> {
     d.update(sender, mgmt(), method, &arg).unwrap().result
 }
 

@@ -2,12 +2,12 @@
 //! deploys them on the IC: create, install, then register each bucket with
 //! the directory (which pushes its public keys to the bucket).
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use candid::{CandidType, Decode, Encode, Principal};
+use depot_api::DirectoryError;
 use depot_api::bucket::BucketInit;
 use depot_api::directory::{DirectoryInit, RegisterBucketReq};
 use depot_api::keys::PublicKeyInfo;
-use depot_api::DirectoryError;
 use depot_devnet::{CallOutcome, Devnet, DevnetError, InstallMode};
 use serde::de::DeserializeOwned;
 
@@ -100,7 +100,8 @@ pub fn add_bucket(dev: &mut Devnet, d: &mut Deployment, wasm: &[u8]) -> Result<P
     let bucket = dev.create_canister(d.admin, CANISTER_CYCLES, None)?;
     let init = BucketInit { directory: d.directory, keys: vec![], capacity_bytes: None };
     dev.install_code(d.admin, bucket, wasm, &Encode!(&init)?, InstallMode::Install)?;
-    let req = RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
+    let req =
+        RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
     let r: Result<(), DirectoryError> = call(dev, d.admin, d.directory, "admin_register_bucket", &req)?;
     if let Err(e) = r {
         bail!("registering bucket {bucket}: {e}");

@@ -1,16 +1,16 @@
 //! A running Depot: devnet with the canisters deployed, serving the IC HTTP
 //! interface and the HTTP gateway on one loopback port.
 
-use crate::deploy::{deploy, DeployOpts, Deployment};
+use crate::deploy::{DeployOpts, Deployment, deploy};
 use anyhow::Result;
 use candid::Principal;
 use depot_api::directory::DirectoryInit;
 use depot_cli::client::Depot;
-use depot_devnet::http::server::{spawn, RunningServer};
 use depot_devnet::http::ApiConfig;
+use depot_devnet::http::server::{RunningServer, spawn};
 use depot_devnet::{Devnet, DevnetConfig};
-use ic_agent::identity::BasicIdentity;
 use ic_agent::Identity;
+use ic_agent::identity::BasicIdentity;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 

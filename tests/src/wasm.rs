@@ -1,6 +1,6 @@
 //! The canisters' release wasm, built once per checkout.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

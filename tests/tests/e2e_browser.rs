@@ -7,12 +7,12 @@
 //! `scripts/test.sh` installs Chromium; the npm package is installed on
 //! first use from `tests/browser/package-lock.json`.
 
-use depot_api::directory::GetDownloadUrlReq;
-use depot_api::url::Disposition;
-use depot_api::limits::CHUNK_SIZE;
 use depot_api::FileId;
+use depot_api::directory::GetDownloadUrlReq;
+use depot_api::limits::CHUNK_SIZE;
+use depot_api::url::Disposition;
 use depot_cli::client::Depot;
-use depot_cli::upload::{upload, UploadOpts};
+use depot_cli::upload::{UploadOpts, upload};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -39,7 +39,8 @@ fn ensure_node_modules() {
     if dir.join("node_modules/playwright-core").exists() {
         return;
     }
-    let status = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm runs");
+    let status =
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm runs");
     assert!(status.success(), "npm ci in tests/browser failed: {status}");
 }
 
@@ -169,7 +170,8 @@ async fn chromium_shows_plays_fetches_and_downloads_depot_files() {
         let start = r["range"].as_str()?.strip_prefix("bytes=")?.split('-').next()?.parse::<u64>().ok()?;
         (start + CHUNK_SIZE as u64 > seek_offset && start <= seek_offset).then_some((start, r["status"].clone()))
     });
-    let (start, status) = seek_request.unwrap_or_else(|| panic!("no Range request near byte {seek_offset}: {audio_requests:?}"));
+    let (start, status) =
+        seek_request.unwrap_or_else(|| panic!("no Range request near byte {seek_offset}: {audio_requests:?}"));
     assert_eq!(status, 206);
     assert_ne!(start % CHUNK_SIZE as u64, 0, "the seek's range starts mid-chunk");
 

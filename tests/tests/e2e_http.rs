@@ -4,7 +4,7 @@
 
 use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
-use depot_cli::upload::{upload, UploadOpts};
+use depot_cli::upload::{UploadOpts, upload};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use std::path::Path;
 

@@ -7,7 +7,7 @@ use depot_api::directory::{DirectoryInit, GetDownloadUrlReq, ListFilesReq, Start
 use depot_api::limits::CHUNK_SIZE;
 use depot_api::{BucketError, DirectoryError, FileId};
 use depot_cli::client::CallError;
-use depot_cli::upload::{upload, UploadOpts};
+use depot_cli::upload::{UploadOpts, upload};
 use depot_devnet::InstallMode;
 use depot_tests::env::{DepotEnv, EnvOpts};
 use depot_tests::wasm::canister_wasm;
@@ -110,7 +110,13 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
     assert_eq!(usage.used_bytes, 2 * C as u64);
 
     // Quota: one byte more than what is left.
-    let req = |size: u64| StartUploadReq { name: "x".into(), mime: None, size_bytes: size, sha256: None, retention_days: None };
+    let req = |size: u64| StartUploadReq {
+        name: "x".into(),
+        mime: None,
+        size_bytes: size,
+        sha256: None,
+        retention_days: None,
+    };
     let r = alice.start_upload(req(3 * C as u64 + 1)).await;
     assert!(
         matches!(r, Err(CallError::Directory(DirectoryError::QuotaExceeded { requested, available })) if requested == 3 * C as u64 + 1 && available == 3 * C as u64),
@@ -123,7 +129,9 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
     // A short middle chunk and a wrong index are refused by the bucket.
     let started = alice.start_upload(req(2 * C as u64 - 5)).await.unwrap();
     let token = alice.get_upload_token(&started.upload_id, 0, 0).await.unwrap();
-    let put = |i: u32, bytes: Vec<u8>| alice.put_chunk(started.bucket, PutChunkArgs { token: token.clone(), chunk_index: i, bytes });
+    let put = |i: u32, bytes: Vec<u8>| {
+        alice.put_chunk(started.bucket, PutChunkArgs { token: token.clone(), chunk_index: i, bytes })
+    };
     assert!(matches!(put(0, vec![0; C - 1]).await, Err(CallError::Bucket(BucketError::ChunkSizeMismatch { .. }))));
     assert!(matches!(put(1, vec![0; C - 5]).await, Err(CallError::Bucket(BucketError::ChunkNotAllowed { .. }))));
     assert!(matches!(put(0, vec![0; C + 1]).await, Err(CallError::Bucket(BucketError::ChunkTooLarge { .. }))));

@@ -2,12 +2,12 @@
 //! here, which HTTP clients would refuse as stale certificates).
 
 use candid::{Decode, Encode, Principal};
+use depot_api::DirectoryError;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::*;
 use depot_api::token::UploadToken;
-use depot_api::DirectoryError;
 use depot_devnet::Devnet;
-use depot_tests::deploy::{call, deploy, query, DeployOpts, Deployment};
+use depot_tests::deploy::{DeployOpts, Deployment, call, deploy, query};
 use serde_bytes::ByteBuf;
 use std::time::Duration;
 
@@ -18,8 +18,11 @@ fn user() -> Principal {
 fn setup(session_ttl_secs: u64) -> (Devnet, Deployment) {
     let mut dev = Devnet::new(depot_devnet::DevnetConfig { debug_print: false, ..Default::default() });
     let init = DirectoryInit { upload_session_ttl_secs: Some(session_ttl_secs), ..Default::default() };
-    let d = deploy(&mut dev, DeployOpts { buckets: 2, domain_template: "{bucket}.localhost:1".into(), directory_init: init })
-        .unwrap();
+    let d = deploy(
+        &mut dev,
+        DeployOpts { buckets: 2, domain_template: "{bucket}.localhost:1".into(), directory_init: init },
+    )
+    .unwrap();
     (dev, d)
 }
 
@@ -37,12 +40,14 @@ fn abandoned_uploads_are_reaped_and_their_chunks_deleted() {
     let (mut dev, d) = setup(3600);
     let s = start(&mut dev, &d, 10).unwrap();
     let req = GetUploadTokenReq { upload_id: s.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
-    let token: Result<UploadToken, DirectoryError> = call(&mut dev, user(), d.directory, "get_upload_token", &req).unwrap();
+    let token: Result<UploadToken, DirectoryError> =
+        call(&mut dev, user(), d.directory, "get_upload_token", &req).unwrap();
     let args = PutChunkArgs { token: token.unwrap(), chunk_index: 0, bytes: vec![7; 10] };
     let out = dev.update(user(), s.bucket, "put_chunk", &Encode!(&args).unwrap()).unwrap();
     assert!(out.result.is_ok());
     assert_eq!(stat(&mut dev, s.bucket).used_bytes, 10);
-    let usage: Result<Usage, DirectoryError> = query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
+    let usage: Result<Usage, DirectoryError> =
+        query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
     assert_eq!(usage.unwrap().reserved_bytes, 10);
 
     // Past the session's expiry (and every token's), the reaper's timer runs.
@@ -51,7 +56,8 @@ fn abandoned_uploads_are_reaped_and_their_chunks_deleted() {
         dev.advance_time(Duration::from_secs(61));
         dev.tick();
     }
-    let usage: Result<Usage, DirectoryError> = query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
+    let usage: Result<Usage, DirectoryError> =
+        query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
     let usage = usage.unwrap();
     assert_eq!((usage.reserved_bytes, usage.uploads_in_progress), (0, 0));
     assert_eq!(stat(&mut dev, s.bucket).used_bytes, 0, "the partial chunk is deleted in the bucket");
@@ -64,13 +70,22 @@ fn abandoned_uploads_are_reaped_and_their_chunks_deleted() {
 fn a_read_only_bucket_takes_no_new_uploads() {
     let (mut dev, d) = setup(3600);
     for b in &d.buckets {
-        let out = dev.update(d.admin, d.directory, "admin_set_bucket_state", &Encode!(b, &BucketState::ReadOnly).unwrap()).unwrap();
+        let out = dev
+            .update(d.admin, d.directory, "admin_set_bucket_state", &Encode!(b, &BucketState::ReadOnly).unwrap())
+            .unwrap();
         let r = Decode!(&out.result.unwrap(), Result<(), DirectoryError>).unwrap();
         assert_eq!(r, Ok(()));
     }
     assert!(matches!(start(&mut dev, &d, 10), Err(DirectoryError::ServiceTemporarilyUnavailable { .. })));
     assert!(stat(&mut dev, d.buckets[0]).read_only, "the directory told the bucket too");
-    let out = dev.update(d.admin, d.directory, "admin_set_bucket_state", &Encode!(&d.buckets[1], &BucketState::Writable).unwrap()).unwrap();
+    let out = dev
+        .update(
+            d.admin,
+            d.directory,
+            "admin_set_bucket_state",
+            &Encode!(&d.buckets[1], &BucketState::Writable).unwrap(),
+        )
+        .unwrap();
     assert_eq!(Decode!(&out.result.unwrap(), Result<(), DirectoryError>).unwrap(), Ok(()));
     assert_eq!(start(&mut dev, &d, 10).unwrap().bucket, d.buckets[1]);
 }

@@ -2,7 +2,7 @@
 //! reply that the verifying gateway must refuse.
 
 use depot_api::directory::GetDownloadUrlReq;
-use depot_cli::upload::{upload, UploadOpts};
+use depot_cli::upload::{UploadOpts, upload};
 use depot_devnet::Fault;
 use depot_tests::env::{DepotEnv, EnvOpts};
 use sha2::{Digest, Sha256};

@@ -11,7 +11,7 @@ use depot_api::directory::{AdminStats, BucketInfo, CommitUploadReq, DirectoryIni
 use depot_api::limits::{CHUNK_SIZE, MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOAD_TOKEN_TTL_SECS};
 use depot_api::{DirectoryError, FileId};
 use depot_cli::client::{CallError, Depot};
-use depot_cli::upload::{upload, UploadOpts};
+use depot_cli::upload::{UploadOpts, upload};
 use depot_tests::deploy::query;
 use depot_tests::env::{DepotEnv, EnvOpts};
 use rand::rngs::StdRng;
@@ -54,7 +54,8 @@ fn opts(path: &Path, stop_after: Option<u32>) -> UploadOpts {
 }
 
 async fn pending_ids(c: &Depot) -> BTreeSet<FileId> {
-    let res = c.list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None }).await.unwrap();
+    let res =
+        c.list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None }).await.unwrap();
     res.files.into_iter().filter(|f| f.status == depot_api::directory::FileStatus::Pending).map(|f| f.file_id).collect()
 }
 
@@ -119,11 +120,20 @@ async fn wrong_hash(rng: &mut StdRng, u: &mut User) -> bool {
     let size = rng.gen_range(1..2 * C);
     let data = content(rng, size);
     let declared = Sha256::digest(b"other bytes").to_vec();
-    let req = StartUploadReq { name: "w.bin".into(), mime: None, size_bytes: size, sha256: Some(ByteBuf::from(declared)), retention_days: None };
+    let req = StartUploadReq {
+        name: "w.bin".into(),
+        mime: None,
+        size_bytes: size,
+        sha256: Some(ByteBuf::from(declared)),
+        retention_days: None,
+    };
     let s = u.client.start_upload(req).await.unwrap();
     let token = u.client.get_upload_token(&s.upload_id, 0, s.expected_chunk_count - 1).await.unwrap();
     for (i, chunk) in data.chunks(C as usize).enumerate() {
-        u.client.put_chunk(s.bucket, PutChunkArgs { token: token.clone(), chunk_index: i as u32, bytes: chunk.to_vec() }).await.unwrap();
+        u.client
+            .put_chunk(s.bucket, PutChunkArgs { token: token.clone(), chunk_index: i as u32, bytes: chunk.to_vec() })
+            .await
+            .unwrap();
     }
     let commit = CommitUploadReq { upload_id: s.upload_id, uploaded_chunk_count: None, final_sha256: None };
     let r = u.client.commit_upload(commit).await;
@@ -147,9 +157,11 @@ fn pick<'a>(rng: &mut StdRng, ids: impl ExactSizeIterator<Item = &'a FileId>) ->
 async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
     let admin = env.deployment.admin;
     let directory = env.directory();
-    let stats: Result<AdminStats, DirectoryError> = env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
+    let stats: Result<AdminStats, DirectoryError> =
+        env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
     let stats = stats.unwrap();
-    let infos: Result<Vec<BucketInfo>, DirectoryError> = env.with_devnet(|d| query(d, admin, directory, "list_buckets", &()).unwrap());
+    let infos: Result<Vec<BucketInfo>, DirectoryError> =
+        env.with_devnet(|d| query(d, admin, directory, "list_buckets", &()).unwrap());
     let infos = infos.unwrap();
 
     // Per user: usage and listing as the user sees them.
@@ -168,7 +180,11 @@ async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
             "usage of {}",
             u.client.me()
         );
-        let listed = u.client.list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None }).await.unwrap();
+        let listed = u
+            .client
+            .list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None })
+            .await
+            .unwrap();
         let mut listed_ready = BTreeSet::new();
         let mut listed_pending = BTreeSet::new();
         for f in listed.files {
@@ -200,8 +216,14 @@ async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
     assert!(stats.pending_bucket_deletes <= releases, "only second sweeps wait: {stats:?}");
 
     for info in infos {
-        let (committed, committed_files, reserved, partial, partial_files) = per_bucket.get(&info.id).copied().unwrap_or_default();
-        assert_eq!((info.used_bytes, info.files_count, info.reserved_bytes), (committed, committed_files, reserved), "directory's view of {}", info.id);
+        let (committed, committed_files, reserved, partial, partial_files) =
+            per_bucket.get(&info.id).copied().unwrap_or_default();
+        assert_eq!(
+            (info.used_bytes, info.files_count, info.reserved_bytes),
+            (committed, committed_files, reserved),
+            "directory's view of {}",
+            info.id
+        );
         let stat: BucketStat = env.with_devnet(|d| query(d, admin, info.id, "stat", &()).unwrap());
         assert_eq!(
             (stat.committed_bytes, stat.used_bytes, stat.files_count),
@@ -228,7 +250,8 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
         users.push(User { client, cfg: dir.path().join(format!("cfg{n}")), model: UserModel::default() });
     }
 
-    let bucket_stat = |b: Principal| -> BucketStat { env.with_devnet(|d| query(d, env.deployment.admin, b, "stat", &()).unwrap()) };
+    let bucket_stat =
+        |b: Principal| -> BucketStat { env.with_devnet(|d| query(d, env.deployment.admin, b, "stat", &()).unwrap()) };
     let fresh: Vec<BucketStat> = env.deployment.buckets.iter().map(|b| bucket_stat(*b)).collect();
     let mut done = BTreeMap::<&str, usize>::new();
     let mut releases = 0;
@@ -300,6 +323,7 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
             d.tick();
         }
     });
-    let stats: Result<AdminStats, DirectoryError> = env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
+    let stats: Result<AdminStats, DirectoryError> =
+        env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
     assert_eq!(stats.unwrap().pending_bucket_deletes, 0);
 }

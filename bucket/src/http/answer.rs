@@ -2,8 +2,8 @@
 //! attaching the certificate.
 
 use super::certs::{CertTree, FALLBACK_PATH};
-use super::responses::{fallback_shape, file_shape, FallbackResponse, FileResponse, FileView};
-use super::serve::{plan, Plan, RequestView};
+use super::responses::{FallbackResponse, FileResponse, FileView, fallback_shape, file_shape};
+use super::serve::{Plan, RequestView, plan};
 use crate::model::BucketStore;
 use candid::Principal;
 use depot_api::FileKey;

@@ -5,13 +5,13 @@
 //! `/`. The tree lives on the heap and is rebuilt from stable metadata and
 //! chunk hashes in `post_upgrade` (no body is read).
 
-use super::responses::{fallback_shape, file_responses, file_shape, FallbackResponse, FileView, ResponseShape, CEL};
+use super::responses::{CEL, FallbackResponse, FileView, ResponseShape, fallback_shape, file_responses, file_shape};
 use depot_api::FileKey;
-use std::collections::BTreeSet;
 use ic_http_certification::{
-    utils::add_v2_certificate_header, HttpCertification, HttpCertificationPath, HttpCertificationTree,
-    HttpCertificationTreeEntry, HttpResponse,
+    HttpCertification, HttpCertificationPath, HttpCertificationTree, HttpCertificationTreeEntry, HttpResponse,
+    utils::add_v2_certificate_header,
 };
+use std::collections::BTreeSet;
 
 pub const FALLBACK_PATH: &str = "/";
 

@@ -1,6 +1,6 @@
 //! Response headers: content type, disposition and the safety headers.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// One year: a file's bytes never change under its id (new bytes = new id).
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -74,10 +74,7 @@ pub fn content_disposition(attachment: bool, name: &str) -> String {
         .map(|c| if c.is_ascii() && c != '"' && c != '\\' { c } else { '_' })
         .collect();
     let fallback = if fallback.trim().is_empty() { "file".to_string() } else { fallback };
-    format!(
-        "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        utf8_percent_encode(name, ATTR_CHAR_ESCAPES)
-    )
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}", utf8_percent_encode(name, ATTR_CHAR_ESCAPES))
 }
 
 #[cfg(test)]
@@ -86,21 +83,28 @@ mod tests {
 
     #[test]
     fn disposition_encodes_names() {
-        assert_eq!(
-            content_disposition(false, "a b.txt"),
-            "inline; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt"
-        );
+        assert_eq!(content_disposition(false, "a b.txt"), "inline; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt");
         assert_eq!(
             content_disposition(true, "naïve \"q\"\\.pdf"),
             "attachment; filename=\"na_ve _q__.pdf\"; filename*=UTF-8''na%C3%AFve%20%22q%22%5C.pdf"
         );
         assert_eq!(content_disposition(true, "\r\n"), "attachment; filename=\"file\"; filename*=UTF-8''%0D%0A");
-        assert_eq!(content_disposition(false, "日本.png"), "inline; filename=\"__.png\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.png");
+        assert_eq!(
+            content_disposition(false, "日本.png"),
+            "inline; filename=\"__.png\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.png"
+        );
     }
 
     #[test]
     fn active_types() {
-        for m in ["text/html", "TEXT/HTML; charset=utf-8", "image/svg+xml", "application/xml", "text/javascript", "application/atom+xml"] {
+        for m in [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            "image/svg+xml",
+            "application/xml",
+            "text/javascript",
+            "application/atom+xml",
+        ] {
             assert!(is_active_content(m), "{m}");
         }
         for m in ["image/png", "video/mp4", "text/plain", "application/pdf", "application/octet-stream"] {

@@ -68,7 +68,9 @@ mod tests {
 
     #[test]
     fn malformed_is_ignored() {
-        for h in ["", "bytes", "bytes=", "items=0-1", "bytes=a-b", "bytes=--1", "bytes=5-1", "bytes=1-2-3", " bytes = 1-2"] {
+        for h in
+            ["", "bytes", "bytes=", "items=0-1", "bytes=a-b", "bytes=--1", "bytes=5-1", "bytes=1-2-3", " bytes = 1-2"]
+        {
             assert_eq!(resolve(h, 1000), Ignore, "{h:?}");
         }
     }

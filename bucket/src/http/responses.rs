@@ -6,8 +6,8 @@
 use super::headers::*;
 use depot_api::FileKey;
 use ic_http_certification::{
-    DefaultCelBuilder, DefaultResponseCertification, DefaultResponseOnlyCelExpression, HttpResponse, StatusCode,
-    CERTIFICATE_EXPRESSION_HEADER_NAME,
+    CERTIFICATE_EXPRESSION_HEADER_NAME, DefaultCelBuilder, DefaultResponseCertification,
+    DefaultResponseOnlyCelExpression, HttpResponse, StatusCode,
 };
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -70,13 +70,20 @@ impl FileView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileResponse {
     /// 200 with the whole file: single-chunk files only.
-    Full { attachment: bool },
+    Full {
+        attachment: bool,
+    },
     /// 206 with one whole chunk. The disposition varies only on chunk 0,
     /// which is what a plain GET is answered with (the gateway keeps the
     /// first response's headers).
-    Chunk { index: u32, attachment: bool },
+    Chunk {
+        index: u32,
+        attachment: bool,
+    },
     /// 200 to HEAD, no body, the file's length.
-    Head { attachment: bool },
+    Head {
+        attachment: bool,
+    },
     NotModified,
     Forbidden,
     RangeNotSatisfiable,

@@ -2,8 +2,8 @@
 
 use super::range::{self, RangeDecision};
 use super::responses::{FallbackResponse, FileResponse, FileView};
-use depot_api::url::{file_key_of_path, Disposition, SignedUrl, UrlError};
 use depot_api::FileKey;
+use depot_api::url::{Disposition, SignedUrl, UrlError, file_key_of_path};
 
 /// What to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,8 +171,14 @@ mod tests {
     fn conditionals_and_methods() {
         let etag = format!("\"{}\"", "02".repeat(32));
         assert_eq!(run("GET", &[("If-None-Match", &etag)], 250, false, true), Plan::File(FileResponse::NotModified));
-        assert_eq!(run("GET", &[("If-None-Match", &format!("W/{etag}"))], 250, false, true), Plan::File(FileResponse::NotModified));
-        assert_eq!(run("GET", &[("If-None-Match", "\"x\"")], 50, false, true), Plan::File(FileResponse::Full { attachment: false }));
+        assert_eq!(
+            run("GET", &[("If-None-Match", &format!("W/{etag}"))], 250, false, true),
+            Plan::File(FileResponse::NotModified)
+        );
+        assert_eq!(
+            run("GET", &[("If-None-Match", "\"x\"")], 50, false, true),
+            Plan::File(FileResponse::Full { attachment: false })
+        );
         assert_eq!(run("HEAD", &[], 250, false, true), Plan::File(FileResponse::Head { attachment: false }));
         assert_eq!(run("POST", &[], 250, false, true), Plan::File(FileResponse::MethodNotAllowed));
         assert_eq!(run("OPTIONS", &[], 250, false, false), Plan::File(FileResponse::Preflight));
@@ -191,7 +197,10 @@ mod tests {
         let req = RequestView { method: "GET", url: &url, headers: &[] };
         assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
         // an unknown file with a bad or missing signature is 403, not 404
-        assert_eq!(plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0, Plan::Fallback(FallbackResponse::Forbidden));
+        assert_eq!(
+            plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0,
+            Plan::Fallback(FallbackResponse::Forbidden)
+        );
         let bare = format!("/f/{}", "01".repeat(16));
         let req = RequestView { method: "GET", url: &bare, headers: &[] };
         assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::Forbidden));

@@ -10,8 +10,8 @@
 //! | 4  | free slots of the slab: `(class, offset) → ()` |
 //! | 5  | chunk bytes (the slab) |
 
-use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 use ic_stable_structures::Memory;
+use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 
 pub const CONFIG: MemoryId = MemoryId::new(0);
 pub const COUNTERS: MemoryId = MemoryId::new(1);

@@ -20,12 +20,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            directory: Principal::anonymous(),
-            keys: vec![],
-            capacity_bytes: 0,
-            read_only: true,
-        }
+        Self { directory: Principal::anonymous(), keys: vec![], capacity_bytes: 0, read_only: true }
     }
 }
 

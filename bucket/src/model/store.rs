@@ -1,9 +1,9 @@
 //! The bucket's rules: chunks in, files committed, deleted and read.
 
 use super::memory::{self, Mem};
-use super::records::{chunk_key, ChunkRef, Committed, Config, Counters, FileRecord};
+use super::records::{ChunkRef, Committed, Config, Counters, FileRecord, chunk_key};
 use super::sha256_stream::StreamingSha256;
-use super::slab::{slot_size, Slab};
+use super::slab::{Slab, slot_size};
 use crate::limits::{HASH_CHUNKS_PER_COMMIT, HASH_CHUNKS_PER_PUT};
 use candid::Principal;
 use depot_api::bucket::*;
@@ -34,10 +34,7 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 fn key_of(file_id: &FileId) -> Result<[u8; 16], BucketError> {
-    file_id
-        .key()
-        .map(|k| k.0)
-        .ok_or_else(|| BucketError::InvalidRequest { reason: "file id must be 16 bytes".into() })
+    file_id.key().map(|k| k.0).ok_or_else(|| BucketError::InvalidRequest { reason: "file id must be 16 bytes".into() })
 }
 
 impl<M: Memory> BucketStore<M> {
@@ -108,10 +105,7 @@ impl<M: Memory> BucketStore<M> {
 
     /// Chunk hashes of a file in index order (missing chunks are skipped).
     pub fn chunk_hashes(&self, key: &FileKey) -> Vec<[u8; 32]> {
-        self.chunks
-            .range(chunk_key(&key.0, 0)..=chunk_key(&key.0, u32::MAX))
-            .map(|e| e.value().sha256)
-            .collect()
+        self.chunks.range(chunk_key(&key.0, 0)..=chunk_key(&key.0, u32::MAX)).map(|e| e.value().sha256).collect()
     }
 
     /// Committed files in key order, starting after `after` (all when `None`).
@@ -210,7 +204,11 @@ impl<M: Memory> BucketStore<M> {
         let ok = PutChunkOk { stored_bytes: bytes.len() as u32, etag: hash.to_vec() };
         let ckey = chunk_key(&file, chunk_index);
         if let Some(existing) = self.chunks.get(&ckey) {
-            return if existing.sha256 == hash { Ok(ok) } else { Err(BucketError::ChunkConflict { index: chunk_index }) };
+            return if existing.sha256 == hash {
+                Ok(ok)
+            } else {
+                Err(BucketError::ChunkConflict { index: chunk_index })
+            };
         }
         if rec.committed.is_some() {
             // Every chunk of a committed file is present, so this is unreachable
@@ -225,10 +223,8 @@ impl<M: Memory> BucketStore<M> {
                 available: capacity.saturating_sub(counters.used_bytes),
             });
         }
-        let (offset, class) = self.slab.allocate(expected).map_err(|_| BucketError::OutOfSpace {
-            needed: expected,
-            available: 0,
-        })?;
+        let (offset, class) =
+            self.slab.allocate(expected).map_err(|_| BucketError::OutOfSpace { needed: expected, available: 0 })?;
         self.slab.write(offset, &bytes);
         self.chunks.insert(ckey, ChunkRef { offset, len: expected as u32, class, sha256: hash });
         rec.stored_chunks += 1;
@@ -267,9 +263,10 @@ impl<M: Memory> BucketStore<M> {
     }
 
     fn missing_chunks(&self, file: &[u8; 16], rec: &FileRecord) -> Vec<u32> {
-        let mut present = self.chunks.keys_range(chunk_key(file, 0)..=chunk_key(file, u32::MAX)).map(|k| {
-            u32::from_be_bytes(k[16..].try_into().unwrap())
-        });
+        let mut present = self
+            .chunks
+            .keys_range(chunk_key(file, 0)..=chunk_key(file, u32::MAX))
+            .map(|k| u32::from_be_bytes(k[16..].try_into().unwrap()));
         let mut missing = vec![];
         let mut next = present.next();
         for i in 0..rec.chunk_count {
@@ -284,7 +281,12 @@ impl<M: Memory> BucketStore<M> {
 
     /// The directory's commit: every chunk present (sizes were checked at
     /// put), the declared hash matches. Idempotent once committed.
-    pub fn commit_file(&mut self, caller: Principal, args: CommitFileArgs, now_ns: u64) -> Result<(CommitFileOk, bool), BucketError> {
+    pub fn commit_file(
+        &mut self,
+        caller: Principal,
+        args: CommitFileArgs,
+        now_ns: u64,
+    ) -> Result<(CommitFileOk, bool), BucketError> {
         self.require_directory(caller)?;
         let file = key_of(&args.file_id)?;
         let mut rec = self.files.get(&file).ok_or(BucketError::NotFound)?;

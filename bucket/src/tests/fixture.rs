@@ -1,12 +1,12 @@
 //! A bucket store on vector memory with a signing directory key.
 
 use crate::http::certs::CertTree;
-use crate::model::records::Config;
 use crate::model::BucketStore;
+use crate::model::records::Config;
 use crate::state::rebuild_certification;
 use candid::Principal;
 use depot_api::bucket::*;
-use depot_api::keys::{public_key, PublicKeyInfo};
+use depot_api::keys::{PublicKeyInfo, public_key};
 use depot_api::token::UploadToken;
 use depot_api::url::{Disposition, UrlGrant};
 use depot_api::{FileId, FileKey};
@@ -133,6 +133,7 @@ impl Upload {
     }
 
     pub fn url(&self, exp_secs: u64, d: Disposition) -> String {
-        UrlGrant { bucket: bucket_id(), file: self.file, expires_at_secs: exp_secs, disposition: d }.sign_path(KID, &SEED)
+        UrlGrant { bucket: bucket_id(), file: self.file, expires_at_secs: exp_secs, disposition: d }
+            .sign_path(KID, &SEED)
     }
 }

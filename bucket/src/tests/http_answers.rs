@@ -2,10 +2,10 @@
 //! `ic-response-verification` against a certificate signed by a test root key.
 
 use super::fixture::*;
-use crate::http::answer::{answer_query, answer_update, Context};
+use crate::http::answer::{Context, answer_query, answer_update};
 use crate::http::certs::CertTree;
 use depot_api::url::Disposition;
-use ic_certification::hash_tree::{fork, label, leaf, HashTree};
+use ic_certification::hash_tree::{HashTree, fork, label, leaf};
 use ic_http_certification::{HttpRequest, HttpResponse};
 use ic_verify_bls_signature::PrivateKey;
 
@@ -38,7 +38,10 @@ fn leb128(mut v: u64) -> Vec<u8> {
 /// A certificate as a subnet would sign it, for `certified_data`.
 fn certificate(certified_data: [u8; 32]) -> Vec<u8> {
     let tree: HashTree<Vec<u8>> = fork(
-        label("canister", label(bucket_id().as_slice().to_vec(), label("certified_data", leaf(certified_data.to_vec())))),
+        label(
+            "canister",
+            label(bucket_id().as_slice().to_vec(), label("certified_data", leaf(certified_data.to_vec()))),
+        ),
         label("time", leaf(leb128(NOW))),
     );
     let msg = [b"\x0Dic-state-root".as_slice(), &tree.digest()].concat();
@@ -74,11 +77,8 @@ fn get(fx: &Fx, certs: &CertTree, method: &str, url: &str, headers: &[(&str, &st
     let cert = certificate(certs.root_hash());
     let cx = Context { store: &fx.store, certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
     let resp = answer_query(&cx, method, url, &headers, Some(&cert));
-    let request = HttpRequest::builder()
-        .with_method(method.parse().unwrap())
-        .with_url(url)
-        .with_headers(headers)
-        .build();
+    let request =
+        HttpRequest::builder().with_method(method.parse().unwrap()).with_url(url).with_headers(headers).build();
     let verified = ic_response_verification::verify_request_response_pair(
         request,
         resp.clone(),
@@ -236,7 +236,13 @@ fn tampered_bodies_fail_verification() {
         .build();
     let request = HttpRequest::get(url.as_str()).build();
     let r = ic_response_verification::verify_request_response_pair(
-        request, tampered, bucket_id().as_slice(), NOW as u128, 300_000_000_000, &root_key_der(), 2,
+        request,
+        tampered,
+        bucket_id().as_slice(),
+        NOW as u128,
+        300_000_000_000,
+        &root_key_der(),
+        2,
     );
     assert!(r.is_err());
 }

@@ -2,8 +2,8 @@
 
 use super::fixture::*;
 use crate::limits::HASH_CHUNKS_PER_COMMIT;
-use depot_api::bucket::*;
 use depot_api::BucketError;
+use depot_api::bucket::*;
 
 fn counters(fx: &Fx) -> crate::model::records::Counters {
     fx.store.counters()
@@ -48,7 +48,10 @@ fn chunk_size_rules() {
         Err(BucketError::ChunkTooLarge { size: CHUNK as u64 + 1, max: CHUNK as u64 })
     );
     // last chunk must be exactly the remainder
-    assert_eq!(put(&mut fx, 2, vec![0; 11]), Err(BucketError::ChunkSizeMismatch { index: 2, expected: 10, actual: 11 }));
+    assert_eq!(
+        put(&mut fx, 2, vec![0; 11]),
+        Err(BucketError::ChunkSizeMismatch { index: 2, expected: 10, actual: 11 })
+    );
     assert_eq!(put(&mut fx, 2, vec![0; 9]), Err(BucketError::ChunkSizeMismatch { index: 2, expected: 10, actual: 9 }));
     // an empty chunk is a size mismatch too
     assert!(matches!(put(&mut fx, 0, vec![]), Err(BucketError::ChunkSizeMismatch { .. })));
@@ -69,7 +72,10 @@ fn idempotent_put_and_conflict() {
     let args = PutChunkArgs { token: up.token(), chunk_index: 0, bytes: other };
     assert_eq!(fx.store.put_chunk(bucket_id(), alice(), args, NOW), Err(BucketError::ChunkConflict { index: 0 }));
     assert_eq!(counters(&fx), after_first);
-    assert_eq!(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 0 }).unwrap(), up.chunk(0));
+    assert_eq!(
+        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 0 }).unwrap(),
+        up.chunk(0)
+    );
 }
 
 #[test]
@@ -90,7 +96,10 @@ fn token_checks() {
     narrow.first_chunk = 1;
     narrow.last_chunk = 1;
     narrow.sign(&SEED);
-    assert_eq!(put(&mut fx, narrow.clone(), alice(), 2, NOW), Err(BucketError::ChunkNotAllowed { index: 2, first: 1, last: 1 }));
+    assert_eq!(
+        put(&mut fx, narrow.clone(), alice(), 2, NOW),
+        Err(BucketError::ChunkNotAllowed { index: 2, first: 1, last: 1 })
+    );
     assert!(put(&mut fx, narrow, alice(), 1, NOW).is_ok());
     // A token for another upload of the same file key is refused.
     let mut other_upload = t.clone();
@@ -141,7 +150,10 @@ fn commit_requires_every_chunk_and_the_right_hash() {
         let args = PutChunkArgs { token: token.clone(), chunk_index: i, bytes: wrong.chunk(i) };
         fx.store.put_chunk(bucket_id(), alice(), args, NOW).unwrap();
     }
-    assert!(matches!(fx.store.commit_file(directory(), wrong.commit_args(), NOW), Err(BucketError::HashMismatch { .. })));
+    assert!(matches!(
+        fx.store.commit_file(directory(), wrong.commit_args(), NOW),
+        Err(BucketError::HashMismatch { .. })
+    ));
     assert_eq!(fx.store.commit_file(directory(), Upload::new(3, 1).commit_args(), NOW), Err(BucketError::NotFound));
 }
 
@@ -226,7 +238,10 @@ fn state_survives_reopening_stable_memory() {
     let before = fx.store.counters();
     fx.reopen();
     assert_eq!(fx.store.counters(), before);
-    assert_eq!(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 3 }).unwrap(), up.chunk(3));
+    assert_eq!(
+        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 3 }).unwrap(),
+        up.chunk(3)
+    );
     partial.put(&mut fx, 0).unwrap();
     assert!(fx.store.commit_file(directory(), partial.commit_args(), NOW).is_ok());
 }

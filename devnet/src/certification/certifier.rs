@@ -106,8 +106,7 @@ mod tests {
     }
 
     fn serde_cbor_like_decode(bytes: &[u8]) -> Certificate {
-        let tagged: ciborium::tag::Required<Certificate, SELF_DESCRIBE_TAG> =
-            ciborium::from_reader(bytes).unwrap();
+        let tagged: ciborium::tag::Required<Certificate, SELF_DESCRIBE_TAG> = ciborium::from_reader(bytes).unwrap();
         tagged.0
     }
 }

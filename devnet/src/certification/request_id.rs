@@ -135,18 +135,12 @@ mod tests {
             (Value::Text("request_type".into()), Value::Text("call".into())),
             (Value::Text("sender".into()), Value::Bytes(vec![0x04])),
             (Value::Text("ingress_expiry".into()), Value::Integer(1685570400000000000u64.into())),
-            (
-                Value::Text("canister_id".into()),
-                Value::Bytes(vec![0, 0, 0, 0, 0, 0, 0x04, 0xD2]),
-            ),
+            (Value::Text("canister_id".into()), Value::Bytes(vec![0, 0, 0, 0, 0, 0, 0x04, 0xD2])),
             (Value::Text("method_name".into()), Value::Text("hello".into())),
             (Value::Text("arg".into()), Value::Bytes(b"DIDL\x00\xFD*".to_vec())),
         ]);
         let id = RequestId::of_content(&content).unwrap();
-        assert_eq!(
-            id.to_string(),
-            "1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101"
-        );
+        assert_eq!(id.to_string(), "1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101");
     }
 
     #[test]

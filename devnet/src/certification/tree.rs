@@ -91,10 +91,8 @@ impl StateTree {
         match self {
             StateTree::Leaf(v) => leaf(v.clone()),
             StateTree::Node(children) => {
-                let labeled: Vec<HashTree> = children
-                    .iter()
-                    .map(|(l, child)| label(l.clone(), child.to_hash_tree()))
-                    .collect();
+                let labeled: Vec<HashTree> =
+                    children.iter().map(|(l, child)| label(l.clone(), child.to_hash_tree())).collect();
                 balanced_forks(labeled)
             }
         }
@@ -128,14 +126,8 @@ mod tests {
         t.ensure_node(&[b"request_status"]).unwrap();
         let h = t.to_hash_tree();
         assert_eq!(h.lookup_path([b"time".as_ref()]), LookupResult::Found(&[1]));
-        assert_eq!(
-            h.lookup_path([b"canister".as_ref(), b"c0", b"certified_data"]),
-            LookupResult::Found(&[3])
-        );
-        assert_eq!(
-            h.lookup_path([b"request_status".as_ref(), b"x", b"status"]),
-            LookupResult::Absent
-        );
+        assert_eq!(h.lookup_path([b"canister".as_ref(), b"c0", b"certified_data"]), LookupResult::Found(&[3]));
+        assert_eq!(h.lookup_path([b"request_status".as_ref(), b"x", b"status"]), LookupResult::Absent);
     }
 
     #[test]

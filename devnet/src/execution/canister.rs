@@ -58,7 +58,13 @@ pub struct Canister {
 }
 
 impl Canister {
-    pub fn new(id: Principal, controllers: Vec<Principal>, cycles: u128, now_ns: u64, freezing_threshold_secs: u64) -> Self {
+    pub fn new(
+        id: Principal,
+        controllers: Vec<Principal>,
+        cycles: u128,
+        now_ns: u64,
+        freezing_threshold_secs: u64,
+    ) -> Self {
         Canister {
             id,
             controllers,

@@ -72,13 +72,25 @@ impl Devnet {
     fn admit_ingress(&mut self, msg: &IngressMessage, now: u64) -> Result<(), Reject> {
         let id = msg.canister_id;
         let Some(c) = self.canisters.get(&id) else {
-            return Err(Reject::new(RejectCode::DestinationInvalid, format!("Canister {id} not found"), Some("IC0301")));
+            return Err(Reject::new(
+                RejectCode::DestinationInvalid,
+                format!("Canister {id} not found"),
+                Some("IC0301"),
+            ));
         };
         if c.status != super::canister::CanisterStatus::Running {
-            return Err(Reject::new(RejectCode::CanisterError, format!("Canister {id} is not running"), Some("IC0508")));
+            return Err(Reject::new(
+                RejectCode::CanisterError,
+                format!("Canister {id} is not running"),
+                Some("IC0508"),
+            ));
         }
         let Some(inst) = c.instance.as_ref() else {
-            return Err(Reject::new(RejectCode::CanisterError, format!("Canister {id} has no wasm module"), Some("IC0537")));
+            return Err(Reject::new(
+                RejectCode::CanisterError,
+                format!("Canister {id} has no wasm module"),
+                Some("IC0537"),
+            ));
         };
         let m = &inst.module.methods;
         if !m.updates.contains(&msg.method_name) && !m.queries.contains(&msg.method_name) {
@@ -127,7 +139,13 @@ impl Devnet {
     /// Calls `method` as `sender` (like an ingress update without
     /// inspect_message) and runs the queue until everything settled,
     /// downstream calls included.
-    pub fn update(&mut self, sender: Principal, canister: Principal, method: &str, arg: &[u8]) -> Result<CallOutcome, DevnetError> {
+    pub fn update(
+        &mut self,
+        sender: Principal,
+        canister: Principal,
+        method: &str,
+        arg: &[u8],
+    ) -> Result<CallOutcome, DevnetError> {
         let token = self.next_token;
         self.next_token += 1;
         if let Some(c) = self.canisters.get(&canister) {
@@ -176,14 +194,10 @@ impl Devnet {
             let mut fired = false;
             for id in &ids {
                 let due = self.has_system_method(*id, |m| m.global_timer)
-                    && self
-                        .canisters
-                        .get(id)
-                        .and_then(|c| c.instance.as_ref())
-                        .is_some_and(|i| {
-                            let t = i.store.data().global_timer;
-                            t != 0 && t <= now
-                        });
+                    && self.canisters.get(id).and_then(|c| c.instance.as_ref()).is_some_and(|i| {
+                        let t = i.store.data().global_timer;
+                        t != 0 && t <= now
+                    });
                 if due {
                     // The timer is deactivated before it runs, and stays so
                     // even if the handler traps.

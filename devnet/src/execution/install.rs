@@ -54,7 +54,11 @@ impl Devnet {
         let mut old_checkpoint = None;
         let mut certified_data = Vec::new();
         let stable = if mode == InstallMode::Upgrade {
-            let has_pre = self.canisters.get(&canister).and_then(|c| c.instance.as_ref()).is_some_and(|i| i.module.methods.pre_upgrade);
+            let has_pre = self
+                .canisters
+                .get(&canister)
+                .and_then(|c| c.instance.as_ref())
+                .is_some_and(|i| i.module.methods.pre_upgrade);
             let ctx = self.exec_context(canister, EntryKind::PreUpgrade, sender, now);
             let Some(old) = self.canisters.get_mut(&canister).and_then(|c| c.instance.as_mut()) else {
                 return Err(DevnetError::NoModule(canister));
@@ -77,7 +81,11 @@ impl Devnet {
             StableMemory::default()
         };
 
-        let fail = |this: &mut Devnet, mut stable: StableMemory, cp: Option<crate::runtime::instance::Checkpoint>, used: u64, msg: String| {
+        let fail = |this: &mut Devnet,
+                    mut stable: StableMemory,
+                    cp: Option<crate::runtime::instance::Checkpoint>,
+                    used: u64,
+                    msg: String| {
             if let (Some(cp), Some(old)) = (cp, this.canisters.get_mut(&canister).and_then(|c| c.instance.as_mut())) {
                 std::mem::swap(old.stable_mut(), &mut stable);
                 old.rollback(cp);
@@ -87,12 +95,19 @@ impl Devnet {
         };
 
         let remaining = limit.saturating_sub(used);
-        let mut inst = match CanisterInstance::new(&self.runtime.engine, &self.runtime.linker, module, stable, remaining) {
-            Ok(i) => i,
-            Err((e, stable)) => {
-                return Err(fail(self, *stable, old_checkpoint, used, format!("Canister {canister}: instantiation failed: {e}")));
-            }
-        };
+        let mut inst =
+            match CanisterInstance::new(&self.runtime.engine, &self.runtime.linker, module, stable, remaining) {
+                Ok(i) => i,
+                Err((e, stable)) => {
+                    return Err(fail(
+                        self,
+                        *stable,
+                        old_checkpoint,
+                        used,
+                        format!("Canister {canister}: instantiation failed: {e}"),
+                    ));
+                }
+            };
         inst.store.data_mut().certified_data = certified_data;
         let (hook, kind) = match mode {
             InstallMode::Upgrade => ("canister_post_upgrade", EntryKind::PostUpgrade),
@@ -111,7 +126,13 @@ impl Devnet {
             if let Some(t) = res.trap {
                 let stable = inst.take_stable();
                 let what = if mode == InstallMode::Upgrade { "post_upgrade" } else { "canister_init" };
-                return Err(fail(self, stable, old_checkpoint, used, format!("Canister {canister}: {what} trapped: {t}")));
+                return Err(fail(
+                    self,
+                    stable,
+                    old_checkpoint,
+                    used,
+                    format!("Canister {canister}: {what} trapped: {t}"),
+                ));
             }
             if let Some(c) = self.canisters.get_mut(&canister) {
                 c.cycles = res.ctx.balance;
@@ -141,12 +162,8 @@ impl Devnet {
         c.instance = inst;
         c.generation += 1;
         c.version += 1;
-        let open: Vec<u64> = self
-            .contexts
-            .iter()
-            .filter(|(_, cc)| cc.canister == canister && !cc.deleted)
-            .map(|(id, _)| *id)
-            .collect();
+        let open: Vec<u64> =
+            self.contexts.iter().filter(|(_, cc)| cc.canister == canister && !cc.deleted).map(|(id, _)| *id).collect();
         for id in open {
             if let Some(cc) = self.contexts.get_mut(&id) {
                 cc.deleted = true;

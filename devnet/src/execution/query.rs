@@ -18,7 +18,13 @@ type QueryResult = (Result<Vec<u8>, Reject>, u64);
 
 impl Devnet {
     /// A top-level query: `data_certificate` is available.
-    pub fn query(&mut self, sender: Principal, canister: Principal, method: &str, arg: &[u8]) -> Result<CallOutcome, DevnetError> {
+    pub fn query(
+        &mut self,
+        sender: Principal,
+        canister: Principal,
+        method: &str,
+        arg: &[u8],
+    ) -> Result<CallOutcome, DevnetError> {
         if canister == Principal::management_canister() {
             return Ok(CallOutcome {
                 result: Err(Reject::new(
@@ -32,9 +38,9 @@ impl Devnet {
         let now = self.clock.now();
         let (mut result, instructions) = self.run_query(sender, canister, method, arg.to_vec(), now, 0);
         if let Ok(bytes) = &mut result {
-            let tamper = self.faults.iter().any(|f| {
-                matches!(f, Fault::TamperQueryReply { canister: c, method: m } if *c == canister && m == method)
-            });
+            let tamper = self.faults.iter().any(
+                |f| matches!(f, Fault::TamperQueryReply { canister: c, method: m } if *c == canister && m == method),
+            );
             if tamper {
                 super::faults::tamper_reply(bytes);
             }
@@ -44,13 +50,25 @@ impl Devnet {
 
     fn query_target(&self, canister: Principal, method: &str) -> Result<EntryKind, Reject> {
         let Some(c) = self.canisters.get(&canister) else {
-            return Err(Reject::new(RejectCode::DestinationInvalid, format!("Canister {canister} not found"), Some("IC0301")));
+            return Err(Reject::new(
+                RejectCode::DestinationInvalid,
+                format!("Canister {canister} not found"),
+                Some("IC0301"),
+            ));
         };
         if c.status != CanisterStatus::Running {
-            return Err(Reject::new(RejectCode::CanisterError, format!("Canister {canister} is not running"), Some("IC0508")));
+            return Err(Reject::new(
+                RejectCode::CanisterError,
+                format!("Canister {canister} is not running"),
+                Some("IC0508"),
+            ));
         }
         let Some(inst) = c.instance.as_ref() else {
-            return Err(Reject::new(RejectCode::CanisterError, format!("Canister {canister} has no wasm module"), Some("IC0537")));
+            return Err(Reject::new(
+                RejectCode::CanisterError,
+                format!("Canister {canister} has no wasm module"),
+                Some("IC0537"),
+            ));
         };
         let m = &inst.module.methods;
         if m.queries.contains(method) {
@@ -67,7 +85,15 @@ impl Devnet {
     }
 
     /// Runs a (composite) query; `depth == 0` means top level.
-    fn run_query(&mut self, caller: Principal, canister: Principal, method: &str, arg: Vec<u8>, now: u64, depth: usize) -> QueryResult {
+    fn run_query(
+        &mut self,
+        caller: Principal,
+        canister: Principal,
+        method: &str,
+        arg: Vec<u8>,
+        now: u64,
+        depth: usize,
+    ) -> QueryResult {
         let kind = match self.query_target(canister, method) {
             Ok(k) => k,
             Err(r) => return (Err(r), 0),
@@ -78,8 +104,7 @@ impl Devnet {
         if depth == 0 {
             let data = self.canisters.get(&canister).map(|c| c.certified_data()).unwrap_or_default();
             let certifier = self.certifier.clone();
-            ctx.data_certificate =
-                Some(LazyCertificate::new(move || certifier.data_certificate(canister, &data, now)));
+            ctx.data_certificate = Some(LazyCertificate::new(move || certifier.data_certificate(canister, &data, now)));
         }
         let export = match kind {
             EntryKind::Query => format!("canister_query {method}"),
@@ -116,7 +141,8 @@ impl Devnet {
                 r
             };
             let (fun, env) = if result.is_ok() { call.reply } else { call.reject };
-            let kind = if result.is_ok() { EntryKind::CompositeReplyCallback } else { EntryKind::CompositeRejectCallback };
+            let kind =
+                if result.is_ok() { EntryKind::CompositeReplyCallback } else { EntryKind::CompositeRejectCallback };
             let mut ctx = self.exec_context(canister, kind, caller, now);
             ctx.method_name = method.to_string();
             ctx.call_context_open = answer.is_none();
@@ -162,7 +188,9 @@ impl Devnet {
         }
         let result = match (answer, trap) {
             (Some(a), _) => a,
-            (None, Some(t)) => Err(Reject::new(RejectCode::CanisterError, format!("Canister {canister} trapped: {t}"), Some("IC0503"))),
+            (None, Some(t)) => {
+                Err(Reject::new(RejectCode::CanisterError, format!("Canister {canister} trapped: {t}"), Some("IC0503")))
+            }
             (None, None) => Err(Reject::new(
                 RejectCode::CanisterError,
                 format!("Canister {canister} did not reply to the call"),

@@ -12,7 +12,13 @@ use crate::runtime::instance::{Entry, ExecResult};
 
 impl Devnet {
     /// A context for `kind` on `canister` filled from the canister's state.
-    pub(crate) fn exec_context(&self, canister: Principal, kind: EntryKind, caller: Principal, now: u64) -> ExecContext {
+    pub(crate) fn exec_context(
+        &self,
+        canister: Principal,
+        kind: EntryKind,
+        caller: Principal,
+        now: u64,
+    ) -> ExecContext {
         let mut ctx = ExecContext::new(kind, canister, caller, now);
         if let Some(c) = self.canisters.get(&canister) {
             ctx.balance = c.cycles;
@@ -93,7 +99,15 @@ impl Devnet {
         }
     }
 
-    fn process_request(&mut self, caller: Principal, callee: Principal, method: String, arg: Vec<u8>, cycles: u128, origin: Origin) {
+    fn process_request(
+        &mut self,
+        caller: Principal,
+        callee: Principal,
+        method: String,
+        arg: Vec<u8>,
+        cycles: u128,
+        origin: Origin,
+    ) {
         if let Origin::Ingress(id) = &origin {
             self.ingress.insert(*id, RequestStatus::Processing);
         }
@@ -128,19 +142,35 @@ impl Devnet {
     /// Why a request to `callee` cannot be delivered, or the entry kind.
     fn check_request(&self, callee: Principal, method: &str) -> Result<EntryKind, Reject> {
         let Some(c) = self.canisters.get(&callee) else {
-            return Err(Reject::new(RejectCode::DestinationInvalid, format!("Canister {callee} not found"), Some("IC0301")));
+            return Err(Reject::new(
+                RejectCode::DestinationInvalid,
+                format!("Canister {callee} not found"),
+                Some("IC0301"),
+            ));
         };
         match c.status {
             CanisterStatus::Running => {}
             CanisterStatus::Stopping => {
-                return Err(Reject::new(RejectCode::CanisterError, format!("Canister {callee} is stopping"), Some("IC0509")));
+                return Err(Reject::new(
+                    RejectCode::CanisterError,
+                    format!("Canister {callee} is stopping"),
+                    Some("IC0509"),
+                ));
             }
             CanisterStatus::Stopped => {
-                return Err(Reject::new(RejectCode::CanisterError, format!("Canister {callee} is stopped"), Some("IC0508")));
+                return Err(Reject::new(
+                    RejectCode::CanisterError,
+                    format!("Canister {callee} is stopped"),
+                    Some("IC0508"),
+                ));
             }
         }
         let Some(inst) = c.instance.as_ref() else {
-            return Err(Reject::new(RejectCode::CanisterError, format!("Canister {callee} has no wasm module"), Some("IC0537")));
+            return Err(Reject::new(
+                RejectCode::CanisterError,
+                format!("Canister {callee} has no wasm module"),
+                Some("IC0537"),
+            ));
         };
         let m = &inst.module.methods;
         let kind = if m.updates.contains(method) {
@@ -166,7 +196,14 @@ impl Devnet {
         Ok(kind)
     }
 
-    pub(crate) fn open_context(&mut self, canister: Principal, origin: Origin, caller: Principal, method: &str, cycles: u128) -> CallContextId {
+    pub(crate) fn open_context(
+        &mut self,
+        canister: Principal,
+        origin: Origin,
+        caller: Principal,
+        method: &str,
+        cycles: u128,
+    ) -> CallContextId {
         let id = self.next_context;
         self.next_context += 1;
         self.contexts.insert(
@@ -252,7 +289,11 @@ impl Devnet {
         let canister = cc.canister;
         if !cc.responded {
             let reject = match trap {
-                Some(msg) => Reject::new(RejectCode::CanisterError, format!("Canister {canister} trapped: {msg}"), Some("IC0503")),
+                Some(msg) => Reject::new(
+                    RejectCode::CanisterError,
+                    format!("Canister {canister} trapped: {msg}"),
+                    Some("IC0503"),
+                ),
                 None => Reject::new(
                     RejectCode::CanisterError,
                     format!("Canister {canister} did not reply to the call"),
@@ -302,7 +343,8 @@ impl Devnet {
             }
             Err(r) => ctx.reject = Some((r.code.as_u32(), r.message)),
         }
-        let res = self.run_replicated(cb.canister, &Entry::Table { index: fun, env }, ctx, self.config.limits.update, true);
+        let res =
+            self.run_replicated(cb.canister, &Entry::Table { index: fun, env }, ctx, self.config.limits.update, true);
         if res.as_ref().is_some_and(|r| r.trap.is_some()) {
             self.run_cleanup(cb.canister, cb.call.cleanup, caller, now);
         }
@@ -313,11 +355,8 @@ impl Devnet {
     /// unless it traps too). Cleanup may not reply or call.
     fn run_cleanup(&mut self, canister: Principal, cleanup: Option<(u32, u32)>, caller: Principal, now: u64) {
         let Some((fun, env)) = cleanup else { return };
-        let ok = self
-            .canisters
-            .get_mut(&canister)
-            .and_then(|c| c.instance.as_mut())
-            .is_some_and(|i| i.has_table_func(fun));
+        let ok =
+            self.canisters.get_mut(&canister).and_then(|c| c.instance.as_mut()).is_some_and(|i| i.has_table_func(fun));
         if !ok {
             return;
         }

@@ -96,7 +96,9 @@ impl DevnetError {
     pub fn to_reject(&self) -> Reject {
         match self {
             DevnetError::Rejected(r) => r.clone(),
-            DevnetError::CanisterNotFound(_) => Reject::new(RejectCode::DestinationInvalid, self.to_string(), Some("IC0301")),
+            DevnetError::CanisterNotFound(_) => {
+                Reject::new(RejectCode::DestinationInvalid, self.to_string(), Some("IC0301"))
+            }
             DevnetError::NotController(..) => Reject::new(RejectCode::CanisterError, self.to_string(), Some("IC0512")),
             DevnetError::InvalidArgument(_) => Reject::new(RejectCode::CanisterError, self.to_string(), Some("IC0503")),
             _ => Reject::new(RejectCode::CanisterError, self.to_string(), None),
@@ -136,7 +138,10 @@ pub enum RequestStatus {
 pub enum Fault {
     /// Flip one byte inside the first blob of the candid reply of
     /// `method` on `canister` (queries only), or the last byte if none.
-    TamperQueryReply { canister: Principal, method: String },
+    TamperQueryReply {
+        canister: Principal,
+        method: String,
+    },
     StopCanister(Principal),
     ExhaustCycles(Principal),
 }
@@ -164,7 +169,11 @@ pub struct InstructionLimits {
 
 impl Default for InstructionLimits {
     fn default() -> Self {
-        InstructionLimits { query: QUERY_INSTRUCTION_LIMIT, update: UPDATE_INSTRUCTION_LIMIT, install: INSTALL_INSTRUCTION_LIMIT }
+        InstructionLimits {
+            query: QUERY_INSTRUCTION_LIMIT,
+            update: UPDATE_INSTRUCTION_LIMIT,
+            install: INSTALL_INSTRUCTION_LIMIT,
+        }
     }
 }
 

@@ -84,9 +84,8 @@ async fn serve(State(state): State<Arc<GatewayState>>, request: Request) -> Resp
         Err(e) => return text_response(StatusCode::BAD_REQUEST, format!("devnet gateway: bad request: {e}")),
     };
 
-    let mut builder = state
-        .client
-        .request(HttpGatewayRequestArgs { canister_request, canister_id: target.canister_id });
+    let mut builder =
+        state.client.request(HttpGatewayRequestArgs { canister_request, canister_id: target.canister_id });
     builder.unsafe_set_skip_verification(target.raw);
     let response = builder.send().await;
 

@@ -63,8 +63,7 @@ pub fn authenticate(envelope: &Envelope, now_ns: u64, root_key_der: &[u8]) -> Re
     for (i, d) in envelope.delegations.iter().enumerate() {
         let hash = hash_of_map(&d.raw).map_err(|e| bad(format!("delegation {i}: {e}")))?;
         let message = [DELEGATION_DOMAIN, &hash].concat();
-        verify(&key, &message, &d.signature, root_key_der)
-            .map_err(|e| bad(format!("delegation {i}: {e}")))?;
+        verify(&key, &message, &d.signature, root_key_der).map_err(|e| bad(format!("delegation {i}: {e}")))?;
         if d.expiration < now_ns {
             return Err(bad(format!("delegation {i} expired at {}", d.expiration)));
         }
@@ -124,8 +123,12 @@ fn verify_canister_signature(
         return Err(bad("canister signature certificate carries a delegation; devnet has no subnets to delegate to"));
     }
     let root_message = [STATE_ROOT_DOMAIN, &cert.tree.digest()].concat();
-    ic_verify_bls_signature::verify_bls_signature(&cert.signature, &root_message, &root_key_der[root_key_der.len() - 96..])
-        .map_err(|_| bad("canister signature: certificate signature invalid"))?;
+    ic_verify_bls_signature::verify_bls_signature(
+        &cert.signature,
+        &root_message,
+        &root_key_der[root_key_der.len() - 96..],
+    )
+    .map_err(|_| bad("canister signature: certificate signature invalid"))?;
     let certified = cert.tree.lookup_path([b"canister".as_ref(), canister.as_slice(), b"certified_data"]);
     if certified != LookupResult::Found(&sig.tree.digest()) {
         return Err(bad("canister signature: tree does not match the canister's certified data"));

@@ -51,10 +51,7 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
     effective.check_subnet(&state)?;
     let envelope = request::authenticated(&state, &body)?;
     let Content::Call(req) = envelope.content else {
-        return Err(ApiError::BadRequest(format!(
-            "expected request_type `call`, got `{}`",
-            envelope.request_type()
-        )));
+        return Err(ApiError::BadRequest(format!("expected request_type `call`, got `{}`", envelope.request_type())));
     };
     request::check_arg_size(&state, &req)?;
     match effective {

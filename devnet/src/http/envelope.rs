@@ -82,9 +82,7 @@ fn as_map<'a>(v: &'a Value, what: &str) -> Result<&'a Vec<(Value, Value)>, ApiEr
 }
 
 fn field<'a>(map: &'a [(Value, Value)], name: &str) -> Option<&'a Value> {
-    map.iter()
-        .find(|(k, _)| matches!(untag(k), Value::Text(t) if t == name))
-        .map(|(_, v)| untag(v))
+    map.iter().find(|(k, _)| matches!(untag(k), Value::Text(t) if t == name)).map(|(_, v)| untag(v))
 }
 
 fn bytes_field(map: &[(Value, Value)], name: &str) -> Result<Option<Vec<u8>>, ApiError> {
@@ -121,8 +119,7 @@ fn principal(bytes: Vec<u8>, name: &str) -> Result<Principal, ApiError> {
 
 /// Decodes an envelope from the request body.
 pub fn decode(body: &[u8]) -> Result<Envelope, ApiError> {
-    let value: Value =
-        ciborium::from_reader(body).map_err(|e| bad(format!("request body is not valid CBOR: {e}")))?;
+    let value: Value = ciborium::from_reader(body).map_err(|e| bad(format!("request body is not valid CBOR: {e}")))?;
     let envelope = as_map(&value, "the envelope")?;
     let content_value = field(envelope, "content").ok_or_else(|| bad("missing field `content`"))?;
     let content = as_map(content_value, "`content`")?;

@@ -19,7 +19,10 @@ pub enum PublicKey {
     Secp256k1(k256::ecdsa::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     /// A canister signature key: the signing canister and the seed.
-    Canister { canister: candid::Principal, seed: Vec<u8> },
+    Canister {
+        canister: candid::Principal,
+        seed: Vec<u8>,
+    },
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -62,9 +65,9 @@ impl PublicKey {
                 Ok(s) => k.verify(message, &s.normalize_s().unwrap_or(s)).is_ok(),
                 Err(_) => false,
             },
-            PublicKey::P256(k) => p256::ecdsa::Signature::from_slice(signature)
-                .map(|s| k.verify(message, &s).is_ok())
-                .unwrap_or(false),
+            PublicKey::P256(k) => {
+                p256::ecdsa::Signature::from_slice(signature).map(|s| k.verify(message, &s).is_ok()).unwrap_or(false)
+            }
             PublicKey::Canister { .. } => {
                 return Err(ApiError::Internal("canister signatures need the certifier".into()));
             }

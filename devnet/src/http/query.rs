@@ -29,7 +29,11 @@ pub async fn query_canister(
     query(state.0, Effective::Canister(request::principal_from_path(&id)?), body).await
 }
 
-pub async fn query_subnet(state: State<Arc<ApiState>>, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn query_subnet(
+    state: State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     query(state.0, Effective::Subnet(request::principal_from_path(&id)?), body).await
 }
 
@@ -37,10 +41,7 @@ async fn query(state: Arc<ApiState>, effective: Effective, body: Bytes) -> Resul
     effective.check_subnet(&state)?;
     let envelope = request::authenticated(&state, &body)?;
     let Content::Query(req) = envelope.content else {
-        return Err(ApiError::BadRequest(format!(
-            "expected request_type `query`, got `{}`",
-            envelope.request_type()
-        )));
+        return Err(ApiError::BadRequest(format!("expected request_type `query`, got `{}`", envelope.request_type())));
     };
     request::check_arg_size(&state, &req)?;
     if let Effective::Canister(id) = effective {
@@ -49,11 +50,12 @@ async fn query(state: Arc<ApiState>, effective: Effective, body: Bytes) -> Resul
     let sender = envelope.sender;
     let (outcome, time_ns) = state
         .with_backend(move |b| {
-            let outcome = if b.canister_exists(req.canister_id) || req.canister_id == candid::Principal::management_canister() {
-                b.query(sender, req.canister_id, &req.method_name, &req.arg)
-            } else {
-                Err(Reject::destination_invalid(format!("Canister {} not found", req.canister_id)))
-            };
+            let outcome =
+                if b.canister_exists(req.canister_id) || req.canister_id == candid::Principal::management_canister() {
+                    b.query(sender, req.canister_id, &req.method_name, &req.arg)
+                } else {
+                    Err(Reject::destination_invalid(format!("Canister {} not found", req.canister_id)))
+                };
             (outcome, b.time_ns())
         })
         .await?;

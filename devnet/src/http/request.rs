@@ -3,10 +3,10 @@
 
 use candid::Principal;
 
+use super::auth;
 use super::envelope::{self, CanisterRequest, Envelope};
 use super::error::ApiError;
 use super::state::{ApiState, wall_clock_ns};
-use super::auth;
 
 /// Parses the `<id>` of `/api/vN/canister/<id>/…` and `/api/vN/subnet/<id>/…`.
 pub fn principal_from_path(text: &str) -> Result<Principal, ApiError> {
@@ -52,9 +52,10 @@ pub enum Effective {
 impl Effective {
     pub fn check_subnet(&self, state: &ApiState) -> Result<(), ApiError> {
         match self {
-            Effective::Subnet(id) if *id != state.subnet_id => {
-                Err(ApiError::NotFound(format!("subnet {id} does not exist (devnet has only subnet {})", state.subnet_id)))
-            }
+            Effective::Subnet(id) if *id != state.subnet_id => Err(ApiError::NotFound(format!(
+                "subnet {id} does not exist (devnet has only subnet {})",
+                state.subnet_id
+            ))),
             _ => Ok(()),
         }
     }

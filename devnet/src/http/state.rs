@@ -106,8 +106,5 @@ pub fn lock(backend: &Mutex<dyn Backend>) -> std::sync::MutexGuard<'_, dyn Backe
 
 /// Wall-clock time in nanoseconds: ingress expiry is the client's notion of time.
 pub fn wall_clock_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }

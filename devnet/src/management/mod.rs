@@ -177,9 +177,9 @@ impl Devnet {
                 .as_slice()
                 .try_into()
                 .map_err(|_| DevnetError::InvalidArgument("chunk hash must be 32 bytes".into()))?;
-            let chunk = chunks
-                .get(&key)
-                .ok_or_else(|| DevnetError::InvalidArgument(format!("chunk {} is not in the store", hex::encode(key))))?;
+            let chunk = chunks.get(&key).ok_or_else(|| {
+                DevnetError::InvalidArgument(format!("chunk {} is not in the store", hex::encode(key)))
+            })?;
             wasm.extend_from_slice(chunk);
         }
         let hash: [u8; 32] = Sha256::digest(&wasm).into();
@@ -302,7 +302,11 @@ impl Devnet {
                 memory_allocation: n(c.settings.memory_allocation),
                 freezing_threshold: n(c.freezing_threshold_secs),
                 reserved_cycles_limit: Nat::from(c.settings.reserved_cycles_limit),
-                log_visibility: if c.settings.log_visibility_public { LogVisibility::Public } else { LogVisibility::Controllers },
+                log_visibility: if c.settings.log_visibility_public {
+                    LogVisibility::Public
+                } else {
+                    LogVisibility::Controllers
+                },
                 wasm_memory_limit: n(c.settings.wasm_memory_limit),
                 wasm_memory_threshold: n(c.settings.wasm_memory_threshold),
                 environment_variables: Vec::new(),
@@ -345,7 +349,8 @@ impl Devnet {
             None => Vec::new(),
         };
         for w in waiters {
-            let reject = Reject::new(RejectCode::CanisterError, "stop_canister cancelled by start_canister", Some("IC0510"));
+            let reject =
+                Reject::new(RejectCode::CanisterError, "stop_canister cancelled by start_canister", Some("IC0510"));
             self.respond(w, Err(reject), 0, 0);
         }
         empty()
@@ -408,7 +413,9 @@ fn install_mode(m: &CanisterInstallMode) -> Result<(InstallMode, bool), DevnetEr
         CanisterInstallMode::Upgrade(flags) => {
             let flags = flags.clone().unwrap_or_default();
             if matches!(flags.wasm_memory_persistence, Some(WasmMemoryPersistence::Keep)) {
-                return Err(DevnetError::NotImplemented("wasm_memory_persistence = keep (enhanced orthogonal persistence)".into()));
+                return Err(DevnetError::NotImplemented(
+                    "wasm_memory_persistence = keep (enhanced orthogonal persistence)".into(),
+                ));
             }
             (InstallMode::Upgrade, flags.skip_pre_upgrade.unwrap_or(false))
         }

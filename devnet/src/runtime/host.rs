@@ -35,11 +35,7 @@ pub fn ctx<'a>(c: &'a mut C<'_>) -> R<&'a mut ExecContext> {
 /// Traps unless the current entry point may call `name`.
 pub fn allow(c: &mut C<'_>, name: &str, ok: impl Fn(EntryKind) -> bool) -> R<()> {
     let kind = ctx(c)?.kind;
-    if ok(kind) {
-        Ok(())
-    } else {
-        trap(format!("\"{name}\" cannot be called in {kind:?} mode"))
-    }
+    if ok(kind) { Ok(()) } else { trap(format!("\"{name}\" cannot be called in {kind:?} mode")) }
 }
 
 fn memory(c: &C<'_>) -> R<wasmtime::Memory> {

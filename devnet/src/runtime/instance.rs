@@ -68,7 +68,11 @@ struct Handles {
     globals: Vec<Global>,
 }
 
-fn instantiate(store: &mut Store<HostState>, pre: &InstancePre<HostState>, module: &CanisterModule) -> Result<Handles, String> {
+fn instantiate(
+    store: &mut Store<HostState>,
+    pre: &InstancePre<HostState>,
+    module: &CanisterModule,
+) -> Result<Handles, String> {
     let instance = pre.instantiate(&mut *store).map_err(|e| describe_error(&e))?;
     let Some(memory) = instance.get_memory(&mut *store, MEMORY_EXPORT) else {
         return Err("module has no memory".into());

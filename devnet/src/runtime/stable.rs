@@ -87,10 +87,8 @@ impl StableMemory {
             let n = (WASM_PAGE as usize - within).min(data.len() - done);
             self.journal_page(page);
             let epoch = self.epoch;
-            let entry = self
-                .pages
-                .entry(page)
-                .or_insert_with(|| (vec![0u8; WASM_PAGE as usize].into_boxed_slice(), epoch));
+            let entry =
+                self.pages.entry(page).or_insert_with(|| (vec![0u8; WASM_PAGE as usize].into_boxed_slice(), epoch));
             entry.0[within..within + n].copy_from_slice(&data[done..done + n]);
             entry.1 = epoch;
             done += n;

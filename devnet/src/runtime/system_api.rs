@@ -136,7 +136,9 @@ fn link_cycles(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("ic0", "msg_cycles_available", |mut c: C<'_>| -> R<i64> {
         allow(&mut c, "msg_cycles_available", cycles_msg_allowed)?;
         let v = ctx(&mut c)?.cycles_available;
-        u64::try_from(v).map(|v| v as i64).or_else(|_| trap("available cycles exceed 64 bits; use msg_cycles_available128"))
+        u64::try_from(v)
+            .map(|v| v as i64)
+            .or_else(|_| trap("available cycles exceed 64 bits; use msg_cycles_available128"))
     })?;
     l.func_wrap("ic0", "msg_cycles_available128", |mut c: C<'_>, dst: i32| -> R<()> {
         allow(&mut c, "msg_cycles_available128", cycles_msg_allowed)?;
@@ -146,7 +148,9 @@ fn link_cycles(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("ic0", "msg_cycles_refunded", |mut c: C<'_>| -> R<i64> {
         allow(&mut c, "msg_cycles_refunded", |k| k.is_callback())?;
         let v = ctx(&mut c)?.cycles_refunded;
-        u64::try_from(v).map(|v| v as i64).or_else(|_| trap("refunded cycles exceed 64 bits; use msg_cycles_refunded128"))
+        u64::try_from(v)
+            .map(|v| v as i64)
+            .or_else(|_| trap("refunded cycles exceed 64 bits; use msg_cycles_refunded128"))
     })?;
     l.func_wrap("ic0", "msg_cycles_refunded128", |mut c: C<'_>, dst: i32| -> R<()> {
         allow(&mut c, "msg_cycles_refunded128", |k| k.is_callback())?;
@@ -265,7 +269,16 @@ fn link_calls(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap(
         "ic0",
         "call_new",
-        |mut c: C<'_>, callee_src: i32, callee_size: i32, name_src: i32, name_size: i32, reply_fun: i32, reply_env: i32, reject_fun: i32, reject_env: i32| -> R<()> {
+        |mut c: C<'_>,
+         callee_src: i32,
+         callee_size: i32,
+         name_src: i32,
+         name_size: i32,
+         reply_fun: i32,
+         reply_env: i32,
+         reject_fun: i32,
+         reject_env: i32|
+         -> R<()> {
             allow(&mut c, "call_new", |k| k.can_call())?;
             let callee = principal_from(&read_bytes(&mut c, callee_src, callee_size)?)?;
             let name = read_bytes(&mut c, name_src, name_size)?;
@@ -490,9 +503,15 @@ fn link_costs_and_env(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
         write_u128(&mut c, dst, fee)
     })?;
     // Devnet has no threshold keys: every key name is unknown (error code 2).
-    l.func_wrap("ic0", "cost_sign_with_ecdsa", |_c: C<'_>, _s: i32, _n: i32, _curve: i32, _dst: i32| -> R<i32> { Ok(2) })?;
-    l.func_wrap("ic0", "cost_sign_with_schnorr", |_c: C<'_>, _s: i32, _n: i32, _alg: i32, _dst: i32| -> R<i32> { Ok(2) })?;
-    l.func_wrap("ic0", "cost_vetkd_derive_key", |_c: C<'_>, _s: i32, _n: i32, _curve: i32, _dst: i32| -> R<i32> { Ok(2) })?;
+    l.func_wrap("ic0", "cost_sign_with_ecdsa", |_c: C<'_>, _s: i32, _n: i32, _curve: i32, _dst: i32| -> R<i32> {
+        Ok(2)
+    })?;
+    l.func_wrap("ic0", "cost_sign_with_schnorr", |_c: C<'_>, _s: i32, _n: i32, _alg: i32, _dst: i32| -> R<i32> {
+        Ok(2)
+    })?;
+    l.func_wrap("ic0", "cost_vetkd_derive_key", |_c: C<'_>, _s: i32, _n: i32, _curve: i32, _dst: i32| -> R<i32> {
+        Ok(2)
+    })?;
     // Devnet canisters have no environment variables.
     l.func_wrap("ic0", "env_var_count", |_c: C<'_>| -> R<i32> { Ok(0) })?;
     l.func_wrap("ic0", "env_var_name_size", |_c: C<'_>, i: i32| -> R<i32> {

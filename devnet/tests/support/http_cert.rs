@@ -44,10 +44,8 @@ pub fn certified_response(
     let cel = DefaultCelBuilder::response_only_certification()
         .with_response_certification(DefaultResponseCertification::certified_response_headers(vec!["Content-Type"]))
         .build();
-    let headers = vec![
-        ("Content-Type".to_string(), "text/plain".to_string()),
-        (EXPR_HEADER.to_string(), cel.to_string()),
-    ];
+    let headers =
+        vec![("Content-Type".to_string(), "text/plain".to_string()), (EXPR_HEADER.to_string(), cel.to_string())];
     let mut response = HttpResponse::ok(body.to_vec(), headers.clone()).build();
     let certification = HttpCertification::response_only(&cel, &response, None).expect("certification");
     let tree_path = HttpCertificationPath::exact(path);

@@ -141,11 +141,7 @@ pub async fn start(backend: Arc<Mutex<FakeIc>>, config: ApiConfig) -> RunningSer
 }
 
 pub async fn agent_for(server: &RunningServer, identity: Box<dyn ic_agent::Identity>) -> ic_agent::Agent {
-    let agent = ic_agent::Agent::builder()
-        .with_url(server.url())
-        .with_boxed_identity(identity)
-        .build()
-        .expect("agent");
+    let agent = ic_agent::Agent::builder().with_url(server.url()).with_boxed_identity(identity).build().expect("agent");
     agent.fetch_root_key().await.expect("fetch_root_key");
     agent
 }

@@ -40,7 +40,12 @@ pub fn lease_due(state: &mut State, now_ns: u64, max: usize) -> Vec<(TimedKey, P
 
 /// Applies the bucket's answer to the leased item `key`. `NotFound` means
 /// the chunks are already gone: success.
-pub fn finish_delete(state: &mut State, key: TimedKey, answer: Result<DeleteFileResult, CallFailure>, now_ns: u64) -> bool {
+pub fn finish_delete(
+    state: &mut State,
+    key: TimedKey,
+    answer: Result<DeleteFileResult, CallFailure>,
+    now_ns: u64,
+) -> bool {
     let Some(mut item) = state.pending_deletes.remove(&key) else { return false };
     let error = match answer {
         Ok(Ok(_)) | Ok(Err(BucketError::NotFound)) => None,

@@ -82,7 +82,10 @@ pub fn list_buckets_impl(state: &State) -> Vec<BucketInfo> {
 
 /// Checks a registration before the bucket is called. Returns the key set
 /// to push and its version.
-pub fn begin_register_bucket(state: &State, req: &RegisterBucketReq) -> Result<(Vec<PublicKeyInfo>, u64), DirectoryError> {
+pub fn begin_register_bucket(
+    state: &State,
+    req: &RegisterBucketReq,
+) -> Result<(Vec<PublicKeyInfo>, u64), DirectoryError> {
     if req.id == Principal::anonymous() || req.id == Principal::management_canister() {
         return Err(invalid("not a bucket canister id"));
     }

@@ -28,7 +28,12 @@ pub struct CommitOutcome {
     pub queued_delete: Option<TimedKey>,
 }
 
-pub fn begin_commit(state: &mut State, caller: Principal, req: &CommitUploadReq, now_ns: u64) -> Result<CommitPlan, DirectoryError> {
+pub fn begin_commit(
+    state: &mut State,
+    caller: Principal,
+    req: &CommitUploadReq,
+    now_ns: u64,
+) -> Result<CommitPlan, DirectoryError> {
     let mut session = owned_session(state, caller, &req.upload_id)?;
     if session.is_expired(now_ns) {
         return Err(DirectoryError::UploadExpired);
@@ -53,9 +58,10 @@ pub fn begin_commit(state: &mut State, caller: Principal, req: &CommitUploadReq,
             None => return Err(invalid("final_sha256 needs a SHA-256 declared at start_upload to be checked against")),
         }
     }
-    let (_, file) = state
-        .file_by_key(&session.file_key)
-        .ok_or_else(|| DirectoryError::InternalError { code: codes::COMMIT_SESSION_LOST, message: "file of session missing".into() })?;
+    let (_, file) = state.file_by_key(&session.file_key).ok_or_else(|| DirectoryError::InternalError {
+        code: codes::COMMIT_SESSION_LOST,
+        message: "file of session missing".into(),
+    })?;
     session.state = SessionState::Committing { since_ns: now_ns };
     let plan = CommitPlan {
         upload_id: session.upload_id,

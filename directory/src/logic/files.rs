@@ -85,7 +85,12 @@ pub fn get_download_plan_impl(state: &State, caller: Principal, file_id: &FileId
 /// A TTL above `max_download_url_ttl_secs` is refused (not clamped): a
 /// client asking for a week must learn it got less, not find out when the
 /// link dies.
-pub fn get_download_url_impl(state: &State, caller: Principal, req: &GetDownloadUrlReq, now_ns: u64) -> DownloadUrlResult {
+pub fn get_download_url_impl(
+    state: &State,
+    caller: Principal,
+    req: &GetDownloadUrlReq,
+    now_ns: u64,
+) -> DownloadUrlResult {
     let meta = ready_file(state, caller, &req.file_id)?;
     let settings = state.settings();
     let ttl = req.ttl_secs.unwrap_or_else(|| settings.default_download_url_ttl_secs());
@@ -95,7 +100,8 @@ pub fn get_download_url_impl(state: &State, caller: Principal, req: &GetDownload
     let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
     let file = meta.file_id.key().ok_or(DirectoryError::NotFound)?;
     let expires_at_secs = now_ns / NANOS_PER_SEC + ttl;
-    let grant = UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition: req.disposition.unwrap_or_default() };
+    let grant =
+        UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition: req.disposition.unwrap_or_default() };
     let host = settings.domain_template.replace(BUCKET_PLACEHOLDER, &meta.bucket.to_text());
     let url = format!("{}://{host}{}", settings.url_scheme, grant.sign_path(kid, &seed));
     Ok(DownloadUrl { url, bucket: meta.bucket, expires_at_secs })
@@ -104,7 +110,12 @@ pub fn get_download_url_impl(state: &State, caller: Principal, req: &GetDownload
 /// Deletes a file at once and releases its usage optimistically (spec
 /// §6.3); the bucket deletion is queued. A Pending file is aborted. Returns
 /// the queued deletion for an immediate attempt.
-pub fn delete_file_impl(state: &mut State, caller: Principal, file_id: &FileId, now_ns: u64) -> Result<(DeleteRes, TimedKey), DirectoryError> {
+pub fn delete_file_impl(
+    state: &mut State,
+    caller: Principal,
+    file_id: &FileId,
+    now_ns: u64,
+) -> Result<(DeleteRes, TimedKey), DirectoryError> {
     let (list_key, mut record) = live_file(state, caller, file_id)?;
     if record.meta.status == FileStatus::Pending {
         let session = record.upload_id.and_then(|id| state.uploads.get(&id)).ok_or(DirectoryError::NotFound)?;

@@ -22,7 +22,9 @@ fn add_active_key(state: &mut State, seed: [u8; 32], now_ns: u64) -> u32 {
         rt.keys_version += 1;
         rt.last_kid
     });
-    state.signing_keys.insert(kid, SigningKeyRecord { seed, created_at_ns: now_ns, retired_at_ns: None, drop_at_ns: None });
+    state
+        .signing_keys
+        .insert(kid, SigningKeyRecord { seed, created_at_ns: now_ns, retired_at_ns: None, drop_at_ns: None });
     kid
 }
 

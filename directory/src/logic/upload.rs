@@ -40,8 +40,8 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     if size > available {
         return Err(DirectoryError::QuotaExceeded { requested: size, available });
     }
-    let (bucket_id, mut bucket) = choose_bucket(state, size)
-        .ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
+    let (bucket_id, mut bucket) =
+        choose_bucket(state, size).ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
     let reservation = state.billing.reserve(caller, size)?;
 
     // Every check passed: from here on nothing fails.
@@ -130,7 +130,12 @@ pub fn owned_session(state: &State, caller: Principal, upload_id: &[u8]) -> Resu
 }
 
 /// A session chunks may still be sent for.
-fn open_session(state: &State, caller: Principal, upload_id: &[u8], now_ns: u64) -> Result<UploadSession, DirectoryError> {
+fn open_session(
+    state: &State,
+    caller: Principal,
+    upload_id: &[u8],
+    now_ns: u64,
+) -> Result<UploadSession, DirectoryError> {
     let session = owned_session(state, caller, upload_id)?;
     if session.is_expired(now_ns) {
         return Err(DirectoryError::UploadExpired);
@@ -141,7 +146,13 @@ fn open_session(state: &State, caller: Principal, upload_id: &[u8], now_ns: u64)
     Ok(session)
 }
 
-pub fn route_chunks_impl(state: &State, caller: Principal, upload_id: &[u8], indices: &[u32], now_ns: u64) -> RouteChunksResult {
+pub fn route_chunks_impl(
+    state: &State,
+    caller: Principal,
+    upload_id: &[u8],
+    indices: &[u32],
+    now_ns: u64,
+) -> RouteChunksResult {
     let session = open_session(state, caller, upload_id, now_ns)?;
     if indices.len() > MAX_CHUNK_INDICES_PER_CALL {
         return Err(invalid(format!("at most {MAX_CHUNK_INDICES_PER_CALL} chunk indices per call")));
@@ -154,7 +165,12 @@ pub fn route_chunks_impl(state: &State, caller: Principal, upload_id: &[u8], ind
     Ok(RouteChunksRes { routes })
 }
 
-pub fn get_upload_token_impl(state: &State, caller: Principal, req: &GetUploadTokenReq, now_ns: u64) -> UploadTokenResult {
+pub fn get_upload_token_impl(
+    state: &State,
+    caller: Principal,
+    req: &GetUploadTokenReq,
+    now_ns: u64,
+) -> UploadTokenResult {
     let session = open_session(state, caller, &req.upload_id, now_ns)?;
     let (first, last) = (req.first_chunk, req.last_chunk);
     if first > last || last >= session.chunk_count {
@@ -186,7 +202,12 @@ pub fn get_upload_token_impl(state: &State, caller: Principal, req: &GetUploadTo
     Ok(token)
 }
 
-pub fn mark_chunk_uploaded_impl(state: &mut State, caller: Principal, req: &MarkChunkUploadedReq, now_ns: u64) -> UnitResult {
+pub fn mark_chunk_uploaded_impl(
+    state: &mut State,
+    caller: Principal,
+    req: &MarkChunkUploadedReq,
+    now_ns: u64,
+) -> UnitResult {
     let mut session = open_session(state, caller, &req.upload_id, now_ns)?;
     if req.chunk_index >= session.chunk_count {
         return Err(invalid(format!("chunk index {} ≥ chunk count {}", req.chunk_index, session.chunk_count)));
@@ -217,7 +238,12 @@ pub fn get_upload_impl(state: &State, caller: Principal, upload_id: &[u8], now_n
 }
 
 /// Returns the key of the queued bucket deletion, for an immediate attempt.
-pub fn abort_upload_impl(state: &mut State, caller: Principal, upload_id: &[u8], now_ns: u64) -> Result<TimedKey, DirectoryError> {
+pub fn abort_upload_impl(
+    state: &mut State,
+    caller: Principal,
+    upload_id: &[u8],
+    now_ns: u64,
+) -> Result<TimedKey, DirectoryError> {
     let session = owned_session(state, caller, upload_id)?;
     if let SessionState::Committing { .. } = session.state {
         return Err(invalid("a commit of this upload is in progress"));

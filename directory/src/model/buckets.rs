@@ -1,8 +1,8 @@
 //! The bucket registry and its capacity accounting.
 
 use super::storable::cbor_storable;
-use depot_api::directory::{BucketInfo, BucketState};
 use depot_api::BucketId;
+use depot_api::directory::{BucketInfo, BucketState};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -15,8 +15,8 @@
 //! |  8 | `SIGNING_KEYS_MEMORY`    | BTreeMap<u32 kid, SigningKeyRecord>          |
 //! |  9 | `PENDING_DELETES_MEMORY` | BTreeMap<TimedKey(due, file key), PendingDelete> |
 
-use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 use ic_stable_structures::DefaultMemoryImpl;
+use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 
 pub type Memory = VirtualMemory<DefaultMemoryImpl>;
 

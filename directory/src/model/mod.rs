@@ -205,7 +205,15 @@ impl State {
     ) -> TimedKey {
         let key = TimedKey::new(now_ns, file_id.key().expect("16-byte file key").0);
         let sweep_again_at_ns = sweep_again_at_ns.filter(|t| *t > now_ns);
-        let item = PendingDelete { file_id, bucket, reason, attempts: 0, enqueued_at_ns: now_ns, last_error: None, sweep_again_at_ns };
+        let item = PendingDelete {
+            file_id,
+            bucket,
+            reason,
+            attempts: 0,
+            enqueued_at_ns: now_ns,
+            last_error: None,
+            sweep_again_at_ns,
+        };
         self.pending_deletes.insert(key, item);
         key
     }
@@ -215,9 +223,6 @@ impl State {
     /// Bytes of stable memory each structure occupies (whole 64 KiB pages).
     pub fn memory_bytes(&self) -> Vec<(String, u64)> {
         const WASM_PAGE: u64 = 65_536;
-        ALL_MEMORIES
-            .iter()
-            .map(|(name, id)| (name.to_string(), self.manager.get(*id).size() * WASM_PAGE))
-            .collect()
+        ALL_MEMORIES.iter().map(|(name, id)| (name.to_string(), self.manager.get(*id).size() * WASM_PAGE)).collect()
     }
 }

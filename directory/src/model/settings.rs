@@ -94,7 +94,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), String> {
         let t = &self.domain_template;
         if !t.contains(BUCKET_PLACEHOLDER) || t.len() > MAX_DOMAIN_TEMPLATE_BYTES {
-            return Err(format!("domain_template must contain {BUCKET_PLACEHOLDER} and be ≤ {MAX_DOMAIN_TEMPLATE_BYTES} bytes"));
+            return Err(format!(
+                "domain_template must contain {BUCKET_PLACEHOLDER} and be ≤ {MAX_DOMAIN_TEMPLATE_BYTES} bytes"
+            ));
         }
         if t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@')) {
             return Err("domain_template must be a bare host[:port]".into());
@@ -171,7 +173,10 @@ mod tests {
             ..Default::default()
         };
         let s = Settings::default().with_overrides(&at_max).unwrap();
-        assert_eq!((s.start_upload_per_minute, s.max_uploads_in_progress), (MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS));
+        assert_eq!(
+            (s.start_upload_per_minute, s.max_uploads_in_progress),
+            (MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS)
+        );
     }
 
     #[test]

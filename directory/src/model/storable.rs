@@ -37,8 +37,7 @@ macro_rules! cbor_storable {
             fn from_bytes(bytes: std::borrow::Cow<[u8]>) -> Self {
                 $crate::model::storable::cbor_decode(&bytes)
             }
-            const BOUND: ic_stable_structures::storable::Bound =
-                ic_stable_structures::storable::Bound::Unbounded;
+            const BOUND: ic_stable_structures::storable::Bound = ic_stable_structures::storable::Bound::Unbounded;
         }
     };
 }

@@ -35,8 +35,12 @@ fn other_users_uploads_are_unauthorised() {
     assert_eq!(get_upload_token_impl(&fx.s, bob(), &tok, fx.now), Err(DirectoryError::Unauthorised));
     assert_eq!(get_upload_impl(&fx.s, bob(), &id, fx.now), Err(DirectoryError::Unauthorised));
     let mark = MarkChunkUploadedReq { upload_id: id.clone(), chunk_index: 0, etag: None };
-    assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| mark_chunk_uploaded_impl(&mut fx.s, bob(), &mark, fx.now));
-    assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| begin_commit(&mut fx.s, bob(), &commit_req(&id), fx.now));
+    assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| {
+        mark_chunk_uploaded_impl(&mut fx.s, bob(), &mark, fx.now)
+    });
+    assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| {
+        begin_commit(&mut fx.s, bob(), &commit_req(&id), fx.now)
+    });
     assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| abort_upload_impl(&mut fx.s, bob(), &id, fx.now));
 }
 
@@ -70,9 +74,10 @@ fn usage_of_others_only_for_controllers() {
     assert_eq!(get_usage_impl(&fx.s, bob(), Some(alice()), true).unwrap().used_bytes, 10);
     assert_eq!(get_usage_impl(&fx.s, alice(), Some(alice()), false).unwrap().used_bytes, 10);
     assert_eq!(require_admin(false), Err(DirectoryError::Unauthorised));
-    assert_eq!(admin_set_quota_impl(&mut fx.s, anon(), 1), Err(DirectoryError::InvalidRequest {
-        reason: "the anonymous principal has no account".into()
-    }));
+    assert_eq!(
+        admin_set_quota_impl(&mut fx.s, anon(), 1),
+        Err(DirectoryError::InvalidRequest { reason: "the anonymous principal has no account".into() })
+    );
 }
 
 #[test]

@@ -31,7 +31,9 @@ fn every_start_upload_refusal_is_side_effect_free() {
     assert_err_unchanged(&mut fx, e, |fx| fx.start(bob(), 10 * MIB + 1));
     // Full buckets: nothing reserved, nothing counted against the rate.
     apply_bucket_state(&mut fx.s, bucket(1), BucketState::ReadOnly).unwrap();
-    let e = DirectoryError::ServiceTemporarilyUnavailable { reason: "no bucket has room for this file; retry later".into() };
+    let e = DirectoryError::ServiceTemporarilyUnavailable {
+        reason: "no bucket has room for this file; retry later".into(),
+    };
     assert_err_unchanged(&mut fx, e, |fx| fx.start(bob(), 1));
 }
 
@@ -43,19 +45,35 @@ fn errors_of_sessions_files_admin_and_keys() {
     let unknown = ByteBuf::from(vec![0x42; 16]);
     let invalid = |s: &str| DirectoryError::InvalidRequest { reason: s.into() };
 
-    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| begin_commit(&mut fx.s, alice(), &commit_req(&unknown), fx.now));
-    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| abort_upload_impl(&mut fx.s, alice(), &unknown, fx.now));
+    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| {
+        begin_commit(&mut fx.s, alice(), &commit_req(&unknown), fx.now)
+    });
+    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| {
+        abort_upload_impl(&mut fx.s, alice(), &unknown, fx.now)
+    });
     let mark = MarkChunkUploadedReq { upload_id: unknown.clone(), chunk_index: 0, etag: None };
-    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| mark_chunk_uploaded_impl(&mut fx.s, alice(), &mark, fx.now));
+    assert_err_unchanged(&mut fx, DirectoryError::UploadNotFound, |fx| {
+        mark_chunk_uploaded_impl(&mut fx.s, alice(), &mark, fx.now)
+    });
     let mark = MarkChunkUploadedReq { upload_id: open.upload_id.clone(), chunk_index: 0, etag: None };
     let later = open.expires_at_ns;
-    assert_err_unchanged(&mut fx, DirectoryError::UploadExpired, |fx| mark_chunk_uploaded_impl(&mut fx.s, alice(), &mark, later));
+    assert_err_unchanged(&mut fx, DirectoryError::UploadExpired, |fx| {
+        mark_chunk_uploaded_impl(&mut fx.s, alice(), &mark, later)
+    });
     let foreign = FileId { owner: alice(), id: vec![0x42; 16] };
-    assert_err_unchanged(&mut fx, DirectoryError::NotFound, |fx| delete_file_impl(&mut fx.s, alice(), &foreign, fx.now));
-    assert_err_unchanged(&mut fx, DirectoryError::NotFound, |fx| apply_bucket_state(&mut fx.s, bucket(7), BucketState::ReadOnly));
-    assert_err_unchanged(&mut fx, invalid("the anonymous principal has no account"), |fx| admin_set_quota_impl(&mut fx.s, anon(), 5));
+    assert_err_unchanged(&mut fx, DirectoryError::NotFound, |fx| {
+        delete_file_impl(&mut fx.s, alice(), &foreign, fx.now)
+    });
+    assert_err_unchanged(&mut fx, DirectoryError::NotFound, |fx| {
+        apply_bucket_state(&mut fx.s, bucket(7), BucketState::ReadOnly)
+    });
+    assert_err_unchanged(&mut fx, invalid("the anonymous principal has no account"), |fx| {
+        admin_set_quota_impl(&mut fx.s, anon(), 5)
+    });
     let dup = RegisterBucketReq { id: bucket(1), soft_limit_bytes: 1, hard_limit_bytes: 1 };
-    assert_err_unchanged(&mut fx, invalid("bucket is already registered"), |fx| finish_register_bucket(&mut fx.s, &dup, &stat(1, 0, false), 0, fx.now));
+    assert_err_unchanged(&mut fx, invalid("bucket is already registered"), |fx| {
+        finish_register_bucket(&mut fx.s, &dup, &stat(1, 0, false), 0, fx.now)
+    });
     for i in 1..MAX_SIGNING_KEYS {
         rotate_key_impl(&mut fx.s, [i as u8; 32], fx.now).unwrap();
     }

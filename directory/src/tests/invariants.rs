@@ -46,13 +46,8 @@ fn users() -> [Principal; 3] {
 
 fn apply(fx: &mut Fx, op: &Op) {
     let sessions: Vec<_> = fx.s.uploads.values().collect();
-    let ready: Vec<_> = fx
-        .s
-        .files
-        .values()
-        .filter(|f| f.meta.status == FileStatus::Ready)
-        .map(|f| f.meta.file_id)
-        .collect();
+    let ready: Vec<_> =
+        fx.s.files.values().filter(|f| f.meta.status == FileStatus::Ready).map(|f| f.meta.file_id).collect();
     match op {
         Op::Start { user, size } => {
             let _ = fx.start(users()[*user as usize], *size);
@@ -118,23 +113,35 @@ fn check(fx: &Fx) {
     for f in fx.s.files.values() {
         match f.meta.status {
             FileStatus::Ready => {
-                for t in [by_user.entry(f.meta.file_id.owner).or_default(), by_bucket.entry(f.meta.bucket).or_default()] {
+                for t in [by_user.entry(f.meta.file_id.owner).or_default(), by_bucket.entry(f.meta.bucket).or_default()]
+                {
                     t.used += f.meta.size_bytes;
                     t.files += 1;
                 }
             }
-            FileStatus::Pending => assert!(fx.s.upload(&f.upload_id.unwrap()).is_some(), "pending file without session"),
+            FileStatus::Pending => {
+                assert!(fx.s.upload(&f.upload_id.unwrap()).is_some(), "pending file without session")
+            }
             FileStatus::Deleted => {}
         }
     }
     for user in users() {
         let u = fx.s.user(user);
-        let t = Totals { reserved: u.reserved_bytes, used: u.used_bytes, files: u.files_count, uploads: u.uploads_in_progress };
+        let t = Totals {
+            reserved: u.reserved_bytes,
+            used: u.used_bytes,
+            files: u.files_count,
+            uploads: u.uploads_in_progress,
+        };
         assert_eq!(t, by_user.remove(&user).unwrap_or_default(), "user {user}");
     }
     for (id, b) in fx.s.buckets.iter().map(|e| e.into_pair()) {
         let expected = by_bucket.remove(&id).unwrap_or_default();
-        assert_eq!((b.reserved_bytes, b.used_bytes, b.files_count), (expected.reserved, expected.used, expected.files), "bucket {id}");
+        assert_eq!(
+            (b.reserved_bytes, b.used_bytes, b.files_count),
+            (expected.reserved, expected.used, expected.files),
+            "bucket {id}"
+        );
         assert!(b.used_bytes + b.reserved_bytes <= b.soft_limit_bytes, "soft limit never passed");
     }
     assert_eq!(fx.s.upload_expiry.len(), fx.s.uploads.len());

@@ -64,7 +64,9 @@ fn not_found_is_success_and_other_bucket_errors_retry() {
     let items: Vec<_> = fx.s.pending_deletes.iter().map(|e| e.into_pair()).collect();
     assert_eq!(items.len(), 2);
     assert!(items.iter().any(|(_, i)| i.file_id == a.file_id && i.sweep_again_at_ns.is_none()));
-    assert!(items.iter().any(|(_, i)| i.file_id == b.file_id && i.last_error.as_deref() == Some("bucket is read-only")));
+    assert!(
+        items.iter().any(|(_, i)| i.file_id == b.file_id && i.last_error.as_deref() == Some("bucket is read-only"))
+    );
 }
 
 #[test]
@@ -96,7 +98,11 @@ fn reaped_uploads_need_no_second_sweep() {
 
 #[test]
 fn batch_limit_and_backoff_growth() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit {
+        start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
+        max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+        ..Default::default()
+    });
     for _ in 0..RECONCILE_BATCH + 3 {
         let r = fx.start_ok(alice(), 1);
         abort_upload_impl(&mut fx.s, alice(), &r.upload_id, fx.now).unwrap();

@@ -76,7 +76,11 @@ fn refused_starts_do_not_count_against_the_rate() {
 
 #[test]
 fn in_progress_cap_edge() {
-    let mut fx = Fx::with(DirectoryInit { max_uploads_in_progress: Some(3), start_upload_per_minute: Some(100), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit {
+        max_uploads_in_progress: Some(3),
+        start_upload_per_minute: Some(100),
+        ..Default::default()
+    });
     let ids: Vec<_> = (0..3).map(|_| fx.start_ok(alice(), 1).upload_id).collect();
     assert_eq!(fx.usage(alice()).uploads_in_progress, 3);
     assert_err_unchanged(&mut fx, DirectoryError::TooManyInProgressUploads { limit: 3 }, |fx| fx.start(alice(), 1));

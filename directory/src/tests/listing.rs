@@ -25,7 +25,8 @@ fn all_pages(fx: &Fx, user: Principal, limit: u32, pending: bool) -> Vec<FileId>
 
 #[test]
 fn pages_are_stable_in_creation_order() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), ..Default::default() });
+    let mut fx =
+        Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), ..Default::default() });
     let mut created = vec![];
     for i in 0..7 {
         created.push(fx.ready_file(alice(), 10 + i));
@@ -54,7 +55,11 @@ fn all_pages_from(fx: &Fx, user: Principal, cursor: Option<ByteBuf>) -> Vec<File
 
 #[test]
 fn limit_defaults_and_cap() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit {
+        start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
+        max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+        ..Default::default()
+    });
     let n = MAX_LIST_LIMIT + 5;
     for _ in 0..n {
         let r = fx.start_ok(alice(), 1);
@@ -87,5 +92,8 @@ fn pending_only_on_request_and_deleted_hidden() {
 fn malformed_cursor_is_refused() {
     let fx = Fx::new();
     let r = ListFilesReq { cursor: Some(ByteBuf::from(vec![1, 2, 3])), limit: None, include_pending: None };
-    assert_eq!(list_files_impl(&fx.s, alice(), &r), Err(DirectoryError::InvalidRequest { reason: "malformed cursor".into() }));
+    assert_eq!(
+        list_files_impl(&fx.s, alice(), &r),
+        Err(DirectoryError::InvalidRequest { reason: "malformed cursor".into() })
+    );
 }

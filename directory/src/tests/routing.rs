@@ -1,12 +1,16 @@
 //! Bucket choice and capacity reservations.
 
 use super::*;
+use crate::jobs::reaper::{REAP_BATCH, reap_expired_uploads};
 use crate::logic::admin::*;
 use crate::logic::upload::{abort_upload_impl, choose_bucket};
-use crate::jobs::reaper::{REAP_BATCH, reap_expired_uploads};
 
 fn fx_with_buckets(buckets: &[(u8, u64, u64)]) -> Fx {
-    let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() });
+    let mut fx = Fx::bare(DirectoryInit {
+        start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
+        max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+        ..Default::default()
+    });
     fx.initialise();
     for (n, soft, hard) in buckets {
         fx.add_bucket(bucket(*n), *soft, *hard);
@@ -98,8 +102,14 @@ fn register_checks() {
     let mut fx = fx_with_buckets(&[(1, 1000, 1200)]);
     let r = |n, soft, hard| RegisterBucketReq { id: bucket(n), soft_limit_bytes: soft, hard_limit_bytes: hard };
     let invalid = |s: &str| DirectoryError::InvalidRequest { reason: s.into() };
-    assert_eq!(begin_register_bucket(&fx.s, &r(2, 10, 9)).unwrap_err(), invalid("limits must satisfy 0 < soft_limit_bytes ≤ hard_limit_bytes"));
-    assert_eq!(begin_register_bucket(&fx.s, &r(2, 0, 9)).unwrap_err(), invalid("limits must satisfy 0 < soft_limit_bytes ≤ hard_limit_bytes"));
+    assert_eq!(
+        begin_register_bucket(&fx.s, &r(2, 10, 9)).unwrap_err(),
+        invalid("limits must satisfy 0 < soft_limit_bytes ≤ hard_limit_bytes")
+    );
+    assert_eq!(
+        begin_register_bucket(&fx.s, &r(2, 0, 9)).unwrap_err(),
+        invalid("limits must satisfy 0 < soft_limit_bytes ≤ hard_limit_bytes")
+    );
     assert_eq!(begin_register_bucket(&fx.s, &r(1, 10, 10)).unwrap_err(), invalid("bucket is already registered"));
     let (keys, version) = begin_register_bucket(&fx.s, &r(2, 10, 10)).unwrap();
     assert_eq!(keys, fx.s.public_keys());

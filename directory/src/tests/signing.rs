@@ -55,7 +55,8 @@ fn token_range_checks() {
 
 #[test]
 fn token_ttl_setting_is_used() {
-    let mut fx = Fx::with(DirectoryInit { upload_token_ttl_secs: Some(MIN_UPLOAD_TOKEN_TTL_SECS), ..Default::default() });
+    let mut fx =
+        Fx::with(DirectoryInit { upload_token_ttl_secs: Some(MIN_UPLOAD_TOKEN_TTL_SECS), ..Default::default() });
     let res = fx.start_ok(alice(), 10);
     let t = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
     assert_eq!(t.expires_at_ns, fx.now + MIN_UPLOAD_TOKEN_TTL_SECS * NANOS_PER_SEC);
@@ -70,7 +71,8 @@ fn download_url_parses_and_verifies() {
     let mut fx = Fx::new();
     let file = fx.ready_file(alice(), 10);
     let now_secs = fx.now / NANOS_PER_SEC;
-    let u = get_download_url_impl(&fx.s, alice(), &url_req(&file, None, Some(Disposition::Attachment)), fx.now).unwrap();
+    let u =
+        get_download_url_impl(&fx.s, alice(), &url_req(&file, None, Some(Disposition::Attachment)), fx.now).unwrap();
     let host = format!("https://{}.icp0.io", bucket(1).to_text());
     assert!(u.url.starts_with(&format!("{host}/f/{}?", hex::encode(&file.id))), "{}", u.url);
     assert_eq!(u.bucket, bucket(1));
@@ -118,7 +120,8 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     let file = fx.ready_file(alice(), 10);
     let res = fx.start_ok(alice(), 10);
     let old_token = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
-    let url_max = get_download_url_impl(&fx.s, alice(), &url_req(&file, Some(MAX_DOWNLOAD_URL_TTL_SECS), None), fx.now).unwrap();
+    let url_max =
+        get_download_url_impl(&fx.s, alice(), &url_req(&file, Some(MAX_DOWNLOAD_URL_TTL_SECS), None), fx.now).unwrap();
     let old_kid = old_token.kid;
     let version = fx.s.runtime().keys_version;
 

@@ -30,10 +30,10 @@ fn full_upload_start_token_mark_commit() {
     assert_eq!(fx.bucket_info(bucket(1)).reserved_bytes, size);
 
     let routes = route_chunks_impl(&fx.s, alice(), &res.upload_id, &[0, 2], fx.now).unwrap();
-    assert_eq!(routes.routes, vec![
-        ChunkRoute { chunk_index: 0, bucket: bucket(1) },
-        ChunkRoute { chunk_index: 2, bucket: bucket(1) }
-    ]);
+    assert_eq!(
+        routes.routes,
+        vec![ChunkRoute { chunk_index: 0, bucket: bucket(1) }, ChunkRoute { chunk_index: 2, bucket: bucket(1) }]
+    );
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 0, last_chunk: 2 };
     let token = get_upload_token_impl(&fx.s, alice(), &tok, fx.now).unwrap();
     assert_eq!(token.file_id, res.file_id);
@@ -70,7 +70,9 @@ fn double_commit_is_refused_while_committing_and_after() {
     assert_err_unchanged(&mut fx, busy, |fx| begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now));
     // Abort and token during the commit are refused too.
     let abort_busy = DirectoryError::InvalidRequest { reason: "a commit of this upload is in progress".into() };
-    assert_err_unchanged(&mut fx, abort_busy.clone(), |fx| abort_upload_impl(&mut fx.s, alice(), &res.upload_id, fx.now));
+    assert_err_unchanged(&mut fx, abort_busy.clone(), |fx| {
+        abort_upload_impl(&mut fx.s, alice(), &res.upload_id, fx.now)
+    });
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
     assert_eq!(get_upload_token_impl(&fx.s, alice(), &tok, fx.now), Err(abort_busy));
 
@@ -159,7 +161,8 @@ fn bucket_says_incomplete_then_commit_succeeds_on_retry() {
     let mut fx = Fx::new();
     let res = fx.start_ok(alice(), 3 * MIB);
     let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
-    let out = finish_commit(&mut fx.s, &plan.upload_id, Ok(Err(BucketError::UploadIncomplete { missing: vec![1] })), fx.now);
+    let out =
+        finish_commit(&mut fx.s, &plan.upload_id, Ok(Err(BucketError::UploadIncomplete { missing: vec![1] })), fx.now);
     assert_eq!(out.result, Err(DirectoryError::UploadIncomplete { missing: vec![1] }));
     assert!(out.queued_delete.is_none());
     assert_eq!(fx.usage(alice()).reserved_bytes, 3 * MIB, "still reserved");
@@ -176,7 +179,10 @@ fn rejected_bucket_call_or_bucket_error_returns_to_pending() {
     let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
     let failure = CallFailure { code: 2, message: "down".into() };
     let out = finish_commit(&mut fx.s, &plan.upload_id, Err(failure), fx.now);
-    assert!(matches!(out.result, Err(DirectoryError::InternalError { code: crate::logic::codes::BUCKET_CALL_FAILED, .. })));
+    assert!(matches!(
+        out.result,
+        Err(DirectoryError::InternalError { code: crate::logic::codes::BUCKET_CALL_FAILED, .. })
+    ));
     let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
     let out = finish_commit(&mut fx.s, &plan.upload_id, Ok(Err(BucketError::ReadOnly)), fx.now);
     assert_eq!(out.result, Err(DirectoryError::Bucket { bucket: bucket(1), error: BucketError::ReadOnly }));
@@ -209,7 +215,9 @@ fn final_sha256_must_match_the_declared_one() {
     let res = start_upload_impl(&mut fx.s, alice(), r, fx.now).unwrap();
     let mut c = commit_req(&res.upload_id);
     c.final_sha256 = Some(ByteBuf::from(vec![8; 32]));
-    let e = DirectoryError::InvalidRequest { reason: "final_sha256 differs from the SHA-256 declared at start_upload".into() };
+    let e = DirectoryError::InvalidRequest {
+        reason: "final_sha256 differs from the SHA-256 declared at start_upload".into(),
+    };
     assert_err_unchanged(&mut fx, e, |fx| begin_commit(&mut fx.s, alice(), &c, fx.now));
     c.final_sha256 = Some(ByteBuf::from(vec![7; 31]));
     let e = DirectoryError::InvalidRequest { reason: "final_sha256 must be 32 bytes".into() };
@@ -261,11 +269,17 @@ fn delete_pending_file_aborts_its_upload() {
 fn mark_chunk_checks_index_and_etag() {
     let mut fx = Fx::new();
     let res = fx.start_ok(alice(), 2 * MIB);
-    let m = |i, etag: Option<Vec<u8>>| MarkChunkUploadedReq { upload_id: res.upload_id.clone(), chunk_index: i, etag: etag.map(ByteBuf::from) };
+    let m = |i, etag: Option<Vec<u8>>| MarkChunkUploadedReq {
+        upload_id: res.upload_id.clone(),
+        chunk_index: i,
+        etag: etag.map(ByteBuf::from),
+    };
     let e = DirectoryError::InvalidRequest { reason: "chunk index 2 ≥ chunk count 2".into() };
     assert_err_unchanged(&mut fx, e, |fx| mark_chunk_uploaded_impl(&mut fx.s, alice(), &m(2, None), fx.now));
     let e = DirectoryError::InvalidRequest { reason: "etag must be the chunk's 32-byte SHA-256".into() };
-    assert_err_unchanged(&mut fx, e, |fx| mark_chunk_uploaded_impl(&mut fx.s, alice(), &m(1, Some(vec![1; 3])), fx.now));
+    assert_err_unchanged(&mut fx, e, |fx| {
+        mark_chunk_uploaded_impl(&mut fx.s, alice(), &m(1, Some(vec![1; 3])), fx.now)
+    });
     mark_chunk_uploaded_impl(&mut fx.s, alice(), &m(1, Some(vec![1; 32])), fx.now).unwrap();
     // Marking twice is idempotent.
     mark_chunk_uploaded_impl(&mut fx.s, alice(), &m(1, None), fx.now).unwrap();
@@ -281,7 +295,10 @@ fn route_chunks_checks_indices() {
         Err(DirectoryError::InvalidRequest { reason: "chunk index 2 ≥ chunk count 2".into() })
     );
     let many = vec![0u32; depot_api::limits::MAX_CHUNK_INDICES_PER_CALL + 1];
-    assert!(matches!(route_chunks_impl(&fx.s, alice(), &res.upload_id, &many, fx.now), Err(DirectoryError::InvalidRequest { .. })));
+    assert!(matches!(
+        route_chunks_impl(&fx.s, alice(), &res.upload_id, &many, fx.now),
+        Err(DirectoryError::InvalidRequest { .. })
+    ));
     let max = vec![1u32; depot_api::limits::MAX_CHUNK_INDICES_PER_CALL];
     assert_eq!(route_chunks_impl(&fx.s, alice(), &res.upload_id, &max, fx.now).unwrap().routes.len(), max.len());
     assert_eq!(route_chunks_impl(&fx.s, alice(), &[1; 16], &[0], fx.now), Err(DirectoryError::UploadNotFound));
@@ -317,7 +334,10 @@ fn a_commit_answer_after_its_session_was_reaped_is_an_internal_error() {
     assert_eq!(queued.len(), 1, "a lost commit is reaped");
     let ok = depot_api::bucket::CommitFileOk { size_bytes: 10, sha256: None, etag: "e".into() };
     let out = finish_commit(&mut fx.s, &plan.upload_id, Ok(Ok(ok)), fx.now);
-    assert!(matches!(out.result, Err(DirectoryError::InternalError { code: crate::logic::codes::COMMIT_SESSION_LOST, .. })));
+    assert!(matches!(
+        out.result,
+        Err(DirectoryError::InternalError { code: crate::logic::codes::COMMIT_SESSION_LOST, .. })
+    ));
     // Nothing was counted; the bucket copy is deleted through the queue.
     let u = fx.usage(alice());
     assert_eq!((u.used_bytes, u.reserved_bytes, u.files_count), (0, 0, 0));

@@ -34,7 +34,8 @@ pub fn run() -> Result<()> {
     http_get(&mut dev, &d, &up.file_id, bucket, Some(&range))?.print(&format!("same file, Range: {range}"));
     for size in SINGLE_CHUNK_FILES {
         let f = upload(&mut dev, &d, &pattern(size, 2), &format!("single-{size}.bin"))?;
-        http_get(&mut dev, &d, &f.file_id, bucket, None)?.print(&format!("{} single-chunk file, plain GET", size_label(size)));
+        http_get(&mut dev, &d, &f.file_id, bucket, None)?
+            .print(&format!("{} single-chunk file, plain GET", size_label(size)));
     }
     Ok(())
 }
@@ -67,12 +68,26 @@ struct Served {
 
 impl Served {
     fn print(&self, label: &str) {
-        row(label, format!("{}   status {}, body {} B", minstr(self.instructions as f64), self.status, thousands(self.body_bytes as u64)));
+        row(
+            label,
+            format!(
+                "{}   status {}, body {} B",
+                minstr(self.instructions as f64),
+                self.status,
+                thousands(self.body_bytes as u64)
+            ),
+        );
     }
 }
 
 /// `http_request` for the file's signed URL, as the gateway sends it.
-fn http_get(dev: &mut Devnet, d: &Deployment, file_id: &depot_api::FileId, bucket: Principal, range: Option<&str>) -> Result<Served> {
+fn http_get(
+    dev: &mut Devnet,
+    d: &Deployment,
+    file_id: &depot_api::FileId,
+    bucket: Principal,
+    range: Option<&str>,
+) -> Result<Served> {
     let url_req = GetDownloadUrlReq { file_id: file_id.clone(), ttl_secs: None, disposition: None };
     let url: Result<DownloadUrl, DirectoryError> = call(dev, user(), d.directory, "get_download_url", &url_req)?;
     let url = url.map_err(|e| anyhow!("get_download_url: {e}"))?.url;

@@ -72,9 +72,7 @@ struct Checkpoint {
 pub fn run() -> Result<()> {
     let mut dev = new_devnet();
     let d = deploy_on(&mut dev, BUCKETS, limits())?;
-    heading(&format!(
-        "3. Directory with many files (one user, {SEED_FILE_BYTES} B files over {BUCKETS} buckets)"
-    ));
+    heading(&format!("3. Directory with many files (one user, {SEED_FILE_BYTES} B files over {BUCKETS} buckets)"));
     println!("  seeding through start_upload, get_upload_token, put_chunk, commit_upload;");
     println!("  devnet's clock moves {} s before each start (default rate limit)", CLOCK_STEP.as_secs());
     let began = Instant::now();
@@ -110,7 +108,12 @@ fn seed(dev: &mut Devnet, d: &Deployment, from: usize, to: usize, began: Instant
         upload(dev, d, &data, &format!("seed-{i:06}.txt"))?;
         if (i + 1) % PROGRESS_EVERY == 0 {
             let s = began.elapsed().as_secs_f64();
-            println!("  … {:>7} files stored, {:>5.0} s, {:>4.0} files/s", thousands(i as u64 + 1), s, (i + 1) as f64 / s);
+            println!(
+                "  … {:>7} files stored, {:>5.0} s, {:>4.0} files/s",
+                thousands(i as u64 + 1),
+                s,
+                (i + 1) as f64 / s
+            );
         }
     }
     Ok(())
@@ -137,7 +140,8 @@ fn cursor_at(dev: &mut Devnet, d: &Deployment, position: usize) -> Result<ByteBu
 
 fn measure(dev: &mut Devnet, d: &Deployment, files: usize) -> Result<Checkpoint> {
     let memory: Vec<MemoryStat> = {
-        let r: Result<Vec<MemoryStat>, DirectoryError> = query(dev, d.admin, d.directory, "admin_get_memory_stats", &())?;
+        let r: Result<Vec<MemoryStat>, DirectoryError> =
+            query(dev, d.admin, d.directory, "admin_get_memory_stats", &())?;
         r.map_err(|e| anyhow!("admin_get_memory_stats: {e}"))?
     };
     let stable_total = dev.stable_memory_size(d.directory);
@@ -182,13 +186,23 @@ fn report(points: &[Checkpoint]) {
         row(&format!("  {} (bytes)", stat.name), cols(&|p| format!("{:>16}", thousands(p.memory[i].bytes))));
     }
     row("directory wasm heap (bytes)", cols(&|p| format!("{:>16}", thousands(p.directory_heap))));
-    row(&format!("wasm heap of the {BUCKETS} buckets together (bytes)"), cols(&|p| format!("{:>16}", thousands(p.buckets_heap))));
+    row(
+        &format!("wasm heap of the {BUCKETS} buckets together (bytes)"),
+        cols(&|p| format!("{:>16}", thousands(p.buckets_heap))),
+    );
     let (a, b) = (&points[0], &points[points.len() - 1]);
     let added = (b.files - a.files) as f64;
     let sum = |p: &Checkpoint| p.memory.iter().map(|m| m.bytes).sum::<u64>();
-    println!("\n  stable memory growth per file, {} -> {} files:", thousands(a.files as u64), thousands(b.files as u64));
+    println!(
+        "\n  stable memory growth per file, {} -> {} files:",
+        thousands(a.files as u64),
+        thousands(b.files as u64)
+    );
     row("all structures", format!("{:>10.0} B/file", (sum(b) - sum(a)) as f64 / added));
-    row("whole canister (grows in 8 MiB memory-manager buckets)", format!("{:>10.0} B/file", (b.stable_total - a.stable_total) as f64 / added));
+    row(
+        "whole canister (grows in 8 MiB memory-manager buckets)",
+        format!("{:>10.0} B/file", (b.stable_total - a.stable_total) as f64 / added),
+    );
     for (before, after) in a.memory.iter().zip(&b.memory) {
         if after.bytes > before.bytes {
             row(&format!("  {}", after.name), format!("{:>10.0} B/file", (after.bytes - before.bytes) as f64 / added));
@@ -196,7 +210,10 @@ fn report(points: &[Checkpoint]) {
     }
     println!("  wasm heap growth per file (never shrinks; whole 64 KiB pages):");
     row("directory", format!("{:>10.0} B/file", b.directory_heap.saturating_sub(a.directory_heap) as f64 / added));
-    row("buckets (certification tree)", format!("{:>10.0} B/file", b.buckets_heap.saturating_sub(a.buckets_heap) as f64 / added));
+    row(
+        "buckets (certification tree)",
+        format!("{:>10.0} B/file", b.buckets_heap.saturating_sub(a.buckets_heap) as f64 / added),
+    );
 }
 
 fn instr_col(n: f64) -> String {

@@ -10,14 +10,14 @@ pub mod directory;
 pub mod transfer;
 pub mod upgrade;
 
-use crate::deploy::{call, deploy, DeployOpts, Deployment};
-use anyhow::{anyhow, Result};
+use crate::deploy::{DeployOpts, Deployment, call, deploy};
+use anyhow::{Result, anyhow};
 use candid::{Decode, Encode, Principal};
+use depot_api::DirectoryError;
 use depot_api::bucket::PutChunkArgs;
 use depot_api::directory::*;
 use depot_api::limits::{MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS};
 use depot_api::token::UploadToken;
-use depot_api::DirectoryError;
 use depot_devnet::{CallOutcome, Devnet, DevnetConfig};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
@@ -83,7 +83,8 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
         retention_days: None,
     };
     let out = dev.update(user(), d.directory, "start_upload", &Encode!(&req)?)?;
-    let started = Decode!(&reply("start_upload", &out)?, StartUploadResult)?.map_err(|e| anyhow!("start_upload: {e}"))?;
+    let started =
+        Decode!(&reply("start_upload", &out)?, StartUploadResult)?.map_err(|e| anyhow!("start_upload: {e}"))?;
     let start_instructions = out.instructions;
     let req = GetUploadTokenReq {
         upload_id: started.upload_id.clone(),
@@ -103,7 +104,12 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
     let req = CommitUploadReq { upload_id: started.upload_id, uploaded_chunk_count: None, final_sha256: None };
     let out = dev.update(user(), d.directory, "commit_upload", &Encode!(&req)?)?;
     Decode!(&reply("commit_upload", &out)?, CommitUploadResult)?.map_err(|e| anyhow!("commit_upload: {e}"))?;
-    Ok(Uploaded { put_instructions, start_instructions, commit_instructions: out.instructions, file_id: started.file_id })
+    Ok(Uploaded {
+        put_instructions,
+        start_instructions,
+        commit_instructions: out.instructions,
+        file_id: started.file_id,
+    })
 }
 
 /// `n` bytes of a fixed pattern, varied by `salt`.

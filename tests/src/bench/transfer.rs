@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::env::{DepotEnv, EnvOpts};
-use depot_cli::upload::{upload as cli_upload, UploadOpts, DEFAULT_PARALLEL};
+use depot_cli::upload::{DEFAULT_PARALLEL, UploadOpts, upload as cli_upload};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -35,7 +35,8 @@ pub async fn run() -> Result<()> {
 
     let env = DepotEnv::start(EnvOpts::default()).await?;
     let client = env.client(DepotEnv::identity(1)).await?;
-    let opts = UploadOpts { path, name: None, mime: None, parallel: DEFAULT_PARALLEL, progress: false, stop_after: None };
+    let opts =
+        UploadOpts { path, name: None, mime: None, parallel: DEFAULT_PARALLEL, progress: false, stop_after: None };
     let t = Instant::now();
     let out = cli_upload(&client, &scratch.0.join("cli-config"), opts).await?;
     let upload_secs = t.elapsed().as_secs_f64();
@@ -57,15 +58,23 @@ pub async fn run() -> Result<()> {
     let download_secs = t.elapsed().as_secs_f64();
     let download_ok = status.is_success() && received == FILE_BYTES && hasher.finalize() == sha;
 
-    heading(&format!("4. Transfer over devnet's HTTP interface, one {} file (MB = 10^6 bytes)", size_label(FILE_BYTES)));
+    heading(&format!(
+        "4. Transfer over devnet's HTTP interface, one {} file (MB = 10^6 bytes)",
+        size_label(FILE_BYTES)
+    ));
     row(
         &format!("depot upload (CLI code path, {DEFAULT_PARALLEL} chunks in flight)"),
         format!("{}   {} chunks", mb_per_s(FILE_BYTES, upload_secs), out.sent_chunks),
     );
     row(
         "gateway GET of the signed URL (verified by devnet)",
-        format!("{}   status {}, {} B, SHA-256 {}", mb_per_s(received, download_secs), status.as_u16(), thousands(received as u64),
-            if download_ok { "ok" } else { "MISMATCH" }),
+        format!(
+            "{}   status {}, {} B, SHA-256 {}",
+            mb_per_s(received, download_secs),
+            status.as_u16(),
+            thousands(received as u64),
+            if download_ok { "ok" } else { "MISMATCH" }
+        ),
     );
     env.server.stop().await?;
     if !download_ok {

@@ -13,7 +13,7 @@
 //!
 //! `depot-bench 1 4` runs only the sections named (1 and 2 run together).
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use depot_tests::bench;
 
 const SECTIONS: [&str; 5] = ["1", "2", "3", "4", "5"];

@@ -2,7 +2,7 @@
 //! buckets), serving the IC HTTP interface and the gateway until Ctrl-C.
 
 use anyhow::Result;
-use depot_cli::network::{config_dir, deployment_file, Deployment};
+use depot_cli::network::{Deployment, config_dir, deployment_file};
 use depot_tests::env::{DepotEnv, EnvOpts};
 
 #[tokio::main]
