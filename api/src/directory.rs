@@ -224,20 +224,11 @@ pub struct AdminStats {
     pub signing_key_ids: Vec<u32>,
 }
 
-/// Spec §5.3, for the billing issue (not served by the directory yet).
+/// Bytes of stable memory one structure of the directory occupies.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Pricing {
-    pub base_storage_fee_per_gib_month: candid::Nat,
-    pub cycle_fee_per_call: candid::Nat,
-    pub min_deposit: candid::Nat,
-    pub chunk_size: u32,
-    pub supported_tokens: Vec<Principal>,
-}
-
-#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct UploadCostEstimate {
-    pub tokens: candid::Nat,
-    pub cycles: candid::Nat,
+pub struct MemoryStat {
+    pub name: String,
+    pub bytes: u64,
 }
 
 pub type StartUploadResult = Result<StartUploadRes, DirectoryError>;
@@ -256,3 +247,4 @@ pub type AdminStatsResult = Result<AdminStats, DirectoryError>;
 pub type BucketsResult = Result<Vec<BucketInfo>, DirectoryError>;
 pub type PublicKeysResult = Result<Vec<PublicKeyInfo>, DirectoryError>;
 pub type CountResult = Result<u64, DirectoryError>;
+pub type MemoryStatsResult = Result<Vec<MemoryStat>, DirectoryError>;

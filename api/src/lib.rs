@@ -6,6 +6,7 @@
 //! - [`error`]: the typed errors of spec §12.
 //! - [`token`]: the upload token a bucket checks without calling the directory.
 //! - [`url`]: the signed download URL a bucket checks in `http_request`.
+//! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
 
 pub mod bucket;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod limits;
+pub mod methods;
 pub mod token;
 pub mod url;
 

@@ -55,12 +55,7 @@ pub fn admin_get_stats_impl(state: &State) -> AdminStats {
     }
 }
 
-/// Stable memory per structure (not in `depot_api`: defined here).
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct MemoryStat {
-    pub name: String,
-    pub bytes: u64,
-}
+pub use depot_api::directory::MemoryStat;
 
 pub fn admin_get_memory_stats_impl(state: &State) -> Vec<MemoryStat> {
     state.memory_bytes().into_iter().map(|(name, bytes)| MemoryStat { name, bytes }).collect()

@@ -1,0 +1,185 @@
+//! Typed method descriptors: each canister method's name, whether it is a
+//! query or an update, and its argument and result types, in one place.
+//! The directory's bucket client, the CLI, the end-to-end tests and the
+//! canisters' `inspect_message` name methods through these instead of
+//! string literals, and each canister's interface test checks every
+//! descriptor against its `.did`.
+//!
+//! `http_request` and `http_request_update` are absent: only HTTP gateways
+//! call them, with the types of `ic-http-certification`.
+
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Principal};
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+
+/// How a method is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Query,
+    Update,
+}
+
+/// A method with arguments `A` (a tuple) and one result `R`.
+pub struct Method<A, R> {
+    pub name: &'static str,
+    pub mode: Mode,
+    signature: PhantomData<fn(A) -> R>,
+}
+
+impl<A, R> Clone for Method<A, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, R> Copy for Method<A, R> {}
+
+impl<A, R> std::fmt::Debug for Method<A, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:?})", self.name, self.mode)
+    }
+}
+
+impl<A, R> Method<A, R> {
+    pub const fn query(name: &'static str) -> Self {
+        Self { name, mode: Mode::Query, signature: PhantomData }
+    }
+
+    pub const fn update(name: &'static str) -> Self {
+        Self { name, mode: Mode::Update, signature: PhantomData }
+    }
+}
+
+impl<A: ArgumentEncoder, R: CandidType + DeserializeOwned> Method<A, R> {
+    /// The Candid argument bytes of a call.
+    pub fn encode(&self, args: A) -> Result<Vec<u8>, candid::Error> {
+        candid::encode_args(args)
+    }
+
+    /// The result of a reply.
+    pub fn decode(&self, reply: &[u8]) -> Result<R, candid::Error> {
+        candid::decode_one(reply)
+    }
+}
+
+/// Name and mode, without the types: what an interface check iterates over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodName {
+    pub name: &'static str,
+    pub mode: Mode,
+}
+
+impl<A, R> From<Method<A, R>> for MethodName {
+    fn from(m: Method<A, R>) -> Self {
+        MethodName { name: m.name, mode: m.mode }
+    }
+}
+
+/// Methods of the bucket canister.
+pub mod bucket {
+    use super::*;
+    use crate::FileId;
+    use crate::bucket::*;
+    use crate::keys::PublicKeyInfo;
+
+    pub const PUT_CHUNK: Method<(PutChunkArgs,), PutChunkResult> = Method::update("put_chunk");
+    pub const GET_CHUNK: Method<(GetChunkArgs,), GetChunkResult> = Method::query("get_chunk");
+    pub const LIST_CHUNKS: Method<(FileId,), ListChunksResult> = Method::query("list_chunks");
+    pub const COMMIT_FILE: Method<(CommitFileArgs,), CommitFileResult> = Method::update("commit_file");
+    pub const DELETE_FILE: Method<(DeleteFileArgs,), DeleteFileResult> = Method::update("delete_file");
+    pub const SET_KEYS: Method<(Vec<PublicKeyInfo>,), UnitResult> = Method::update("set_keys");
+    pub const SET_READ_ONLY: Method<(bool,), UnitResult> = Method::update("set_read_only");
+    pub const STAT: Method<(), BucketStat> = Method::query("stat");
+
+    /// Methods only the bucket's directory may call.
+    pub const DIRECTORY_ONLY: [MethodName; 4] =
+        [method_name(COMMIT_FILE), method_name(DELETE_FILE), method_name(SET_KEYS), method_name(SET_READ_ONLY)];
+
+    /// Every descriptor of this canister.
+    pub const ALL: [MethodName; 8] = [
+        method_name(PUT_CHUNK),
+        method_name(GET_CHUNK),
+        method_name(LIST_CHUNKS),
+        method_name(COMMIT_FILE),
+        method_name(DELETE_FILE),
+        method_name(SET_KEYS),
+        method_name(SET_READ_ONLY),
+        method_name(STAT),
+    ];
+}
+
+/// Methods of the directory canister.
+pub mod directory {
+    use super::*;
+    use crate::FileId;
+    use crate::directory::*;
+    use serde_bytes::ByteBuf;
+
+    pub const START_UPLOAD: Method<(StartUploadReq,), StartUploadResult> = Method::update("start_upload");
+    pub const ROUTE_CHUNKS: Method<(ByteBuf, Vec<u32>), RouteChunksResult> = Method::query("route_chunks");
+    pub const GET_UPLOAD_TOKEN: Method<(GetUploadTokenReq,), UploadTokenResult> = Method::update("get_upload_token");
+    pub const MARK_CHUNK_UPLOADED: Method<(MarkChunkUploadedReq,), UnitResult> =
+        Method::update("mark_chunk_uploaded");
+    pub const GET_UPLOAD: Method<(ByteBuf,), UploadProgressResult> = Method::query("get_upload");
+    pub const COMMIT_UPLOAD: Method<(CommitUploadReq,), CommitUploadResult> = Method::update("commit_upload");
+    pub const ABORT_UPLOAD: Method<(ByteBuf,), UnitResult> = Method::update("abort_upload");
+    pub const DELETE_FILE: Method<(FileId,), DeleteResult> = Method::update("delete_file");
+    pub const LIST_FILES: Method<(ListFilesReq,), ListFilesResult> = Method::query("list_files");
+    pub const GET_FILE_META: Method<(FileId,), FileMetaResult> = Method::query("get_file_meta");
+    pub const GET_DOWNLOAD_PLAN: Method<(FileId,), DownloadPlanResult> = Method::query("get_download_plan");
+    pub const GET_DOWNLOAD_URL: Method<(GetDownloadUrlReq,), DownloadUrlResult> = Method::update("get_download_url");
+    pub const GET_USAGE: Method<(Option<Principal>,), UsageResult> = Method::query("get_usage");
+    pub const GET_PUBLIC_KEYS: Method<(), PublicKeysResult> = Method::query("get_public_keys");
+    pub const ADMIN_GET_STATS: Method<(), AdminStatsResult> = Method::query("admin_get_stats");
+    pub const ADMIN_GET_MEMORY_STATS: Method<(), MemoryStatsResult> = Method::query("admin_get_memory_stats");
+    pub const ADMIN_SET_QUOTA: Method<(Principal, u64), UnitResult> = Method::update("admin_set_quota");
+    pub const LIST_BUCKETS: Method<(), BucketsResult> = Method::query("list_buckets");
+    pub const ADMIN_REGISTER_BUCKET: Method<(RegisterBucketReq,), UnitResult> =
+        Method::update("admin_register_bucket");
+    pub const ADMIN_SET_BUCKET_STATE: Method<(Principal, BucketState), UnitResult> =
+        Method::update("admin_set_bucket_state");
+    pub const ADMIN_REAP_EXPIRED_UPLOADS: Method<(), CountResult> = Method::update("admin_reap_expired_uploads");
+    pub const ADMIN_ROTATE_SIGNING_KEY: Method<(), UnitResult> = Method::update("admin_rotate_signing_key");
+
+    /// Methods only controllers may call, besides those named `admin_*`.
+    pub const CONTROLLER_ONLY: [MethodName; 1] = [method_name(LIST_BUCKETS)];
+
+    /// Methods anonymous callers may call.
+    pub const ANONYMOUS_OK: [MethodName; 1] = [method_name(GET_PUBLIC_KEYS)];
+
+    /// Every descriptor of this canister.
+    pub const ALL: [MethodName; 22] = [
+        method_name(START_UPLOAD),
+        method_name(ROUTE_CHUNKS),
+        method_name(GET_UPLOAD_TOKEN),
+        method_name(MARK_CHUNK_UPLOADED),
+        method_name(GET_UPLOAD),
+        method_name(COMMIT_UPLOAD),
+        method_name(ABORT_UPLOAD),
+        method_name(DELETE_FILE),
+        method_name(LIST_FILES),
+        method_name(GET_FILE_META),
+        method_name(GET_DOWNLOAD_PLAN),
+        method_name(GET_DOWNLOAD_URL),
+        method_name(GET_USAGE),
+        method_name(GET_PUBLIC_KEYS),
+        method_name(ADMIN_GET_STATS),
+        method_name(ADMIN_GET_MEMORY_STATS),
+        method_name(ADMIN_SET_QUOTA),
+        method_name(LIST_BUCKETS),
+        method_name(ADMIN_REGISTER_BUCKET),
+        method_name(ADMIN_SET_BUCKET_STATE),
+        method_name(ADMIN_REAP_EXPIRED_UPLOADS),
+        method_name(ADMIN_ROTATE_SIGNING_KEY),
+    ];
+}
+
+/// `MethodName::from` for constants.
+pub const fn method_name<A, R>(m: Method<A, R>) -> MethodName {
+    MethodName { name: m.name, mode: m.mode }
+}
+
+/// Whether `name` is one of `methods`.
+pub fn is_one_of(name: &str, methods: &[MethodName]) -> bool {
+    methods.iter().any(|m| m.name == name)
+}
