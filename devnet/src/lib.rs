@@ -3,6 +3,8 @@
 //!
 //! One module per concern:
 //! - `runtime`: wasm loading, instrumentation, the `ic0` System API imports.
+//! - `fees`: the cycle fee model, used by `runtime` (System API costs) and
+//!   `execution` (charging); it depends on neither.
 //! - `execution`: canisters, call contexts, message queue, rollback, timers, cycles.
 //! - `management`: the management canister (`aaaaa-aa`).
 //! - `certification`: BLS root key, state tree, certificates, request ids.
@@ -10,6 +12,7 @@
 //! - `gateway`: the HTTP gateway for `<id>.localhost`.
 pub mod certification;
 pub mod execution;
+pub mod fees;
 pub mod gateway;
 pub mod http;
 pub mod management;

@@ -1,10 +1,10 @@
 //! Execution layer: canisters, call contexts, the message queue, atomic
-//! executions with rollback, timers, heartbeats, cycles and time.
+//! executions with rollback, timers, heartbeats, cycles and time. The fee
+//! model itself is in [`crate::fees`], shared with the runtime.
 
 pub mod calls;
 pub mod canister;
 pub mod clock;
-pub mod cycles;
 mod devnet;
 pub mod faults;
 pub mod ids;
@@ -14,7 +14,8 @@ mod query;
 mod scheduler;
 pub mod types;
 
+/// The fee model lives in [`crate::fees`] (the runtime uses it too).
+pub use crate::fees::FeeModel;
 pub use canister::CanisterStatus;
-pub use cycles::FeeModel;
 pub use devnet::Devnet;
 pub use types::*;

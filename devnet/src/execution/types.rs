@@ -2,7 +2,7 @@
 
 use candid::Principal;
 
-use super::cycles::FeeModel;
+use crate::fees::{DEFAULT_FREEZING_THRESHOLD_SECS, FeeModel};
 
 /// Reject codes of the interface spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,7 +183,7 @@ impl Default for DevnetConfig {
             fees: FeeModel::default(),
             debug_print: true,
             max_messages_per_run: 1_000_000,
-            freezing_threshold_secs: super::cycles::DEFAULT_FREEZING_THRESHOLD_SECS,
+            freezing_threshold_secs: DEFAULT_FREEZING_THRESHOLD_SECS,
             limits: InstructionLimits::default(),
         }
     }

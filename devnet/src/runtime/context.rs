@@ -7,7 +7,7 @@
 
 use candid::Principal;
 
-use crate::execution::cycles::FeeModel;
+use crate::fees::FeeModel;
 use crate::runtime::stable::StableMemory;
 
 /// Which entry point runs; decides which System API functions are allowed.
