@@ -10,6 +10,8 @@
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
 
 pub mod bucket;
+#[cfg(feature = "did-check")]
+pub mod did_check;
 pub mod directory;
 pub mod error;
 pub mod ids;

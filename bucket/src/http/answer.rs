@@ -10,21 +10,6 @@ use depot_api::FileKey;
 use ic_http_certification::{HttpCertificationPath, HttpResponse, StatusCode};
 use ic_stable_structures::Memory;
 
-/// A committed file's view, for the HTTP layer.
-pub fn file_view<M: Memory>(store: &BucketStore<M>, key: &FileKey) -> Option<FileView> {
-    let rec = store.file(key)?;
-    let c = rec.committed?;
-    Some(FileView {
-        key: *key,
-        name: c.name,
-        mime: c.mime,
-        size: rec.size_bytes,
-        chunk_size: rec.chunk_size as u64,
-        chunk_count: rec.chunk_count,
-        etag: c.etag,
-    })
-}
-
 pub struct Context<'a, M: Memory> {
     pub store: &'a BucketStore<M>,
     pub certs: &'a CertTree,
@@ -43,7 +28,7 @@ pub fn answer_query<M: Memory>(
 ) -> HttpResponse<'static> {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
-    let (plan, file) = plan(&req, false, |k| file_view(cx.store, k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
+    let (plan, file) = plan(&req, false, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
     let Some(cert) = data_certificate else {
         return plain(503, "certificate unavailable: call http_request as a query\n");
     };
@@ -93,7 +78,7 @@ pub fn answer_update<M: Memory>(
 ) -> HttpResponse<'static> {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
-    let (plan, file) = plan(&req, true, |k| file_view(cx.store, k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
+    let (plan, file) = plan(&req, true, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
     match (plan, file) {
         (Plan::Exact { start, end, attachment }, Some(f)) => {
             let index = (start / f.chunk_size) as u32;

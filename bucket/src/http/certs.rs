@@ -6,11 +6,14 @@
 //! chunk hashes in `post_upgrade` (no body is read).
 
 use super::responses::{CEL, FallbackResponse, FileView, ResponseShape, fallback_shape, file_responses, file_shape};
+use crate::logic::CertChange;
+use crate::model::BucketStore;
 use depot_api::FileKey;
 use ic_http_certification::{
     HttpCertification, HttpCertificationPath, HttpCertificationTree, HttpCertificationTreeEntry, HttpResponse,
     utils::add_v2_certificate_header,
 };
+use ic_stable_structures::Memory;
 use std::collections::BTreeSet;
 
 pub const FALLBACK_PATH: &str = "/";
@@ -62,6 +65,18 @@ impl CertTree {
             let shape = file_shape(f, r, |i| chunk_hashes[i as usize]);
             self.tree.insert(&entry(HttpCertificationPath::exact(path.as_str()), &shape));
             self.entries += 1;
+        }
+    }
+
+    /// Brings the tree up to date with a change the logic reported.
+    pub fn apply<M: Memory>(&mut self, store: &BucketStore<M>, change: &CertChange) {
+        match change {
+            CertChange::Unchanged => {}
+            CertChange::Added(key) => {
+                let view = store.file_view(key).expect("a file reported as committed is committed");
+                self.insert_file(&view, &store.chunk_hashes(key));
+            }
+            CertChange::Removed(view) => self.remove_file(view),
         }
     }
 

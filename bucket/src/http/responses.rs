@@ -4,7 +4,7 @@
 //! the tree can be rebuilt after an upgrade without reading any body.
 
 use super::headers::*;
-use depot_api::FileKey;
+use crate::logic::etag::etag_text;
 use ic_http_certification::{
     CERTIFICATE_EXPRESSION_HEADER_NAME, DefaultCelBuilder, DefaultResponseCertification,
     DefaultResponseOnlyCelExpression, HttpResponse, StatusCode,
@@ -42,29 +42,7 @@ pub static CEL: LazyLock<DefaultResponseOnlyCelExpression<'static>> = LazyLock::
 });
 pub static CEL_STRING: LazyLock<String> = LazyLock::new(|| CEL.to_string());
 
-/// What the HTTP layer needs of a committed file.
-#[derive(Clone, Debug)]
-pub struct FileView {
-    pub key: FileKey,
-    pub name: String,
-    pub mime: String,
-    pub size: u64,
-    pub chunk_size: u64,
-    pub chunk_count: u32,
-    pub etag: [u8; 32],
-}
-
-impl FileView {
-    pub fn path(&self) -> String {
-        format!("{}{}", depot_api::url::FILE_PATH_PREFIX, self.key.to_hex())
-    }
-
-    /// Bytes `start..=end` of chunk `i`.
-    pub fn chunk_span(&self, i: u32) -> (u64, u64) {
-        let start = i as u64 * self.chunk_size;
-        (start, (start + self.chunk_size).min(self.size) - 1)
-    }
-}
+pub use crate::model::FileView;
 
 /// The responses certified under a file's exact path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -164,7 +142,7 @@ fn content_headers(f: &FileView, attachment: bool) -> Vec<(String, String)> {
     let mut v = vec![
         h("content-type", ct.clone()),
         h("content-disposition", content_disposition(attachment, &f.name)),
-        h("etag", crate::model::store::etag_header(&f.etag)),
+        h("etag", etag_text(&f.etag)),
         h("cache-control", CACHE_IMMUTABLE),
         h("accept-ranges", "bytes"),
         h("x-content-type-options", "nosniff"),
@@ -203,7 +181,7 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
         FileResponse::NotModified => ResponseShape {
             status: 304,
             headers: vec![
-                h("etag", crate::model::store::etag_header(&f.etag)),
+                h("etag", etag_text(&f.etag)),
                 h("cache-control", CACHE_IMMUTABLE),
                 h("access-control-allow-origin", "*"),
                 h("access-control-expose-headers", EXPOSED_HEADERS),

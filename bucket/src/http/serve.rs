@@ -89,7 +89,7 @@ fn plan_file(
         Err(_) => return Plan::File(FileResponse::Forbidden),
     };
     let attachment = signed.disposition == Disposition::Attachment;
-    let etag = crate::model::store::etag_header(&f.etag);
+    let etag = crate::logic::etag::etag_text(&f.etag);
     if req.header("if-none-match").is_some_and(|h| etag_matches(h, &etag)) {
         return Plan::File(FileResponse::NotModified);
     }

@@ -1,24 +1,36 @@
 //! The one `MemoryManager` and its `MemoryId`s. An id is never reused for
 //! another purpose, even after the structure it held is retired.
 //!
-//! | id | holds |
-//! |----|-------|
-//! | 0  | `Config` cell: directory, public keys, capacity, read-only |
-//! | 1  | `Counters` cell: running byte/file/chunk totals |
-//! | 2  | files: `FileKey → FileRecord` |
-//! | 3  | chunks: `(FileKey, index) → ChunkRef` |
-//! | 4  | free slots of the slab: `(class, offset) → ()` |
-//! | 5  | chunk bytes (the slab) |
+//! Constants are named `<WHAT>_MEMORY`, as in the directory.
+//!
+//! | id | constant | holds |
+//! |----|----------|-------|
+//! | 0  | `CONFIG_MEMORY` | `Config` cell: directory, public keys, capacity, read-only |
+//! | 1  | `COUNTERS_MEMORY` | `Counters` cell: running byte/file/chunk totals |
+//! | 2  | `FILES_MEMORY` | files: `FileKey → FileRecord` |
+//! | 3  | `CHUNKS_MEMORY` | chunks: `(FileKey, index) → ChunkRef` |
+//! | 4  | `FREE_SLOTS_MEMORY` | free slots of the slab: `(class, offset) → ()` |
+//! | 5  | `CHUNK_DATA_MEMORY` | chunk bytes (the slab) |
 
 use ic_stable_structures::Memory;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 
-pub const CONFIG: MemoryId = MemoryId::new(0);
-pub const COUNTERS: MemoryId = MemoryId::new(1);
-pub const FILES: MemoryId = MemoryId::new(2);
-pub const CHUNKS: MemoryId = MemoryId::new(3);
-pub const FREE_SLOTS: MemoryId = MemoryId::new(4);
-pub const CHUNK_DATA: MemoryId = MemoryId::new(5);
+pub const CONFIG_MEMORY: MemoryId = MemoryId::new(0);
+pub const COUNTERS_MEMORY: MemoryId = MemoryId::new(1);
+pub const FILES_MEMORY: MemoryId = MemoryId::new(2);
+pub const CHUNKS_MEMORY: MemoryId = MemoryId::new(3);
+pub const FREE_SLOTS_MEMORY: MemoryId = MemoryId::new(4);
+pub const CHUNK_DATA_MEMORY: MemoryId = MemoryId::new(5);
+
+/// Every structure by name, for statistics.
+pub const ALL_MEMORIES: &[(&str, MemoryId)] = &[
+    ("config", CONFIG_MEMORY),
+    ("counters", COUNTERS_MEMORY),
+    ("files", FILES_MEMORY),
+    ("chunks", CHUNKS_MEMORY),
+    ("free_slots", FREE_SLOTS_MEMORY),
+    ("chunk_data", CHUNK_DATA_MEMORY),
+];
 
 /// Pages per MemoryManager bucket (16 MiB). The manager has at most 32,768
 /// buckets, so this addresses 512 GiB: the IC's 500 GiB stable-memory cap

@@ -1,10 +1,12 @@
-//! The bucket's state and the rules that change it, free of ic-cdk so every
-//! rule runs in native tests.
+//! The bucket's storage, free of ic-cdk so that it runs in native tests:
+//! records and their encodings, the chunk slab, the stable layout.
 
 pub mod memory;
 pub mod records;
 pub mod sha256_stream;
 pub mod slab;
 pub mod store;
+pub mod view;
 
 pub use store::BucketStore;
+pub use view::FileView;

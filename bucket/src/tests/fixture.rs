@@ -1,9 +1,10 @@
 //! A bucket store on vector memory with a signing directory key.
 
 use crate::http::certs::CertTree;
+use crate::lifecycle::rebuild_certification;
+use crate::logic::{self, CertChange};
 use crate::model::BucketStore;
 use crate::model::records::Config;
-use crate::state::rebuild_certification;
 use candid::Principal;
 use depot_api::bucket::*;
 use depot_api::keys::{PublicKeyInfo, public_key};
@@ -56,6 +57,54 @@ impl Fx {
     pub fn certs(&self) -> CertTree {
         rebuild_certification(&self.store)
     }
+
+    // The logic's entry points, as the endpoints call them. `commit_file`
+    // and `delete_file` report whether the certified files changed.
+
+    pub fn put_chunk(
+        &mut self,
+        this_bucket: Principal,
+        caller: Principal,
+        args: PutChunkArgs,
+        now: u64,
+    ) -> PutChunkResult {
+        logic::put_chunk::put_chunk_impl(&mut self.store, this_bucket, caller, now, args)
+    }
+
+    pub fn commit_file(
+        &mut self,
+        caller: Principal,
+        args: CommitFileArgs,
+        now: u64,
+    ) -> Result<(CommitFileOk, bool), depot_api::BucketError> {
+        logic::commit::commit_file_impl(&mut self.store, caller, now, args)
+            .map(|(ok, c)| (ok, c != CertChange::Unchanged))
+    }
+
+    pub fn delete_file(
+        &mut self,
+        caller: Principal,
+        file_id: &FileId,
+    ) -> Result<(DeleteFileOk, bool), depot_api::BucketError> {
+        logic::delete::delete_file_impl(&mut self.store, caller, file_id)
+            .map(|(ok, c)| (ok, c != CertChange::Unchanged))
+    }
+
+    pub fn get_chunk(&self, caller: Principal, args: &GetChunkArgs) -> Result<Vec<u8>, depot_api::BucketError> {
+        logic::read::get_chunk_impl(&self.store, caller, args)
+    }
+
+    pub fn list_chunks(&self, caller: Principal, file_id: &FileId) -> ListChunksResult {
+        logic::read::list_chunks_impl(&self.store, caller, file_id)
+    }
+
+    pub fn set_read_only(&mut self, caller: Principal, read_only: bool) -> UnitResult {
+        logic::admin::set_read_only_impl(&mut self.store, caller, read_only)
+    }
+
+    pub fn set_keys(&mut self, caller: Principal, keys: Vec<PublicKeyInfo>) -> UnitResult {
+        logic::admin::set_keys_impl(&mut self.store, caller, keys)
+    }
 }
 
 pub struct Upload {
@@ -106,7 +155,7 @@ impl Upload {
 
     pub fn put(&self, fx: &mut Fx, i: u32) -> PutChunkResult {
         let args = PutChunkArgs { token: self.token(), chunk_index: i, bytes: self.chunk(i) };
-        fx.store.put_chunk(bucket_id(), self.owner, args, NOW)
+        fx.put_chunk(bucket_id(), self.owner, args, NOW)
     }
 
     pub fn commit_args(&self) -> CommitFileArgs {
@@ -124,7 +173,7 @@ impl Upload {
             self.put(fx, i).unwrap();
         }
         loop {
-            match fx.store.commit_file(directory(), self.commit_args(), NOW) {
+            match fx.commit_file(directory(), self.commit_args(), NOW) {
                 Ok((ok, _)) => return ok,
                 Err(depot_api::BucketError::HashInProgress { .. }) => continue,
                 Err(e) => panic!("commit failed: {e}"),

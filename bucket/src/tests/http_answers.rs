@@ -215,7 +215,7 @@ fn active_content_is_sandboxed() {
     let mut args = up.commit_args();
     args.mime = "text/html".into();
     args.name = "page.html".into();
-    fx.store.commit_file(directory(), args, NOW).unwrap();
+    fx.commit_file(directory(), args, NOW).unwrap();
     let certs = fx.certs();
     let s = get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Inline), &[]);
     assert_eq!(s.verified, Ok(()));
@@ -257,13 +257,13 @@ fn deleted_files_leave_the_tree_and_rebuild_matches_incremental() {
     let mut incremental = CertTree::default();
     incremental.insert_fallbacks();
     for up in [&a, &b] {
-        let v = crate::http::answer::file_view(&fx.store, &up.file).unwrap();
+        let v = fx.store.file_view(&up.file).unwrap();
         incremental.insert_file(&v, &fx.store.chunk_hashes(&up.file));
     }
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
-    let va = crate::http::answer::file_view(&fx.store, &a.file).unwrap();
+    let va = fx.store.file_view(&a.file).unwrap();
     incremental.remove_file(&va);
-    fx.store.delete_file(directory(), &a.file_id()).unwrap();
+    fx.delete_file(directory(), &a.file_id()).unwrap();
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
     assert_eq!(incremental.entries(), fx.certs().entries());
     let s = get(&fx, &incremental, "GET", &a.url(NOW_SECS + 60, Disposition::Inline), &[]);
@@ -285,7 +285,7 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
     let mut steps = 0;
     while let Some(c) = cursor {
         let mut n = 0;
-        cursor = crate::state::rebuild_step(&fx.store, &mut tree, c, || {
+        cursor = crate::lifecycle::rebuild_step(&fx.store, &mut tree, c, || {
             n += 1;
             n >= 2
         });
@@ -308,7 +308,7 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
     assert_eq!(tree.root_hash(), full.root_hash());
     assert_eq!(tree.entries(), full.entries());
     // Inserting a file twice (commit during a rebuild) changes nothing.
-    let v = crate::http::answer::file_view(&fx.store, &ups[0].file).unwrap();
+    let v = fx.store.file_view(&ups[0].file).unwrap();
     tree.insert_file(&v, &fx.store.chunk_hashes(&ups[0].file));
     assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
 }

@@ -21,7 +21,7 @@ fn sizes_at_every_edge_round_trip() {
         assert_eq!(ok.sha256.unwrap().into_vec(), sha, "size {size}");
         let mut back = vec![];
         for i in 0..up.chunk_count() {
-            back.extend(fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: i }).unwrap());
+            back.extend(fx.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: i }).unwrap());
         }
         assert_eq!(back, up.data, "size {size}");
         assert_eq!(counters(&fx).used_bytes, size as u64);
@@ -35,7 +35,7 @@ fn chunk_size_rules() {
     let up = Upload::new(1, 2 * CHUNK as usize + 10);
     let before = counters(&fx);
     let put = |fx: &mut Fx, i: u32, bytes: Vec<u8>| {
-        fx.store.put_chunk(bucket_id(), alice(), PutChunkArgs { token: up.token(), chunk_index: i, bytes }, NOW)
+        fx.put_chunk(bucket_id(), alice(), PutChunkArgs { token: up.token(), chunk_index: i, bytes }, NOW)
     };
     // short middle chunk
     assert_eq!(
@@ -70,12 +70,9 @@ fn idempotent_put_and_conflict() {
     let mut other = up.chunk(0);
     other[0] ^= 1;
     let args = PutChunkArgs { token: up.token(), chunk_index: 0, bytes: other };
-    assert_eq!(fx.store.put_chunk(bucket_id(), alice(), args, NOW), Err(BucketError::ChunkConflict { index: 0 }));
+    assert_eq!(fx.put_chunk(bucket_id(), alice(), args, NOW), Err(BucketError::ChunkConflict { index: 0 }));
     assert_eq!(counters(&fx), after_first);
-    assert_eq!(
-        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 0 }).unwrap(),
-        up.chunk(0)
-    );
+    assert_eq!(fx.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 0 }).unwrap(), up.chunk(0));
 }
 
 #[test]
@@ -83,7 +80,7 @@ fn token_checks() {
     let mut fx = Fx::new(1 << 30);
     let up = Upload::new(1, CHUNK as usize * 3);
     let put = |fx: &mut Fx, token, caller, i: u32, now| {
-        fx.store.put_chunk(bucket_id(), caller, PutChunkArgs { token, chunk_index: i, bytes: up.chunk(i) }, now)
+        fx.put_chunk(bucket_id(), caller, PutChunkArgs { token, chunk_index: i, bytes: up.chunk(i) }, now)
     };
     let t = up.token();
     assert_eq!(put(&mut fx, t.clone(), alice(), 0, t.expires_at_ns), Err(BucketError::TokenExpired));
@@ -107,7 +104,7 @@ fn token_checks() {
     other_upload.sign(&SEED);
     assert!(matches!(put(&mut fx, other_upload, alice(), 2, NOW), Err(BucketError::Unauthorised { .. })));
     // Wrong bucket
-    let wrong = fx.store.put_chunk(
+    let wrong = fx.put_chunk(
         candid::Principal::from_slice(&[9; 10]),
         alice(),
         PutChunkArgs { token: t, chunk_index: 2, bytes: up.chunk(2) },
@@ -124,9 +121,9 @@ fn read_only_and_capacity_edges() {
     up.put(&mut fx, 0).unwrap();
     up.put(&mut fx, 1).unwrap();
     assert_eq!(up.put(&mut fx, 2), Err(BucketError::OutOfSpace { needed: CHUNK as u64, available: 0 }));
-    fx.store.set_read_only(directory(), true).unwrap();
+    fx.set_read_only(directory(), true).unwrap();
     assert_eq!(up.put(&mut fx, 0), Err(BucketError::ReadOnly));
-    assert!(matches!(fx.store.set_read_only(alice(), false), Err(BucketError::Unauthorised { .. })));
+    assert!(matches!(fx.set_read_only(alice(), false), Err(BucketError::Unauthorised { .. })));
 }
 
 #[test]
@@ -136,10 +133,10 @@ fn commit_requires_every_chunk_and_the_right_hash() {
     up.put(&mut fx, 0).unwrap();
     up.put(&mut fx, 2).unwrap();
     assert_eq!(
-        fx.store.commit_file(directory(), up.commit_args(), NOW),
+        fx.commit_file(directory(), up.commit_args(), NOW),
         Err(BucketError::UploadIncomplete { missing: vec![1, 3] })
     );
-    assert!(matches!(fx.store.commit_file(alice(), up.commit_args(), NOW), Err(BucketError::Unauthorised { .. })));
+    assert!(matches!(fx.commit_file(alice(), up.commit_args(), NOW), Err(BucketError::Unauthorised { .. })));
     let wrong = Upload::new(2, CHUNK as usize + 5);
     // Declare the hash of other bytes: build the token from a twin with other data.
     let twin = Upload { data: vec![7; wrong.data.len()], ..Upload::new(2, 0) };
@@ -148,13 +145,10 @@ fn commit_requires_every_chunk_and_the_right_hash() {
     token.sign(&SEED);
     for i in 0..2 {
         let args = PutChunkArgs { token: token.clone(), chunk_index: i, bytes: wrong.chunk(i) };
-        fx.store.put_chunk(bucket_id(), alice(), args, NOW).unwrap();
+        fx.put_chunk(bucket_id(), alice(), args, NOW).unwrap();
     }
-    assert!(matches!(
-        fx.store.commit_file(directory(), wrong.commit_args(), NOW),
-        Err(BucketError::HashMismatch { .. })
-    ));
-    assert_eq!(fx.store.commit_file(directory(), Upload::new(3, 1).commit_args(), NOW), Err(BucketError::NotFound));
+    assert!(matches!(fx.commit_file(directory(), wrong.commit_args(), NOW), Err(BucketError::HashMismatch { .. })));
+    assert_eq!(fx.commit_file(directory(), Upload::new(3, 1).commit_args(), NOW), Err(BucketError::NotFound));
 }
 
 #[test]
@@ -168,7 +162,7 @@ fn hashing_a_large_out_of_order_upload_spans_messages() {
     let mut rounds = 0;
     let ok = loop {
         rounds += 1;
-        match fx.store.commit_file(directory(), up.commit_args(), NOW) {
+        match fx.commit_file(directory(), up.commit_args(), NOW) {
             Ok((ok, newly)) => {
                 assert!(newly);
                 break ok;
@@ -183,7 +177,7 @@ fn hashing_a_large_out_of_order_upload_spans_messages() {
     let sha: Vec<u8> = <sha2::Sha256 as sha2::Digest>::digest(&up.data).to_vec();
     assert_eq!(ok.sha256.clone().unwrap().into_vec(), sha);
     // Committing again is idempotent.
-    let (again, newly) = fx.store.commit_file(directory(), up.commit_args(), NOW).unwrap();
+    let (again, newly) = fx.commit_file(directory(), up.commit_args(), NOW).unwrap();
     assert!(!newly);
     assert_eq!(again, ok);
 }
@@ -194,21 +188,21 @@ fn delete_frees_space_and_slots_are_reused() {
     let a = Upload::new(1, CHUNK as usize * 2 + 3);
     a.upload(&mut fx);
     let high = fx.store.counters();
-    assert!(matches!(fx.store.delete_file(alice(), &a.file_id()), Err(BucketError::Unauthorised { .. })));
-    let (ok, was_committed) = fx.store.delete_file(directory(), &a.file_id()).unwrap();
+    assert!(matches!(fx.delete_file(alice(), &a.file_id()), Err(BucketError::Unauthorised { .. })));
+    let (ok, was_committed) = fx.delete_file(directory(), &a.file_id()).unwrap();
     assert!(was_committed);
     assert_eq!(ok.freed_bytes, a.data.len() as u64);
     assert_eq!(fx.store.counters(), Default::default(), "every counter back to zero, was {high:?}");
-    assert_eq!(fx.store.delete_file(directory(), &a.file_id()), Err(BucketError::NotFound));
+    assert_eq!(fx.delete_file(directory(), &a.file_id()), Err(BucketError::NotFound));
     assert_eq!(
-        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: a.file_id(), chunk_index: 0 }),
+        fx.get_chunk(alice(), &GetChunkArgs { file_id: a.file_id(), chunk_index: 0 }),
         Err(BucketError::NotFound)
     );
     // The same sizes again reuse the freed slots: the slab does not grow.
-    let stat_before = fx.store.stat(0, 0);
+    let stat_before = crate::logic::read::stat_impl(&fx.store, 0, 0);
     let b = Upload::new(2, CHUNK as usize * 2 + 3);
     b.upload(&mut fx);
-    assert_eq!(fx.store.stat(0, 0).allocated_bytes, high.allocated_bytes);
+    assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).allocated_bytes, high.allocated_bytes);
     assert_eq!(stat_before.used_bytes, 0);
 }
 
@@ -218,13 +212,13 @@ fn reads_are_owner_or_directory_only() {
     let up = Upload::new(1, 10);
     up.upload(&mut fx);
     let args = GetChunkArgs { file_id: up.file_id(), chunk_index: 0 };
-    assert!(fx.store.get_chunk(alice(), &args).is_ok());
-    assert!(fx.store.get_chunk(directory(), &args).is_ok());
-    assert!(matches!(fx.store.get_chunk(bob(), &args), Err(BucketError::Unauthorised { .. })));
+    assert!(fx.get_chunk(alice(), &args).is_ok());
+    assert!(fx.get_chunk(directory(), &args).is_ok());
+    assert!(matches!(fx.get_chunk(bob(), &args), Err(BucketError::Unauthorised { .. })));
     // Bob naming himself as owner finds nothing.
     let forged = GetChunkArgs { file_id: depot_api::FileId::new(bob(), up.file), chunk_index: 0 };
-    assert_eq!(fx.store.get_chunk(bob(), &forged), Err(BucketError::NotFound));
-    let p = fx.store.list_chunks(alice(), &up.file_id()).unwrap();
+    assert_eq!(fx.get_chunk(bob(), &forged), Err(BucketError::NotFound));
+    let p = fx.list_chunks(alice(), &up.file_id()).unwrap();
     assert_eq!((p.present, p.committed, p.chunk_count), (vec![0], true, 1));
 }
 
@@ -238,10 +232,20 @@ fn state_survives_reopening_stable_memory() {
     let before = fx.store.counters();
     fx.reopen();
     assert_eq!(fx.store.counters(), before);
-    assert_eq!(
-        fx.store.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 3 }).unwrap(),
-        up.chunk(3)
-    );
+    assert_eq!(fx.get_chunk(alice(), &GetChunkArgs { file_id: up.file_id(), chunk_index: 3 }).unwrap(), up.chunk(3));
     partial.put(&mut fx, 0).unwrap();
-    assert!(fx.store.commit_file(directory(), partial.commit_args(), NOW).is_ok());
+    assert!(fx.commit_file(directory(), partial.commit_args(), NOW).is_ok());
+}
+
+#[test]
+fn only_the_directory_sets_keys_and_keys_are_32_bytes() {
+    let mut fx = Fx::new(1 << 20);
+    let before = fx.store.config().clone();
+    let key = |len| depot_api::keys::PublicKeyInfo { kid: 2, key: vec![7; len] };
+    assert!(matches!(fx.set_keys(alice(), vec![key(32)]), Err(BucketError::Unauthorised { .. })));
+    assert!(matches!(fx.set_keys(directory(), vec![key(31)]), Err(BucketError::InvalidRequest { .. })));
+    assert!(matches!(fx.set_keys(directory(), vec![key(32), key(33)]), Err(BucketError::InvalidRequest { .. })));
+    assert_eq!(fx.store.config(), &before, "refused key sets change nothing");
+    fx.set_keys(directory(), vec![key(32)]).unwrap();
+    assert_eq!(fx.store.config().keys, vec![key(32)]);
 }

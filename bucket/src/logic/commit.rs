@@ -1,0 +1,82 @@
+//! `commit_file`, the directory's commit: every chunk present (sizes were
+//! checked at put), the declared hash matches. Idempotent once committed.
+
+use super::etag::{etag_text, strong_etag};
+use super::hashing::advance_hash;
+use super::{CertChange, key_of, require_directory, unauthorised};
+use crate::limits::HASH_CHUNKS_PER_COMMIT;
+use crate::model::BucketStore;
+use crate::model::records::{Committed, FileRecord};
+use candid::Principal;
+use depot_api::bucket::{CommitFileArgs, CommitFileOk};
+use depot_api::{BucketError, FileKey};
+use ic_stable_structures::Memory;
+
+pub fn commit_file_impl<M: Memory>(
+    store: &mut BucketStore<M>,
+    caller: Principal,
+    now_ns: u64,
+    args: CommitFileArgs,
+) -> Result<(CommitFileOk, CertChange), BucketError> {
+    require_directory(store, caller)?;
+    let file = key_of(&args.file_id)?;
+    let mut rec = store.file(&file).ok_or(BucketError::NotFound)?;
+    if rec.upload_id != args.upload_id || rec.owner != args.file_id.owner {
+        return Err(unauthorised("upload id or owner does not match"));
+    }
+    if let Some(c) = &rec.committed {
+        return Ok((commit_ok(&rec, c), CertChange::Unchanged));
+    }
+    let missing = missing_chunks(store, &file, &rec);
+    if !missing.is_empty() {
+        return Err(BucketError::UploadIncomplete { missing });
+    }
+    let mut sha = None;
+    if let Some(declared) = rec.declared_sha256 {
+        advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_COMMIT, None);
+        if rec.hashed_chunks + 1 < rec.chunk_count {
+            // Progress is kept: the directory calls again in a new message.
+            let (hashed_bytes, total_bytes) = (rec.hasher.absorbed(), rec.size_bytes);
+            store.put_file(&file, rec);
+            return Err(BucketError::HashInProgress { hashed_bytes, total_bytes });
+        }
+        let last = store.chunk_ref(&file, rec.chunk_count - 1).expect("all chunks present");
+        let digest = rec.hasher.clone().finish(&store.read_chunk(&last));
+        if digest != declared {
+            // Keep the progress made; the directory aborts the upload.
+            store.put_file(&file, rec);
+            return Err(BucketError::HashMismatch { expected: declared.to_vec(), actual: digest.to_vec() });
+        }
+        sha = Some(digest);
+    }
+    let etag = strong_etag(&store.chunk_hashes(&file));
+    let committed = Committed { name: args.name, mime: args.mime, etag, sha256: sha, committed_at_ns: now_ns };
+    let ok = commit_ok(&rec, &committed);
+    rec.committed = Some(committed);
+    let size = rec.size_bytes;
+    store.put_file(&file, rec);
+    store.update_counters(|c| c.committed_bytes += size);
+    Ok((ok, CertChange::Added(file)))
+}
+
+fn missing_chunks<M: Memory>(store: &BucketStore<M>, file: &FileKey, rec: &FileRecord) -> Vec<u32> {
+    let mut present = store.chunk_indices(file);
+    let mut missing = vec![];
+    let mut next = present.next();
+    for i in 0..rec.chunk_count {
+        if next == Some(i) {
+            next = present.next();
+        } else {
+            missing.push(i);
+        }
+    }
+    missing
+}
+
+fn commit_ok(rec: &FileRecord, c: &Committed) -> CommitFileOk {
+    CommitFileOk {
+        size_bytes: rec.size_bytes,
+        sha256: c.sha256.map(|h| serde_bytes::ByteBuf::from(h.to_vec())),
+        etag: etag_text(&c.etag),
+    }
+}

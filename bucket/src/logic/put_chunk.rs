@@ -1,0 +1,141 @@
+//! `put_chunk`: checks the token, the index and the exact size, then stores
+//! the bytes once. The same bytes again succeed; other bytes for a stored
+//! chunk are refused.
+
+use super::hashing::advance_hash;
+use super::{invalid, key_of, unauthorised};
+use crate::limits::HASH_CHUNKS_PER_PUT;
+use crate::model::BucketStore;
+use crate::model::records::FileRecord;
+use crate::model::sha256_stream::StreamingSha256;
+use crate::model::slab::slot_size;
+use candid::Principal;
+use depot_api::BucketError;
+use depot_api::bucket::{PutChunkArgs, PutChunkOk};
+use depot_api::limits::MAX_CHUNK_SIZE;
+use depot_api::token::{TokenError, UploadToken};
+use ic_stable_structures::Memory;
+use sha2::{Digest, Sha256};
+
+pub fn put_chunk_impl<M: Memory>(
+    store: &mut BucketStore<M>,
+    this_bucket: Principal,
+    caller: Principal,
+    now_ns: u64,
+    args: PutChunkArgs,
+) -> Result<PutChunkOk, BucketError> {
+    let PutChunkArgs { token, chunk_index, bytes } = args;
+    check_token(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
+    let file = key_of(&token.file_id)?;
+    let stored = store.file(&file);
+    let new_file = stored.is_none();
+    let mut rec = match stored {
+        Some(rec) => {
+            if !token_matches(&token, &rec) {
+                return Err(unauthorised("token does not match this file's upload"));
+            }
+            rec
+        }
+        None => new_record(&token, now_ns),
+    };
+    let expected = rec.expected_chunk_len(chunk_index);
+    if bytes.len() as u64 != expected {
+        return Err(BucketError::ChunkSizeMismatch { index: chunk_index, expected, actual: bytes.len() as u64 });
+    }
+    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    let ok = PutChunkOk { stored_bytes: bytes.len() as u32, etag: hash.to_vec() };
+    if let Some(existing) = store.chunk_ref(&file, chunk_index) {
+        return if existing.sha256 == hash { Ok(ok) } else { Err(BucketError::ChunkConflict { index: chunk_index }) };
+    }
+    if rec.committed.is_some() {
+        // Every chunk of a committed file is present, so this is unreachable
+        // for a consistent store; refuse rather than grow a committed file.
+        return Err(BucketError::AlreadyCommitted);
+    }
+    let used = store.counters().used_bytes;
+    let capacity = store.config().capacity_bytes;
+    if used + expected > capacity {
+        return Err(BucketError::OutOfSpace { needed: expected, available: capacity.saturating_sub(used) });
+    }
+    let stored = store
+        .store_chunk(&file, chunk_index, &bytes, hash)
+        .map_err(|_| BucketError::OutOfSpace { needed: expected, available: 0 })?;
+    rec.stored_chunks += 1;
+    rec.stored_bytes += expected;
+    if rec.declared_sha256.is_some() {
+        advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_PUT + 1, Some((chunk_index, &bytes)));
+    }
+    store.put_file(&file, rec);
+    store.update_counters(|c| {
+        c.used_bytes += expected;
+        c.allocated_bytes += slot_size(stored.class);
+        c.chunks += 1;
+        c.files += new_file as u64;
+    });
+    Ok(ok)
+}
+
+/// Everything the token alone decides: signature, expiry, bucket, caller,
+/// index range, chunk size.
+fn check_token<M: Memory>(
+    store: &BucketStore<M>,
+    this_bucket: Principal,
+    caller: Principal,
+    now_ns: u64,
+    token: &UploadToken,
+    chunk_index: u32,
+    len: u64,
+) -> Result<(), BucketError> {
+    if store.config().read_only {
+        return Err(BucketError::ReadOnly);
+    }
+    token.verify(&store.config().keys, this_bucket, now_ns).map_err(|e| match e {
+        TokenError::Expired => BucketError::TokenExpired,
+        other => unauthorised(other.to_string()),
+    })?;
+    // A token is bound to the file's owner: a leaked token is useless to
+    // anyone else.
+    if caller != token.file_id.owner {
+        return Err(unauthorised("caller is not the file's owner"));
+    }
+    if chunk_index < token.first_chunk || chunk_index > token.last_chunk {
+        return Err(BucketError::ChunkNotAllowed {
+            index: chunk_index,
+            first: token.first_chunk,
+            last: token.last_chunk,
+        });
+    }
+    if token.chunk_size > MAX_CHUNK_SIZE || token.chunk_size % 64 != 0 {
+        return Err(invalid("unsupported chunk size"));
+    }
+    if len > token.chunk_size as u64 {
+        return Err(BucketError::ChunkTooLarge { size: len, max: token.chunk_size as u64 });
+    }
+    Ok(())
+}
+
+/// A token for a file already begun must describe the same upload.
+fn token_matches(token: &UploadToken, rec: &FileRecord) -> bool {
+    rec.upload_id == token.upload_id
+        && rec.owner == token.file_id.owner
+        && rec.size_bytes == token.size_bytes
+        && rec.chunk_size == token.chunk_size
+        && rec.declared_sha256.map(|h| h.to_vec()) == token.sha256.as_ref().map(|h| h.to_vec())
+}
+
+fn new_record(token: &UploadToken, now_ns: u64) -> FileRecord {
+    FileRecord {
+        owner: token.file_id.owner,
+        upload_id: token.upload_id.clone(),
+        size_bytes: token.size_bytes,
+        chunk_size: token.chunk_size,
+        chunk_count: token.chunk_count,
+        declared_sha256: token.sha256.as_ref().map(|h| h.as_slice().try_into().expect("token checked: 32 bytes")),
+        hasher: StreamingSha256::default(),
+        hashed_chunks: 0,
+        stored_chunks: 0,
+        stored_bytes: 0,
+        created_at_ns: now_ns,
+        committed: None,
+    }
+}
