@@ -6,6 +6,8 @@
 //! - `fees`: the cycle fee model, used by `runtime` (System API costs) and
 //!   `execution` (charging); it depends on neither.
 //! - `execution`: canisters, call contexts, message queue, rollback, timers, cycles.
+//! - `types`: rejects, ingress messages and their status, shared by
+//!   `execution` and `http`.
 //! - `management`: the management canister (`aaaaa-aa`).
 //! - `certification`: BLS root key, state tree, certificates, request ids.
 //! - `http`: the `/api/v2|v3|v4` endpoints.
@@ -17,6 +19,7 @@ pub mod gateway;
 pub mod http;
 pub mod management;
 pub mod runtime;
+pub mod types;
 
 pub use execution::{
     CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel, IngressMessage, IngressRejected,

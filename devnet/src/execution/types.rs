@@ -2,55 +2,9 @@
 
 use candid::Principal;
 
+pub use crate::types::{IngressMessage, Reject, RejectCode, RequestStatus};
+
 use crate::fees::{DEFAULT_FREEZING_THRESHOLD_SECS, FeeModel};
-
-/// Reject codes of the interface spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RejectCode {
-    SysFatal = 1,
-    SysTransient = 2,
-    DestinationInvalid = 3,
-    CanisterReject = 4,
-    CanisterError = 5,
-    SysUnknown = 6,
-}
-
-impl RejectCode {
-    pub fn as_u32(self) -> u32 {
-        self as u32
-    }
-
-    pub fn from_u32(v: u32) -> Option<Self> {
-        Some(match v {
-            1 => RejectCode::SysFatal,
-            2 => RejectCode::SysTransient,
-            3 => RejectCode::DestinationInvalid,
-            4 => RejectCode::CanisterReject,
-            5 => RejectCode::CanisterError,
-            6 => RejectCode::SysUnknown,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reject {
-    pub code: RejectCode,
-    pub message: String,
-    /// The IC's error code (e.g. "IC0503") when the system rejected.
-    pub error_code: Option<String>,
-}
-
-impl Reject {
-    pub fn new(code: RejectCode, message: impl Into<String>, error_code: Option<&str>) -> Self {
-        Reject { code, message: message.into(), error_code: error_code.map(str::to_string) }
-    }
-
-    /// A reject the canister produced with `msg_reject`.
-    pub fn by_canister(message: impl Into<String>) -> Self {
-        Reject::new(RejectCode::CanisterReject, message, Some("IC0406"))
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallOutcome {
@@ -106,32 +60,10 @@ impl DevnetError {
     }
 }
 
-/// An ingress message as the HTTP layer decoded it.
-#[derive(Debug, Clone)]
-pub struct IngressMessage {
-    pub request_id: [u8; 32],
-    pub sender: Principal,
-    pub canister_id: Principal,
-    pub method_name: String,
-    pub arg: Vec<u8>,
-    /// Expiry (ns since epoch). Checked by the HTTP layer against the wall
-    /// clock, not here (tests move devnet time).
-    pub ingress_expiry: u64,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("ingress rejected: {}", .reject.message)]
 pub struct IngressRejected {
     pub reject: Reject,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestStatus {
-    Received,
-    Processing,
-    Replied(Vec<u8>),
-    Rejected(Reject),
-    Done,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

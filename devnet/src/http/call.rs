@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use candid::Principal;
 
 use crate::certification::RequestId;
+use crate::types::{IngressMessage, Reject, RequestStatus};
 
-use super::backend::{Ingress, IngressStatus, Reject};
 use super::cbor::{self, bytes, map, text, uint};
 use super::envelope::Content;
 use super::error::ApiError;
@@ -68,14 +68,13 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
         IngressOrigin { sender: envelope.sender, canister: req.canister_id, expiry: envelope.ingress_expiry },
         wall_clock_ns(),
     );
-    let ingress = Ingress {
-        request_id,
+    let ingress = IngressMessage {
+        request_id: request_id.0,
         sender: envelope.sender,
         canister_id: req.canister_id,
         method_name: req.method_name,
         arg: req.arg,
         ingress_expiry: envelope.ingress_expiry,
-        nonce: req.nonce,
     };
 
     let submitted = state
@@ -104,11 +103,13 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
 /// Rejected before execution: v3/v4 answer with a CBOR body, v2 with 400.
 fn non_replicated_rejection(mode: Mode, reject: Reject) -> Response {
     match mode {
-        Mode::Async => ApiError::BadRequest(format!("reject code {}: {}", reject.code, reject.message)).into_response(),
+        Mode::Async => {
+            ApiError::BadRequest(format!("reject code {}: {}", reject.code.as_u64(), reject.message)).into_response()
+        }
         Mode::Sync => {
             let mut fields = vec![
                 ("status", text("non_replicated_rejection")),
-                ("reject_code", uint(reject.code)),
+                ("reject_code", uint(reject.code.as_u64())),
                 ("reject_message", text(&reject.message)),
             ];
             if let Some(code) = &reject.error_code {
@@ -119,8 +120,8 @@ fn non_replicated_rejection(mode: Mode, reject: Reject) -> Response {
     }
 }
 
-fn is_final(status: &IngressStatus) -> bool {
-    matches!(status, IngressStatus::Replied(_) | IngressStatus::Rejected(_) | IngressStatus::Done)
+fn is_final(status: &RequestStatus) -> bool {
+    matches!(status, RequestStatus::Replied(_) | RequestStatus::Rejected(_) | RequestStatus::Done)
 }
 
 /// Polls the state machine until the message has an outcome, then returns

@@ -1,17 +1,14 @@
-//! The HTTP interface over the real state machine: maps `Devnet`'s
-//! library types to the [`Backend`] the handlers use.
+//! The HTTP interface over the real state machine: [`Backend`] for `Devnet`.
+//! Both sides use the shared types of [`crate::types`], so this only
+//! forwards (and turns library errors into the rejects a client sees).
 
 use candid::Principal;
 
 use crate::certification::{Certifier, RequestId};
 use crate::execution::Devnet;
-use crate::execution::{self as ex, IngressMessage, RequestStatus};
+use crate::types::{IngressMessage, Reject, RequestStatus};
 
-use super::backend::{Backend, Ingress, IngressStatus, Reject};
-
-fn reject(r: ex::Reject) -> Reject {
-    Reject { code: r.code.as_u32() as u64, message: r.message, error_code: r.error_code }
-}
+use super::backend::Backend;
 
 impl Backend for Devnet {
     fn certifier(&self) -> &Certifier {
@@ -22,32 +19,18 @@ impl Backend for Devnet {
         Devnet::time_ns(self)
     }
 
-    fn submit_ingress(&mut self, ingress: Ingress) -> Result<(), Reject> {
-        let message = IngressMessage {
-            request_id: ingress.request_id.0,
-            sender: ingress.sender,
-            canister_id: ingress.canister_id,
-            method_name: ingress.method_name,
-            arg: ingress.arg,
-            ingress_expiry: ingress.ingress_expiry,
-        };
-        Devnet::submit_ingress(self, message).map_err(|e| reject(e.reject))
+    fn submit_ingress(&mut self, ingress: IngressMessage) -> Result<(), Reject> {
+        Devnet::submit_ingress(self, ingress).map_err(|e| e.reject)
     }
 
-    fn request_status(&self, request_id: &RequestId) -> Option<IngressStatus> {
-        Devnet::request_status(self, &request_id.0).map(|s| match s {
-            RequestStatus::Received => IngressStatus::Received,
-            RequestStatus::Processing => IngressStatus::Processing,
-            RequestStatus::Replied(reply) => IngressStatus::Replied(reply),
-            RequestStatus::Rejected(r) => IngressStatus::Rejected(reject(r)),
-            RequestStatus::Done => IngressStatus::Done,
-        })
+    fn request_status(&self, request_id: &RequestId) -> Option<RequestStatus> {
+        Devnet::request_status(self, &request_id.0)
     }
 
     fn query(&mut self, sender: Principal, canister: Principal, method: &str, arg: &[u8]) -> Result<Vec<u8>, Reject> {
         match Devnet::query(self, sender, canister, method, arg) {
-            Ok(outcome) => outcome.result.map_err(reject),
-            Err(e) => Err(reject(e.to_reject())),
+            Ok(outcome) => outcome.result,
+            Err(e) => Err(e.to_reject()),
         }
     }
 

@@ -37,7 +37,6 @@ pub struct CanisterRequest {
     pub canister_id: Principal,
     pub method_name: String,
     pub arg: Vec<u8>,
-    pub nonce: Option<Vec<u8>>,
 }
 
 /// A decoded envelope.
@@ -147,12 +146,15 @@ pub fn decode(body: &[u8]) -> Result<Envelope, ApiError> {
 }
 
 fn canister_request(content: &[(Value, Value)]) -> Result<CanisterRequest, ApiError> {
-    Ok(CanisterRequest {
+    let request = CanisterRequest {
         canister_id: principal(required_bytes(content, "canister_id")?, "canister_id")?,
         method_name: required_text(content, "method_name")?,
         arg: required_bytes(content, "arg")?,
-        nonce: bytes_field(content, "nonce")?,
-    })
+    };
+    // The nonce only makes the request id unique (the id is hashed over the
+    // content as sent); it must still be a byte string when present.
+    bytes_field(content, "nonce")?;
+    Ok(request)
 }
 
 fn paths(content: &[(Value, Value)]) -> Result<Vec<Vec<Vec<u8>>>, ApiError> {

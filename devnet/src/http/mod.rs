@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 
 pub use auth::delegation_signable;
-pub use backend::{Backend, Ingress, IngressStatus, Reject};
+pub use backend::Backend;
 pub use error::ApiError;
 pub use state::{ApiConfig, ApiState};
 pub use state_tree::canister_range;

@@ -11,8 +11,8 @@ use axum::response::Response;
 use ciborium::Value;
 
 use crate::certification::{RequestId, hash_of_map};
+use crate::types::Reject;
 
-use super::backend::Reject;
 use super::cbor::{self, bytes, map, text, uint};
 use super::envelope::Content;
 use super::error::ApiError;
@@ -69,7 +69,7 @@ fn response_fields(outcome: &Result<Vec<u8>, Reject>) -> Vec<(&'static str, Valu
         Err(reject) => {
             let mut fields = vec![
                 ("status", text("rejected")),
-                ("reject_code", uint(reject.code)),
+                ("reject_code", uint(reject.code.as_u64())),
                 ("reject_message", text(&reject.message)),
             ];
             if let Some(code) = &reject.error_code {

@@ -6,8 +6,9 @@ use candid::Principal;
 use ciborium::Value;
 
 use crate::certification::{RequestId, StateTree, leb128_u64};
+use crate::types::RequestStatus;
 
-use super::backend::{Backend, IngressStatus};
+use super::backend::Backend;
 use super::cbor;
 use super::error::ApiError;
 
@@ -96,21 +97,21 @@ pub fn metadata_leaf(
     Ok(Some((path(&[b"canister", canister.as_slice(), b"metadata", name]), bytes)))
 }
 
-pub fn request_status_leaves(id: &RequestId, status: Option<IngressStatus>) -> Vec<Leaf> {
+pub fn request_status_leaves(id: &RequestId, status: Option<RequestStatus>) -> Vec<Leaf> {
     let rid = id.as_bytes().as_slice();
     let leaf = |name: &[u8], value: Vec<u8>| (path(&[b"request_status", rid, name]), value);
     match status {
         None => Vec::new(),
-        Some(IngressStatus::Received) => vec![leaf(b"status", b"received".to_vec())],
-        Some(IngressStatus::Processing) => vec![leaf(b"status", b"processing".to_vec())],
-        Some(IngressStatus::Done) => vec![leaf(b"status", b"done".to_vec())],
-        Some(IngressStatus::Replied(reply)) => {
+        Some(RequestStatus::Received) => vec![leaf(b"status", b"received".to_vec())],
+        Some(RequestStatus::Processing) => vec![leaf(b"status", b"processing".to_vec())],
+        Some(RequestStatus::Done) => vec![leaf(b"status", b"done".to_vec())],
+        Some(RequestStatus::Replied(reply)) => {
             vec![leaf(b"status", b"replied".to_vec()), leaf(b"reply", reply)]
         }
-        Some(IngressStatus::Rejected(reject)) => {
+        Some(RequestStatus::Rejected(reject)) => {
             let mut v = vec![
                 leaf(b"status", b"rejected".to_vec()),
-                leaf(b"reject_code", leb128_u64(reject.code)),
+                leaf(b"reject_code", leb128_u64(reject.code.as_u64())),
                 leaf(b"reject_message", reject.message.into_bytes()),
             ];
             if let Some(code) = reject.error_code {

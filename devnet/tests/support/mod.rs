@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use candid::Principal;
 use depot_devnet::certification::{Certifier, RequestId};
 use depot_devnet::http::server::{self, RunningServer};
-use depot_devnet::http::{ApiConfig, Backend, Ingress, IngressStatus, Reject};
+use depot_devnet::http::{ApiConfig, Backend};
+use depot_devnet::{IngressMessage, Reject, RejectCode, RequestStatus};
 
 pub fn canister() -> Principal {
     Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 5, 1, 1])
@@ -20,9 +21,9 @@ pub fn canister() -> Principal {
 
 pub struct FakeIc {
     pub certifier: Certifier,
-    pub statuses: HashMap<RequestId, IngressStatus>,
+    pub statuses: HashMap<RequestId, RequestStatus>,
     /// Messages in flight and the ticks each still needs.
-    pub pending: Vec<(Ingress, u32)>,
+    pub pending: Vec<(IngressMessage, u32)>,
     pub certified_data: Vec<u8>,
     pub ticks: u64,
     pub slow_ticks: u32,
@@ -48,22 +49,22 @@ impl FakeIc {
         }
     }
 
-    fn run(&mut self, ingress: &Ingress) -> IngressStatus {
+    fn run(&mut self, ingress: &IngressMessage) -> RequestStatus {
         match ingress.method_name.as_str() {
-            "echo" | "slow" => IngressStatus::Replied(ingress.arg.clone()),
+            "echo" | "slow" => RequestStatus::Replied(ingress.arg.clone()),
             "set_certified_data" => {
                 self.certified_data = ingress.arg.clone();
-                IngressStatus::Replied(Vec::new())
+                RequestStatus::Replied(Vec::new())
             }
-            "whoami" => IngressStatus::Replied(ingress.sender.as_slice().to_vec()),
+            "whoami" => RequestStatus::Replied(ingress.sender.as_slice().to_vec()),
             "http_request_update" if self.http_update_reply.is_some() => {
-                IngressStatus::Replied(self.http_update_reply.clone().unwrap_or_default())
+                RequestStatus::Replied(self.http_update_reply.clone().unwrap_or_default())
             }
-            _ => IngressStatus::Rejected(Reject {
-                code: 4,
-                message: format!("no method {}", ingress.method_name),
-                error_code: Some("IC0406".into()),
-            }),
+            _ => RequestStatus::Rejected(Reject::new(
+                RejectCode::CanisterReject,
+                format!("no method {}", ingress.method_name),
+                Some("IC0406"),
+            )),
         }
     }
 }
@@ -79,16 +80,16 @@ impl Backend for FakeIc {
     fn time_ns(&self) -> u64 {
         now_ns()
     }
-    fn submit_ingress(&mut self, ingress: Ingress) -> Result<(), Reject> {
+    fn submit_ingress(&mut self, ingress: IngressMessage) -> Result<(), Reject> {
         if ingress.canister_id != canister() {
             return Err(Reject::destination_invalid(format!("canister {} not found", ingress.canister_id)));
         }
         let ticks = if ingress.method_name == "slow" { self.slow_ticks } else { 0 };
-        self.statuses.insert(ingress.request_id, IngressStatus::Received);
+        self.statuses.insert(RequestId(ingress.request_id), RequestStatus::Received);
         self.pending.push((ingress, ticks));
         Ok(())
     }
-    fn request_status(&self, id: &RequestId) -> Option<IngressStatus> {
+    fn request_status(&self, id: &RequestId) -> Option<RequestStatus> {
         self.statuses.get(id).cloned()
     }
     fn query(&mut self, sender: Principal, _c: Principal, method: &str, arg: &[u8]) -> Result<Vec<u8>, Reject> {
@@ -97,7 +98,7 @@ impl Backend for FakeIc {
             "whoami" => Ok(sender.as_slice().to_vec()),
             "http_request" if self.http_reply.is_some() => Ok(self.http_reply.clone().unwrap_or_default()),
             m if self.query_replies.contains_key(m) => Ok(self.query_replies[m].clone()),
-            other => Err(Reject { code: 3, message: format!("no query {other}"), error_code: Some("IC0302".into()) }),
+            other => Err(Reject::new(RejectCode::DestinationInvalid, format!("no query {other}"), Some("IC0302"))),
         }
     }
     fn tick(&mut self) {
@@ -106,9 +107,9 @@ impl Backend for FakeIc {
         for (ingress, ticks) in pending {
             if ticks == 0 {
                 let status = self.run(&ingress);
-                self.statuses.insert(ingress.request_id, status);
+                self.statuses.insert(RequestId(ingress.request_id), status);
             } else {
-                self.statuses.insert(ingress.request_id, IngressStatus::Processing);
+                self.statuses.insert(RequestId(ingress.request_id), RequestStatus::Processing);
                 self.pending.push((ingress, ticks - 1));
             }
         }
