@@ -40,7 +40,11 @@ pub fn reap_expired_uploads(state: &mut State, now_ns: u64, max: usize) -> Vec<T
         {
             continue; // its commit is still running
         }
-        queued.push(release_upload(state, session, now_ns));
+        // On accounting drift the session stays and is tried again next run
+        // (see `logic::accounting`, "Drift").
+        if let Ok(key) = release_upload(state, &session, now_ns) {
+            queued.push(key);
+        }
     }
     queued
 }

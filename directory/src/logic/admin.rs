@@ -123,6 +123,7 @@ pub fn finish_register_bucket(
         soft_limit_bytes: req.soft_limit_bytes,
         hard_limit_bytes: req.hard_limit_bytes,
         files_count: 0,
+        registered_used_bytes: stat.used_bytes,
         registered_at_ns: now_ns,
         keys_pushed_version: keys_version,
         keys_push_not_before_ns: 0,

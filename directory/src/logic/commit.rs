@@ -3,7 +3,7 @@
 //! [`finish_commit`] applies the bucket's answer.
 
 use super::upload::{owned_session, release_upload};
-use super::{CallFailure, codes, invalid};
+use super::{CallFailure, accounting, codes, invalid};
 use crate::model::State;
 use crate::model::storable::TimedKey;
 use crate::model::uploads::SessionState;
@@ -89,7 +89,7 @@ pub fn finish_commit(
         code: codes::COMMIT_SESSION_LOST,
         message: "upload session ended while the bucket committed".into(),
     };
-    let Some(mut session) = state.uploads.get(upload_id) else {
+    let Some(session) = state.uploads.get(upload_id) else {
         return CommitOutcome { result: Err(lost()), queued_delete: None };
     };
     let back_to_pending = |state: &mut State, mut session: crate::model::uploads::UploadSession, err| {
@@ -108,9 +108,12 @@ pub fn finish_commit(
             return back_to_pending(state, session, DirectoryError::UploadIncomplete { missing });
         }
         Ok(Err(BucketError::HashMismatch { .. })) => {
-            session.state = SessionState::Pending;
-            let key = release_upload(state, session, now_ns);
-            return CommitOutcome { result: Err(DirectoryError::HashMismatch), queued_delete: Some(key) };
+            return match release_upload(state, &session, now_ns) {
+                Ok(key) => CommitOutcome { result: Err(DirectoryError::HashMismatch), queued_delete: Some(key) },
+                // Nothing was released: the session stays, as after any
+                // failed commit (see `accounting`, "Drift").
+                Err(drift) => back_to_pending(state, session, drift.into()),
+            };
         }
         Ok(Err(error)) => return back_to_pending(state, session, DirectoryError::Bucket { bucket, error }),
     };
@@ -119,6 +122,11 @@ pub fn finish_commit(
         return CommitOutcome { result: Err(lost()), queued_delete: None };
     };
     let size = session.size_bytes;
+    if let Err(drift) = accounting::settle(state, session.owner, bucket, size, &session.reservation) {
+        // Nothing was settled: the session stays, as after any failed
+        // commit (see `accounting`, "Drift").
+        return back_to_pending(state, session, drift.into());
+    }
     state.remove_upload(&session.upload_id);
 
     file.meta.status = FileStatus::Ready;
@@ -130,21 +138,6 @@ pub fn finish_commit(
     let meta = file.meta.clone();
     state.files.insert(list_key, file);
 
-    let mut user = state.user(session.owner);
-    user.reserved_bytes = user.reserved_bytes.saturating_sub(size);
-    user.used_bytes += size;
-    user.files_count += 1;
-    user.uploads_in_progress = user.uploads_in_progress.saturating_sub(1);
-    state.put_user(session.owner, user);
-
-    if let Some(mut b) = state.buckets.get(&bucket) {
-        b.reserved_bytes = b.reserved_bytes.saturating_sub(size);
-        b.used_bytes += size;
-        b.files_count += 1;
-        b.update_draining();
-        state.buckets.insert(bucket, b);
-    }
-    state.billing.settle(&session.reservation);
     debug_assert_eq!(meta.file_id.key(), Some(FileKey(session.file_key)));
     CommitOutcome { result: Ok(meta), queued_delete: None }
 }

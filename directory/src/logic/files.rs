@@ -1,7 +1,7 @@
 //! File queries, download pointers and deletion (spec §6.2, §6.3).
 
 use super::upload::release_upload;
-use super::{invalid, require_user, unavailable};
+use super::{accounting, invalid, require_user, unavailable};
 use crate::model::State;
 use crate::model::deletions::DeleteReason;
 use crate::model::files::FileRecord;
@@ -122,24 +122,14 @@ pub fn delete_file_impl(
         if let SessionState::Committing { .. } = session.state {
             return Err(invalid("a commit of this file is in progress"));
         }
-        return Ok((DeleteRes { freed_bytes: 0 }, release_upload(state, session, now_ns)));
+        return Ok((DeleteRes { freed_bytes: 0 }, release_upload(state, &session, now_ns)?));
     }
     let size = record.meta.size_bytes;
     let bucket = record.meta.bucket;
+    accounting::free(state, caller, bucket, size)?;
     record.meta.status = FileStatus::Deleted;
     record.meta.updated_at_ns = now_ns;
     state.files.insert(list_key, record);
-
-    let mut user = state.user(caller);
-    user.used_bytes = user.used_bytes.saturating_sub(size);
-    user.files_count = user.files_count.saturating_sub(1);
-    state.put_user(caller, user);
-    if let Some(mut b) = state.buckets.get(&bucket) {
-        b.used_bytes = b.used_bytes.saturating_sub(size);
-        b.files_count = b.files_count.saturating_sub(1);
-        b.update_draining();
-        state.buckets.insert(bucket, b);
-    }
     let key = state.queue_bucket_delete(file_id.clone(), bucket, DeleteReason::FileDeleted, None, now_ns);
     Ok((DeleteRes { freed_bytes: size }, key))
 }

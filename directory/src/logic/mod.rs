@@ -4,6 +4,7 @@
 //! caller and the clock, and await bucket calls between a `begin_*` and a
 //! `finish_*` step.
 
+pub mod accounting;
 pub mod admin;
 pub mod commit;
 pub mod files;
@@ -22,6 +23,9 @@ pub mod codes {
     pub const COMMIT_SESSION_LOST: u32 = 2;
     /// `raw_rand` failed.
     pub const RANDOMNESS_UNAVAILABLE: u32 = 3;
+    /// The usage counters do not match the files and sessions
+    /// (`accounting::AccountingError`).
+    pub const ACCOUNTING_DRIFT: u32 = 4;
 }
 
 /// Anonymous callers are refused by every method but `get_public_keys`.

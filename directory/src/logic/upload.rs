@@ -1,6 +1,6 @@
 //! Upload sessions: start, routes, tokens, progress, abort (spec §6.3, §11).
 
-use super::{invalid, require_user, unavailable, validate};
+use super::{accounting, invalid, require_user, unavailable, validate};
 use crate::model::State;
 use crate::model::buckets::BucketRecord;
 use crate::model::deletions::DeleteReason;
@@ -30,7 +30,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     }
     let sha256 = validate::sha256(req.sha256.as_ref().map(|b| b.as_slice()))?;
 
-    let mut user = state.user(caller);
+    let user = state.user(caller);
     user.check_rate(now_ns, settings.start_upload_per_minute, RATE_WINDOW_SECS)
         .map_err(|retry_after_secs| DirectoryError::RateLimited { retry_after_secs })?;
     if user.uploads_in_progress >= settings.max_uploads_in_progress {
@@ -40,9 +40,11 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     if size > available {
         return Err(DirectoryError::QuotaExceeded { requested: size, available });
     }
-    let (bucket_id, mut bucket) =
+    let (bucket_id, _) =
         choose_bucket(state, size).ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
-    let reservation = state.billing.reserve(caller, size)?;
+    // The last check (billing, drift), and the first change: user and
+    // bucket reservations.
+    let reservation = accounting::reserve(state, caller, bucket_id, size)?;
 
     // Every check passed: from here on nothing fails.
     let (file_key, upload_id) = state.update_runtime(|rt| {
@@ -54,14 +56,9 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     let expires_at_ns = now_ns.saturating_add(settings.upload_session_ttl_secs * NANOS_PER_SEC);
     let file_id = FileId::new(caller, FileKey(file_key));
 
-    user.reserved_bytes += size;
-    user.uploads_in_progress += 1;
+    let mut user = state.user(caller);
     user.record_start(now_ns, settings.start_upload_per_minute, RATE_WINDOW_SECS);
     state.put_user(caller, user);
-
-    bucket.reserved_bytes += size;
-    bucket.update_draining();
-    state.buckets.insert(bucket_id, bucket);
 
     state.insert_file(FileRecord {
         meta: FileMeta {
@@ -248,32 +245,32 @@ pub fn abort_upload_impl(
     if let SessionState::Committing { .. } = session.state {
         return Err(invalid("a commit of this upload is in progress"));
     }
-    Ok(release_upload(state, session, now_ns))
+    Ok(release_upload(state, &session, now_ns)?)
 }
 
 /// Ends an upload that will not be committed (abort, expiry, hash
-/// mismatch): removes the session and its Pending file, gives back the
-/// user's quota reservation and the bucket's capacity reservation, releases
-/// the billing reservation and queues the deletion of partial chunks.
-pub fn release_upload(state: &mut State, session: UploadSession, now_ns: u64) -> TimedKey {
-    let size = session.size_bytes;
+/// mismatch): gives back the user's quota reservation, the bucket's
+/// capacity reservation and the billing reservation
+/// ([`accounting::release`]), removes the session and its Pending file and
+/// queues the deletion of partial chunks. On accounting drift nothing is
+/// changed.
+pub fn release_upload(
+    state: &mut State,
+    session: &UploadSession,
+    now_ns: u64,
+) -> Result<TimedKey, accounting::AccountingError> {
+    accounting::release(state, session.owner, session.bucket, session.size_bytes, &session.reservation)?;
     state.remove_upload(&session.upload_id);
     state.remove_file(&FileKey(session.file_key));
-
-    let mut user = state.user(session.owner);
-    user.reserved_bytes = user.reserved_bytes.saturating_sub(size);
-    user.uploads_in_progress = user.uploads_in_progress.saturating_sub(1);
-    state.put_user(session.owner, user);
-
-    if let Some(mut bucket) = state.buckets.get(&session.bucket) {
-        bucket.reserved_bytes = bucket.reserved_bytes.saturating_sub(size);
-        bucket.update_draining();
-        state.buckets.insert(session.bucket, bucket);
-    }
-    state.billing.release(&session.reservation);
     // Tokens already issued keep working until they expire (never past the
     // session's expiry): sweep once more after that.
     let token_ttl_ns = state.settings().upload_token_ttl_secs * NANOS_PER_SEC;
     let sweep_again = now_ns.saturating_add(token_ttl_ns).min(session.expires_at_ns);
-    state.queue_bucket_delete(session.file_id(), session.bucket, DeleteReason::UploadAborted, Some(sweep_again), now_ns)
+    Ok(state.queue_bucket_delete(
+        session.file_id(),
+        session.bucket,
+        DeleteReason::UploadAborted,
+        Some(sweep_again),
+        now_ns,
+    ))
 }

@@ -16,6 +16,11 @@ pub struct BucketRecord {
     pub soft_limit_bytes: u64,
     pub hard_limit_bytes: u64,
     pub files_count: u64,
+    /// Bytes the bucket already held when it was registered (not files of
+    /// this directory); included in `used_bytes` so they count against the
+    /// limits. Lets a consistency check tell them from the files' bytes.
+    #[serde(default)]
+    pub registered_used_bytes: u64,
     pub registered_at_ns: u64,
     /// `Runtime::keys_version` this bucket last accepted via `set_keys`.
     pub keys_pushed_version: u64,

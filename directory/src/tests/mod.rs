@@ -1,6 +1,7 @@
 //! Native tests of the directory's logic over real stable structures
 //! (`DefaultMemoryImpl` is an in-memory vector off-chain).
 
+mod accounting;
 mod auth;
 mod candid_interface;
 mod errors_leave_state_unchanged;
@@ -55,10 +56,30 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
+/// Above this many files the fixture checks the books only when dropped:
+/// a check reads every file, so checking after each step of a test that
+/// creates a thousand files would be quadratic.
+pub const STEP_CHECK_MAX_FILES: u64 = 200;
+
+/// The test fixture. The books are checked
+/// ([`invariants::check_books`]) after each of its operations (up to
+/// [`STEP_CHECK_MAX_FILES`]) and always when it is dropped at the end of a
+/// test, so every test also checks that the usage counters match the files
+/// and sessions.
 pub struct Fx {
     pub s: State,
     mem: DefaultMemoryImpl,
     pub now: u64,
+    /// Off only in tests that break the books on purpose.
+    pub check_books: bool,
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        if self.check_books && !std::thread::panicking() {
+            invariants::check_books(&self.s);
+        }
+    }
 }
 
 impl Fx {
@@ -75,7 +96,14 @@ impl Fx {
         let mem = DefaultMemoryImpl::default();
         let mut s = State::load_for_tests(mem.clone());
         s.set_settings(Settings::default().with_overrides(&init).expect("valid test settings"));
-        Self { s, mem, now: T0 }
+        Self { s, mem, now: T0, check_books: true }
+    }
+
+    /// Asserts the books balance after a step (see [`STEP_CHECK_MAX_FILES`]).
+    pub fn books(&self) {
+        if self.check_books && self.s.files.len() <= STEP_CHECK_MAX_FILES {
+            invariants::check_books(&self.s);
+        }
     }
 
     pub fn with(init: DirectoryInit) -> Self {
@@ -94,6 +122,7 @@ impl Fx {
         let req = RegisterBucketReq { id, soft_limit_bytes: soft, hard_limit_bytes: hard };
         let version = self.s.runtime().keys_version;
         finish_register_bucket(&mut self.s, &req, &stat(hard, 0, false), version, self.now).unwrap();
+        self.books();
     }
 
     pub fn memory(&self) -> DefaultMemoryImpl {
@@ -110,7 +139,9 @@ impl Fx {
     }
 
     pub fn start(&mut self, user: Principal, size: u64) -> StartUploadResult {
-        start_upload_impl(&mut self.s, user, req(size), self.now)
+        let res = start_upload_impl(&mut self.s, user, req(size), self.now);
+        self.books();
+        res
     }
 
     pub fn start_ok(&mut self, user: Principal, size: u64) -> StartUploadRes {
@@ -121,7 +152,9 @@ impl Fx {
     pub fn commit_ok(&mut self, user: Principal, upload_id: &ByteBuf) -> FileMeta {
         let plan = begin_commit(&mut self.s, user, &commit_req(upload_id), self.now).expect("begin_commit");
         let ok = CommitFileOk { size_bytes: 0, sha256: Some(ByteBuf::from(vec![0xcc; 32])), etag: "\"e\"".into() };
-        finish_commit(&mut self.s, &plan.upload_id, Ok(Ok(ok)), self.now).result.expect("finish_commit")
+        let meta = finish_commit(&mut self.s, &plan.upload_id, Ok(Ok(ok)), self.now).result.expect("finish_commit");
+        self.books();
+        meta
     }
 
     /// A Ready file of `size` owned by `user`.
@@ -176,4 +209,5 @@ pub fn assert_err_unchanged<T: std::fmt::Debug>(
     let got = f(fx);
     assert_eq!(got.map(|_| ()).unwrap_err(), expected);
     assert_eq!(fx.digest(), before, "state changed on error {expected:?}");
+    fx.books();
 }
