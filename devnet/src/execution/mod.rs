@@ -10,6 +10,7 @@ pub mod faults;
 pub mod ids;
 mod ingress;
 mod install;
+mod management_store;
 mod query;
 mod scheduler;
 pub mod types;

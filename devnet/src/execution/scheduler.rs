@@ -7,6 +7,7 @@ use super::calls::{CallContext, CallContextId, Callback, Message, Origin};
 use super::canister::CanisterStatus;
 use super::devnet::Devnet;
 use super::types::*;
+use crate::management;
 use crate::runtime::context::{EntryKind, ExecContext, Response};
 use crate::runtime::instance::{Entry, ExecResult};
 
@@ -112,7 +113,7 @@ impl Devnet {
             self.ingress.insert(*id, RequestStatus::Processing);
         }
         if callee == Principal::management_canister() {
-            if let Some((result, refund)) = self.management_call(caller, &method, &arg, cycles, origin.clone()) {
+            if let Some((result, refund)) = management::call(self, caller, &method, &arg, cycles, origin.clone()) {
                 self.respond(origin, result, refund, 0);
             }
             return;
