@@ -84,3 +84,80 @@ pub enum DirectoryError {
     #[error("internal error {code}: {message}")]
     InternalError { code: u32, message: String },
 }
+
+/// What went wrong inside the directory when it answers
+/// [`DirectoryError::InternalError`]: each variant has a fixed wire `code`,
+/// so a client can map the code back with [`InternalFault::from_code`] or
+/// [`DirectoryError::fault`]. Codes are never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InternalFault {
+    /// A call to a bucket was rejected or could not be made.
+    BucketCallFailed,
+    /// The upload session vanished while a commit awaited the bucket.
+    CommitSessionLost,
+    /// The management canister's `raw_rand` failed.
+    RandomnessUnavailable,
+    /// The directory's usage counters do not match its files and upload
+    /// sessions; the operation changed nothing.
+    AccountingDrift,
+    /// The bucket was still hashing the file after the directory's last
+    /// `commit_file` call; committing again continues.
+    BucketStillHashing,
+}
+
+impl InternalFault {
+    /// Every fault, for mapping codes back.
+    pub const ALL: [InternalFault; 5] = [
+        InternalFault::BucketCallFailed,
+        InternalFault::CommitSessionLost,
+        InternalFault::RandomnessUnavailable,
+        InternalFault::AccountingDrift,
+        InternalFault::BucketStillHashing,
+    ];
+
+    /// The wire code of `InternalError { code, .. }`: the one place codes
+    /// are assigned.
+    pub const fn code(self) -> u32 {
+        match self {
+            InternalFault::BucketCallFailed => 1,
+            InternalFault::CommitSessionLost => 2,
+            InternalFault::RandomnessUnavailable => 3,
+            InternalFault::AccountingDrift => 4,
+            InternalFault::BucketStillHashing => 5,
+        }
+    }
+
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == code)
+    }
+}
+
+impl DirectoryError {
+    /// The only way an `InternalError` is built: its code comes from `fault`.
+    pub fn internal(fault: InternalFault, message: impl Into<String>) -> Self {
+        DirectoryError::InternalError { code: fault.code(), message: message.into() }
+    }
+
+    /// The fault of an `InternalError` with a known code.
+    pub fn fault(&self) -> Option<InternalFault> {
+        match self {
+            DirectoryError::InternalError { code, .. } => InternalFault::from_code(*code),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod internal_fault_tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_map_back() {
+        for f in InternalFault::ALL {
+            assert_eq!(InternalFault::from_code(f.code()), Some(f));
+            assert_eq!(DirectoryError::internal(f, "m").fault(), Some(f));
+        }
+        assert_eq!(InternalFault::from_code(0), None);
+        assert_eq!(DirectoryError::NotFound.fault(), None);
+    }
+}

@@ -9,7 +9,7 @@ use depot_api::keys::PublicKeyInfo;
 use ic_cdk::api::call::{CallResult, RejectionCode};
 
 fn failure((code, message): (RejectionCode, String)) -> CallFailure {
-    CallFailure { code: code as i32, message }
+    CallFailure::Rejected { code, message }
 }
 
 fn unwrap<T>(r: CallResult<(T,)>) -> Result<T, CallFailure> {

@@ -19,6 +19,7 @@ mod tests;
 use candid::Principal;
 use depot_api::bucket::CommitFileResult;
 use depot_api::directory::*;
+use depot_api::error::InternalFault;
 use depot_api::{BucketError, DirectoryError, FileId};
 use logic::admin::{self, MemoryStat, require_admin};
 use logic::{CallFailure, commit, files, keys, upload};
@@ -131,7 +132,7 @@ async fn commit_with_bucket(plan: &commit::CommitPlan) -> Result<CommitFileResul
             answer => return answer,
         }
     }
-    Err(CallFailure { code: 0, message: format!("bucket still hashing after {MAX_COMMIT_ROUNDS} calls") })
+    Err(CallFailure::StillHashing { rounds: MAX_COMMIT_ROUNDS })
 }
 
 #[ic_cdk::update]
@@ -248,7 +249,7 @@ async fn admin_rotate_signing_key() -> UnitResult {
     state::read(|s| keys::check_rotation(s, now()))?;
     let seed = lifecycle::randomness::random_seed()
         .await
-        .map_err(|message| DirectoryError::InternalError { code: logic::codes::RANDOMNESS_UNAVAILABLE, message })?;
+        .map_err(|message| DirectoryError::internal(InternalFault::RandomnessUnavailable, message))?;
     state::mutate(|s| keys::rotate_key_impl(s, seed, now()))?;
     // Buckets that refuse now are retried by the maintenance job.
     jobs::push_keys().await;

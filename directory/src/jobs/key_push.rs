@@ -5,6 +5,7 @@ use crate::logic::CallFailure;
 use crate::model::State;
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
+use depot_api::bucket::UnitResult;
 use depot_api::keys::PublicKeyInfo;
 
 /// Buckets pushed per run.
@@ -45,14 +46,16 @@ pub fn lease_key_pushes(state: &mut State, now_ns: u64, max: usize) -> Vec<KeyPu
         .collect()
 }
 
-pub fn finish_key_push(state: &mut State, push: &KeyPush, answer: Result<(), CallFailure>, now_ns: u64) {
+/// Applies the bucket's answer to `set_keys`: a refusal (its own error or
+/// a failed call) is retried after `KEY_PUSH_RETRY_SECS`.
+pub fn finish_key_push(state: &mut State, push: &KeyPush, answer: Result<UnitResult, CallFailure>, now_ns: u64) {
     let Some(mut b) = state.buckets.get(&push.bucket) else { return };
     match answer {
-        Ok(()) => {
+        Ok(Ok(())) => {
             b.keys_pushed_version = b.keys_pushed_version.max(push.version);
             b.keys_push_not_before_ns = 0;
         }
-        Err(_) => b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC),
+        Ok(Err(_)) | Err(_) => b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC),
     }
     state.buckets.insert(push.bucket, b);
 }

@@ -6,7 +6,6 @@ pub mod key_push;
 pub mod reaper;
 pub mod reconcile;
 
-use crate::logic::CallFailure;
 use crate::model::storable::TimedKey;
 use crate::{bucket_client, state};
 use depot_api::bucket::DeleteFileArgs;
@@ -44,11 +43,7 @@ pub async fn attempt_deletes(keys: Vec<TimedKey>) {
 pub async fn push_keys() {
     let pushes = state::mutate(|s| key_push::lease_key_pushes(s, now(), key_push::KEY_PUSH_BATCH));
     for push in pushes {
-        let answer = match bucket_client::set_keys(push.bucket, push.keys.clone()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(CallFailure { code: 0, message: e.to_string() }),
-            Err(f) => Err(f),
-        };
+        let answer = bucket_client::set_keys(push.bucket, push.keys.clone()).await;
         state::mutate(|s| key_push::finish_key_push(s, &push, answer, now()));
     }
 }

@@ -50,7 +50,7 @@ pub fn finish_delete(
     let error = match answer {
         Ok(Ok(_)) | Ok(Err(BucketError::NotFound)) => None,
         Ok(Err(e)) => Some(e.to_string()),
-        Err(f) => Some(format!("call rejected ({}): {}", f.code, f.message)),
+        Err(f) => Some(f.to_string()),
     };
     match error {
         None => {

@@ -25,8 +25,8 @@
 //! completely or not at all. It never clamps, so drift is never hidden and
 //! never made worse.
 //!
-//! What the callers do with it (each maps it to
-//! `InternalError`/`InternalFault::AccountingDrift` through `From`):
+//! What the callers do with it (each maps it to `InternalError` with
+//! `InternalFault::AccountingDrift` through `From`):
 //!
 //! - Before any await (`start_upload`, `abort_upload`, `delete_file`): the
 //!   accounting call comes before every other change, so the error is
@@ -61,6 +61,7 @@ use crate::model::State;
 use crate::model::buckets::BucketRecord;
 use crate::model::users::UserRecord;
 use candid::Principal;
+use depot_api::error::InternalFault;
 use depot_api::{BucketId, DirectoryError};
 use std::fmt;
 
@@ -141,7 +142,7 @@ impl std::error::Error for AccountingError {}
 
 impl From<AccountingError> for DirectoryError {
     fn from(e: AccountingError) -> Self {
-        DirectoryError::InternalError { code: super::codes::ACCOUNTING_DRIFT, message: e.to_string() }
+        DirectoryError::internal(InternalFault::AccountingDrift, e.to_string())
     }
 }
 

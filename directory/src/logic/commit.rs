@@ -3,13 +3,14 @@
 //! [`finish_commit`] applies the bucket's answer.
 
 use super::upload::{owned_session, release_upload};
-use super::{CallFailure, accounting, codes, invalid};
+use super::{CallFailure, accounting, invalid};
 use crate::model::State;
 use crate::model::storable::TimedKey;
 use crate::model::uploads::SessionState;
 use candid::Principal;
 use depot_api::bucket::{CommitFileArgs, CommitFileResult};
 use depot_api::directory::{CommitUploadReq, CommitUploadResult, FileStatus};
+use depot_api::error::InternalFault;
 use depot_api::ids::ID_BYTES;
 use depot_api::{BucketError, DirectoryError, FileKey};
 
@@ -58,10 +59,9 @@ pub fn begin_commit(
             None => return Err(invalid("final_sha256 needs a SHA-256 declared at start_upload to be checked against")),
         }
     }
-    let (_, file) = state.file_by_key(&session.file_key).ok_or_else(|| DirectoryError::InternalError {
-        code: codes::COMMIT_SESSION_LOST,
-        message: "file of session missing".into(),
-    })?;
+    let (_, file) = state
+        .file_by_key(&session.file_key)
+        .ok_or_else(|| DirectoryError::internal(InternalFault::CommitSessionLost, "file of session missing"))?;
     session.state = SessionState::Committing { since_ns: now_ns };
     let plan = CommitPlan {
         upload_id: session.upload_id,
@@ -85,9 +85,8 @@ pub fn finish_commit(
     answer: Result<CommitFileResult, CallFailure>,
     now_ns: u64,
 ) -> CommitOutcome {
-    let lost = || DirectoryError::InternalError {
-        code: codes::COMMIT_SESSION_LOST,
-        message: "upload session ended while the bucket committed".into(),
+    let lost = || {
+        DirectoryError::internal(InternalFault::CommitSessionLost, "upload session ended while the bucket committed")
     };
     let Some(session) = state.uploads.get(upload_id) else {
         return CommitOutcome { result: Err(lost()), queued_delete: None };

@@ -14,19 +14,9 @@ pub mod validate;
 
 use candid::Principal;
 use depot_api::DirectoryError;
-
-/// `InternalError` codes.
-pub mod codes {
-    /// A call to a bucket was rejected or could not be made.
-    pub const BUCKET_CALL_FAILED: u32 = 1;
-    /// The upload session vanished while a commit awaited the bucket.
-    pub const COMMIT_SESSION_LOST: u32 = 2;
-    /// `raw_rand` failed.
-    pub const RANDOMNESS_UNAVAILABLE: u32 = 3;
-    /// The usage counters do not match the files and sessions
-    /// (`accounting::AccountingError`).
-    pub const ACCOUNTING_DRIFT: u32 = 4;
-}
+use depot_api::error::InternalFault;
+use ic_cdk::api::call::RejectionCode;
+use std::fmt;
 
 /// Anonymous callers are refused by every method but `get_public_keys`.
 pub fn require_user(caller: Principal) -> Result<(), DirectoryError> {
@@ -41,18 +31,36 @@ pub fn unavailable(reason: impl Into<String>) -> DirectoryError {
     DirectoryError::ServiceTemporarilyUnavailable { reason: reason.into() }
 }
 
-/// What a failed inter-canister call becomes for the caller.
+/// A bucket call that produced no answer from the bucket's code. (A
+/// bucket's own error is an answer: it stays in the call's typed result.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallFailure {
-    pub code: i32,
-    pub message: String,
+pub enum CallFailure {
+    /// The system rejected the call, or the bucket trapped or rejected it.
+    Rejected { code: RejectionCode, message: String },
+    /// `commit_file` still answered `HashInProgress` after `rounds` calls.
+    StillHashing { rounds: u32 },
+}
+
+impl fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The numeric reject code, as the IC specification numbers it.
+            CallFailure::Rejected { code, message } => write!(f, "call rejected ({}): {message}", *code as i32),
+            CallFailure::StillHashing { rounds } => write!(f, "bucket still hashing after {rounds} calls"),
+        }
+    }
 }
 
 impl From<CallFailure> for DirectoryError {
     fn from(f: CallFailure) -> Self {
-        DirectoryError::InternalError {
-            code: codes::BUCKET_CALL_FAILED,
-            message: format!("bucket call rejected (code {}): {}", f.code, f.message),
+        match f {
+            CallFailure::Rejected { code, message } => DirectoryError::internal(
+                InternalFault::BucketCallFailed,
+                format!("bucket call rejected (code {}): {message}", code as i32),
+            ),
+            still @ CallFailure::StillHashing { .. } => {
+                DirectoryError::internal(InternalFault::BucketStillHashing, still.to_string())
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::logic::upload::abort_upload_impl;
 use crate::model::uploads::SessionState;
 use depot_api::BucketError;
 use depot_api::bucket::CommitFileOk;
+use depot_api::error::InternalFault;
 
 /// Sets a user's counters by hand: drift, as a lost update would leave it.
 fn drift_user(fx: &mut Fx, user: Principal, f: impl FnOnce(&mut crate::model::users::UserRecord)) {
@@ -23,7 +24,9 @@ fn drift_user(fx: &mut Fx, user: Principal, f: impl FnOnce(&mut crate::model::us
 }
 
 fn internal(e: AccountingError) -> DirectoryError {
-    e.into()
+    let e: DirectoryError = e.into();
+    assert_eq!(e.fault(), Some(InternalFault::AccountingDrift));
+    e
 }
 
 #[test]
@@ -123,10 +126,7 @@ fn a_commit_answer_meeting_drift_returns_the_session_to_pending() {
         let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
         let before = (fx.s.user(alice()), fx.s.buckets.get(&bucket(1)));
         let out = finish_commit(&mut fx.s, &plan.upload_id, answer, fx.now);
-        assert!(matches!(
-            out.result,
-            Err(DirectoryError::InternalError { code: crate::logic::codes::ACCOUNTING_DRIFT, .. })
-        ));
+        assert_eq!(out.result.unwrap_err().fault(), Some(InternalFault::AccountingDrift));
         assert!(out.queued_delete.is_none());
         assert_eq!((fx.s.user(alice()), fx.s.buckets.get(&bucket(1))), before, "nothing counted");
         let session = fx.s.upload(&res.upload_id).expect("the session stays");

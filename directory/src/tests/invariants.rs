@@ -60,7 +60,10 @@ fn apply(fx: &mut Fx, op: &Op) {
                     0 | 1 => Ok(Ok(CommitFileOk { size_bytes: s.size_bytes, sha256: None, etag: "e".into() })),
                     2 => Ok(Err(BucketError::UploadIncomplete { missing: vec![0] })),
                     3 => Ok(Err(BucketError::HashMismatch { expected: vec![], actual: vec![] })),
-                    _ => Err(crate::logic::CallFailure { code: 2, message: "x".into() }),
+                    _ => Err(crate::logic::CallFailure::Rejected {
+                        code: ic_cdk::api::call::RejectionCode::SysTransient,
+                        message: "x".into(),
+                    }),
                 };
                 let _ = finish_commit(&mut fx.s, &plan.upload_id, answer, fx.now);
             }

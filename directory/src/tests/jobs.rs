@@ -10,9 +10,10 @@ use crate::logic::upload::abort_upload_impl;
 use crate::model::deletions::DeleteReason;
 use depot_api::BucketError;
 use depot_api::bucket::DeleteFileOk;
+use ic_cdk::api::call::RejectionCode;
 
 fn rejected() -> CallFailure {
-    CallFailure { code: 2, message: "unreachable".into() }
+    CallFailure::Rejected { code: RejectionCode::SysTransient, message: "unreachable".into() }
 }
 
 #[test]
@@ -124,12 +125,12 @@ fn key_push_after_rotation_with_lease_and_retry() {
     assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
     assert_eq!(pushes[0].keys, fx.s.public_keys());
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty(), "leased");
-    finish_key_push(&mut fx.s, &pushes[0], Ok(()), fx.now);
+    finish_key_push(&mut fx.s, &pushes[0], Ok(Ok(())), fx.now);
     finish_key_push(&mut fx.s, &pushes[1], Err(rejected()), fx.now);
     fx.advance_secs(KEY_PUSH_RETRY_SECS);
     let again = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(again.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(2)]);
-    finish_key_push(&mut fx.s, &again[0], Ok(()), fx.now);
+    finish_key_push(&mut fx.s, &again[0], Ok(Ok(())), fx.now);
     fx.advance_secs(KEY_PUSH_RETRY_SECS);
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty());
 }

@@ -8,7 +8,9 @@ use crate::logic::commit::{begin_commit, finish_commit};
 use crate::logic::upload::*;
 use crate::model::deletions::DeleteReason;
 use depot_api::BucketError;
+use depot_api::error::InternalFault;
 use depot_api::limits::DEFAULT_UPLOAD_SESSION_TTL_SECS;
+use ic_cdk::api::call::RejectionCode;
 
 #[test]
 fn full_upload_start_token_mark_commit() {
@@ -177,12 +179,9 @@ fn rejected_bucket_call_or_bucket_error_returns_to_pending() {
     let mut fx = Fx::new();
     let res = fx.start_ok(alice(), 10);
     let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
-    let failure = CallFailure { code: 2, message: "down".into() };
+    let failure = CallFailure::Rejected { code: RejectionCode::SysTransient, message: "down".into() };
     let out = finish_commit(&mut fx.s, &plan.upload_id, Err(failure), fx.now);
-    assert!(matches!(
-        out.result,
-        Err(DirectoryError::InternalError { code: crate::logic::codes::BUCKET_CALL_FAILED, .. })
-    ));
+    assert_eq!(out.result.unwrap_err().fault(), Some(InternalFault::BucketCallFailed));
     let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
     let out = finish_commit(&mut fx.s, &plan.upload_id, Ok(Err(BucketError::ReadOnly)), fx.now);
     assert_eq!(out.result, Err(DirectoryError::Bucket { bucket: bucket(1), error: BucketError::ReadOnly }));
@@ -334,10 +333,7 @@ fn a_commit_answer_after_its_session_was_reaped_is_an_internal_error() {
     assert_eq!(queued.len(), 1, "a lost commit is reaped");
     let ok = depot_api::bucket::CommitFileOk { size_bytes: 10, sha256: None, etag: "e".into() };
     let out = finish_commit(&mut fx.s, &plan.upload_id, Ok(Ok(ok)), fx.now);
-    assert!(matches!(
-        out.result,
-        Err(DirectoryError::InternalError { code: crate::logic::codes::COMMIT_SESSION_LOST, .. })
-    ));
+    assert_eq!(out.result.unwrap_err().fault(), Some(InternalFault::CommitSessionLost));
     // Nothing was counted; the bucket copy is deleted through the queue.
     let u = fx.usage(alice());
     assert_eq!((u.used_bytes, u.reserved_bytes, u.files_count), (0, 0, 0));
@@ -353,4 +349,19 @@ fn memory_stats_name_every_structure() {
     for name in ["settings", "users", "files", "file_index", "buckets", "signing_keys"] {
         assert!(stats.iter().any(|m| m.name == name && m.bytes > 0), "{name}: {stats:?}");
     }
+}
+
+#[test]
+fn call_failures_map_to_typed_faults() {
+    let rejected = CallFailure::Rejected { code: RejectionCode::CanisterError, message: "trapped".into() };
+    let e = DirectoryError::from(rejected);
+    assert_eq!(e.fault(), Some(InternalFault::BucketCallFailed));
+    assert_eq!(
+        e,
+        DirectoryError::InternalError { code: 1, message: "bucket call rejected (code 5): trapped".into() },
+        "code and message as before the typed faults"
+    );
+    let e = DirectoryError::from(CallFailure::StillHashing { rounds: crate::MAX_COMMIT_ROUNDS });
+    assert_eq!(e.fault(), Some(InternalFault::BucketStillHashing));
+    assert!(e.to_string().contains("still hashing after 1000 calls"), "{e}");
 }
