@@ -10,6 +10,7 @@ use depot_api::directory::DirectoryInit;
 use std::time::Duration;
 
 pub fn init(args: DirectoryInit) {
+    state::open();
     let settings = Settings::default()
         .with_overrides(&args)
         .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
@@ -19,6 +20,7 @@ pub fn init(args: DirectoryInit) {
 
 /// An upgrade argument changes only the settings it names.
 pub fn post_upgrade(args: Option<DirectoryInit>) {
+    state::open();
     if let Some(args) = args {
         let settings = state::read(|s| s.settings().with_overrides(&args))
             .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
