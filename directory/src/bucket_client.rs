@@ -1,37 +1,44 @@
-//! The only place that calls bucket canisters. Each function is one call;
-//! a rejected call becomes a `CallFailure`, a bucket's own error stays in
-//! its typed result.
+//! The only place that calls bucket canisters. Each function is one call,
+//! named through the typed descriptors of `depot_api::methods::bucket`; a
+//! rejected call becomes a `CallFailure`, a bucket's own error stays in its
+//! typed result.
 
 use crate::logic::CallFailure;
-use candid::Principal;
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Principal};
 use depot_api::bucket::{BucketStat, CommitFileArgs, CommitFileResult, DeleteFileArgs, DeleteFileResult, UnitResult};
 use depot_api::keys::PublicKeyInfo;
-use ic_cdk::api::call::{CallResult, RejectionCode};
+use depot_api::methods::{Method, bucket as m};
+use serde::de::DeserializeOwned;
 
-fn failure((code, message): (RejectionCode, String)) -> CallFailure {
-    CallFailure::Rejected { code, message }
-}
-
-fn unwrap<T>(r: CallResult<(T,)>) -> Result<T, CallFailure> {
-    r.map(|(t,)| t).map_err(failure)
+/// Calls `method` of `bucket` with `args`.
+pub async fn call<A, R>(bucket: Principal, method: Method<A, R>, args: A) -> Result<R, CallFailure>
+where
+    A: ArgumentEncoder,
+    R: CandidType + DeserializeOwned,
+{
+    ic_cdk::call::<A, (R,)>(bucket, method.name, args)
+        .await
+        .map(|(r,)| r)
+        .map_err(|(code, message)| CallFailure::Rejected { code, message })
 }
 
 pub async fn commit_file(bucket: Principal, args: CommitFileArgs) -> Result<CommitFileResult, CallFailure> {
-    unwrap(ic_cdk::call(bucket, "commit_file", (args,)).await)
+    call(bucket, m::COMMIT_FILE, (args,)).await
 }
 
 pub async fn delete_file(bucket: Principal, args: DeleteFileArgs) -> Result<DeleteFileResult, CallFailure> {
-    unwrap(ic_cdk::call(bucket, "delete_file", (args,)).await)
+    call(bucket, m::DELETE_FILE, (args,)).await
 }
 
 pub async fn set_keys(bucket: Principal, keys: Vec<PublicKeyInfo>) -> Result<UnitResult, CallFailure> {
-    unwrap(ic_cdk::call(bucket, "set_keys", (keys,)).await)
+    call(bucket, m::SET_KEYS, (keys,)).await
 }
 
 pub async fn set_read_only(bucket: Principal, read_only: bool) -> Result<UnitResult, CallFailure> {
-    unwrap(ic_cdk::call(bucket, "set_read_only", (read_only,)).await)
+    call(bucket, m::SET_READ_ONLY, (read_only,)).await
 }
 
 pub async fn stat(bucket: Principal) -> Result<BucketStat, CallFailure> {
-    unwrap(ic_cdk::call(bucket, "stat", ()).await)
+    call(bucket, m::STAT, ()).await
 }

@@ -20,6 +20,7 @@ use candid::Principal;
 use depot_api::bucket::CommitFileResult;
 use depot_api::directory::*;
 use depot_api::error::InternalFault;
+use depot_api::methods::{directory as methods, is_one_of};
 use depot_api::{BucketError, DirectoryError, FileId};
 use logic::admin::{self, MemoryStat, require_admin};
 use logic::{CallFailure, commit, files, keys, upload};
@@ -68,6 +69,9 @@ fn post_upgrade(args: Option<DirectoryInit>) {
     lifecycle::post_upgrade(args);
 }
 
+/// Methods named with this prefix are for controllers only.
+pub const ADMIN_PREFIX: &str = "admin_";
+
 /// Cheap early rejects for ingress; every check is repeated in the method.
 #[ic_cdk::inspect_message]
 fn inspect_message() {
@@ -75,10 +79,10 @@ fn inspect_message() {
     let caller = caller();
     let ok = if ic_cdk::api::call::arg_data_raw_size() > MAX_INGRESS_ARG_BYTES {
         false
-    } else if method.starts_with("admin_") || method == "list_buckets" {
+    } else if method.starts_with(ADMIN_PREFIX) || is_one_of(&method, &methods::CONTROLLER_ONLY) {
         ic_cdk::api::is_controller(&caller)
     } else {
-        method == "get_public_keys" || caller != Principal::anonymous()
+        is_one_of(&method, &methods::ANONYMOUS_OK) || caller != Principal::anonymous()
     };
     if ok {
         ic_cdk::api::call::accept_message();
@@ -256,10 +260,6 @@ async fn admin_rotate_signing_key() -> UnitResult {
     Ok(())
 }
 
-candid::export_service!();
-
-/// For `candid-extractor`.
-#[unsafe(no_mangle)]
-pub fn get_candid_pointer() -> *mut std::os::raw::c_char {
-    std::ffi::CString::new(__export_service()).expect("no NUL in Candid").into_raw()
-}
+// `__export_service()` (the interface test) and `get_candid_pointer` (for
+// `candid-extractor`).
+ic_cdk::export_candid!();
