@@ -59,7 +59,6 @@ pub struct StartUploadReq {
     pub size_bytes: u64,
     /// Declared whole-file SHA-256: the commit fails unless the bytes match.
     pub sha256: Option<ByteBuf>,
-    pub retention_days: Option<u32>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

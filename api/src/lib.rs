@@ -18,6 +18,8 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod methods;
+#[cfg(feature = "storable")]
+pub mod storable;
 pub mod token;
 pub mod url;
 

@@ -118,8 +118,7 @@ pub mod directory {
     pub const START_UPLOAD: Method<(StartUploadReq,), StartUploadResult> = Method::update("start_upload");
     pub const ROUTE_CHUNKS: Method<(ByteBuf, Vec<u32>), RouteChunksResult> = Method::query("route_chunks");
     pub const GET_UPLOAD_TOKEN: Method<(GetUploadTokenReq,), UploadTokenResult> = Method::update("get_upload_token");
-    pub const MARK_CHUNK_UPLOADED: Method<(MarkChunkUploadedReq,), UnitResult> =
-        Method::update("mark_chunk_uploaded");
+    pub const MARK_CHUNK_UPLOADED: Method<(MarkChunkUploadedReq,), UnitResult> = Method::update("mark_chunk_uploaded");
     pub const GET_UPLOAD: Method<(ByteBuf,), UploadProgressResult> = Method::query("get_upload");
     pub const COMMIT_UPLOAD: Method<(CommitUploadReq,), CommitUploadResult> = Method::update("commit_upload");
     pub const ABORT_UPLOAD: Method<(ByteBuf,), UnitResult> = Method::update("abort_upload");
@@ -134,8 +133,7 @@ pub mod directory {
     pub const ADMIN_GET_MEMORY_STATS: Method<(), MemoryStatsResult> = Method::query("admin_get_memory_stats");
     pub const ADMIN_SET_QUOTA: Method<(Principal, u64), UnitResult> = Method::update("admin_set_quota");
     pub const LIST_BUCKETS: Method<(), BucketsResult> = Method::query("list_buckets");
-    pub const ADMIN_REGISTER_BUCKET: Method<(RegisterBucketReq,), UnitResult> =
-        Method::update("admin_register_bucket");
+    pub const ADMIN_REGISTER_BUCKET: Method<(RegisterBucketReq,), UnitResult> = Method::update("admin_register_bucket");
     pub const ADMIN_SET_BUCKET_STATE: Method<(Principal, BucketState), UnitResult> =
         Method::update("admin_set_bucket_state");
     pub const ADMIN_REAP_EXPIRED_UPLOADS: Method<(), CountResult> = Method::update("admin_reap_expired_uploads");

@@ -1,6 +1,7 @@
-//! Records kept in stable memory, with their encodings.
+//! Records kept in stable memory, with their encodings: CBOR for values
+//! (`depot_api::storable`), fixed binary layouts for `ChunkRef` and keys.
 
-use candid::{CandidType, Decode, Encode, Principal};
+use candid::{CandidType, Principal};
 use depot_api::keys::PublicKeyInfo;
 use ic_stable_structures::Storable;
 use ic_stable_structures::storable::Bound;
@@ -122,26 +123,9 @@ pub fn chunk_key(file: &[u8; 16], index: u32) -> ChunkKey {
     k
 }
 
-macro_rules! candid_storable {
-    ($t:ty) => {
-        impl Storable for $t {
-            fn to_bytes(&self) -> Cow<'_, [u8]> {
-                Cow::Owned(Encode!(self).expect("candid encoding of a record never fails"))
-            }
-            fn into_bytes(self) -> Vec<u8> {
-                Encode!(&self).expect("candid encoding of a record never fails")
-            }
-            fn from_bytes(b: Cow<[u8]>) -> Self {
-                Decode!(&b, Self).expect("stable record decodes: written by this code")
-            }
-            const BOUND: Bound = Bound::Unbounded;
-        }
-    };
-}
-
-candid_storable!(Config);
-candid_storable!(Counters);
-candid_storable!(FileRecord);
+depot_api::cbor_storable!(Config);
+depot_api::cbor_storable!(Counters);
+depot_api::cbor_storable!(FileRecord);
 
 #[cfg(test)]
 mod tests {
@@ -160,5 +144,70 @@ mod tests {
         assert!(chunk_key(&f, 1) < chunk_key(&f, 2));
         assert!(chunk_key(&f, 255) < chunk_key(&f, 256));
         assert!(chunk_key(&f, u32::MAX) < chunk_key(&[2u8; 16], 0));
+    }
+}
+
+/// Figures for choosing the stable record codec (printed, not asserted):
+/// `cargo test -p depot-bucket --release codec_figures -- --nocapture`.
+#[cfg(test)]
+mod codec_figures {
+    use super::*;
+    use candid::{Decode, Encode};
+
+    #[test]
+    fn records_round_trip_through_storable() {
+        let r = sample();
+        assert_eq!(FileRecord::from_bytes(r.to_bytes()), r);
+        let c = Counters { used_bytes: 1, committed_bytes: 2, allocated_bytes: 3, files: 4, chunks: 5 };
+        assert_eq!(Counters::from_bytes(c.to_bytes()), c);
+    }
+
+    fn sample() -> FileRecord {
+        FileRecord {
+            owner: Principal::self_authenticating([7u8; 32]),
+            upload_id: vec![3; 16],
+            size_bytes: 123_456_789,
+            chunk_size: 1 << 20,
+            chunk_count: 118,
+            declared_sha256: Some([9; 32]),
+            hasher: StreamingSha256::default(),
+            hashed_chunks: 5,
+            stored_chunks: 7,
+            stored_bytes: 7 << 20,
+            created_at_ns: 1_700_000_000_000_000_000,
+            committed: Some(Committed {
+                name: "holiday-video.mp4".into(),
+                mime: "video/mp4".into(),
+                etag: [1; 32],
+                sha256: Some([2; 32]),
+                committed_at_ns: 1_700_000_001_000_000_000,
+            }),
+        }
+    }
+
+    fn time(n: u32, mut f: impl FnMut()) -> f64 {
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        t.elapsed().as_nanos() as f64 / n as f64
+    }
+
+    #[test]
+    fn codec_figures() {
+        let r = sample();
+        let candid = Encode!(&r).unwrap();
+        let mut cbor = vec![];
+        ciborium::into_writer(&r, &mut cbor).unwrap();
+        let n = 20_000;
+        let ce = time(n, || drop(Encode!(&r).unwrap()));
+        let cd = time(n, || drop(Decode!(&candid, FileRecord).unwrap()));
+        let be = time(n, || {
+            let mut v = vec![];
+            ciborium::into_writer(&r, &mut v).unwrap();
+        });
+        let bd = time(n, || drop(ciborium::from_reader::<FileRecord, _>(&cbor[..]).unwrap()));
+        println!("bucket FileRecord: candid {} B, encode {ce:.0} ns, decode {cd:.0} ns", candid.len());
+        println!("bucket FileRecord: cbor   {} B, encode {be:.0} ns, decode {bd:.0} ns", cbor.len());
     }
 }
