@@ -111,7 +111,6 @@ async fn open_session(
             mime: opts.mime.clone(),
             size_bytes: size,
             sha256: Some(ByteBuf::from(sha.to_vec())),
-            retention_days: None,
         })
         .await?;
     let file_key = res.file_id.key().ok_or_else(|| anyhow!("directory returned a malformed file id"))?;

@@ -115,7 +115,6 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
         mime: None,
         size_bytes: size,
         sha256: None,
-        retention_days: None,
     };
     let r = alice.start_upload(req(3 * C as u64 + 1)).await;
     assert!(

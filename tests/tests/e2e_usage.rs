@@ -125,7 +125,6 @@ async fn wrong_hash(rng: &mut StdRng, u: &mut User) -> bool {
         mime: None,
         size_bytes: size,
         sha256: Some(ByteBuf::from(declared)),
-        retention_days: None,
     };
     let s = u.client.start_upload(req).await.unwrap();
     let token = u.client.get_upload_token(&s.upload_id, 0, s.expected_chunk_count - 1).await.unwrap();

@@ -75,7 +75,6 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
             bucket: bucket_id,
         },
         upload_id: Some(upload_id),
-        retention_days: req.retention_days,
     });
     state.insert_upload(UploadSession {
         upload_id,

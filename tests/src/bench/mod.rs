@@ -80,7 +80,6 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
         mime: None,
         size_bytes: data.len() as u64,
         sha256: Some(ByteBuf::from(Sha256::digest(data).to_vec())),
-        retention_days: None,
     };
     let out = dev.update(user(), d.directory, "start_upload", &Encode!(&req)?)?;
     let started =
