@@ -27,8 +27,9 @@ enum Command {
     /// Start the network and serve until Ctrl-C.
     ///
     /// The state lives in memory only: stopping the process loses every
-    /// canister. A fresh root key is generated at each start; clients must
-    /// fetch it from /api/v2/status (or --status-dir).
+    /// canister. A fresh root key is generated at each start (the same one
+    /// for the same --seed); clients must fetch it from /api/v2/status (or
+    /// --status-dir).
     Start(StartArgs),
 }
 
@@ -48,6 +49,16 @@ struct StartArgs {
     /// once the server listens, so scripts can find the port and root key.
     #[arg(long, value_name = "DIR")]
     status_dir: Option<PathBuf>,
+    /// Seed for everything devnet draws at random (root key, node key,
+    /// raw_rand): the same seed gives the same keys and bytes.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Start the clock at N nanoseconds since the Unix epoch and keep it
+    /// there: it does not follow the wall clock. Clients reject certificates
+    /// whose time is more than a few minutes from their own, so pick a time
+    /// close to now.
+    #[arg(long, value_name = "N")]
+    start_time_ns: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -80,7 +91,8 @@ async fn start(args: StartArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let devnet = Arc::new(Mutex::new(Devnet::new(DevnetConfig::default())));
+    let config = DevnetConfig { seed: args.seed, start_time_ns: args.start_time_ns, ..DevnetConfig::default() };
+    let devnet = Arc::new(Mutex::new(Devnet::new(config)));
     let root_key = devnet.lock().map_err(|_| "devnet lock poisoned")?.root_key_der();
     let subnet_id = candid::Principal::self_authenticating(&root_key);
     let url = format!(

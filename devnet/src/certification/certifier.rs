@@ -4,6 +4,7 @@
 use candid::Principal;
 use ic_certification::{Certificate, HashTree};
 
+use super::node_keys::NodeKey;
 use super::root_key::RootKey;
 use super::tree::StateTree;
 
@@ -12,13 +13,15 @@ const STATE_ROOT_DOMAIN: &[u8] = b"\x0Dic-state-root";
 /// CBOR self-describe tag that replicas put in front of certificates.
 const SELF_DESCRIBE_TAG: u64 = 55799;
 
-/// Holds the root key and signs hash trees with it.
-/// Cloning shares the key: the HTTP layer signs with its own copy so
+/// Holds the network's keys: the root key, which signs hash trees, and
+/// the node key, which signs query responses.
+/// Cloning shares the keys: the HTTP layer signs with its own copy so
 /// signing happens outside the state machine's lock.
 #[derive(Debug, Clone)]
 pub struct Certifier {
     root_key: RootKey,
     root_key_der: Vec<u8>,
+    node_key: NodeKey,
 }
 
 impl Default for Certifier {
@@ -28,11 +31,23 @@ impl Default for Certifier {
 }
 
 impl Certifier {
-    /// A certifier with a freshly generated root key.
+    /// A certifier with freshly generated keys (operating system randomness).
     pub fn new() -> Self {
-        let root_key = RootKey::generate();
+        Self::generate_with(&mut rand::rngs::OsRng)
+    }
+
+    /// A certifier whose keys come from `rng`: a seeded `rng` gives the same
+    /// keys on every run.
+    pub fn generate_with<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
+        let root_key = RootKey::generate_with(rng);
+        let node_key = NodeKey::generate_with(rng);
         let root_key_der = root_key.der_public_key();
-        Self { root_key, root_key_der }
+        Self { root_key, root_key_der, node_key }
+    }
+
+    /// The key of the network's only node (signs query responses).
+    pub fn node_key(&self) -> &NodeKey {
+        &self.node_key
     }
 
     /// The DER-encoded root public key (37-byte prefix + 96-byte G2 key).

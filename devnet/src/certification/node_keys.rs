@@ -11,6 +11,7 @@ use ed25519_dalek::{Signer, SigningKey};
 const ED25519_DER_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 
 /// A node signing key and the node id derived from it.
+#[derive(Clone)]
 pub struct NodeKey {
     key: SigningKey,
     der: Vec<u8>,
@@ -24,8 +25,14 @@ impl Default for NodeKey {
 }
 
 impl NodeKey {
+    /// Generates a key from the operating system's randomness.
     pub fn generate() -> Self {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        Self::generate_with(&mut rand::rngs::OsRng)
+    }
+
+    /// Generates a key from `rng` (a seeded one gives the same key each time).
+    pub fn generate_with<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
+        let key = SigningKey::generate(rng);
         let mut der = ED25519_DER_PREFIX.to_vec();
         der.extend_from_slice(key.verifying_key().as_bytes());
         let node_id = Principal::self_authenticating(&der);

@@ -24,7 +24,12 @@ pub struct RootKey {
 impl RootKey {
     /// Generates a key from the operating system's randomness.
     pub fn generate() -> Self {
-        let secret = PrivateKey::random(&mut rand::rngs::OsRng);
+        Self::generate_with(&mut rand::rngs::OsRng)
+    }
+
+    /// Generates a key from `rng` (a seeded one gives the same key each time).
+    pub fn generate_with<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
+        let secret = PrivateKey::random(rng);
         let public = secret.public_key();
         Self { secret, public }
     }

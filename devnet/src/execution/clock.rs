@@ -1,5 +1,7 @@
 //! Devnet time: the wall clock plus an offset tests can move, never going
-//! backwards (the IC's `time` is monotonic).
+//! backwards (the IC's `time` is monotonic). A clock made with
+//! [`Clock::starting_at`] ignores the wall clock: it stands at its start
+//! time and moves only when advanced or set, so runs are reproducible.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -7,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct Clock {
     offset_ns: i128,
     last_ns: u64,
+    /// `Some(start)`: the clock does not follow the wall clock.
+    fixed_start_ns: Option<u64>,
 }
 
 fn wall_ns() -> i128 {
@@ -14,9 +18,22 @@ fn wall_ns() -> i128 {
 }
 
 impl Clock {
+    /// A clock that starts at `start_ns` and moves only by `advance`/`set`.
+    pub fn starting_at(start_ns: u64) -> Self {
+        Clock { offset_ns: 0, last_ns: start_ns, fixed_start_ns: Some(start_ns) }
+    }
+
+    /// What the offset is added to: the wall clock, or the fixed start.
+    fn base_ns(&self) -> i128 {
+        match self.fixed_start_ns {
+            Some(start) => start as i128,
+            None => wall_ns(),
+        }
+    }
+
     /// Current time without recording it.
     pub fn peek(&self) -> u64 {
-        let t = (wall_ns() + self.offset_ns).clamp(0, u64::MAX as i128) as u64;
+        let t = (self.base_ns() + self.offset_ns).clamp(0, u64::MAX as i128) as u64;
         t.max(self.last_ns)
     }
 
@@ -33,7 +50,7 @@ impl Clock {
     /// Sets the clock to `ns`; a time before the last observed one is
     /// clamped to it to keep time monotonic.
     pub fn set(&mut self, ns: u64) {
-        self.offset_ns = ns as i128 - wall_ns();
+        self.offset_ns = ns as i128 - self.base_ns();
     }
 }
 
@@ -52,5 +69,19 @@ mod tests {
         assert!(c.now() >= t1);
         c.set(t1 + 1_000_000_000_000);
         assert!(c.now() >= t1 + 1_000_000_000_000);
+    }
+
+    #[test]
+    fn fixed_start_moves_only_when_told() {
+        let mut c = Clock::starting_at(1_000);
+        assert_eq!((c.peek(), c.now()), (1_000, 1_000));
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(c.now(), 1_000);
+        c.advance(Duration::from_nanos(500));
+        assert_eq!(c.now(), 1_500);
+        c.set(1_200); // backwards: clamped
+        assert_eq!(c.now(), 1_500);
+        c.set(9_000);
+        assert_eq!(c.now(), 9_000);
     }
 }

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use candid::Principal;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sha2::{Digest, Sha256};
 
 use super::calls::{CallContext, CallContextId, Callback, CallbackId, Message};
 use super::canister::{Canister, CanisterStatus};
@@ -37,6 +40,8 @@ pub struct Devnet {
     /// Cached from the certifier: every execution context carries them.
     pub(crate) root_key: Vec<u8>,
     pub(crate) subnet: Principal,
+    /// Source of `raw_rand`: seeded from `DevnetConfig::seed`, if set.
+    pub(crate) rng: StdRng,
 }
 
 // D2 keeps the devnet behind `Arc<Mutex<_>>` in an axum server.
@@ -54,9 +59,16 @@ impl Devnet {
             Ok(r) => r,
             Err(e) => panic!("devnet cannot start wasmtime: {e}"),
         };
-        let mut clock = Clock::default();
+        let mut clock = match config.start_time_ns {
+            Some(start) => Clock::starting_at(start),
+            None => Clock::default(),
+        };
         clock.now();
-        let certifier = Arc::new(Certifier::new());
+        let (certifier, rng) = match config.seed {
+            Some(seed) => (Certifier::generate_with(&mut seeded_rng(seed, "keys")), seeded_rng(seed, "raw_rand")),
+            None => (Certifier::new(), StdRng::from_entropy()),
+        };
+        let certifier = Arc::new(certifier);
         let (root_key, subnet) = (certifier.root_key_der(), certifier.subnet_id());
         Devnet {
             runtime,
@@ -78,6 +90,7 @@ impl Devnet {
             last_instructions: 0,
             root_key,
             subnet,
+            rng,
         }
     }
 
@@ -272,4 +285,13 @@ impl Devnet {
     pub fn request_status(&self, request_id: &[u8; 32]) -> Option<RequestStatus> {
         self.ingress.get(request_id).cloned()
     }
+}
+
+/// A generator for one purpose (`label`) derived from the devnet seed, so
+/// that what one purpose draws does not shift what another gets. `StdRng`'s
+/// algorithm is fixed for the `rand` version in Cargo.lock: the same seed
+/// gives the same keys and bytes with the same build.
+fn seeded_rng(seed: u64, label: &str) -> StdRng {
+    let digest = Sha256::new().chain_update(b"depot-devnet ").chain_update(label).chain_update(seed.to_le_bytes());
+    StdRng::from_seed(digest.finalize().into())
 }

@@ -162,8 +162,11 @@ impl Devnet {
         c.instance = inst;
         c.generation += 1;
         c.version += 1;
-        let open: Vec<u64> =
+        let mut open: Vec<u64> =
             self.contexts.iter().filter(|(_, cc)| cc.canister == canister && !cc.deleted).map(|(id, _)| *id).collect();
+        // Oldest first: `contexts` is a HashMap, and the order of the rejects
+        // must not depend on its hashing (reproducible runs).
+        open.sort_unstable();
         for id in open {
             if let Some(cc) = self.contexts.get_mut(&id) {
                 cc.deleted = true;

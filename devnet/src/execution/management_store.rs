@@ -2,6 +2,7 @@
 //! [`CanisterStore`] operations over `Devnet`'s canisters.
 
 use candid::Principal;
+use rand::RngCore;
 
 use super::calls::Origin;
 use super::canister::CanisterStatus;
@@ -149,6 +150,8 @@ impl CanisterStore for Devnet {
     }
 
     fn random_bytes(&mut self) -> [u8; 32] {
-        rand::random()
+        let mut bytes = [0u8; 32];
+        self.rng.fill_bytes(&mut bytes);
+        bytes
     }
 }

@@ -88,6 +88,14 @@ pub struct DevnetConfig {
     pub max_messages_per_run: usize,
     pub freezing_threshold_secs: u64,
     pub limits: InstructionLimits,
+    /// Seed for everything devnet draws at random: the root key, the node
+    /// key and the `raw_rand` bytes (canister ids are sequential anyway).
+    /// `None`: operating-system randomness, new keys at every start.
+    pub seed: Option<u64>,
+    /// Start time in nanoseconds since the Unix epoch. `Some`: the clock
+    /// stands at this time and moves only by `advance_time`/`set_time_ns`,
+    /// so runs are reproducible. `None`: the wall clock (plus any offset).
+    pub start_time_ns: Option<u64>,
 }
 
 /// Instruction limits per execution (notes §2); tests may lower them.
@@ -117,6 +125,8 @@ impl Default for DevnetConfig {
             max_messages_per_run: 1_000_000,
             freezing_threshold_secs: DEFAULT_FREEZING_THRESHOLD_SECS,
             limits: InstructionLimits::default(),
+            seed: None,
+            start_time_ns: None,
         }
     }
 }

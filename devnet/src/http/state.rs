@@ -63,7 +63,7 @@ impl ApiState {
         let subnet_id = Principal::self_authenticating(&root_key_der);
         Self {
             backend,
-            node: NodeKey::generate(),
+            node: certifier.node_key().clone(),
             root_key_der,
             certifier,
             subnet_id,
