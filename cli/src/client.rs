@@ -1,8 +1,10 @@
 //! Typed calls to the directory and the buckets over ic-agent.
 
-use candid::{CandidType, Decode, Encode, Principal};
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Principal};
 use depot_api::bucket::*;
 use depot_api::directory::*;
+use depot_api::methods::{Method, Mode, bucket as bm, directory as dm};
 use depot_api::token::UploadToken;
 use depot_api::{BucketError, DirectoryError, FileId};
 use ic_agent::{Agent, AgentError, Identity};
@@ -75,48 +77,51 @@ impl Depot {
         self.agent.get_principal().unwrap_or(Principal::anonymous())
     }
 
-    async fn update<A: CandidType, R: CandidType + DeserializeOwned>(
+    /// One call of a typed method, as a query or an update by its mode.
+    async fn call<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
         &self,
-        c: Principal,
-        m: &str,
-        a: A,
+        canister: Principal,
+        m: Method<A, R>,
+        args: A,
     ) -> Result<R, CallError> {
-        let arg = Encode!(&a).map_err(|e| CallError::Failed(e.to_string()))?;
-        let out = self.agent.update(&c, m).with_arg(arg).call_and_wait().await.map_err(classify)?;
-        Decode!(&out, R).map_err(|e| CallError::Failed(format!("bad reply from {m}: {e}")))
+        let arg = m.encode(args).map_err(|e| CallError::Failed(e.to_string()))?;
+        let out = match m.mode {
+            Mode::Update => self.agent.update(&canister, m.name).with_arg(arg).call_and_wait().await,
+            Mode::Query => self.agent.query(&canister, m.name).with_arg(arg).call().await,
+        }
+        .map_err(classify)?;
+        m.decode(&out).map_err(|e| CallError::Failed(format!("bad reply from {}: {e}", m.name)))
     }
 
-    async fn query<A: CandidType, R: CandidType + DeserializeOwned>(
+    async fn dir<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
         &self,
-        c: Principal,
-        m: &str,
-        a: A,
+        m: Method<A, Result<R, DirectoryError>>,
+        args: A,
     ) -> Result<R, CallError> {
-        let arg = Encode!(&a).map_err(|e| CallError::Failed(e.to_string()))?;
-        let out = self.agent.query(&c, m).with_arg(arg).call().await.map_err(classify)?;
-        Decode!(&out, R).map_err(|e| CallError::Failed(format!("bad reply from {m}: {e}")))
+        self.call(self.directory, m, args).await?.map_err(CallError::Directory)
     }
 
-    async fn dir_update<A: CandidType, R: CandidType + DeserializeOwned>(&self, m: &str, a: A) -> Result<R, CallError> {
-        self.update::<A, Result<R, DirectoryError>>(self.directory, m, a).await?.map_err(CallError::Directory)
-    }
-
-    async fn dir_query<A: CandidType, R: CandidType + DeserializeOwned>(&self, m: &str, a: A) -> Result<R, CallError> {
-        self.query::<A, Result<R, DirectoryError>>(self.directory, m, a).await?.map_err(CallError::Directory)
+    async fn bucket<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
+        &self,
+        bucket: Principal,
+        m: Method<A, Result<R, BucketError>>,
+        args: A,
+    ) -> Result<R, CallError> {
+        self.call(bucket, m, args).await?.map_err(CallError::Bucket)
     }
 
     pub async fn start_upload(&self, req: StartUploadReq) -> Result<StartUploadRes, CallError> {
-        self.dir_update("start_upload", req).await
+        self.dir(dm::START_UPLOAD, (req,)).await
     }
 
     pub async fn get_upload(&self, upload_id: &[u8]) -> Result<UploadProgress, CallError> {
-        self.dir_query("get_upload", ByteBuf::from(upload_id.to_vec())).await
+        self.dir(dm::GET_UPLOAD, (ByteBuf::from(upload_id.to_vec()),)).await
     }
 
     pub async fn get_upload_token(&self, upload_id: &[u8], first: u32, last: u32) -> Result<UploadToken, CallError> {
         let req =
             GetUploadTokenReq { upload_id: ByteBuf::from(upload_id.to_vec()), first_chunk: first, last_chunk: last };
-        self.dir_update("get_upload_token", req).await
+        self.dir(dm::GET_UPLOAD_TOKEN, (req,)).await
     }
 
     pub async fn mark_chunk_uploaded(
@@ -130,51 +135,50 @@ impl Depot {
             chunk_index,
             etag: Some(ByteBuf::from(etag)),
         };
-        self.dir_update("mark_chunk_uploaded", req).await
+        self.dir(dm::MARK_CHUNK_UPLOADED, (req,)).await
     }
 
     pub async fn commit_upload(&self, req: CommitUploadReq) -> Result<FileMeta, CallError> {
-        self.dir_update("commit_upload", req).await
+        self.dir(dm::COMMIT_UPLOAD, (req,)).await
     }
 
     pub async fn delete_file(&self, file_id: FileId) -> Result<DeleteRes, CallError> {
-        self.dir_update("delete_file", file_id).await
+        self.dir(dm::DELETE_FILE, (file_id,)).await
     }
 
     pub async fn list_files(&self, req: ListFilesReq) -> Result<ListFilesRes, CallError> {
-        self.dir_query("list_files", req).await
+        self.dir(dm::LIST_FILES, (req,)).await
     }
 
     pub async fn get_file_meta(&self, file_id: FileId) -> Result<FileMeta, CallError> {
-        self.dir_query("get_file_meta", file_id).await
+        self.dir(dm::GET_FILE_META, (file_id,)).await
     }
 
     pub async fn get_download_plan(&self, file_id: FileId) -> Result<DownloadPlan, CallError> {
-        self.dir_query("get_download_plan", file_id).await
+        self.dir(dm::GET_DOWNLOAD_PLAN, (file_id,)).await
     }
 
     pub async fn get_download_url(&self, req: GetDownloadUrlReq) -> Result<DownloadUrl, CallError> {
-        self.dir_update("get_download_url", req).await
+        self.dir(dm::GET_DOWNLOAD_URL, (req,)).await
     }
 
     pub async fn get_usage(&self) -> Result<Usage, CallError> {
-        self.dir_query("get_usage", None::<Principal>).await
+        self.dir(dm::GET_USAGE, (None::<Principal>,)).await
     }
 
     pub async fn admin_get_stats(&self) -> Result<AdminStats, CallError> {
-        self.dir_query("admin_get_stats", ()).await
+        self.dir(dm::ADMIN_GET_STATS, ()).await
     }
 
     pub async fn put_chunk(&self, bucket: Principal, args: PutChunkArgs) -> Result<PutChunkOk, CallError> {
-        self.update::<_, PutChunkResult>(bucket, "put_chunk", args).await?.map_err(CallError::Bucket)
+        self.bucket(bucket, bm::PUT_CHUNK, (args,)).await
     }
 
     pub async fn get_chunk(&self, bucket: Principal, file_id: FileId, chunk_index: u32) -> Result<Vec<u8>, CallError> {
-        let r: GetChunkResult = self.query(bucket, "get_chunk", GetChunkArgs { file_id, chunk_index }).await?;
-        r.map(ByteBuf::into_vec).map_err(CallError::Bucket)
+        self.bucket(bucket, bm::GET_CHUNK, (GetChunkArgs { file_id, chunk_index },)).await.map(ByteBuf::into_vec)
     }
 
     pub async fn list_chunks(&self, bucket: Principal, file_id: FileId) -> Result<ChunkPresence, CallError> {
-        self.query::<_, ListChunksResult>(bucket, "list_chunks", file_id).await?.map_err(CallError::Bucket)
+        self.bucket(bucket, bm::LIST_CHUNKS, (file_id,)).await
     }
 }
