@@ -1,15 +1,18 @@
-//! Billing hook of the upload path (spec §5, `payment_info` of §4.4).
+//! Billing hook of the upload path: what an upload is charged, and when.
 //!
-//! `start_upload` calls [`BillingPolicy::reserve`] before it changes any
-//! state, stores the [`Reservation`] in the upload session, and the session
-//! ends with exactly one of [`BillingPolicy::settle`] (commit) or
-//! [`BillingPolicy::release`] (abort, expiry, hash mismatch).
+//! The hooks are called only by the usage accounting
+//! (`logic::accounting`), so a charge moves with the usage it pays for:
+//! `accounting::reserve` (at `start_upload`) calls [`BillingPolicy::reserve`]
+//! after the usage counters were checked and before any state changes; the
+//! [`Reservation`] is stored in the upload session, and the session ends with
+//! exactly one of `accounting::settle` → [`BillingPolicy::settle`] (commit)
+//! or `accounting::release` → [`BillingPolicy::release`] (abort, expiry,
+//! hash mismatch).
 //!
-//! Today's only policy is [`BillingPolicy::Free`]: nothing is charged until
-//! the PAPI issue lands. PAPI then adds a variant (e.g. a prepaid ICRC-2 or
-//! cycles deduction whose receipt goes into `Reservation`) without
-//! reshaping the upload path. Quotas are enforced separately, in every
-//! policy.
+//! Today's only policy is [`BillingPolicy::Free`]: nothing is charged. A
+//! paying policy is a new variant (e.g. a prepaid ICRC-2 or cycles
+//! deduction whose receipt goes into `Reservation`) and needs no change to
+//! the upload path. Quotas are enforced separately, in every policy.
 
 use crate::model::storable::cbor_storable;
 use candid::Principal;
@@ -18,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum BillingPolicy {
-    /// No charge (until PAPI).
+    /// No charge.
     #[default]
     Free,
 }

@@ -1,5 +1,6 @@
 //! Depot directory canister: users, quotas, upload sessions, bucket routing,
-//! signed upload tokens and download URLs (spec §6, §8–§11, §13–§14).
+//! signed upload tokens and download URLs. Formats of tokens and URLs and
+//! the limits are described in `docs/storage.md`.
 //!
 //! This file holds the endpoints only: each reads the caller and the clock,
 //! calls a pure `*_impl` function of `logic` (or a begin/finish pair around

@@ -1,5 +1,7 @@
-//! Reaps upload sessions past their expiry (spec §11 "Expiry"): each is
-//! ended like `abort_upload`, its partial chunks queued for deletion.
+//! Reaps upload sessions past their expiry (`expires_at_ns`, set at
+//! `start_upload` from the `upload_session_ttl_secs` setting): each is ended
+//! like `abort_upload`, its reservations released and its partial chunks
+//! queued for deletion.
 
 use crate::logic::upload::release_upload;
 use crate::model::State;

@@ -1,4 +1,4 @@
-//! Usage, statistics and administration (spec §14). Admin = controllers;
+//! Usage, statistics and administration. Admin = the canister's controllers;
 //! endpoints pass `is_controller` in so these stay pure.
 
 use super::{invalid, require_user};

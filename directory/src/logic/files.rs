@@ -1,4 +1,5 @@
-//! File queries, download pointers and deletion (spec §6.2, §6.3).
+//! File queries, download pointers (a plan of chunk ranges and buckets, or a
+//! signed URL) and deletion.
 
 use super::upload::release_upload;
 use super::{accounting, invalid, require_user, unavailable};
@@ -107,9 +108,11 @@ pub fn get_download_url_impl(
     Ok(DownloadUrl { url, bucket: meta.bucket, expires_at_secs })
 }
 
-/// Deletes a file at once and releases its usage optimistically (spec
-/// §6.3); the bucket deletion is queued. A Pending file is aborted. Returns
-/// the queued deletion for an immediate attempt.
+/// Deletes a file at once: it disappears from every query and its bytes
+/// stop counting against the owner's quota and the bucket's limits before
+/// the bucket has deleted anything (optimistic: the bucket deletion is
+/// queued and retried until confirmed, see `jobs::reconcile`). A Pending
+/// file is aborted. Returns the queued deletion for an immediate attempt.
 pub fn delete_file_impl(
     state: &mut State,
     caller: Principal,

@@ -1,4 +1,4 @@
-//! Upload sessions: start, routes, tokens, progress, abort (spec §6.3, §11).
+//! Upload sessions: start, routes, tokens, progress, abort.
 
 use super::{accounting, invalid, require_user, unavailable, validate};
 use crate::model::State;
@@ -156,7 +156,8 @@ pub fn route_chunks_impl(
     if let Some(bad) = indices.iter().find(|i| **i >= session.chunk_count) {
         return Err(invalid(format!("chunk index {bad} ≥ chunk count {}", session.chunk_count)));
     }
-    // One file, one bucket (spec §8).
+    // One file, one bucket: every chunk goes to the bucket chosen at
+    // start_upload (`FileMeta::bucket`).
     let routes = indices.iter().map(|i| ChunkRoute { chunk_index: *i, bucket: session.bucket }).collect();
     Ok(RouteChunksRes { routes })
 }

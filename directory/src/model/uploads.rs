@@ -1,4 +1,5 @@
-//! Upload sessions (spec §4.4 `UploadSession`).
+//! Upload sessions: one per upload in progress, from `start_upload` until
+//! commit, abort or expiry.
 
 use super::storable::cbor_storable;
 use crate::billing::Reservation;
@@ -35,7 +36,8 @@ pub struct UploadSession {
     /// bucket decides at commit).
     #[serde(with = "serde_bytes")]
     pub uploaded: Vec<u8>,
-    /// The billing reservation (`payment_info` of the spec).
+    /// The billing reservation made at start; settled at commit, released
+    /// otherwise (see `billing` and `logic::accounting`).
     pub reservation: Reservation,
 }
 cbor_storable!(UploadSession);
