@@ -2,11 +2,11 @@
 //! about timings). Run with:
 //! `cargo test -p depot-devnet --release --test bench -- --ignored --nocapture`
 
-mod common;
+mod support;
 
 use std::time::Instant;
 
-use common::*;
+use support::conformance::*;
 
 /// Fills `pages` 64 KiB stable pages per call (so one call stays small).
 const FILL_WAT_EXTRA: &str = r#"

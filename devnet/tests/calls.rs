@@ -1,11 +1,11 @@
 //! Conformance tests: inter-canister calls, composite queries, management
 //! canister, cycles.
 
-mod common;
+mod support;
 
 use candid::{Encode, Principal};
-use common::*;
 use depot_devnet::RejectCode;
+use support::conformance::*;
 
 fn setup() -> (depot_devnet::Devnet, Principal, Principal) {
     let mut d = devnet();

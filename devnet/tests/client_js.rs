@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use depot_devnet::http::ApiConfig;
+use support::fake_ic::{FakeIc, canister, start};
 use support::wat_canister::start_devnet;
-use support::{FakeIc, canister, start};
 
 fn js_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js")

@@ -1,12 +1,12 @@
 //! Conformance tests: calls, replies, rollback, limits, upgrades, timers.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
 use candid::Principal;
-use common::*;
 use depot_devnet::{DevnetConfig, DevnetError, InstallMode, RejectCode};
+use support::conformance::*;
 
 #[test]
 fn update_and_query_roundtrip() {

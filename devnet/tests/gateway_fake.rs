@@ -8,8 +8,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use depot_devnet::http::ApiConfig;
+use support::fake_ic::{FakeIc, canister, start};
 use support::http_cert::{certified_reply, plain_reply, upgrade_reply};
-use support::{FakeIc, canister, start};
 
 fn now_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64

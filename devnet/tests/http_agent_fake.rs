@@ -11,7 +11,8 @@ use candid::Principal;
 use depot_devnet::http::ApiConfig;
 use ic_agent::identity::{AnonymousIdentity, BasicIdentity, DelegatedIdentity, Prime256v1Identity, Secp256k1Identity};
 use ic_agent::{AgentError, Identity};
-use support::{FakeIc, agent_for, canister, start};
+use support::agent_for;
+use support::fake_ic::{FakeIc, canister, start};
 
 fn ed25519_identity(seed: u8) -> BasicIdentity {
     BasicIdentity::from_raw_key(&[seed; 32])

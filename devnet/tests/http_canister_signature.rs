@@ -12,7 +12,8 @@ use depot_devnet::http::ApiConfig;
 use ic_agent::identity::{BasicIdentity, DelegatedIdentity, Delegation, SignedDelegation};
 use ic_agent::{AgentError, Identity};
 use sha2::{Digest, Sha256};
-use support::{FakeIc, agent_for, canister, start};
+use support::agent_for;
+use support::fake_ic::{FakeIc, canister, start};
 
 /// DER SubjectPublicKeyInfo of a canister signature key (OID 1.3.6.1.4.1.56387.1.2).
 fn canister_sig_der(signing_canister: Principal, seed: &[u8]) -> Vec<u8> {

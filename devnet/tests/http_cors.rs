@@ -7,7 +7,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use depot_devnet::http::ApiConfig;
-use support::{FakeIc, canister, start};
+use support::fake_ic::{FakeIc, canister, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preflight_and_simple_requests_allow_any_origin() {

@@ -10,7 +10,7 @@ use ciborium::Value;
 use depot_devnet::certification::RequestId;
 use depot_devnet::http::ApiConfig;
 use ed25519_dalek::{Signer, SigningKey};
-use support::{FakeIc, canister, start};
+use support::fake_ic::{FakeIc, canister, start};
 
 const ED25519_DER_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
 

@@ -1,13 +1,13 @@
 //! Conformance tests: the management canister.
 
-mod common;
+mod support;
 
 use candid::{Encode, Principal};
-use common::*;
 use depot_devnet::management::types::*;
 use depot_devnet::{CanisterStatus, RejectCode};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
+use support::conformance::*;
 
 fn mgmt() -> Principal {
     Principal::management_canister()

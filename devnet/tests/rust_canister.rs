@@ -1,15 +1,15 @@
 //! Runs a real ic-cdk 0.17 canister (with ic-cdk-timers and
 //! ic-stable-structures) built from devnet/test-canisters/rust-canister.
 
-mod common;
+mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use candid::{Decode, Encode, Principal};
-use common::*;
 use depot_devnet::{InstallMode, RejectCode};
+use support::conformance::*;
 
 fn build_canister() -> Vec<u8> {
     build("rust-canister", "devnet_test_canister")

@@ -1,7 +1,6 @@
 //! Builds `http_request` replies certified with response verification v2,
 //! using a data certificate from the devnet's own certifier (what
 //! `ic0.data_certificate` would hand the canister).
-#![allow(dead_code)]
 
 use candid::Principal;
 use depot_devnet::certification::Certifier;

@@ -7,7 +7,6 @@
 //! - update `blob`, query `blob_query`: reply with n bytes (n: u32 LE argument);
 //! - update `set_http` / `set_http_update`: store the candid reply of the
 //!   query `http_request` / the update `http_request_update`.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 

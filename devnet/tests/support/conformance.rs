@@ -1,5 +1,4 @@
 //! Shared helpers and WAT test canisters for the conformance tests.
-#![allow(dead_code)]
 
 use candid::Principal;
 use depot_devnet::{CallOutcome, Devnet, DevnetConfig, InstallMode, Reject};
