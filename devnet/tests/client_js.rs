@@ -18,7 +18,7 @@ fn js_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
-/// Installs the JS packages if needed. `Err` = npm unusable (reported loudly).
+/// Installs the JS packages if needed. `Err`: npm is missing or failed.
 fn ensure_node_modules() -> Result<(), String> {
     // Tests run in parallel, as threads (cargo test) or as processes
     // (nextest): only one may install, and none may run node meanwhile
@@ -58,21 +58,20 @@ async fn run_node_tests(url: String, canister: String, query_method: &'static st
     assert!(stdout.contains("# pass 6"), "expected 6 passing JS tests:\n{stdout}");
 }
 
-fn npm_ready() -> bool {
-    match ensure_node_modules() {
-        Ok(()) => true,
-        Err(why) => {
-            eprintln!("\n!!!!!!!! SKIPPING the @icp-sdk/core test: {why} !!!!!!!!\n");
-            false
-        }
+/// Installs the JS packages or fails the test: a JS test that cannot run
+/// is a failure, never a silent pass.
+fn require_node_modules() {
+    if let Err(why) = ensure_node_modules() {
+        panic!(
+            "the @icp-sdk/core tests cannot run: {why} (npm must be installed and `npm ci` must succeed in {})",
+            js_dir().display()
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_agent_against_wasm_canister() {
-    if !npm_ready() {
-        return;
-    }
+    require_node_modules();
     let (_devnet, canister, server) = start_devnet().await;
     run_node_tests(server.url(), canister.to_text(), "echo_query").await;
     server.stop().await.unwrap();
@@ -80,9 +79,7 @@ async fn js_agent_against_wasm_canister() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_agent_against_scripted_backend() {
-    if !npm_ready() {
-        return;
-    }
+    require_node_modules();
     let server = start(Arc::new(Mutex::new(FakeIc::new())), ApiConfig::default()).await;
     run_node_tests(server.url(), canister().to_text(), "echo").await;
     server.stop().await.unwrap();
@@ -93,9 +90,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_agent_in_chromium_from_another_origin() {
     assert!(std::path::Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: scripts/test.sh installs it");
-    if !npm_ready() {
-        return;
-    }
+    require_node_modules();
     let (_devnet, canister, server) = start_devnet().await;
     let (url, id) = (server.url(), canister.to_text());
     let output = tokio::task::spawn_blocking(move || {
