@@ -1,5 +1,7 @@
-//! Devnet's SIMPLIFIED cycle fee model (13-node subnet prices, notes §3).
-//! See devnet/README.md for what is and is not modelled.
+//! Devnet's SIMPLIFIED cycle fee model, with the prices of a 13-node
+//! application subnet (the IC developer documentation's cycle cost table).
+//! devnet/README.md, "Cycles: a SIMPLIFIED fee model", lists what is
+//! charged when, and what is not modelled.
 
 /// Seconds of idle storage cost a canister must keep in reserve before it
 /// counts as frozen (the IC's default freezing threshold: 30 days).

@@ -234,7 +234,9 @@ impl Devnet {
         self.after_execution(cc, res);
     }
 
-    /// Storage fee for the time since the last charge (notes §3).
+    /// Charges each canister's storage fee (heap, stable memory, module and
+    /// chunk store, per GiB-second: `FeeModel::storage_fee`) for the time
+    /// since its last charge.
     fn charge_storage(&mut self, now: u64) {
         let fees = self.config.fees;
         for c in self.canisters.values_mut() {

@@ -98,7 +98,8 @@ pub struct DevnetConfig {
     pub start_time_ns: Option<u64>,
 }
 
-/// Instruction limits per execution (notes §2); tests may lower them.
+/// Instruction limits per execution (the IC's, by default: the constants
+/// below); tests may lower them.
 #[derive(Debug, Clone, Copy)]
 pub struct InstructionLimits {
     pub query: u64,
@@ -131,7 +132,10 @@ impl Default for DevnetConfig {
     }
 }
 
-/// Instruction limits (notes §2).
+/// The IC's instruction limits per execution: 5 billion for a query,
+/// 40 billion for an update, callback, timer or heartbeat, 300 billion for
+/// an install (`canister_init`, or `pre_upgrade` and `post_upgrade`
+/// together). devnet/README.md, "Semantics", describes how they are counted.
 pub const QUERY_INSTRUCTION_LIMIT: u64 = 5_000_000_000;
 pub const UPDATE_INSTRUCTION_LIMIT: u64 = 40_000_000_000;
 pub const INSTALL_INSTRUCTION_LIMIT: u64 = 300_000_000_000;

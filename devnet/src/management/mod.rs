@@ -20,7 +20,7 @@ use types::*;
 
 /// Cycles a provisional canister gets when the caller names no amount.
 pub const DEFAULT_PROVISIONAL_CYCLES: u128 = 100_000_000_000_000;
-/// Largest chunk `upload_chunk` accepts (notes §2).
+/// Largest chunk `upload_chunk` accepts: 1 MiB, the IC's limit.
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
 /// Chunk store capacity per canister.
 pub const MAX_CHUNK_STORE_BYTES: usize = 100 * 1024 * 1024;

@@ -10,7 +10,8 @@ use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 use super::imports::{IMPORT_MODULE, is_known_import};
 use super::rewrite::{HostExports, add_host_exports};
 
-/// 100 MiB: the largest module `install_chunked_code` accepts (notes §2).
+/// 100 MiB: the largest module `install_chunked_code` accepts on the IC
+/// (the size of a full chunk store).
 pub const MAX_MODULE_BYTES: usize = 100 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]

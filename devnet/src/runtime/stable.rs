@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 pub const WASM_PAGE: u64 = 64 * 1024;
-/// 500 GiB, the IC's per-canister stable memory limit (notes §2).
+/// 500 GiB, the IC's per-canister stable memory limit.
 pub const MAX_STABLE_PAGES: u64 = 500 * 1024 * 1024 * 1024 / WASM_PAGE;
 
 type Page = Box<[u8]>;

@@ -12,7 +12,8 @@ use super::stable::WASM_PAGE;
 
 /// Pages addressable through the 32-bit stable API (4 GiB).
 const STABLE32_MAX_PAGES: u64 = 65536;
-/// Same-subnet inter-canister request limit (notes §2).
+/// Largest argument of an inter-canister request between canisters on the
+/// same subnet on the IC: 10 MiB (devnet has a single subnet).
 const MAX_CALL_ARG_BYTES: usize = 10 * 1024 * 1024;
 
 pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -343,7 +344,8 @@ fn link_calls(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
             return trap("call_perform: no call under construction");
         };
         // Non-replicated (composite query) calls are free; replicated calls
-        // pay the transmission fee up front (notes §3).
+        // pay the transmission fee (`FeeModel::call_fee`) up front, as the
+        // IC charges the caller when the request is sent.
         let fee = if x.kind.is_replicated() { x.fees.call_fee(call.method.len(), call.arg.len()) } else { 0 };
         if x.balance < fee.saturating_add(x.freeze_limit) {
             x.balance += call.cycles;
