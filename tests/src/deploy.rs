@@ -3,11 +3,13 @@
 //! the directory (which pushes its public keys to the bucket).
 
 use anyhow::{Context, Result, anyhow, bail};
-use candid::{CandidType, Decode, Encode, Principal};
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::bucket::BucketInit;
 use depot_api::directory::{DirectoryInit, RegisterBucketReq};
 use depot_api::keys::PublicKeyInfo;
+use depot_api::methods::{Method, directory as dm};
 use depot_devnet::{CallOutcome, Devnet, DevnetError, InstallMode};
 use serde::de::DeserializeOwned;
 
@@ -30,32 +32,38 @@ pub fn admin_principal() -> Principal {
     Principal::self_authenticating(b"depot devnet operator")
 }
 
-fn decode<R: CandidType + DeserializeOwned>(method: &str, out: Result<CallOutcome, DevnetError>) -> Result<R> {
-    let out = out.map_err(|e| anyhow!("{method}: {e}"))?;
-    let bytes = out.result.map_err(|r| anyhow!("{method} rejected: {r:?}"))?;
-    Decode!(&bytes, R).with_context(|| format!("decoding the reply of {method}"))
+fn decode<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
+    method: Method<A, R>,
+    out: Result<CallOutcome, DevnetError>,
+) -> Result<R> {
+    let name = method.name;
+    let out = out.map_err(|e| anyhow!("{name}: {e}"))?;
+    let bytes = out.result.map_err(|r| anyhow!("{name} rejected: {r:?}"))?;
+    method.decode(&bytes).with_context(|| format!("decoding the reply of {name}"))
 }
 
 /// An update call through devnet's library API, decoded.
-pub fn call<A: CandidType, R: CandidType + DeserializeOwned>(
+pub fn call<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
     dev: &mut Devnet,
     sender: Principal,
     canister: Principal,
-    method: &str,
-    arg: &A,
+    method: Method<A, R>,
+    args: A,
 ) -> Result<R> {
-    decode(method, dev.update(sender, canister, method, &Encode!(arg)?))
+    let arg = method.encode(args)?;
+    decode(method, dev.update(sender, canister, method.name, &arg))
 }
 
 /// A query through devnet's library API, decoded.
-pub fn query<A: CandidType, R: CandidType + DeserializeOwned>(
+pub fn query<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
     dev: &mut Devnet,
     sender: Principal,
     canister: Principal,
-    method: &str,
-    arg: &A,
+    method: Method<A, R>,
+    args: A,
 ) -> Result<R> {
-    decode(method, dev.query(sender, canister, method, &Encode!(arg)?))
+    let arg = method.encode(args)?;
+    decode(method, dev.query(sender, canister, method.name, &arg))
 }
 
 pub struct DeployOpts {
@@ -80,7 +88,7 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
     // The directory draws its signing key from raw_rand in a timer after init.
     for _ in 0..20 {
         dev.tick();
-        let keys: Result<Vec<PublicKeyInfo>, DirectoryError> = query(dev, admin, directory, "get_public_keys", &())?;
+        let keys: Result<Vec<PublicKeyInfo>, DirectoryError> = query(dev, admin, directory, dm::GET_PUBLIC_KEYS, ())?;
         if keys.is_ok_and(|k| !k.is_empty()) {
             break;
         }
@@ -102,7 +110,7 @@ pub fn add_bucket(dev: &mut Devnet, d: &mut Deployment, wasm: &[u8]) -> Result<P
     dev.install_code(d.admin, bucket, wasm, &Encode!(&init)?, InstallMode::Install)?;
     let req =
         RegisterBucketReq { id: bucket, soft_limit_bytes: BUCKET_SOFT_LIMIT, hard_limit_bytes: BUCKET_HARD_LIMIT };
-    let r: Result<(), DirectoryError> = call(dev, d.admin, d.directory, "admin_register_bucket", &req)?;
+    let r: Result<(), DirectoryError> = call(dev, d.admin, d.directory, dm::ADMIN_REGISTER_BUCKET, (req.clone(),))?;
     if let Err(e) = r {
         bail!("registering bucket {bucket}: {e}");
     }

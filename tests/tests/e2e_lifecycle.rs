@@ -5,6 +5,7 @@ use candid::Encode;
 use depot_api::bucket::PutChunkArgs;
 use depot_api::directory::{DirectoryInit, GetDownloadUrlReq, ListFilesReq, StartUploadReq};
 use depot_api::limits::CHUNK_SIZE;
+use depot_api::methods::bucket as bm;
 use depot_api::{BucketError, DirectoryError, FileId};
 use depot_cli::client::CallError;
 use depot_cli::upload::{UploadOpts, upload};
@@ -110,12 +111,7 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
     assert_eq!(usage.used_bytes, 2 * C as u64);
 
     // Quota: one byte more than what is left.
-    let req = |size: u64| StartUploadReq {
-        name: "x".into(),
-        mime: None,
-        size_bytes: size,
-        sha256: None,
-    };
+    let req = |size: u64| StartUploadReq { name: "x".into(), mime: None, size_bytes: size, sha256: None };
     let r = alice.start_upload(req(3 * C as u64 + 1)).await;
     assert!(
         matches!(r, Err(CallError::Directory(DirectoryError::QuotaExceeded { requested, available })) if requested == 3 * C as u64 + 1 && available == 3 * C as u64),
@@ -143,6 +139,6 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
     assert_eq!(alice.get_usage().await.unwrap().used_bytes, 0);
     let bucket = out.meta.bucket;
     let stat: depot_api::bucket::BucketStat =
-        env.with_devnet(|d| depot_tests::deploy::query(d, alice.me(), bucket, "stat", &()).unwrap());
+        env.with_devnet(|d| depot_tests::deploy::query(d, alice.me(), bucket, bm::STAT, ()).unwrap());
     assert_eq!(stat.committed_bytes, 0);
 }

@@ -5,6 +5,7 @@
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::{CommitUploadReq, DirectoryInit, ListFilesReq, StartUploadReq};
 use depot_api::limits::CHUNK_SIZE;
+use depot_api::methods::bucket as bm;
 use depot_api::{DirectoryError, FileId};
 use depot_cli::client::{CallError, Depot};
 use depot_tests::env::{DepotEnv, EnvOpts};
@@ -31,7 +32,7 @@ async fn pending_files(c: &Depot) -> Vec<FileId> {
 }
 
 fn bucket_stat(env: &DepotEnv, bucket: candid::Principal) -> BucketStat {
-    env.with_devnet(|d| depot_tests::deploy::query(d, env.deployment.admin, bucket, "stat", &()).unwrap())
+    env.with_devnet(|d| depot_tests::deploy::query(d, env.deployment.admin, bucket, bm::STAT, ()).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ use candid::{Decode, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::*;
+use depot_api::methods::{bucket as bm, directory as dm};
 use depot_api::token::UploadToken;
 use depot_devnet::Devnet;
 use depot_tests::deploy::{DeployOpts, Deployment, call, deploy, query};
@@ -28,11 +29,11 @@ fn setup(session_ttl_secs: u64) -> (Devnet, Deployment) {
 
 fn start(dev: &mut Devnet, d: &Deployment, size: u64) -> Result<StartUploadRes, DirectoryError> {
     let req = StartUploadReq { name: "a.bin".into(), mime: None, size_bytes: size, sha256: None };
-    call(dev, user(), d.directory, "start_upload", &req).unwrap()
+    call(dev, user(), d.directory, dm::START_UPLOAD, (req.clone(),)).unwrap()
 }
 
 fn stat(dev: &mut Devnet, bucket: Principal) -> BucketStat {
-    query(dev, user(), bucket, "stat", &()).unwrap()
+    query(dev, user(), bucket, bm::STAT, ()).unwrap()
 }
 
 #[test]
@@ -41,13 +42,13 @@ fn abandoned_uploads_are_reaped_and_their_chunks_deleted() {
     let s = start(&mut dev, &d, 10).unwrap();
     let req = GetUploadTokenReq { upload_id: s.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
     let token: Result<UploadToken, DirectoryError> =
-        call(&mut dev, user(), d.directory, "get_upload_token", &req).unwrap();
+        call(&mut dev, user(), d.directory, dm::GET_UPLOAD_TOKEN, (req.clone(),)).unwrap();
     let args = PutChunkArgs { token: token.unwrap(), chunk_index: 0, bytes: vec![7; 10] };
-    let out = dev.update(user(), s.bucket, "put_chunk", &Encode!(&args).unwrap()).unwrap();
+    let out = dev.update(user(), s.bucket, bm::PUT_CHUNK.name, &Encode!(&args).unwrap()).unwrap();
     assert!(out.result.is_ok());
     assert_eq!(stat(&mut dev, s.bucket).used_bytes, 10);
     let usage: Result<Usage, DirectoryError> =
-        query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
+        query(&mut dev, user(), d.directory, dm::GET_USAGE, (None::<Principal>,)).unwrap();
     assert_eq!(usage.unwrap().reserved_bytes, 10);
 
     // Past the session's expiry (and every token's), the reaper's timer runs.
@@ -57,12 +58,12 @@ fn abandoned_uploads_are_reaped_and_their_chunks_deleted() {
         dev.tick();
     }
     let usage: Result<Usage, DirectoryError> =
-        query(&mut dev, user(), d.directory, "get_usage", &None::<Principal>).unwrap();
+        query(&mut dev, user(), d.directory, dm::GET_USAGE, (None::<Principal>,)).unwrap();
     let usage = usage.unwrap();
     assert_eq!((usage.reserved_bytes, usage.uploads_in_progress), (0, 0));
     assert_eq!(stat(&mut dev, s.bucket).used_bytes, 0, "the partial chunk is deleted in the bucket");
     let progress: Result<UploadProgress, DirectoryError> =
-        query(&mut dev, user(), d.directory, "get_upload", &ByteBuf::from(s.upload_id.to_vec())).unwrap();
+        query(&mut dev, user(), d.directory, dm::GET_UPLOAD, (ByteBuf::from(s.upload_id.to_vec()),)).unwrap();
     assert!(progress.is_err());
 }
 

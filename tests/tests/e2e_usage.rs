@@ -9,6 +9,7 @@ use candid::Principal;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::{AdminStats, BucketInfo, CommitUploadReq, DirectoryInit, ListFilesReq, StartUploadReq};
 use depot_api::limits::{CHUNK_SIZE, MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOAD_TOKEN_TTL_SECS};
+use depot_api::methods::{bucket as bm, directory as dm};
 use depot_api::{DirectoryError, FileId};
 use depot_cli::client::{CallError, Depot};
 use depot_cli::upload::{UploadOpts, upload};
@@ -120,12 +121,8 @@ async fn wrong_hash(rng: &mut StdRng, u: &mut User) -> bool {
     let size = rng.gen_range(1..2 * C);
     let data = content(rng, size);
     let declared = Sha256::digest(b"other bytes").to_vec();
-    let req = StartUploadReq {
-        name: "w.bin".into(),
-        mime: None,
-        size_bytes: size,
-        sha256: Some(ByteBuf::from(declared)),
-    };
+    let req =
+        StartUploadReq { name: "w.bin".into(), mime: None, size_bytes: size, sha256: Some(ByteBuf::from(declared)) };
     let s = u.client.start_upload(req).await.unwrap();
     let token = u.client.get_upload_token(&s.upload_id, 0, s.expected_chunk_count - 1).await.unwrap();
     for (i, chunk) in data.chunks(C as usize).enumerate() {
@@ -157,10 +154,10 @@ async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
     let admin = env.deployment.admin;
     let directory = env.directory();
     let stats: Result<AdminStats, DirectoryError> =
-        env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
+        env.with_devnet(|d| query(d, admin, directory, dm::ADMIN_GET_STATS, ()).unwrap());
     let stats = stats.unwrap();
     let infos: Result<Vec<BucketInfo>, DirectoryError> =
-        env.with_devnet(|d| query(d, admin, directory, "list_buckets", &()).unwrap());
+        env.with_devnet(|d| query(d, admin, directory, dm::LIST_BUCKETS, ()).unwrap());
     let infos = infos.unwrap();
 
     // Per user: usage and listing as the user sees them.
@@ -223,7 +220,7 @@ async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
             "directory's view of {}",
             info.id
         );
-        let stat: BucketStat = env.with_devnet(|d| query(d, admin, info.id, "stat", &()).unwrap());
+        let stat: BucketStat = env.with_devnet(|d| query(d, admin, info.id, bm::STAT, ()).unwrap());
         assert_eq!(
             (stat.committed_bytes, stat.used_bytes, stat.files_count),
             (committed, committed + partial, committed_files + partial_files),
@@ -250,7 +247,7 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
     }
 
     let bucket_stat =
-        |b: Principal| -> BucketStat { env.with_devnet(|d| query(d, env.deployment.admin, b, "stat", &()).unwrap()) };
+        |b: Principal| -> BucketStat { env.with_devnet(|d| query(d, env.deployment.admin, b, bm::STAT, ()).unwrap()) };
     let fresh: Vec<BucketStat> = env.deployment.buckets.iter().map(|b| bucket_stat(*b)).collect();
     let mut done = BTreeMap::<&str, usize>::new();
     let mut releases = 0;
@@ -323,6 +320,6 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
         }
     });
     let stats: Result<AdminStats, DirectoryError> =
-        env.with_devnet(|d| query(d, admin, directory, "admin_get_stats", &()).unwrap());
+        env.with_devnet(|d| query(d, admin, directory, dm::ADMIN_GET_STATS, ()).unwrap());
     assert_eq!(stats.unwrap().pending_bucket_deletes, 0);
 }

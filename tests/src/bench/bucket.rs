@@ -4,6 +4,7 @@
 use super::*;
 use crate::deploy::add_bucket;
 use crate::wasm::bench_bucket_wasm;
+use depot_api::methods::directory as dm;
 use ic_http_certification::HttpResponse;
 
 /// Chunk size of this deployment: 1 MiB, the production default
@@ -89,7 +90,8 @@ fn http_get(
     range: Option<&str>,
 ) -> Result<Served> {
     let url_req = GetDownloadUrlReq { file_id: file_id.clone(), ttl_secs: None, disposition: None };
-    let url: Result<DownloadUrl, DirectoryError> = call(dev, user(), d.directory, "get_download_url", &url_req)?;
+    let url: Result<DownloadUrl, DirectoryError> =
+        call(dev, user(), d.directory, dm::GET_DOWNLOAD_URL, (url_req.clone(),))?;
     let url = url.map_err(|e| anyhow!("get_download_url: {e}"))?.url;
     let path = &url[url.find("/f/").ok_or_else(|| anyhow!("no path in {url}"))?..];
     let headers = range.map(|r| vec![("Range".to_string(), r.to_string())]).unwrap_or_default();

@@ -6,7 +6,9 @@
 
 use super::*;
 use crate::deploy::query;
+use depot_api::directory::MemoryStat;
 use depot_api::limits::{DEFAULT_START_UPLOAD_PER_MINUTE, RATE_WINDOW_SECS};
+use depot_api::methods::directory as dm;
 use std::time::{Duration, Instant};
 
 /// Files stored at each measurement (one user owns them all). The second
@@ -46,14 +48,6 @@ const CLOCK_STEP: Duration = Duration::from_secs(RATE_WINDOW_SECS / DEFAULT_STAR
 /// Every limit but the rate raised (see `CLOCK_STEP`).
 fn limits() -> DirectoryInit {
     DirectoryInit { start_upload_per_minute: None, ..raised_limits(depot_api::limits::CHUNK_SIZE) }
-}
-
-/// `admin_get_memory_stats` (the type lives in depot-directory, which this
-/// crate does not depend on).
-#[derive(candid::CandidType, serde::Deserialize, Clone, Debug)]
-struct MemoryStat {
-    name: String,
-    bytes: u64,
 }
 
 struct Checkpoint {
@@ -121,7 +115,7 @@ fn seed(dev: &mut Devnet, d: &Deployment, from: usize, to: usize, began: Instant
 
 fn list_page(dev: &mut Devnet, d: &Deployment, cursor: Option<ByteBuf>, limit: u32) -> Result<(ListFilesRes, u64)> {
     let req = ListFilesReq { cursor, limit: Some(limit), include_pending: None };
-    let out = dev.query(user(), d.directory, "list_files", &Encode!(&req)?)?;
+    let out = dev.query(user(), d.directory, dm::LIST_FILES.name, &Encode!(&req)?)?;
     let page = Decode!(&reply("list_files", &out)?, ListFilesResult)?.map_err(|e| anyhow!("list_files: {e}"))?;
     Ok((page, out.instructions))
 }
@@ -141,7 +135,7 @@ fn cursor_at(dev: &mut Devnet, d: &Deployment, position: usize) -> Result<ByteBu
 fn measure(dev: &mut Devnet, d: &Deployment, files: usize) -> Result<Checkpoint> {
     let memory: Vec<MemoryStat> = {
         let r: Result<Vec<MemoryStat>, DirectoryError> =
-            query(dev, d.admin, d.directory, "admin_get_memory_stats", &())?;
+            query(dev, d.admin, d.directory, dm::ADMIN_GET_MEMORY_STATS, ())?;
         r.map_err(|e| anyhow!("admin_get_memory_stats: {e}"))?
     };
     let stable_total = dev.stable_memory_size(d.directory);

@@ -17,6 +17,7 @@ use depot_api::DirectoryError;
 use depot_api::bucket::PutChunkArgs;
 use depot_api::directory::*;
 use depot_api::limits::{MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS};
+use depot_api::methods::{bucket as bm, directory as dm};
 use depot_api::token::UploadToken;
 use depot_devnet::{CallOutcome, Devnet, DevnetConfig};
 use serde_bytes::ByteBuf;
@@ -81,7 +82,7 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
         size_bytes: data.len() as u64,
         sha256: Some(ByteBuf::from(Sha256::digest(data).to_vec())),
     };
-    let out = dev.update(user(), d.directory, "start_upload", &Encode!(&req)?)?;
+    let out = dev.update(user(), d.directory, dm::START_UPLOAD.name, &Encode!(&req)?)?;
     let started =
         Decode!(&reply("start_upload", &out)?, StartUploadResult)?.map_err(|e| anyhow!("start_upload: {e}"))?;
     let start_instructions = out.instructions;
@@ -90,18 +91,19 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
         first_chunk: 0,
         last_chunk: started.expected_chunk_count - 1,
     };
-    let token: Result<UploadToken, DirectoryError> = call(dev, user(), d.directory, "get_upload_token", &req)?;
+    let token: Result<UploadToken, DirectoryError> =
+        call(dev, user(), d.directory, dm::GET_UPLOAD_TOKEN, (req.clone(),))?;
     let token = token.map_err(|e| anyhow!("get_upload_token: {e}"))?;
     let mut put_instructions = vec![];
     for (i, chunk) in data.chunks(started.chunk_size as usize).enumerate() {
         let args = PutChunkArgs { token: token.clone(), chunk_index: i as u32, bytes: chunk.to_vec() };
-        let out = dev.update(user(), started.bucket, "put_chunk", &Encode!(&args)?)?;
+        let out = dev.update(user(), started.bucket, bm::PUT_CHUNK.name, &Encode!(&args)?)?;
         let put = Decode!(&reply("put_chunk", &out)?, depot_api::bucket::PutChunkResult)?;
         put.map_err(|e| anyhow!("put_chunk: {e}"))?;
         put_instructions.push(out.instructions);
     }
     let req = CommitUploadReq { upload_id: started.upload_id, uploaded_chunk_count: None, final_sha256: None };
-    let out = dev.update(user(), d.directory, "commit_upload", &Encode!(&req)?)?;
+    let out = dev.update(user(), d.directory, dm::COMMIT_UPLOAD.name, &Encode!(&req)?)?;
     Decode!(&reply("commit_upload", &out)?, CommitUploadResult)?.map_err(|e| anyhow!("commit_upload: {e}"))?;
     Ok(Uploaded {
         put_instructions,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::wasm::canister_wasm;
+use depot_api::methods::directory as dm;
 use depot_devnet::InstallMode;
 
 /// Instructions an upgrade may take on the IC.
@@ -17,7 +18,7 @@ const CHUNKS_PER_LARGE_FILE: usize = 250;
 
 fn set_state(dev: &mut Devnet, d: &Deployment, bucket: Principal, state: BucketState) -> Result<()> {
     let r: Result<(), DirectoryError> = {
-        let out = dev.update(d.admin, d.directory, "admin_set_bucket_state", &Encode!(&bucket, &state)?)?;
+        let out = dev.update(d.admin, d.directory, dm::ADMIN_SET_BUCKET_STATE.name, &Encode!(&bucket, &state)?)?;
         Decode!(&reply("admin_set_bucket_state", &out)?, Result<(), DirectoryError>)?
     };
     r.map_err(|e| anyhow!("admin_set_bucket_state: {e}"))
