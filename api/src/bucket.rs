@@ -1,4 +1,4 @@
-//! Candid types of the bucket canister (spec §7).
+//! Candid types of the bucket canister (`bucket/bucket.did`).
 
 use crate::error::BucketError;
 use crate::ids::FileId;

@@ -1,4 +1,4 @@
-//! Candid types of the directory canister (spec §4, §6, §8, §14, §15).
+//! Candid types of the directory canister (`directory/directory.did`).
 
 use crate::error::DirectoryError;
 use crate::ids::{BucketId, FileId};
@@ -28,7 +28,8 @@ pub struct FileMeta {
     pub updated_at_ns: u64,
     pub status: FileStatus,
     pub sha256: Option<ByteBuf>,
-    /// The one bucket holding every chunk of the file (spec §8).
+    /// The one bucket holding every chunk of the file: a file is never
+    /// split across buckets, so one signed URL serves all of it.
     pub bucket: BucketId,
 }
 

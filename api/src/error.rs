@@ -1,4 +1,4 @@
-//! Typed errors (spec §12). Every bad input maps to one of these and leaves
+//! Typed errors. Every bad input maps to one of these and leaves
 //! canister state untouched.
 
 use crate::ids::BucketId;
@@ -74,7 +74,7 @@ pub enum DirectoryError {
     UploadIncomplete { missing: Vec<u32> },
     #[error("file hash does not match the declared SHA-256")]
     HashMismatch,
-    /// No bucket can take the upload now (spec §9.3): never accept what
+    /// No bucket can take the upload now: never accept what
     /// cannot be stored.
     #[error("service temporarily unavailable: {reason}")]
     ServiceTemporarilyUnavailable { reason: String },

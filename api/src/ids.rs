@@ -1,4 +1,4 @@
-//! Identifiers (spec §4.1).
+//! Identifiers of files, uploads, buckets and users.
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,8 @@ impl fmt::Display for FileKey {
     }
 }
 
-/// `record { owner: principal; id: blob }` (spec §4.1).
+/// `record { owner: principal; id: blob }`: the owner and a 16-byte key
+/// drawn by the directory.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId {
     pub owner: Principal,

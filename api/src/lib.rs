@@ -3,7 +3,7 @@
 //! - [`ids`]: file, upload and bucket identifiers.
 //! - [`limits`]: every size, count, rate and expiry, with its reason.
 //! - [`directory`] / [`bucket`]: the Candid request and response types of each canister.
-//! - [`error`]: the typed errors of spec §12.
+//! - [`error`]: the typed errors of both canisters.
 //! - [`token`]: the upload token a bucket checks without calling the directory.
 //! - [`url`]: the signed download URL a bucket checks in `http_request`.
 //! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.

@@ -1,7 +1,7 @@
 //! Every limit of the system, with its reason. `docs/storage.md` repeats
 //! them with their values; change both together.
 
-/// Bytes per uploaded chunk (spec §3: ≤ 1 MiB "for safety"). One chunk plus
+/// Bytes per uploaded chunk: at most 1 MiB, for safety. One chunk plus
 /// its token must fit in one 2 MiB ingress message; 1 MiB also keeps a
 /// certified 206 reply well under the 3 MiB query-response limit.
 pub const CHUNK_SIZE: u32 = 1024 * 1024;
@@ -15,7 +15,8 @@ pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
 pub const MAX_CHUNK_SIZE: u32 = CHUNK_SIZE;
 
 /// The HTTP gateway reassembles at most this many certified 206 replies for
-/// one plain GET (notes §4); a file with more chunks could not be fetched
+/// one plain GET (`ic-http-gateway`'s limit on chunks of a response it
+/// verifies; docs/storage.md §4); a file with more chunks could not be fetched
 /// verified in one request, so it is the cap on chunks per file.
 pub const MAX_CHUNKS_PER_FILE: u32 = 1000;
 
@@ -32,7 +33,9 @@ pub const MAX_NAME_BYTES: usize = 255;
 /// MIME type strings (RFC 6838 caps type and subtype at 127 each).
 pub const MAX_MIME_BYTES: usize = 255;
 
-/// Upload tokens live 5–15 minutes (spec §13); the default sits between.
+/// Upload tokens live 5–15 minutes: long enough to send a batch of chunks,
+/// short enough that a leaked token soon stops working; the default sits
+/// between.
 pub const MIN_UPLOAD_TOKEN_TTL_SECS: u64 = 5 * 60;
 pub const DEFAULT_UPLOAD_TOKEN_TTL_SECS: u64 = 10 * 60;
 pub const MAX_UPLOAD_TOKEN_TTL_SECS: u64 = 15 * 60;
@@ -44,7 +47,8 @@ pub const DEFAULT_UPLOAD_SESSION_TTL_SECS: u64 = 24 * 60 * 60;
 pub const DEFAULT_DOWNLOAD_URL_TTL_SECS: u64 = 60 * 60;
 pub const MAX_DOWNLOAD_URL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 
-/// Rate limit on `start_upload` per user (spec §13: 5 per minute).
+/// Rate limit on `start_upload` per user: 5 per minute, a pace no person
+/// uploading by hand reaches and one that slows identity farms.
 pub const DEFAULT_START_UPLOAD_PER_MINUTE: u32 = 5;
 /// Highest setting: the user record keeps one timestamp per start inside
 /// the window, read and written by every `start_upload` (600 = 10/s).

@@ -1,4 +1,4 @@
-//! The upload token (spec §7.2): a capability minted by the directory that
+//! The upload token: a capability minted by the directory that
 //! lets a client put chunks of one file straight into one bucket.
 //!
 //! The bucket verifies it locally (no call to the directory): signature by a
