@@ -4,12 +4,11 @@
 use super::{invalid, require_user};
 use crate::model::State;
 use crate::model::buckets::BucketRecord;
-use candid::{CandidType, Principal};
+use candid::Principal;
 use depot_api::bucket::BucketStat;
 use depot_api::directory::*;
 use depot_api::keys::PublicKeyInfo;
 use depot_api::{BucketId, DirectoryError};
-use serde::Deserialize;
 
 pub fn require_admin(is_controller: bool) -> Result<(), DirectoryError> {
     if is_controller { Ok(()) } else { Err(DirectoryError::Unauthorised) }

@@ -159,7 +159,7 @@ fn a_missing_bucket_record_is_drift_too() {
 }
 
 #[test]
-#[should_panic(expected = "user")]
+#[should_panic(expected = "failed: user")]
 fn the_books_check_catches_drift() {
     let mut fx = Fx::new();
     fx.start_ok(alice(), 100);
