@@ -1,8 +1,9 @@
 //! Encodings of everything kept in stable structures.
 //!
-//! Values are CBOR (ciborium over serde): self-describing, so a field added
-//! later with `#[serde(default)]` still decodes old records. Keys are fixed
-//! binary layouts whose byte order is the order we want to iterate in.
+//! Values are CBOR through `depot_api::storable`, the record codec both
+//! canisters share: self-describing, so a field added later with
+//! `#[serde(default)]` still decodes old records. Keys are fixed binary
+//! layouts whose byte order is the order we want to iterate in.
 
 use candid::Principal;
 use depot_api::FileKey;
@@ -11,37 +12,8 @@ use ic_stable_structures::Storable;
 use ic_stable_structures::storable::Bound;
 use std::borrow::Cow;
 
-pub fn cbor_encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail; a serde error here is a programming bug.
-    ciborium::into_writer(value, &mut out).expect("CBOR encoding of a state record failed");
-    out
-}
-
-pub fn cbor_decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    // A record that does not decode means corrupted state: trapping keeps the
-    // canister from acting on garbage (the message is rolled back).
-    ciborium::from_reader(bytes).expect("CBOR decoding of a state record failed")
-}
-
-/// Implements `Storable` (unbounded, CBOR) for a serde type.
-macro_rules! cbor_storable {
-    ($t:ty) => {
-        impl ic_stable_structures::Storable for $t {
-            fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
-                std::borrow::Cow::Owned($crate::model::storable::cbor_encode(self))
-            }
-            fn into_bytes(self) -> Vec<u8> {
-                $crate::model::storable::cbor_encode(&self)
-            }
-            fn from_bytes(bytes: std::borrow::Cow<[u8]>) -> Self {
-                $crate::model::storable::cbor_decode(&bytes)
-            }
-            const BOUND: ic_stable_structures::storable::Bound = ic_stable_structures::storable::Bound::Unbounded;
-        }
-    };
-}
-pub(crate) use cbor_storable;
+pub(crate) use depot_api::cbor_storable;
+pub use depot_api::storable::{cbor_decode, cbor_encode};
 
 /// Longest principal (bytes).
 pub const MAX_PRINCIPAL_BYTES: usize = 29;

@@ -1,18 +1,19 @@
-//! The checked-in `directory.did` must equal the interface the code
-//! exports. `UPDATE_DID=1 cargo test -p depot-directory candid` rewrites it.
+//! `directory.did` equals the interface the code exports, stays compatible
+//! with `released.did`, and names every method descriptor of
+//! `depot_api::methods`. After an intended change:
+//! `UPDATE_DID=1 cargo test -p depot-directory candid`.
 
-use candid_parser::utils::{CandidSource, service_equal};
-use std::path::PathBuf;
+use depot_api::did_check::check_interface;
+use depot_api::methods;
+use std::path::Path;
 
 #[test]
 fn candid_interface_matches_directory_did() {
-    let generated = crate::__export_service();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("directory.did");
-    if std::env::var("UPDATE_DID").as_deref() == Ok("1") {
-        std::fs::write(&path, &generated).expect("write directory.did");
-    }
-    let checked_in = std::fs::read_to_string(&path).expect("directory.did exists (UPDATE_DID=1 creates it)");
-    if let Err(e) = service_equal(CandidSource::Text(&generated), CandidSource::Text(&checked_in)) {
-        panic!("directory.did differs from the code ({e}); run with UPDATE_DID=1 and review the diff.\n{generated}");
-    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    check_interface(
+        &crate::__export_service(),
+        &dir.join("directory.did"),
+        &dir.join("released.did"),
+        &methods::directory::ALL,
+    );
 }
