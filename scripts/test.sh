@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target add wasm32-unknown-unknown >/dev/null
+rustup component add rustfmt clippy >/dev/null
+
+# Hygiene gate: formatting and lints, before anything slow.
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory -- -D warnings
 
 # Chromium for the browser test (tests/tests/e2e_browser.rs); its npm
 # package (playwright-core) is installed by the test from the lock file.

@@ -185,7 +185,8 @@ mod tests {
 
     #[test]
     fn every_field_is_covered_by_the_signature() {
-        let mutations: Vec<Box<dyn Fn(&mut UploadToken)>> = vec![
+        type Mutation = Box<dyn Fn(&mut UploadToken)>;
+        let mutations: Vec<Mutation> = vec![
             Box::new(|t| t.upload_id[0] ^= 1),
             Box::new(|t| t.file_id.owner = Principal::anonymous()),
             Box::new(|t| t.file_id.id[0] ^= 1),

@@ -105,7 +105,7 @@ fn check_token<M: Memory>(
             last: token.last_chunk,
         });
     }
-    if token.chunk_size > MAX_CHUNK_SIZE || token.chunk_size % 64 != 0 {
+    if token.chunk_size > MAX_CHUNK_SIZE || !token.chunk_size.is_multiple_of(64) {
         return Err(invalid("unsupported chunk size"));
     }
     if len > token.chunk_size as u64 {

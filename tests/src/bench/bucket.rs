@@ -51,7 +51,7 @@ fn upload_path(dev: &mut Devnet, bucket: Principal, chunk: &[u8], puts: &[u64]) 
     let put = mean(puts);
     let (last, absorbed) = puts.split_last().ok_or_else(|| anyhow!("no put_chunk measured"))?;
     heading("1. Bucket upload path, per 1 MiB chunk (bucket built with --features bench)");
-    row(&format!("put_chunk, mean of the {} chunks of one file", puts.len()), minstr(put as f64));
+    row(&format!("put_chunk, mean of the {} chunks of one file", puts.len()), minstr(put));
     row(&format!("  chunks 0-{}: also absorbed into the whole-file hash", absorbed.len() - 1), minstr(mean(absorbed)));
     row(&format!("  chunk {}, the last: absorbed at commit", absorbed.len()), minstr(*last as f64));
     row("bench_sha256 update, whole call (decodes the 1 MiB arg)", minstr(out.instructions as f64));
