@@ -58,8 +58,7 @@ impl StreamingSha256 {
             last.push(0);
         }
         last.extend_from_slice(&bit_len.to_be_bytes());
-        let blocks: Vec<GenericArray<u8, _>> =
-            last.chunks_exact(64).map(GenericArray::clone_from_slice).collect();
+        let blocks: Vec<GenericArray<u8, _>> = last.chunks_exact(64).map(GenericArray::clone_from_slice).collect();
         sha2::compress256(&mut self.state, &blocks);
         let mut out = [0u8; 32];
         for (i, w) in self.state.iter().enumerate() {
