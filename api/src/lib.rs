@@ -6,6 +6,7 @@
 //! - [`error`]: the typed errors of both canisters.
 //! - [`token`]: the upload token a bucket checks without calling the directory.
 //! - [`url`]: the signed download URL a bucket checks in `http_request`.
+//! - [`mime_type`]: the one MIME type form accepted and served.
 //! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
 
@@ -18,6 +19,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod methods;
+pub mod mime_type;
 #[cfg(feature = "storable")]
 pub mod storable;
 pub mod token;

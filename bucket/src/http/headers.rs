@@ -1,5 +1,6 @@
 //! Response headers: content type, disposition and the safety headers.
 
+use depot_api::mime_type::canonical_mime;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// One year: a file's bytes never change under its id (new bytes = new id).
@@ -10,14 +11,24 @@ pub const CACHE_NONE: &str = "no-store";
 pub const EXPOSED_HEADERS: &str = "content-length, content-range, content-disposition, etag, accept-ranges";
 pub const ALLOWED_METHODS: &str = "GET, HEAD, OPTIONS";
 pub const ALLOWED_REQUEST_HEADERS: &str = "range, if-none-match, if-range";
-/// Documents of active types render in a sandbox: no script, no plugins,
-/// an opaque origin, so an uploaded page cannot act on the bucket's origin.
+/// Sent with every response that has a body: opened as a document, any
+/// file renders in a sandbox (no script, no plugins, no forms, an opaque
+/// origin), so nothing uploaded can act on the bucket's origin, whatever
+/// its type. Embedding (`<img>`, `<video>`, `fetch`) is unaffected: a
+/// response's CSP applies only when it is itself the document.
+pub const SANDBOX_CSP: &str = "sandbox";
+/// Documents of active types also load nothing at all.
 pub const ACTIVE_CONTENT_CSP: &str =
     "sandbox; default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'";
 
+/// The CSP for a response of `content_type`.
+pub fn content_security_policy(content_type: &str) -> &'static str {
+    if is_active_content(content_type) { ACTIVE_CONTENT_CSP } else { SANDBOX_CSP }
+}
+
 /// MIME types that can run script when opened as a document.
 pub fn is_active_content(mime: &str) -> bool {
-    let essence = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = mime.split([';', ',']).next().unwrap_or("").trim().to_ascii_lowercase();
     matches!(
         essence.as_str(),
         "text/html"
@@ -36,17 +47,12 @@ pub fn is_active_content(mime: &str) -> bool {
     ) || essence.ends_with("+xml")
 }
 
-/// The stored MIME type, or one guessed from the name when it is empty or
-/// not a plausible `type/subtype`.
+/// The stored MIME type in canonical form, or one guessed from the name
+/// when it is not one well-formed type. The directory stores only canonical
+/// types; this holds even if a bucket were handed another.
 pub fn content_type(mime: &str, name: &str) -> String {
-    let m = mime.trim();
-    let plausible = m.split_once('/').is_some_and(|(t, s)| !t.is_empty() && !s.is_empty())
-        && m.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if plausible {
-        m.to_string()
-    } else {
-        mime_guess::from_path(name).first_or_octet_stream().essence_str().to_string()
-    }
+    canonical_mime(mime.trim())
+        .unwrap_or_else(|_| mime_guess::from_path(name).first_or_octet_stream().essence_str().to_string())
 }
 
 /// RFC 5987 `attr-char`s stay literal; everything else is %-encoded.
@@ -118,5 +124,19 @@ mod tests {
         assert_eq!(content_type("", "x.png"), "image/png");
         assert_eq!(content_type("garbage", "x.mp4"), "video/mp4");
         assert_eq!(content_type("a/b\u{1}", "x"), "application/octet-stream");
+        // a comma list is not one type: the name decides, never the last entry
+        assert_eq!(content_type("image/png;,text/html", "x.png"), "image/png");
+        assert_eq!(content_type("image/png, text/html", "x.bin"), "application/octet-stream");
+        assert_eq!(content_type("TEXT/Plain;charset=UTF-8", "x"), "text/plain; charset=utf-8");
+    }
+
+    #[test]
+    fn every_type_gets_a_sandbox() {
+        for ct in ["image/png", "video/mp4", "application/pdf", "application/octet-stream", "text/plain"] {
+            assert_eq!(content_security_policy(ct), SANDBOX_CSP, "{ct}");
+        }
+        for ct in ["text/html", "image/svg+xml", "text/html; charset=utf-8"] {
+            assert_eq!(content_security_policy(ct), ACTIVE_CONTENT_CSP, "{ct}");
+        }
     }
 }

@@ -117,6 +117,7 @@ fn error_shape(status: u16, body: &'static [u8], extra: Vec<(String, String)>) -
         h("content-length", body.len().to_string()),
         h("cache-control", CACHE_NONE),
         h("x-content-type-options", "nosniff"),
+        h("content-security-policy", ACTIVE_CONTENT_CSP),
         h("access-control-allow-origin", "*"),
         cel_header(),
     ];
@@ -150,9 +151,7 @@ fn content_headers(f: &FileView, attachment: bool) -> Vec<(String, String)> {
         h("access-control-allow-origin", "*"),
         h("access-control-expose-headers", EXPOSED_HEADERS),
     ];
-    if is_active_content(&ct) {
-        v.push(h("content-security-policy", ACTIVE_CONTENT_CSP));
-    }
+    v.push(h("content-security-policy", content_security_policy(&ct)));
     v.push(cel_header());
     v
 }

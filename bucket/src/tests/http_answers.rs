@@ -222,6 +222,40 @@ fn active_content_is_sandboxed() {
     assert!(s.header("content-security-policy").unwrap().starts_with("sandbox"));
 }
 
+/// A stored type that smuggles a second type after a comma is never served
+/// as that type, and every response of every type is sandboxed and nosniff.
+#[test]
+fn smuggled_types_are_not_served_and_every_response_is_sandboxed() {
+    for (mime, name, served) in [
+        ("image/png;,text/html", "x.png", "image/png"),
+        ("image/png, text/html", "x", "application/octet-stream"),
+        ("video/mp4", "v.mp4", "video/mp4"),
+        ("application/pdf", "d.pdf", "application/pdf"),
+    ] {
+        let mut fx = Fx::new(1 << 30);
+        let up = Upload::new(1, 3 * CHUNK as usize);
+        for i in 0..up.chunk_count() {
+            up.put(&mut fx, i).unwrap();
+        }
+        let mut args = up.commit_args();
+        args.mime = mime.into();
+        args.name = name.into();
+        fx.commit_file(directory(), args, NOW).unwrap();
+        let certs = fx.certs();
+        let url = up.url(NOW_SECS + 60, Disposition::Inline);
+        for (method, headers) in [("GET", vec![]), ("HEAD", vec![]), ("GET", vec![("Range", "bytes=1024-")])] {
+            let s = get(&fx, &certs, method, &url, &headers);
+            assert_eq!(s.verified, Ok(()), "{mime} {method}");
+            assert_eq!(s.header("content-type"), Some(served), "{mime} {method}");
+            assert!(s.header("content-security-policy").unwrap().starts_with("sandbox"), "{mime} {method}");
+            assert_eq!(s.header("x-content-type-options"), Some("nosniff"), "{mime} {method}");
+        }
+        let bad = get(&fx, &certs, "GET", &up.url(NOW_SECS - 1, Disposition::Inline), &[]);
+        assert_eq!(bad.status(), 403);
+        assert!(bad.header("content-security-policy").unwrap().starts_with("sandbox"));
+    }
+}
+
 #[test]
 fn tampered_bodies_fail_verification() {
     let (fx, certs, up) = setup(100);

@@ -2,7 +2,8 @@
 
 use super::invalid;
 use depot_api::DirectoryError;
-use depot_api::limits::{MAX_MIME_BYTES, MAX_NAME_BYTES};
+use depot_api::limits::MAX_NAME_BYTES;
+use depot_api::mime_type::canonical_mime;
 
 pub const SHA256_BYTES: usize = 32;
 
@@ -16,6 +17,10 @@ pub fn name(name: &str) -> Result<(), DirectoryError> {
     if name.chars().any(char::is_control) {
         return Err(invalid("name contains control characters"));
     }
+    // A name is one path component: clients write downloads under it.
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(invalid("name must be a file name, without / or \\, and not . or .."));
+    }
     Ok(())
 }
 
@@ -24,16 +29,9 @@ pub fn mime(given: Option<&str>, file_name: &str) -> Result<String, DirectoryErr
     let Some(m) = given else {
         return Ok(mime_guess::from_path(file_name).first_or_octet_stream().essence_str().to_string());
     };
-    if m.is_empty() || m.len() > MAX_MIME_BYTES {
-        return Err(invalid(format!("mime must be 1..={MAX_MIME_BYTES} bytes")));
-    }
-    // `type/subtype[; params]`, printable ASCII: it becomes a served
-    // Content-Type header, so nothing that could split or forge headers.
-    let (ty, sub) = m.split_once('/').ok_or_else(|| invalid("mime must be type/subtype"))?;
-    if ty.is_empty() || sub.is_empty() || !m.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(invalid("mime must be type/subtype in printable ASCII"));
-    }
-    Ok(m.to_string())
+    // It becomes a served Content-Type: one well-formed type, stored in
+    // canonical form (see `depot_api::mime_type`).
+    canonical_mime(m).map_err(|e| invalid(e.to_string()))
 }
 
 pub fn sha256(hash: Option<&[u8]>) -> Result<Option<[u8; SHA256_BYTES]>, DirectoryError> {
@@ -53,6 +51,11 @@ mod tests {
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
         assert!(name("a\u{7f}").is_err());
+        for bad in ["../evil", "a/b", "/abs", "a\\b", "..\\x", ".", ".."] {
+            assert!(name(bad).is_err(), "{bad:?}");
+        }
+        assert!(name("..hidden").is_ok());
+        assert!(name("a..b").is_ok());
     }
 
     #[test]
@@ -60,10 +63,11 @@ mod tests {
         assert_eq!(mime(None, "photo.png").unwrap(), "image/png");
         assert_eq!(mime(None, "noext").unwrap(), "application/octet-stream");
         assert_eq!(mime(Some("text/plain; charset=utf-8"), "x").unwrap(), "text/plain; charset=utf-8");
-        for bad in ["", "text", "/plain", "text/", "text/plain\r\nX: y", "tëxt/plain"] {
+        assert_eq!(mime(Some("Image/PNG"), "x").unwrap(), "image/png");
+        for bad in ["", "text", "/plain", "text/", "text/plain\r\nX: y", "tëxt/plain", "image/png;,text/html"] {
             assert!(mime(Some(bad), "x").is_err(), "{bad:?}");
         }
-        assert!(mime(Some(&format!("a/{}", "b".repeat(MAX_MIME_BYTES))), "x").is_err());
+        assert!(mime(Some(&format!("a/{}", "b".repeat(depot_api::limits::MAX_MIME_BYTES))), "x").is_err());
     }
 
     #[test]
