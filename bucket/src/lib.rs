@@ -91,7 +91,8 @@ fn commit_file(args: CommitFileArgs) -> CommitFileResult {
 
 #[update]
 fn delete_file(args: DeleteFileArgs) -> DeleteFileResult {
-    let (ok, change) = with_store_mut(|s| logic::delete::delete_file_impl(s, ic_cdk::caller(), &args.file_id))?;
+    let (ok, change) =
+        with_store_mut(|s| logic::delete::delete_file_impl(s, ic_cdk::caller(), now_ns(), &args.file_id))?;
     certify(&change);
     Ok(ok)
 }

@@ -21,3 +21,15 @@ pub const HASH_CHUNKS_PER_COMMIT: u32 = 256;
 /// up to the end of the chunk that holds the first byte, so the client's
 /// next request starts on a chunk boundary and is served by a certified query.
 pub const MAX_UPDATE_RANGE_BYTES: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64;
+
+/// How long a deleted file keeps its tombstone: upload tokens live at most
+/// `MAX_UPLOAD_TOKEN_TTL_SECS` from issue, so every token for the file has
+/// expired by then, plus a margin for clock differences between the
+/// directory's subnet and this one.
+pub const TOMBSTONE_TTL_NS: u64 =
+    (depot_api::limits::MAX_UPLOAD_TOKEN_TTL_SECS + TOMBSTONE_CLOCK_MARGIN_SECS) * 1_000_000_000;
+pub const TOMBSTONE_CLOCK_MARGIN_SECS: u64 = 5 * 60;
+
+/// Expired tombstones removed per `delete_file`: keeps the map bounded by
+/// the deletions of the last `TOMBSTONE_TTL_NS` without a scan.
+pub const TOMBSTONES_PRUNED_PER_DELETE: usize = 4;

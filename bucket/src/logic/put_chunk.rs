@@ -27,6 +27,9 @@ pub fn put_chunk_impl<M: Memory>(
     let PutChunkArgs { token, chunk_index, bytes } = args;
     check_token(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
     let file = key_of(&token.file_id)?;
+    if store.is_tombstoned(&file, now_ns) {
+        return Err(unauthorised("this file was deleted or its upload aborted"));
+    }
     let stored = store.file(&file);
     let new_file = stored.is_none();
     let mut rec = match stored {

@@ -11,6 +11,8 @@
 //! | 3  | `CHUNKS_MEMORY` | chunks: `(FileKey, index) → ChunkRef` |
 //! | 4  | `FREE_SLOTS_MEMORY` | free slots of the slab: `(class, offset) → ()` |
 //! | 5  | `CHUNK_DATA_MEMORY` | chunk bytes (the slab) |
+//! | 6  | `TOMBSTONES_MEMORY` | deleted files: `FileKey → until_ns` (no chunk is taken for them until then) |
+//! | 7  | `TOMBSTONE_EXPIRY_MEMORY` | the same, by time: `(until_ns, FileKey) → ()`, for pruning |
 
 use ic_stable_structures::Memory;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -21,6 +23,8 @@ pub const FILES_MEMORY: MemoryId = MemoryId::new(2);
 pub const CHUNKS_MEMORY: MemoryId = MemoryId::new(3);
 pub const FREE_SLOTS_MEMORY: MemoryId = MemoryId::new(4);
 pub const CHUNK_DATA_MEMORY: MemoryId = MemoryId::new(5);
+pub const TOMBSTONES_MEMORY: MemoryId = MemoryId::new(6);
+pub const TOMBSTONE_EXPIRY_MEMORY: MemoryId = MemoryId::new(7);
 
 /// Every structure by name, for statistics.
 pub const ALL_MEMORIES: &[(&str, MemoryId)] = &[
@@ -30,6 +34,8 @@ pub const ALL_MEMORIES: &[(&str, MemoryId)] = &[
     ("chunks", CHUNKS_MEMORY),
     ("free_slots", FREE_SLOTS_MEMORY),
     ("chunk_data", CHUNK_DATA_MEMORY),
+    ("tombstones", TOMBSTONES_MEMORY),
+    ("tombstone_expiry", TOMBSTONE_EXPIRY_MEMORY),
 ];
 
 /// Pages per MemoryManager bucket (16 MiB). The manager has at most 32,768

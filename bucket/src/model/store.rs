@@ -16,6 +16,8 @@ pub struct BucketStore<M: Memory> {
     files: StableBTreeMap<[u8; 16], FileRecord, Mem<M>>,
     chunks: StableBTreeMap<[u8; 20], ChunkRef, Mem<M>>,
     slab: Slab<Mem<M>, Mem<M>>,
+    tombstones: StableBTreeMap<[u8; 16], u64, Mem<M>>,
+    tombstone_expiry: StableBTreeMap<[u8; 24], (), Mem<M>>,
     /// Kept to hand out virtual memories; also reports total stable size.
     _manager: MemoryManager<M>,
 }
@@ -32,6 +34,14 @@ pub struct Freed {
     pub chunks: u64,
 }
 
+/// Tombstones by expiry: big-endian time, then the file key.
+fn expiry_key(until_ns: u64, key: &FileKey) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..8].copy_from_slice(&until_ns.to_be_bytes());
+    k[8..].copy_from_slice(&key.0);
+    k
+}
+
 impl<M: Memory> BucketStore<M> {
     /// Opens (or creates) the store on a raw stable memory.
     pub fn init(raw: M) -> Self {
@@ -42,6 +52,8 @@ impl<M: Memory> BucketStore<M> {
             files: StableBTreeMap::init(mm.get(memory::FILES_MEMORY)),
             chunks: StableBTreeMap::init(mm.get(memory::CHUNKS_MEMORY)),
             slab: Slab::init(mm.get(memory::CHUNK_DATA_MEMORY), mm.get(memory::FREE_SLOTS_MEMORY)),
+            tombstones: StableBTreeMap::init(mm.get(memory::TOMBSTONES_MEMORY)),
+            tombstone_expiry: StableBTreeMap::init(mm.get(memory::TOMBSTONE_EXPIRY_MEMORY)),
             _manager: mm,
         }
     }
@@ -109,6 +121,40 @@ impl<M: Memory> BucketStore<M> {
             let (k, v) = e.into_pair();
             v.committed.is_some().then_some((FileKey(k), v))
         })
+    }
+
+    // ---- tombstones ----
+
+    /// Marks a deleted file: no chunk is stored for it before `until_ns`.
+    /// A later tombstone of the same file replaces the earlier one.
+    pub fn put_tombstone(&mut self, key: &FileKey, until_ns: u64) {
+        if let Some(old) = self.tombstones.insert(key.0, until_ns) {
+            self.tombstone_expiry.remove(&expiry_key(old, key));
+        }
+        self.tombstone_expiry.insert(expiry_key(until_ns, key), ());
+    }
+
+    pub fn is_tombstoned(&self, key: &FileKey, now_ns: u64) -> bool {
+        self.tombstones.get(&key.0).is_some_and(|until| until > now_ns)
+    }
+
+    pub fn tombstones_count(&self) -> u64 {
+        self.tombstones.len()
+    }
+
+    /// Removes up to `max` tombstones that expired at or before `now_ns`.
+    pub fn prune_tombstones(&mut self, now_ns: u64, max: usize) -> usize {
+        let expired: Vec<[u8; 24]> = self
+            .tombstone_expiry
+            .keys_range(..expiry_key(now_ns.saturating_add(1), &FileKey([0; 16])))
+            .take(max)
+            .collect();
+        for k in &expired {
+            self.tombstone_expiry.remove(k);
+            let file: [u8; 16] = k[8..].try_into().expect("24-byte expiry key");
+            self.tombstones.remove(&file);
+        }
+        expired.len()
     }
 
     // ---- chunks ----

@@ -86,7 +86,7 @@ impl Fx {
         caller: Principal,
         file_id: &FileId,
     ) -> Result<(DeleteFileOk, bool), depot_api::BucketError> {
-        logic::delete::delete_file_impl(&mut self.store, caller, file_id)
+        logic::delete::delete_file_impl(&mut self.store, caller, NOW, file_id)
             .map(|(ok, c)| (ok, c != CertChange::Unchanged))
     }
 

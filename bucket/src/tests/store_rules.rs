@@ -249,3 +249,64 @@ fn only_the_directory_sets_keys_and_keys_are_32_bytes() {
     fx.set_keys(directory(), vec![key(32)]).unwrap();
     assert_eq!(fx.store.config().keys, vec![key(32)]);
 }
+
+/// A token issued before a delete stays valid for minutes: it must not
+/// store the file again (the directory no longer counts those bytes).
+#[test]
+fn a_deleted_file_cannot_be_refilled_with_a_valid_token() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, 2 * CHUNK as usize + 5);
+    up.upload(&mut fx);
+    fx.delete_file(directory(), &up.file_id()).unwrap();
+    let empty = fx.store.counters();
+    assert_eq!(empty, Default::default());
+    for i in 0..up.chunk_count() {
+        assert!(
+            matches!(up.put(&mut fx, i), Err(BucketError::Unauthorised { ref reason }) if reason.contains("deleted")),
+            "chunk {i}"
+        );
+    }
+    assert_eq!(fx.store.counters(), empty, "nothing stored");
+    assert!(fx.store.file(&up.file).is_none());
+    assert!(fx.list_chunks(alice(), &up.file_id()).is_err());
+    // other files are unaffected
+    Upload::new(2, 10).upload(&mut fx);
+}
+
+#[test]
+fn an_aborted_upload_is_tombstoned_before_its_first_chunk() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize);
+    assert_eq!(fx.delete_file(directory(), &up.file_id()), Err(BucketError::NotFound));
+    assert!(matches!(up.put(&mut fx, 0), Err(BucketError::Unauthorised { .. })));
+    assert_eq!(fx.store.counters(), Default::default());
+    // a delete naming another owner changes nothing
+    let other = Upload::new(2, 10);
+    other.put(&mut fx, 0).unwrap();
+    let wrong_owner = depot_api::FileId::new(bob(), other.file);
+    let before = fx.store.counters();
+    assert_eq!(fx.delete_file(directory(), &wrong_owner), Err(BucketError::NotFound));
+    assert!(!fx.store.is_tombstoned(&other.file, NOW));
+    assert_eq!(fx.store.counters(), before);
+}
+
+#[test]
+fn tombstones_expire_after_every_token_and_are_pruned() {
+    use crate::limits::{TOMBSTONE_TTL_NS, TOMBSTONES_PRUNED_PER_DELETE};
+    use depot_api::limits::MAX_UPLOAD_TOKEN_TTL_SECS;
+    assert!(TOMBSTONE_TTL_NS > MAX_UPLOAD_TOKEN_TTL_SECS * 1_000_000_000);
+    let mut fx = Fx::new(1 << 30);
+    for n in 0..10u8 {
+        let _ = fx.delete_file(directory(), &Upload::new(n, 1).file_id());
+    }
+    assert_eq!(fx.store.tombstones_count(), 10);
+    let key = Upload::new(0, 1).file;
+    assert!(fx.store.is_tombstoned(&key, NOW + TOMBSTONE_TTL_NS - 1));
+    assert!(!fx.store.is_tombstoned(&key, NOW + TOMBSTONE_TTL_NS));
+    // a delete after the expiry prunes a bounded number of old tombstones
+    let later = NOW + TOMBSTONE_TTL_NS;
+    let _ = crate::logic::delete::delete_file_impl(&mut fx.store, directory(), later, &Upload::new(99, 1).file_id());
+    assert_eq!(fx.store.tombstones_count(), 10 - TOMBSTONES_PRUNED_PER_DELETE as u64 + 1);
+    assert_eq!(fx.store.prune_tombstones(later, usize::MAX), 10 - TOMBSTONES_PRUNED_PER_DELETE);
+    assert_eq!(fx.store.tombstones_count(), 1, "the new one stays");
+}

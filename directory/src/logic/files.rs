@@ -133,7 +133,12 @@ pub fn delete_file_impl(
     record.meta.status = FileStatus::Deleted;
     record.meta.updated_at_ns = now_ns;
     state.files.insert(list_key, record);
-    let key = state.queue_bucket_delete(file_id.clone(), bucket, DeleteReason::FileDeleted, None, now_ns);
+    // Upload tokens issued before the commit may still be valid: the bucket
+    // refuses them (it keeps a tombstone of the file), and the directory
+    // sweeps once more after the last of them has expired.
+    let token_ttl_ns = state.settings().upload_token_ttl_secs * NANOS_PER_SEC;
+    let sweep_again = Some(now_ns.saturating_add(token_ttl_ns));
+    let key = state.queue_bucket_delete(file_id.clone(), bucket, DeleteReason::FileDeleted, sweep_again, now_ns);
     Ok((DeleteRes { freed_bytes: size }, key))
 }
 

@@ -46,8 +46,18 @@ fn delete_file_is_optimistic_and_purged_after_bucket_confirms() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].1.attempts, 2);
     assert!(finish_delete(&mut fx.s, due[0].0, Ok(Ok(DeleteFileOk { freed_bytes: 5 * MIB })), fx.now));
-    assert!(fx.s.pending_deletes.is_empty());
     assert!(fx.s.files.is_empty() && fx.s.file_index.is_empty(), "tombstone purged");
+    // Upload tokens issued before the commit may still be valid: one more
+    // sweep once the last of them has expired, then nothing.
+    let token_ttl = fx.s.settings().upload_token_ttl_secs * NANOS_PER_SEC;
+    let (sweep_key, sweep) = fx.s.pending_deletes.iter().next().map(|e| e.into_pair()).unwrap();
+    assert_eq!(fx.s.pending_deletes.len(), 1);
+    assert!(sweep_key.at_ns >= fx.now && sweep_key.at_ns <= retry_key.at_ns + token_ttl);
+    assert_eq!((sweep.reason, sweep.sweep_again_at_ns), (DeleteReason::FileDeleted, None));
+    fx.now = sweep_key.at_ns;
+    let due = lease_due(&mut fx.s, fx.now, RECONCILE_BATCH);
+    assert!(finish_delete(&mut fx.s, due[0].0, Ok(Err(BucketError::NotFound)), fx.now));
+    assert!(fx.s.pending_deletes.is_empty());
 }
 
 #[test]

@@ -130,7 +130,18 @@ fn bad_names_mimes_and_hashes_are_invalid_requests() {
         (StartUploadReq { name: "".into(), ..req(1) }, "name is empty"),
         (StartUploadReq { name: "a\u{0}b".into(), ..req(1) }, "name contains control characters"),
         (StartUploadReq { name: "x".repeat(MAX_NAME_BYTES + 1), ..req(1) }, "name is longer than 255 bytes"),
-        (StartUploadReq { mime: Some("nonsense".into()), ..req(1) }, "mime must be type/subtype"),
+        (
+            StartUploadReq { mime: Some("nonsense".into()), ..req(1) },
+            "mime is not one well-formed type/subtype: mime parse error: a slash (/) was missing between the type and subtype",
+        ),
+        (
+            StartUploadReq { mime: Some("image/png;,text/html".into()), ..req(1) },
+            "mime is not one well-formed type/subtype: only printable ASCII, no commas",
+        ),
+        (
+            StartUploadReq { name: "../evil".into(), ..req(1) },
+            "name must be a file name, without / or \\, and not . or ..",
+        ),
         (StartUploadReq { sha256: Some(ByteBuf::from(vec![0; 16])), ..req(1) }, "sha256 must be 32 bytes"),
     ];
     for (r, reason) in cases {
