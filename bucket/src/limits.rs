@@ -29,6 +29,7 @@ pub const MAX_UPDATE_RANGE_BYTES: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64
 pub const TOMBSTONE_TTL_NS: u64 =
     (depot_api::limits::MAX_UPLOAD_TOKEN_TTL_SECS + TOMBSTONE_CLOCK_MARGIN_SECS) * 1_000_000_000;
 pub const TOMBSTONE_CLOCK_MARGIN_SECS: u64 = 5 * 60;
+const _: () = assert!(TOMBSTONE_TTL_NS > depot_api::limits::MAX_UPLOAD_TOKEN_TTL_SECS * 1_000_000_000);
 
 /// Expired tombstones removed per `delete_file`: keeps the map bounded by
 /// the deletions of the last `TOMBSTONE_TTL_NS` without a scan.
