@@ -50,6 +50,10 @@ pub struct DirectoryInit {
     pub max_uploads_in_progress: Option<u32>,
     pub start_upload_per_minute: Option<u32>,
     pub max_file_size: Option<u64>,
+    /// `get_upload_token` calls per user per minute.
+    pub upload_tokens_per_minute: Option<u32>,
+    /// Tokens one upload session may be issued over its life.
+    pub max_tokens_per_upload: Option<u32>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -68,8 +68,35 @@ pub const DEFAULT_USER_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 pub const DEFAULT_LIST_LIMIT: u32 = 100;
 pub const MAX_LIST_LIMIT: u32 = 1000;
 
-/// Chunks one `get_upload_token` may allow: the whole file fits in one token.
+/// Chunks one `get_upload_token` may allow: the whole file fits in one
+/// token. A narrower cap would add no protection: a token is bound to one
+/// upload of one file in one bucket, to the file's owner as the only caller
+/// of `put_chunk`, to the exact chunk geometry and to an expiry of at most
+/// `MAX_UPLOAD_TOKEN_TTL_SECS`; the owner may ask for any range of their own
+/// upload anyway. It would only make clients ask for more tokens (more
+/// signatures), which the two limits below bound.
 pub const MAX_CHUNKS_PER_TOKEN: u32 = MAX_CHUNKS_PER_FILE;
+
+/// Rate limit on `get_upload_token` per user (same window as
+/// `start_upload`), so a client cannot make the directory sign in a loop.
+/// 60 per minute: the CLI asks for one whole-file token per upload and
+/// replaces it about every 9 minutes (10-minute tokens, renewed 1 minute
+/// before expiry), at most 1 + its parallelism (4) in a burst after a
+/// `TokenExpired`; even 10 uploads in progress (the default cap) bursting
+/// at once stay below 60.
+pub const DEFAULT_UPLOAD_TOKENS_PER_MINUTE: u32 = 60;
+/// Highest setting: the user record keeps one timestamp per token inside
+/// the window, read and written by every `get_upload_token` (600 = 10/s).
+pub const MAX_UPLOAD_TOKENS_PER_MINUTE: u32 = 600;
+
+/// Tokens one upload session may be issued over its whole life. 1000 covers
+/// a client asking for one token per chunk of the largest file, or a token
+/// every 1.5 minutes over a 24-hour session; the CLI needs at most ~160 (one
+/// per 9 minutes over 24 hours). A session past the cap is refused for good
+/// (InvalidRequest): waiting does not help, a new upload does.
+pub const DEFAULT_MAX_TOKENS_PER_UPLOAD: u32 = MAX_CHUNKS_PER_FILE;
+/// Highest setting: bounds the signatures one upload can cost.
+pub const MAX_TOKENS_PER_UPLOAD: u32 = 10 * DEFAULT_MAX_TOKENS_PER_UPLOAD;
 
 /// Indices one `route_chunks`/`mark_chunk_uploaded` call may name.
 pub const MAX_CHUNK_INDICES_PER_CALL: usize = MAX_CHUNKS_PER_FILE as usize;

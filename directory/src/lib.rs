@@ -104,7 +104,8 @@ fn route_chunks(upload_id: ByteBuf, chunk_indices: Vec<u32>) -> RouteChunksResul
 
 #[ic_cdk::update]
 fn get_upload_token(req: GetUploadTokenReq) -> UploadTokenResult {
-    state::read(|s| upload::get_upload_token_impl(s, caller(), &req, now()))
+    // Records the token against the session cap and the caller's rate.
+    state::mutate(|s| upload::get_upload_token_impl(s, caller(), &req, now()))
 }
 
 #[ic_cdk::update]

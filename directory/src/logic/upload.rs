@@ -90,6 +90,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
         state: SessionState::Pending,
         uploaded: UploadSession::empty_bitmap(chunk_count),
         reservation,
+        tokens_issued: 0,
     });
     Ok(StartUploadRes {
         upload_id: ByteBuf::from(upload_id.to_vec()),
@@ -162,13 +163,16 @@ pub fn route_chunks_impl(
     Ok(RouteChunksRes { routes })
 }
 
+/// Signs a token for a chunk range of the caller's open upload. Refused
+/// (nothing recorded) past the session's `max_tokens_per_upload` or the
+/// caller's `upload_tokens_per_minute`; an issued token is counted in both.
 pub fn get_upload_token_impl(
-    state: &State,
+    state: &mut State,
     caller: Principal,
     req: &GetUploadTokenReq,
     now_ns: u64,
 ) -> UploadTokenResult {
-    let session = open_session(state, caller, &req.upload_id, now_ns)?;
+    let mut session = open_session(state, caller, &req.upload_id, now_ns)?;
     let (first, last) = (req.first_chunk, req.last_chunk);
     if first > last || last >= session.chunk_count {
         return Err(invalid(format!("chunk range {first}..={last} outside 0..{}", session.chunk_count)));
@@ -177,8 +181,26 @@ pub fn get_upload_token_impl(
         return Err(invalid(format!("a token covers at most {MAX_CHUNKS_PER_TOKEN} chunks")));
     }
     let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
+    let settings = state.settings().clone();
+    // The session cap first: it never resets, so waiting would not help.
+    if session.tokens_issued >= settings.max_tokens_per_upload {
+        return Err(invalid(format!(
+            "this upload has been issued its {} tokens; abort it and start a new upload",
+            settings.max_tokens_per_upload
+        )));
+    }
+    let mut user = state.user(caller);
+    user.check_token_rate(now_ns, settings.upload_tokens_per_minute, RATE_WINDOW_SECS)
+        .map_err(|retry_after_secs| DirectoryError::RateLimited { retry_after_secs })?;
+
+    // Every check passed: count the token for the session and the user.
+    session.tokens_issued += 1;
+    state.update_upload(session.clone());
+    user.record_token(now_ns, settings.upload_tokens_per_minute, RATE_WINDOW_SECS);
+    state.put_user(caller, user);
+
     // Never past the session: a reaped upload's token must not store chunks.
-    let ttl_ns = state.settings().upload_token_ttl_secs * NANOS_PER_SEC;
+    let ttl_ns = settings.upload_token_ttl_secs * NANOS_PER_SEC;
     let expires_at_ns = now_ns.saturating_add(ttl_ns).min(session.expires_at_ns);
     let mut token = UploadToken {
         version: UPLOAD_TOKEN_VERSION,

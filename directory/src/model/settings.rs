@@ -26,8 +26,21 @@ pub struct Settings {
     pub max_uploads_in_progress: u32,
     pub start_upload_per_minute: u32,
     pub max_file_size: u64,
+    /// Added later: settings stored before decode with the default.
+    #[serde(default = "default_upload_tokens_per_minute")]
+    pub upload_tokens_per_minute: u32,
+    #[serde(default = "default_max_tokens_per_upload")]
+    pub max_tokens_per_upload: u32,
 }
 cbor_storable!(Settings);
+
+fn default_upload_tokens_per_minute() -> u32 {
+    DEFAULT_UPLOAD_TOKENS_PER_MINUTE
+}
+
+fn default_max_tokens_per_upload() -> u32 {
+    DEFAULT_MAX_TOKENS_PER_UPLOAD
+}
 
 impl Default for Settings {
     fn default() -> Self {
@@ -42,6 +55,8 @@ impl Default for Settings {
             max_uploads_in_progress: DEFAULT_MAX_UPLOADS_IN_PROGRESS,
             start_upload_per_minute: DEFAULT_START_UPLOAD_PER_MINUTE,
             max_file_size: MAX_FILE_SIZE,
+            upload_tokens_per_minute: DEFAULT_UPLOAD_TOKENS_PER_MINUTE,
+            max_tokens_per_upload: DEFAULT_MAX_TOKENS_PER_UPLOAD,
         }
     }
 }
@@ -87,6 +102,12 @@ impl Settings {
         if let Some(v) = init.max_file_size {
             s.max_file_size = v;
         }
+        if let Some(v) = init.upload_tokens_per_minute {
+            s.upload_tokens_per_minute = v;
+        }
+        if let Some(v) = init.max_tokens_per_upload {
+            s.max_tokens_per_upload = v;
+        }
         s.validate()?;
         Ok(s)
     }
@@ -124,6 +145,12 @@ impl Settings {
         }
         if !(1..=MAX_START_UPLOAD_PER_MINUTE).contains(&self.start_upload_per_minute) {
             return Err(format!("start_upload_per_minute must be in 1..={MAX_START_UPLOAD_PER_MINUTE}"));
+        }
+        if !(1..=MAX_UPLOAD_TOKENS_PER_MINUTE).contains(&self.upload_tokens_per_minute) {
+            return Err(format!("upload_tokens_per_minute must be in 1..={MAX_UPLOAD_TOKENS_PER_MINUTE}"));
+        }
+        if !(1..=MAX_TOKENS_PER_UPLOAD).contains(&self.max_tokens_per_upload) {
+            return Err(format!("max_tokens_per_upload must be in 1..={MAX_TOKENS_PER_UPLOAD}"));
         }
         let cap = max_file_size_for(self.chunk_size);
         if !(MIN_FILE_SIZE..=cap).contains(&self.max_file_size) {
@@ -170,13 +197,22 @@ mod tests {
         let at_max = DirectoryInit {
             start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
             max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+            upload_tokens_per_minute: Some(MAX_UPLOAD_TOKENS_PER_MINUTE),
+            max_tokens_per_upload: Some(MAX_TOKENS_PER_UPLOAD),
             ..Default::default()
         };
         let s = Settings::default().with_overrides(&at_max).unwrap();
         assert_eq!(
-            (s.start_upload_per_minute, s.max_uploads_in_progress),
-            (MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS)
+            (s.start_upload_per_minute, s.max_uploads_in_progress, s.upload_tokens_per_minute, s.max_tokens_per_upload),
+            (MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS, MAX_UPLOAD_TOKENS_PER_MINUTE, MAX_TOKENS_PER_UPLOAD)
         );
+        let at_min =
+            DirectoryInit { upload_tokens_per_minute: Some(1), max_tokens_per_upload: Some(1), ..Default::default() };
+        let s = Settings::default().with_overrides(&at_min).unwrap();
+        assert_eq!((s.upload_tokens_per_minute, s.max_tokens_per_upload), (1, 1));
+        // An upgrade argument that names neither keeps what is stored.
+        let kept = s.with_overrides(&DirectoryInit::default()).unwrap();
+        assert_eq!((kept.upload_tokens_per_minute, kept.max_tokens_per_upload), (1, 1));
     }
 
     #[test]
@@ -198,9 +234,45 @@ mod tests {
             DirectoryInit { max_file_size: Some(0), ..Default::default() },
             DirectoryInit { max_file_size: Some(MAX_FILE_SIZE + 1), ..Default::default() },
             DirectoryInit { upload_session_ttl_secs: Some(60), ..Default::default() },
+            DirectoryInit { upload_tokens_per_minute: Some(0), ..Default::default() },
+            DirectoryInit { upload_tokens_per_minute: Some(MAX_UPLOAD_TOKENS_PER_MINUTE + 1), ..Default::default() },
+            DirectoryInit { max_tokens_per_upload: Some(0), ..Default::default() },
+            DirectoryInit { max_tokens_per_upload: Some(MAX_TOKENS_PER_UPLOAD + 1), ..Default::default() },
         ];
         for init in bad {
             assert!(Settings::default().with_overrides(&init).is_err(), "{init:?}");
         }
+    }
+
+    #[test]
+    fn settings_stored_before_the_token_limits_decode_with_their_defaults() {
+        #[derive(Serialize)]
+        struct OldSettings {
+            domain_template: String,
+            url_scheme: String,
+            chunk_size: u32,
+            upload_token_ttl_secs: u64,
+            upload_session_ttl_secs: u64,
+            max_download_url_ttl_secs: u64,
+            default_quota_bytes: u64,
+            max_uploads_in_progress: u32,
+            start_upload_per_minute: u32,
+            max_file_size: u64,
+        }
+        let d = Settings::default();
+        let old = OldSettings {
+            domain_template: d.domain_template.clone(),
+            url_scheme: d.url_scheme.clone(),
+            chunk_size: d.chunk_size,
+            upload_token_ttl_secs: d.upload_token_ttl_secs,
+            upload_session_ttl_secs: d.upload_session_ttl_secs,
+            max_download_url_ttl_secs: d.max_download_url_ttl_secs,
+            default_quota_bytes: d.default_quota_bytes,
+            max_uploads_in_progress: d.max_uploads_in_progress,
+            start_upload_per_minute: d.start_upload_per_minute,
+            max_file_size: d.max_file_size,
+        };
+        let decoded: Settings = crate::model::storable::cbor_decode(&crate::model::storable::cbor_encode(&old));
+        assert_eq!(decoded, d);
     }
 }

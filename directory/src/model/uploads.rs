@@ -39,6 +39,11 @@ pub struct UploadSession {
     /// The billing reservation made at start; settled at commit, released
     /// otherwise (see `billing` and `logic::accounting`).
     pub reservation: Reservation,
+    /// Upload tokens issued for this session so far, against the
+    /// `max_tokens_per_upload` setting. Added later: older sessions decode
+    /// with 0.
+    #[serde(default)]
+    pub tokens_issued: u32,
 }
 cbor_storable!(UploadSession);
 

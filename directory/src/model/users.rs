@@ -1,4 +1,5 @@
-//! Per-user accounting and the `start_upload` rate limit.
+//! Per-user accounting and the per-user rate limits (`start_upload`,
+//! `get_upload_token`).
 
 use super::storable::cbor_storable;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,11 @@ pub struct UserRecord {
     /// Times (ns) of the successful `start_upload`s inside the last rate
     /// window, oldest first; at most `start_upload_per_minute` entries.
     pub recent_starts_ns: Vec<u64>,
+    /// Times (ns) of the `get_upload_token` calls that issued a token inside
+    /// the last rate window, oldest first; at most `upload_tokens_per_minute`
+    /// entries. Added later: older records decode with none.
+    #[serde(default)]
+    pub recent_tokens_ns: Vec<u64>,
 }
 cbor_storable!(UserRecord);
 
@@ -34,31 +40,52 @@ impl UserRecord {
     /// Sliding window: `Err(retry_after_secs)` when `limit` starts already
     /// happened in the `window_secs` before `now`. Does not record.
     pub fn check_rate(&self, now_ns: u64, limit: u32, window_secs: u64) -> Result<(), u64> {
-        let window_ns = window_secs * NANOS_PER_SEC;
-        let recent: Vec<u64> = self.recent_in_window(now_ns, window_ns);
-        if recent.len() < limit as usize {
-            return Ok(());
-        }
-        // The call becomes possible when the oldest counted start leaves the
-        // window; round up so a client that waits that long succeeds.
-        let oldest = recent[recent.len() - limit as usize];
-        let free_at = oldest + window_ns;
-        Err((free_at - now_ns).div_ceil(NANOS_PER_SEC).max(1))
+        check_window(&self.recent_starts_ns, now_ns, limit, window_secs)
     }
 
     /// Records a successful start, dropping entries outside the window.
     pub fn record_start(&mut self, now_ns: u64, limit: u32, window_secs: u64) {
-        let mut recent = self.recent_in_window(now_ns, window_secs * NANOS_PER_SEC);
-        recent.push(now_ns);
-        let excess = recent.len().saturating_sub(limit as usize);
-        recent.drain(..excess);
-        self.recent_starts_ns = recent;
+        record_in_window(&mut self.recent_starts_ns, now_ns, limit, window_secs);
     }
 
-    fn recent_in_window(&self, now_ns: u64, window_ns: u64) -> Vec<u64> {
-        // A start exactly `window` ago has left the window.
-        self.recent_starts_ns.iter().copied().filter(|t| t + window_ns > now_ns).collect()
+    /// The `get_upload_token` rate, as [`Self::check_rate`]. Does not record.
+    pub fn check_token_rate(&self, now_ns: u64, limit: u32, window_secs: u64) -> Result<(), u64> {
+        check_window(&self.recent_tokens_ns, now_ns, limit, window_secs)
     }
+
+    /// Records an issued token, dropping entries outside the window.
+    pub fn record_token(&mut self, now_ns: u64, limit: u32, window_secs: u64) {
+        record_in_window(&mut self.recent_tokens_ns, now_ns, limit, window_secs);
+    }
+}
+
+/// Sliding window over `times` (oldest first): `Err(retry_after_secs)` when
+/// `limit` events already happened in the `window_secs` before `now`.
+fn check_window(times: &[u64], now_ns: u64, limit: u32, window_secs: u64) -> Result<(), u64> {
+    let window_ns = window_secs * NANOS_PER_SEC;
+    let recent = in_window(times, now_ns, window_ns);
+    if recent.len() < limit as usize {
+        return Ok(());
+    }
+    // The call becomes possible when the oldest counted event leaves the
+    // window; round up so a client that waits that long succeeds.
+    let oldest = recent[recent.len() - limit as usize];
+    let free_at = oldest + window_ns;
+    Err((free_at - now_ns).div_ceil(NANOS_PER_SEC).max(1))
+}
+
+/// Appends `now`, keeping only the last `limit` events inside the window.
+fn record_in_window(times: &mut Vec<u64>, now_ns: u64, limit: u32, window_secs: u64) {
+    let mut recent = in_window(times, now_ns, window_secs * NANOS_PER_SEC);
+    recent.push(now_ns);
+    let excess = recent.len().saturating_sub(limit as usize);
+    recent.drain(..excess);
+    *times = recent;
+}
+
+fn in_window(times: &[u64], now_ns: u64, window_ns: u64) -> Vec<u64> {
+    // An event exactly `window` ago has left the window.
+    times.iter().copied().filter(|t| t + window_ns > now_ns).collect()
 }
 
 #[cfg(test)]
@@ -80,6 +107,43 @@ mod tests {
         u.record_start(60 * s, 5, 60);
         assert_eq!(u.recent_starts_ns.len(), 5);
         assert_eq!(u.check_rate(60 * s, 5, 60), Err(1));
+    }
+
+    #[test]
+    fn token_rate_is_counted_apart_from_starts() {
+        let mut u = UserRecord::default();
+        let s = NANOS_PER_SEC;
+        for i in 0..3 {
+            assert_eq!(u.check_token_rate(i * s, 3, 60), Ok(()));
+            u.record_token(i * s, 3, 60);
+        }
+        assert_eq!(u.check_token_rate(3 * s, 3, 60), Err(57));
+        assert_eq!(u.check_rate(3 * s, 1, 60), Ok(()), "starts are not tokens");
+        assert_eq!(u.check_token_rate(60 * s, 3, 60), Ok(()));
+        assert!(u.recent_starts_ns.is_empty());
+    }
+
+    #[test]
+    fn records_stored_before_the_token_rate_decode() {
+        #[derive(Serialize)]
+        struct Old {
+            quota_bytes: Option<u64>,
+            used_bytes: u64,
+            reserved_bytes: u64,
+            files_count: u64,
+            uploads_in_progress: u32,
+            recent_starts_ns: Vec<u64>,
+        }
+        let old = Old {
+            quota_bytes: None,
+            used_bytes: 1,
+            reserved_bytes: 2,
+            files_count: 3,
+            uploads_in_progress: 4,
+            recent_starts_ns: vec![5],
+        };
+        let u: UserRecord = crate::model::storable::cbor_decode(&crate::model::storable::cbor_encode(&old));
+        assert_eq!((u.used_bytes, u.recent_starts_ns, u.recent_tokens_ns), (1, vec![5], vec![]));
     }
 
     #[test]

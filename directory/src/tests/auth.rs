@@ -32,7 +32,7 @@ fn other_users_uploads_are_unauthorised() {
     let id = res.upload_id.clone();
     assert_eq!(route_chunks_impl(&fx.s, bob(), &id, &[0], fx.now), Err(DirectoryError::Unauthorised));
     let tok = GetUploadTokenReq { upload_id: id.clone(), first_chunk: 0, last_chunk: 0 };
-    assert_eq!(get_upload_token_impl(&fx.s, bob(), &tok, fx.now), Err(DirectoryError::Unauthorised));
+    assert_eq!(get_upload_token_impl(&mut fx.s, bob(), &tok, fx.now), Err(DirectoryError::Unauthorised));
     assert_eq!(get_upload_impl(&fx.s, bob(), &id, fx.now), Err(DirectoryError::Unauthorised));
     let mark = MarkChunkUploadedReq { upload_id: id.clone(), chunk_index: 0, etag: None };
     assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| {
@@ -55,7 +55,7 @@ fn anonymous_is_refused_everywhere() {
     assert_err_unchanged(&mut fx, u.clone(), |fx| fx.start(anon(), 10));
     assert_eq!(route_chunks_impl(&fx.s, anon(), &id, &[0], fx.now), Err(u.clone()));
     let tok = GetUploadTokenReq { upload_id: id.clone(), first_chunk: 0, last_chunk: 0 };
-    assert_eq!(get_upload_token_impl(&fx.s, anon(), &tok, fx.now), Err(u.clone()));
+    assert_eq!(get_upload_token_impl(&mut fx.s, anon(), &tok, fx.now), Err(u.clone()));
     assert_eq!(get_upload_impl(&fx.s, anon(), &id, fx.now), Err(u.clone()));
     assert_err_unchanged(&mut fx, u.clone(), |fx| begin_commit(&mut fx.s, anon(), &commit_req(&id), fx.now));
     assert_err_unchanged(&mut fx, u.clone(), |fx| abort_upload_impl(&mut fx.s, anon(), &id, fx.now));

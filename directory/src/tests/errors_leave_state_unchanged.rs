@@ -84,3 +84,53 @@ fn errors_of_sessions_files_admin_and_keys() {
     delete_file_impl(&mut fx.s, alice(), &file, fx.now).unwrap();
     assert_ne!(fx.digest(), before);
 }
+
+#[test]
+fn every_get_upload_token_refusal_is_side_effect_free() {
+    let mut fx = Fx::with(DirectoryInit {
+        max_tokens_per_upload: Some(1),
+        upload_tokens_per_minute: Some(2),
+        ..Default::default()
+    });
+    let open = fx.start_ok(alice(), 3 * MIB);
+    let capped = fx.start_ok(alice(), MIB);
+    let fresh = fx.start_ok(alice(), MIB);
+    let committing = fx.start_ok(bob(), MIB);
+    begin_commit(&mut fx.s, bob(), &commit_req(&committing.upload_id), fx.now).unwrap();
+    let tok =
+        |id: &ByteBuf, first, last| GetUploadTokenReq { upload_id: id.clone(), first_chunk: first, last_chunk: last };
+    get_upload_token_impl(&mut fx.s, alice(), &tok(&capped.upload_id, 0, 0), fx.now).unwrap();
+    let invalid = |s: &str| DirectoryError::InvalidRequest { reason: s.into() };
+    let unknown = ByteBuf::from(vec![0x42; 16]);
+
+    let cases: Vec<(Principal, GetUploadTokenReq, u64, DirectoryError)> = vec![
+        (anon(), tok(&open.upload_id, 0, 0), fx.now, DirectoryError::Unauthorised),
+        (bob(), tok(&open.upload_id, 0, 0), fx.now, DirectoryError::Unauthorised),
+        (alice(), tok(&unknown, 0, 0), fx.now, DirectoryError::UploadNotFound),
+        (alice(), tok(&ByteBuf::from(vec![1; 3]), 0, 0), fx.now, DirectoryError::UploadNotFound),
+        (alice(), tok(&open.upload_id, 0, 0), open.expires_at_ns, DirectoryError::UploadExpired),
+        (bob(), tok(&committing.upload_id, 0, 0), fx.now, invalid("a commit of this upload is in progress")),
+        (alice(), tok(&open.upload_id, 2, 1), fx.now, invalid("chunk range 2..=1 outside 0..3")),
+        (
+            alice(),
+            tok(&open.upload_id, 0, u32::MAX),
+            fx.now,
+            invalid(&format!("chunk range 0..={} outside 0..3", u32::MAX)),
+        ),
+        (
+            alice(),
+            tok(&capped.upload_id, 0, 0),
+            fx.now,
+            invalid("this upload has been issued its 1 tokens; abort it and start a new upload"),
+        ),
+    ];
+    for (caller, req, now, e) in cases {
+        assert_err_unchanged(&mut fx, e, |fx| get_upload_token_impl(&mut fx.s, caller, &req, now));
+    }
+    // The rate: the second token of the minute is the last; a session with
+    // tokens left is refused too.
+    get_upload_token_impl(&mut fx.s, alice(), &tok(&open.upload_id, 0, 2), fx.now).unwrap();
+    assert_err_unchanged(&mut fx, DirectoryError::RateLimited { retry_after_secs: 60 }, |fx| {
+        get_upload_token_impl(&mut fx.s, alice(), &tok(&fresh.upload_id, 0, 0), fx.now)
+    });
+}

@@ -8,7 +8,7 @@ use crate::jobs::reconcile::{finish_delete, lease_due};
 use crate::logic::admin::apply_bucket_state;
 use crate::logic::commit::{begin_commit, finish_commit};
 use crate::logic::files::delete_file_impl;
-use crate::logic::upload::abort_upload_impl;
+use crate::logic::upload::{abort_upload_impl, get_upload_token_impl};
 use crate::model::uploads::SessionState;
 use depot_api::BucketError;
 use depot_api::bucket::{CommitFileOk, DeleteFileOk};
@@ -25,6 +25,7 @@ enum Op {
     Reap,
     SetState { bucket: u8, state: u8 },
     Reconcile,
+    Token { pick: usize, user: u8 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -37,6 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Reap),
         1 => (1u8..3, 0u8..3).prop_map(|(bucket, state)| Op::SetState { bucket, state }),
         1 => Just(Op::Reconcile),
+        2 => (any::<usize>(), 0u8..3).prop_map(|(pick, user)| Op::Token { pick, user }),
     ]
 }
 
@@ -87,6 +89,17 @@ fn apply(fx: &mut Fx, op: &Op) {
         Op::Reconcile => {
             for (key, _) in lease_due(&mut fx.s, fx.now, 5) {
                 finish_delete(&mut fx.s, key, Ok(Ok(DeleteFileOk { freed_bytes: 0 })), fx.now);
+            }
+        }
+        Op::Token { pick, user } if !sessions.is_empty() => {
+            // Owner or stranger; a refusal must change nothing.
+            let s = &sessions[pick % sessions.len()];
+            let req =
+                GetUploadTokenReq { upload_id: ByteBuf::from(s.upload_id.to_vec()), first_chunk: 0, last_chunk: 0 };
+            let before = fx.digest();
+            let res = get_upload_token_impl(&mut fx.s, users()[*user as usize], &req, fx.now);
+            if res.is_err() {
+                assert_eq!(fx.digest(), before, "{res:?}");
             }
         }
         _ => {}
@@ -181,7 +194,7 @@ proptest! {
 
     #[test]
     fn accounting_stays_consistent(ops in proptest::collection::vec(op(), 1..60)) {
-        let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(4), default_quota_bytes: Some(1_000), ..Default::default() });
+        let mut fx = Fx::bare(DirectoryInit { start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE), max_uploads_in_progress: Some(4), upload_tokens_per_minute: Some(3), max_tokens_per_upload: Some(4), default_quota_bytes: Some(1_000), ..Default::default() });
         fx.initialise();
         fx.add_bucket(bucket(1), 900, 1000);
         fx.add_bucket(bucket(2), 600, 1000);

@@ -11,6 +11,7 @@ mod limits;
 mod listing;
 mod routing;
 mod signing;
+mod token_limits;
 mod upload_flow;
 
 use crate::logic::admin::finish_register_bucket;

@@ -19,7 +19,7 @@ fn token_contents_and_signature() {
     let mut r = req(3 * MIB - 1);
     r.sha256 = Some(ByteBuf::from(vec![0xab; 32]));
     let res = start_upload_impl(&mut fx.s, alice(), r, fx.now).unwrap();
-    let t = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 1, 2), fx.now).unwrap();
+    let t = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 1, 2), fx.now).unwrap();
     assert_eq!(t.bucket, bucket(1));
     assert_eq!((t.first_chunk, t.last_chunk, t.chunk_count), (1, 2, 3));
     assert_eq!((t.size_bytes, t.chunk_size), (3 * MIB - 1, MIB as u32));
@@ -38,7 +38,7 @@ fn token_never_outlives_its_session() {
     let mut fx = Fx::new();
     let res = fx.start_ok(alice(), 10);
     fx.now = res.expires_at_ns - NANOS_PER_SEC;
-    let t = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
+    let t = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
     assert_eq!(t.expires_at_ns, res.expires_at_ns);
 }
 
@@ -48,9 +48,9 @@ fn token_range_checks() {
     let res = fx.start_ok(alice(), 3 * MIB);
     for (first, last) in [(2, 1), (0, 3), (3, 3)] {
         let e = DirectoryError::InvalidRequest { reason: format!("chunk range {first}..={last} outside 0..3") };
-        assert_eq!(get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, first, last), fx.now), Err(e));
+        assert_eq!(get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, first, last), fx.now), Err(e));
     }
-    assert!(get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 2, 2), fx.now).is_ok());
+    assert!(get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 2, 2), fx.now).is_ok());
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn token_ttl_setting_is_used() {
     let mut fx =
         Fx::with(DirectoryInit { upload_token_ttl_secs: Some(MIN_UPLOAD_TOKEN_TTL_SECS), ..Default::default() });
     let res = fx.start_ok(alice(), 10);
-    let t = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
+    let t = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
     assert_eq!(t.expires_at_ns, fx.now + MIN_UPLOAD_TOKEN_TTL_SECS * NANOS_PER_SEC);
 }
 
@@ -119,7 +119,7 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     let mut fx = Fx::new();
     let file = fx.ready_file(alice(), 10);
     let res = fx.start_ok(alice(), 10);
-    let old_token = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
+    let old_token = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
     let url_max =
         get_download_url_impl(&fx.s, alice(), &url_req(&file, Some(MAX_DOWNLOAD_URL_TTL_SECS), None), fx.now).unwrap();
     let old_kid = old_token.kid;
@@ -133,7 +133,7 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     assert_eq!(keys.iter().map(|k| k.kid).collect::<Vec<_>>(), vec![old_kid, new_kid]);
     // Old signatures still verify; new ones use the new kid.
     assert_eq!(old_token.verify(&keys, bucket(1), fx.now), Ok(()));
-    let new_token = get_upload_token_impl(&fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
+    let new_token = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
     assert_eq!(new_token.kid, new_kid);
     assert_eq!(new_token.verify(&keys, bucket(1), fx.now), Ok(()));
 

@@ -37,7 +37,7 @@ fn full_upload_start_token_mark_commit() {
         vec![ChunkRoute { chunk_index: 0, bucket: bucket(1) }, ChunkRoute { chunk_index: 2, bucket: bucket(1) }]
     );
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 0, last_chunk: 2 };
-    let token = get_upload_token_impl(&fx.s, alice(), &tok, fx.now).unwrap();
+    let token = get_upload_token_impl(&mut fx.s, alice(), &tok, fx.now).unwrap();
     assert_eq!(token.file_id, res.file_id);
 
     for i in [2, 0] {
@@ -76,7 +76,7 @@ fn double_commit_is_refused_while_committing_and_after() {
         abort_upload_impl(&mut fx.s, alice(), &res.upload_id, fx.now)
     });
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
-    assert_eq!(get_upload_token_impl(&fx.s, alice(), &tok, fx.now), Err(abort_busy));
+    assert_eq!(get_upload_token_impl(&mut fx.s, alice(), &tok, fx.now), Err(abort_busy));
 
     let ok = depot_api::bucket::CommitFileOk { size_bytes: 10, sha256: None, etag: "e".into() };
     finish_commit(&mut fx.s, &plan.upload_id, Ok(Ok(ok)), fx.now).result.unwrap();
@@ -123,7 +123,7 @@ fn expired_sessions_are_refused_then_reaped() {
         begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now)
     });
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
-    assert_eq!(get_upload_token_impl(&fx.s, alice(), &tok, fx.now), Err(DirectoryError::UploadExpired));
+    assert_eq!(get_upload_token_impl(&mut fx.s, alice(), &tok, fx.now), Err(DirectoryError::UploadExpired));
 
     let queued = reap_expired_uploads(&mut fx.s, fx.now, REAP_BATCH);
     assert_eq!(queued.len(), 1);
@@ -170,7 +170,7 @@ fn bucket_says_incomplete_then_commit_succeeds_on_retry() {
     assert_eq!(fx.usage(alice()).reserved_bytes, 3 * MIB, "still reserved");
     // Back to Pending: tokens work again, and a new commit can succeed.
     let tok = GetUploadTokenReq { upload_id: res.upload_id.clone(), first_chunk: 1, last_chunk: 1 };
-    assert!(get_upload_token_impl(&fx.s, alice(), &tok, fx.now).is_ok());
+    assert!(get_upload_token_impl(&mut fx.s, alice(), &tok, fx.now).is_ok());
     assert_eq!(fx.commit_ok(alice(), &res.upload_id).status, FileStatus::Ready);
 }
 

@@ -16,7 +16,7 @@ use candid::{Decode, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::bucket::PutChunkArgs;
 use depot_api::directory::*;
-use depot_api::limits::{MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS};
+use depot_api::limits::{MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOAD_TOKENS_PER_MINUTE, MAX_UPLOADS_IN_PROGRESS};
 use depot_api::methods::{bucket as bm, directory as dm};
 use depot_api::token::UploadToken;
 use depot_devnet::{CallOutcome, Devnet, DevnetConfig};
@@ -41,6 +41,7 @@ pub fn raised_limits(chunk_size: u32) -> DirectoryInit {
         default_quota_bytes: Some(1 << 40),
         start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
         max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+        upload_tokens_per_minute: Some(MAX_UPLOAD_TOKENS_PER_MINUTE),
         ..Default::default()
     }
 }
