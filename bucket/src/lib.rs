@@ -53,18 +53,61 @@ fn post_upgrade() {
     install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
 }
 
-/// Cheap early rejects; every check is repeated inside the methods.
+/// The only update an HTTP gateway sends, after the query answered `upgrade`.
+const HTTP_REQUEST_UPDATE: &str = "http_request_update";
+
+/// Admission of ingress messages, before the bucket pays for them. Only
+/// two methods are ever called by ingress: `put_chunk`, checked as far as
+/// it can be without hashing (token signature and expiry, caller, index,
+/// size, not already stored), and `http_request_update`, accepted only for
+/// a request the query answered with `upgrade`. The directory's methods
+/// come from the directory canister, never as ingress, and queries called
+/// as updates are refused. Every check is repeated inside the methods.
 #[inspect_message]
 fn inspect_message() {
     let method = ic_cdk::api::call::method_name();
-    let caller = ic_cdk::caller();
-    if is_one_of(&method, &methods::bucket::DIRECTORY_ONLY) && caller != with_store(|s| s.config().directory) {
-        ic_cdk::trap("only the directory may call this method");
+    match admit_ingress(&method, ic_cdk::caller(), ic_cdk::api::call::arg_data_raw_size()) {
+        Ok(()) => ic_cdk::api::call::accept_message(),
+        Err(reason) => ic_cdk::trap(&format!("{method}: {reason}")),
     }
-    if method == methods::bucket::PUT_CHUNK.name && caller == Principal::anonymous() {
-        ic_cdk::trap("anonymous callers cannot upload");
+}
+
+fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<(), String> {
+    if method == methods::bucket::PUT_CHUNK.name {
+        if caller == Principal::anonymous() {
+            return Err("anonymous callers cannot upload".into());
+        }
+        if arg_bytes > limits::MAX_PUT_CHUNK_ARG_BYTES {
+            return Err(format!("argument larger than {} bytes", limits::MAX_PUT_CHUNK_ARG_BYTES));
+        }
+        let args: PutChunkArgs = decode_ingress_arg()?;
+        with_store(|s| logic::put_chunk::inspect_put_chunk(s, ic_cdk::id(), caller, now_ns(), &args))
+            .map_err(|e| e.to_string())
+    } else if method == HTTP_REQUEST_UPDATE {
+        if arg_bytes > limits::MAX_HTTP_UPDATE_ARG_BYTES {
+            return Err(format!("argument larger than {} bytes", limits::MAX_HTTP_UPDATE_ARG_BYTES));
+        }
+        let req: HttpUpdateRequest<'static> = decode_ingress_arg()?;
+        let now_secs = now_ns() / 1_000_000_000;
+        let upgrades = with_store(|store| {
+            with_certs(|certs| {
+                let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
+                http::answer::query_upgrades(&cx, req.method().as_str(), req.url(), req.headers())
+            })
+        });
+        if upgrades { Ok(()) } else { Err("the query answers this request itself: no upgrade".into()) }
+    } else if is_one_of(method, &methods::bucket::DIRECTORY_ONLY) {
+        Err("only the directory calls this, between canisters".into())
+    } else {
+        Err("not callable by ingress".into())
     }
-    ic_cdk::api::call::accept_message();
+}
+
+fn decode_ingress_arg<T: candid::CandidType + serde::de::DeserializeOwned>() -> Result<T, String> {
+    let mut config = candid::de::DecoderConfig::new();
+    config.set_skipping_quota(limits::INGRESS_SKIPPING_QUOTA);
+    candid::utils::decode_one_with_config(&ic_cdk::api::call::arg_data_raw(), &config)
+        .map_err(|e| format!("malformed argument: {e}"))
 }
 
 #[update]

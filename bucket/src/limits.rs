@@ -34,3 +34,15 @@ const _: () = assert!(TOMBSTONE_TTL_NS > depot_api::limits::MAX_UPLOAD_TOKEN_TTL
 /// Expired tombstones removed per `delete_file`: keeps the map bounded by
 /// the deletions of the last `TOMBSTONE_TTL_NS` without a scan.
 pub const TOMBSTONES_PRUNED_PER_DELETE: usize = 4;
+
+/// Largest `put_chunk` argument `inspect_message` admits: a chunk of the
+/// largest size plus its token (a few hundred bytes) and Candid framing.
+pub const MAX_PUT_CHUNK_ARG_BYTES: usize = depot_api::limits::MAX_CHUNK_SIZE as usize + 16 * 1024;
+
+/// Largest `http_request_update` argument admitted: a URL and headers.
+/// Gateways send no body for GET; 64 KiB is far above real header sizes.
+pub const MAX_HTTP_UPDATE_ARG_BYTES: usize = 64 * 1024;
+
+/// Candid skipping quota when `inspect_message` decodes an argument: our
+/// arguments have no fields to skip, so a little slack is enough.
+pub const INGRESS_SKIPPING_QUOTA: usize = 10_000;

@@ -17,21 +17,18 @@ pub struct Context<'a, M: Memory> {
     pub now_secs: u64,
 }
 
-/// The answer to a query `http_request`. `data_certificate` is `None` only
-/// outside a non-replicated query, where nothing can be certified.
-pub fn answer_query<M: Memory>(
+/// What the query `http_request` decides for a request, before any body
+/// is read: also what `inspect_message` checks an `http_request_update`
+/// against (only requests the query answered with `upgrade` may arrive).
+pub fn query_plan<M: Memory>(
     cx: &Context<M>,
     method: &str,
     url: &str,
     headers: &[(String, String)],
-    data_certificate: Option<&[u8]>,
-) -> HttpResponse<'static> {
+) -> (Plan, Option<FileView>) {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
     let (plan, file) = plan(&req, false, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
-    let Some(cert) = data_certificate else {
-        return plain(503, "certificate unavailable: call http_request as a query\n");
-    };
     // A file not yet back in the tree after an upgrade: its 403 is the
     // wildcard one (no exact path exists yet); anything else is answered by
     // `http_request_update`, whose reply needs no tree.
@@ -41,6 +38,27 @@ pub fn answer_query<M: Memory>(
         }
         (Plan::File(_), Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
         (plan, _) => plan,
+    };
+    (plan, file)
+}
+
+/// Whether the query answers this request with `upgrade`.
+pub fn query_upgrades<M: Memory>(cx: &Context<M>, method: &str, url: &str, headers: &[(String, String)]) -> bool {
+    query_plan(cx, method, url, headers).0 == Plan::Upgrade
+}
+
+/// The answer to a query `http_request`. `data_certificate` is `None` only
+/// outside a non-replicated query, where nothing can be certified.
+pub fn answer_query<M: Memory>(
+    cx: &Context<M>,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    data_certificate: Option<&[u8]>,
+) -> HttpResponse<'static> {
+    let (plan, file) = query_plan(cx, method, url, headers);
+    let Some(cert) = data_certificate else {
+        return plain(503, "certificate unavailable: call http_request as a query\n");
     };
     match (plan, file) {
         (Plan::File(r), Some(f)) => {

@@ -10,10 +10,10 @@ use crate::model::records::FileRecord;
 use crate::model::sha256_stream::StreamingSha256;
 use crate::model::slab::slot_size;
 use candid::Principal;
-use depot_api::BucketError;
 use depot_api::bucket::{PutChunkArgs, PutChunkOk};
 use depot_api::limits::MAX_CHUNK_SIZE;
 use depot_api::token::{TokenError, UploadToken};
+use depot_api::{BucketError, FileKey};
 use ic_stable_structures::Memory;
 use sha2::{Digest, Sha256};
 
@@ -25,41 +25,14 @@ pub fn put_chunk_impl<M: Memory>(
     args: PutChunkArgs,
 ) -> Result<PutChunkOk, BucketError> {
     let PutChunkArgs { token, chunk_index, bytes } = args;
-    check_token(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
-    let file = key_of(&token.file_id)?;
-    if store.is_tombstoned(&file, now_ns) {
-        return Err(unauthorised("this file was deleted or its upload aborted"));
-    }
-    let stored = store.file(&file);
-    let new_file = stored.is_none();
-    let mut rec = match stored {
-        Some(rec) => {
-            if !token_matches(&token, &rec) {
-                return Err(unauthorised("token does not match this file's upload"));
-            }
-            rec
-        }
-        None => new_record(&token, now_ns),
-    };
-    let expected = rec.expected_chunk_len(chunk_index);
-    if bytes.len() as u64 != expected {
-        return Err(BucketError::ChunkSizeMismatch { index: chunk_index, expected, actual: bytes.len() as u64 });
-    }
+    let Admitted { file, mut rec, new_file, expected } =
+        admit(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
     let hash: [u8; 32] = Sha256::digest(&bytes).into();
     let ok = PutChunkOk { stored_bytes: bytes.len() as u32, etag: hash.to_vec() };
     if let Some(existing) = store.chunk_ref(&file, chunk_index) {
         return if existing.sha256 == hash { Ok(ok) } else { Err(BucketError::ChunkConflict { index: chunk_index }) };
     }
-    if rec.committed.is_some() {
-        // Every chunk of a committed file is present, so this is unreachable
-        // for a consistent store; refuse rather than grow a committed file.
-        return Err(BucketError::AlreadyCommitted);
-    }
-    let used = store.counters().used_bytes;
-    let capacity = store.config().capacity_bytes;
-    if used + expected > capacity {
-        return Err(BucketError::OutOfSpace { needed: expected, available: capacity.saturating_sub(used) });
-    }
+    check_room(store, &rec, expected)?;
     let stored = store
         .store_chunk(&file, chunk_index, &bytes, hash)
         .map_err(|_| BucketError::OutOfSpace { needed: expected, available: 0 })?;
@@ -76,6 +49,81 @@ pub fn put_chunk_impl<M: Memory>(
         c.files += new_file as u64;
     });
     Ok(ok)
+}
+
+/// The checks `inspect_message` runs before a `put_chunk` message is
+/// accepted (and its ingress paid for by the bucket): everything
+/// `put_chunk_impl` checks except hashing the bytes, and a chunk already
+/// stored is refused outright, so a token holder cannot make the bucket
+/// pay for the same chunk again and again. A client whose reply was lost
+/// learns from `list_chunks` that the chunk is stored.
+pub fn inspect_put_chunk<M: Memory>(
+    store: &BucketStore<M>,
+    this_bucket: Principal,
+    caller: Principal,
+    now_ns: u64,
+    args: &PutChunkArgs,
+) -> Result<(), BucketError> {
+    let Admitted { file, rec, expected, .. } =
+        admit(store, this_bucket, caller, now_ns, &args.token, args.chunk_index, args.bytes.len() as u64)?;
+    if store.chunk_ref(&file, args.chunk_index).is_some() {
+        return Err(invalid(format!("chunk {} is already stored", args.chunk_index)));
+    }
+    check_room(store, &rec, expected)
+}
+
+/// A chunk that passed every check that needs no hashing.
+struct Admitted {
+    file: FileKey,
+    rec: FileRecord,
+    new_file: bool,
+    expected: u64,
+}
+
+fn admit<M: Memory>(
+    store: &BucketStore<M>,
+    this_bucket: Principal,
+    caller: Principal,
+    now_ns: u64,
+    token: &UploadToken,
+    chunk_index: u32,
+    len: u64,
+) -> Result<Admitted, BucketError> {
+    check_token(store, this_bucket, caller, now_ns, token, chunk_index, len)?;
+    let file = key_of(&token.file_id)?;
+    if store.is_tombstoned(&file, now_ns) {
+        return Err(unauthorised("this file was deleted or its upload aborted"));
+    }
+    let stored = store.file(&file);
+    let new_file = stored.is_none();
+    let rec = match stored {
+        Some(rec) if !token_matches(token, &rec) => {
+            return Err(unauthorised("token does not match this file's upload"));
+        }
+        Some(rec) => rec,
+        None => new_record(token, now_ns),
+    };
+    let expected = rec.expected_chunk_len(chunk_index);
+    if len != expected {
+        return Err(BucketError::ChunkSizeMismatch { index: chunk_index, expected, actual: len });
+    }
+    Ok(Admitted { file, rec, new_file, expected })
+}
+
+/// A new chunk may be stored: the file is not committed and the bucket
+/// has room for it.
+fn check_room<M: Memory>(store: &BucketStore<M>, rec: &FileRecord, expected: u64) -> Result<(), BucketError> {
+    if rec.committed.is_some() {
+        // Every chunk of a committed file is present, so this is unreachable
+        // for a consistent store; refuse rather than grow a committed file.
+        return Err(BucketError::AlreadyCommitted);
+    }
+    let used = store.counters().used_bytes;
+    let capacity = store.config().capacity_bytes;
+    if used + expected > capacity {
+        return Err(BucketError::OutOfSpace { needed: expected, available: capacity.saturating_sub(used) });
+    }
+    Ok(())
 }
 
 /// Everything the token alone decides: signature, expiry, bucket, caller,

@@ -346,3 +346,25 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
     tree.insert_file(&v, &fx.store.chunk_hashes(&ups[0].file));
     assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
 }
+
+/// `http_request_update` is admitted only for what the query upgrades:
+/// exact ranges of a validly signed URL, nothing a stranger can make up.
+#[test]
+fn only_upgraded_requests_may_become_updates() {
+    let (fx, certs, up) = setup(250);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    let h = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    let upgrades = |method: &str, url: &str, headers: &[(&str, &str)]| {
+        crate::http::answer::query_upgrades(&cx, method, url, &h(headers))
+    };
+    assert!(upgrades("GET", &url, &[("Range", "bytes=10-20")]));
+    assert!(!upgrades("GET", &url, &[]), "a plain GET is answered by the query");
+    assert!(!upgrades("GET", &url, &[("Range", "bytes=0-")]), "an aligned range is answered by the query");
+    let expired = up.url(NOW_SECS - 1, Disposition::Inline);
+    assert!(!upgrades("GET", &expired, &[("Range", "bytes=10-20")]), "no signature, no update");
+    assert!(!upgrades("POST", &url, &[("Range", "bytes=10-20")]));
+    let unknown = format!("/f/{}?exp=1&kid=1&sig=AA", "ab".repeat(16));
+    assert!(!upgrades("GET", &unknown, &[("Range", "bytes=10-20")]));
+    assert!(!upgrades("GET", "/", &[]));
+}

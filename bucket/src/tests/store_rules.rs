@@ -308,3 +308,69 @@ fn tombstones_expire_after_every_token_and_are_pruned() {
     assert_eq!(fx.store.prune_tombstones(later, usize::MAX), 10 - TOMBSTONES_PRUNED_PER_DELETE);
     assert_eq!(fx.store.tombstones_count(), 1, "the new one stays");
 }
+
+/// `inspect_message` admits exactly the chunks `put_chunk` would store:
+/// every refusal of `put_chunk` is a refusal before the message is paid
+/// for, and a chunk already stored is refused too.
+#[test]
+fn inspection_refuses_before_the_bucket_pays() {
+    use crate::logic::put_chunk::inspect_put_chunk;
+    let mut fx = Fx::new(CHUNK as u64 * 3);
+    let up = Upload::new(1, CHUNK as usize * 3);
+    let t = up.token();
+    let args =
+        |token: depot_api::token::UploadToken, i: u32, bytes: Vec<u8>| PutChunkArgs { token, chunk_index: i, bytes };
+    let inspect = |fx: &Fx, a: &PutChunkArgs, caller, now| inspect_put_chunk(&fx.store, bucket_id(), caller, now, a);
+
+    assert_eq!(inspect(&fx, &args(t.clone(), 0, up.chunk(0)), alice(), NOW), Ok(()));
+    let mut garbage = t.clone();
+    garbage.sig = vec![0; 64];
+    assert!(matches!(
+        inspect(&fx, &args(garbage, 0, up.chunk(0)), alice(), NOW),
+        Err(BucketError::Unauthorised { .. })
+    ));
+    let mut unsigned = t.clone();
+    unsigned.sig.clear();
+    assert!(inspect(&fx, &args(unsigned, 0, up.chunk(0)), alice(), NOW).is_err());
+    assert_eq!(
+        inspect(&fx, &args(t.clone(), 0, up.chunk(0)), alice(), t.expires_at_ns),
+        Err(BucketError::TokenExpired)
+    );
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 0, up.chunk(0)), bob(), NOW),
+        Err(BucketError::Unauthorised { .. })
+    ));
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 3, vec![1]), alice(), NOW),
+        Err(BucketError::ChunkNotAllowed { .. })
+    ));
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 0, vec![0; CHUNK as usize + 1]), alice(), NOW),
+        Err(BucketError::ChunkTooLarge { .. })
+    ));
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 0, vec![0; 10]), alice(), NOW),
+        Err(BucketError::ChunkSizeMismatch { .. })
+    ));
+
+    // stored once: the same chunk again is refused before it is paid for
+    up.put(&mut fx, 0).unwrap();
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 0, up.chunk(0)), alice(), NOW),
+        Err(BucketError::InvalidRequest { .. })
+    ));
+    assert_eq!(inspect(&fx, &args(t.clone(), 1, up.chunk(1)), alice(), NOW), Ok(()));
+
+    // full bucket, read-only bucket, deleted file
+    up.put(&mut fx, 1).unwrap();
+    Upload::new(2, CHUNK as usize).put(&mut fx, 0).unwrap();
+    assert!(matches!(
+        inspect(&fx, &args(t.clone(), 2, up.chunk(2)), alice(), NOW),
+        Err(BucketError::OutOfSpace { .. })
+    ));
+    fx.set_read_only(directory(), true).unwrap();
+    assert_eq!(inspect(&fx, &args(t.clone(), 2, up.chunk(2)), alice(), NOW), Err(BucketError::ReadOnly));
+    fx.set_read_only(directory(), false).unwrap();
+    fx.delete_file(directory(), &up.file_id()).unwrap();
+    assert!(matches!(inspect(&fx, &args(t, 0, up.chunk(0)), alice(), NOW), Err(BucketError::Unauthorised { .. })));
+}
