@@ -8,6 +8,7 @@ use depot_api::methods::{Method, Mode, bucket as bm, directory as dm};
 use depot_api::token::UploadToken;
 use depot_api::{BucketError, DirectoryError, FileId};
 use ic_agent::{Agent, AgentError, Identity};
+use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
 use serde::de::DeserializeOwned;
 use serde_bytes::ByteBuf;
 use std::sync::Arc;
@@ -49,6 +50,13 @@ fn classify(e: AgentError) -> CallError {
         _ => CallError::Failed(e.to_string()),
     }
 }
+
+/// The bucket's HTTP interface, called the way a verifying HTTP gateway
+/// calls it. Described here rather than in `depot_api::methods`: its types
+/// come from `ic-http-certification`, which depot-api does not depend on.
+pub const HTTP_REQUEST: Method<(HttpRequest<'static>,), HttpResponse<'static>> = Method::query("http_request");
+pub const HTTP_REQUEST_UPDATE: Method<(HttpUpdateRequest<'static>,), HttpUpdateResponse<'static>> =
+    Method::update("http_request_update");
 
 pub struct Depot {
     pub agent: Agent,
@@ -176,6 +184,26 @@ impl Depot {
 
     pub async fn get_chunk(&self, bucket: Principal, file_id: FileId, chunk_index: u32) -> Result<Vec<u8>, CallError> {
         self.bucket(bucket, bm::GET_CHUNK, (GetChunkArgs { file_id, chunk_index },)).await.map(ByteBuf::into_vec)
+    }
+
+    /// The bucket's `http_request` as a query: the reply is unverified
+    /// until `verify::verify_chunk_response` has checked it.
+    pub async fn http_request(
+        &self,
+        bucket: Principal,
+        req: HttpRequest<'static>,
+    ) -> Result<HttpResponse<'static>, CallError> {
+        self.call(bucket, HTTP_REQUEST, (req,)).await
+    }
+
+    /// The bucket's `http_request_update`, after the query answered
+    /// `upgrade`: an update, so its reply is certified by consensus.
+    pub async fn http_request_update(
+        &self,
+        bucket: Principal,
+        req: HttpUpdateRequest<'static>,
+    ) -> Result<HttpUpdateResponse<'static>, CallError> {
+        self.call(bucket, HTTP_REQUEST_UPDATE, (req,)).await
     }
 
     pub async fn list_chunks(&self, bucket: Principal, file_id: FileId) -> Result<ChunkPresence, CallError> {

@@ -5,6 +5,8 @@ pub mod client;
 pub mod download;
 pub mod format;
 pub mod identity;
+pub mod names;
 pub mod network;
 pub mod resume;
 pub mod upload;
+pub mod verify;

@@ -43,13 +43,23 @@ enum Cmd {
         #[arg(long, default_value_t = upload::DEFAULT_PARALLEL)]
         parallel: usize,
     },
-    /// Download a file and check its SHA-256.
+    /// Download a file, verifying every chunk against the IC's certified
+    /// data (and the SHA-256 declared at upload).
+    ///
+    /// Without -o the file is written into the current directory under its
+    /// stored name made safe: the last path component only, no control
+    /// characters, no leading dot, at most 255 bytes.
     Download {
         file_id: String,
+        /// Where to write: a file path, or an existing directory to write into.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        #[arg(long, default_value_t = 4)]
+        /// Chunks in flight at once.
+        #[arg(long, default_value_t = download::DEFAULT_PARALLEL)]
         parallel: usize,
+        /// Replace the target file if it already exists.
+        #[arg(short, long)]
+        force: bool,
     },
     /// List your files.
     Ls {
@@ -124,18 +134,21 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", url.url);
             }
         }
-        Cmd::Download { file_id, output, parallel } => {
+        Cmd::Download { file_id, output, parallel, force } => {
             let fid = upload::parse_file_id(&depot, &file_id)?;
-            let meta = depot.get_file_meta(fid.clone()).await?;
-            let out = output.unwrap_or_else(|| PathBuf::from(&meta.name));
-            let r = download::download(&depot, fid, &out, parallel, tty).await?;
+            let opts = download::DownloadOpts { parallel, progress: tty, overwrite: force };
+            let (out, r) = download::download_file(&depot, fid, output.as_deref(), &opts).await?;
             if cli.json {
-                println!("{}", json!({"path": out, "bytes": r.bytes, "sha256_checked": r.sha256_checked}));
+                println!(
+                    "{}",
+                    json!({"path": out, "bytes": r.bytes, "chunks_verified": r.chunks, "sha256_checked": r.sha256_checked})
+                );
             } else {
                 println!(
-                    "{} ({}){}",
+                    "{} ({}, {} certified chunk(s){})",
                     out.display(),
                     human_bytes(r.bytes),
+                    r.chunks,
                     if r.sha256_checked { ", SHA-256 ok" } else { "" }
                 );
             }

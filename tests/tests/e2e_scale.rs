@@ -34,9 +34,11 @@ async fn a_50_mb_file_round_trips_byte_exact() {
     let body = env.http().get(&url.url).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(body.len(), data.len());
     assert!(body[..] == data[..]);
-    // And through the CLI's download path (get_chunk + SHA-256 check).
+    // And through the CLI's download path (each chunk verified against the
+    // certified data, then the SHA-256).
     let dl = dir.path().join("back.bin");
-    let r = depot_cli::download::download(&alice, out.meta.file_id, &dl, 4, false).await.unwrap();
+    let opts = depot_cli::download::DownloadOpts::default();
+    let r = depot_cli::download::download(&alice, out.meta.file_id, &dl, &opts).await.unwrap();
     assert!(r.sha256_checked);
     assert!(std::fs::read(&dl).unwrap() == data);
 }

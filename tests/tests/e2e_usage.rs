@@ -285,7 +285,8 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
     for u in &users {
         for (id, (size, sha)) in &u.model.ready {
             let out = dir.path().join("check.bin");
-            let r = depot_cli::download::download(&u.client, id.clone(), &out, 2, false).await.unwrap();
+            let opts = depot_cli::download::DownloadOpts { parallel: 2, progress: false, overwrite: true };
+            let r = depot_cli::download::download(&u.client, id.clone(), &out, &opts).await.unwrap();
             assert_eq!(r.bytes, *size);
             assert_eq!(Sha256::digest(std::fs::read(&out).unwrap())[..], sha[..]);
         }
