@@ -221,6 +221,8 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
     let tmp = tempfile::Builder::new()
         .prefix(".depot-")
         .suffix(".partial")
+        // As `File::create`: 0666 less the umask (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     let mut f = std::io::BufWriter::new(tmp.as_file());
