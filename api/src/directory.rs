@@ -207,6 +207,9 @@ pub struct BucketInfo {
     pub soft_limit_bytes: u64,
     pub hard_limit_bytes: u64,
     pub files_count: u64,
+    /// Version of the directory's key set this bucket last accepted; below
+    /// `AdminStats::keys_version` it is behind (the key-push job retries).
+    pub keys_version: u64,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -225,7 +228,16 @@ pub struct AdminStats {
     pub active_uploads: u64,
     pub reserved_bytes: u64,
     pub pending_bucket_deletes: u64,
+    /// Every key that verifies (pending, active, retired).
     pub signing_key_ids: Vec<u32>,
+    /// The key that signs.
+    pub active_signing_key_id: Option<u32>,
+    /// A rotated key not signing yet: it waits for every bucket to accept
+    /// `keys_version` (see `BucketInfo::keys_version`) or for
+    /// `admin_activate_signing_key`.
+    pub pending_signing_key_id: Option<u32>,
+    /// Version of the directory's current public key set.
+    pub keys_version: u64,
 }
 
 /// Bytes of stable memory one structure of the directory occupies.

@@ -113,6 +113,7 @@ pub mod directory {
     use super::*;
     use crate::FileId;
     use crate::directory::*;
+    use crate::keys::KeyId;
     use serde_bytes::ByteBuf;
 
     pub const START_UPLOAD: Method<(StartUploadReq,), StartUploadResult> = Method::update("start_upload");
@@ -138,6 +139,8 @@ pub mod directory {
         Method::update("admin_set_bucket_state");
     pub const ADMIN_REAP_EXPIRED_UPLOADS: Method<(), CountResult> = Method::update("admin_reap_expired_uploads");
     pub const ADMIN_ROTATE_SIGNING_KEY: Method<(), UnitResult> = Method::update("admin_rotate_signing_key");
+    pub const ADMIN_ACTIVATE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_activate_signing_key");
+    pub const ADMIN_REVOKE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_revoke_signing_key");
 
     /// Methods only controllers may call, besides those named `admin_*`.
     pub const CONTROLLER_ONLY: [MethodName; 1] = [method_name(LIST_BUCKETS)];
@@ -146,7 +149,7 @@ pub mod directory {
     pub const ANONYMOUS_OK: [MethodName; 1] = [method_name(GET_PUBLIC_KEYS)];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 22] = [
+    pub const ALL: [MethodName; 24] = [
         method_name(START_UPLOAD),
         method_name(ROUTE_CHUNKS),
         method_name(GET_UPLOAD_TOKEN),
@@ -169,6 +172,8 @@ pub mod directory {
         method_name(ADMIN_SET_BUCKET_STATE),
         method_name(ADMIN_REAP_EXPIRED_UPLOADS),
         method_name(ADMIN_ROTATE_SIGNING_KEY),
+        method_name(ADMIN_ACTIVATE_SIGNING_KEY),
+        method_name(ADMIN_REVOKE_SIGNING_KEY),
     ];
 }
 

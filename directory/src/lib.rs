@@ -249,6 +249,8 @@ async fn admin_reap_expired_uploads() -> CountResult {
     Ok(count)
 }
 
+/// Publishes a new pending key; the active key keeps signing until every
+/// bucket accepted the new set (or `admin_activate_signing_key`).
 #[ic_cdk::update]
 async fn admin_rotate_signing_key() -> UnitResult {
     admin()?;
@@ -257,7 +259,26 @@ async fn admin_rotate_signing_key() -> UnitResult {
         .await
         .map_err(|message| DirectoryError::internal(InternalFault::RandomnessUnavailable, message))?;
     state::mutate(|s| keys::rotate_key_impl(s, seed, now()))?;
-    // Buckets that refuse now are retried by the maintenance job.
+    // The last bucket to accept activates the key; buckets that refuse now
+    // are retried by the maintenance job.
+    jobs::push_keys().await;
+    Ok(())
+}
+
+/// Makes the pending key `kid` sign now, even if a bucket has not accepted
+/// it (that bucket refuses new tokens and URLs until the push reaches it).
+#[ic_cdk::update]
+fn admin_activate_signing_key(kid: u32) -> UnitResult {
+    state::mutate(|s| keys::admin_activate_key(s, is_controller(), kid, now()))
+}
+
+/// Emergency: `kid` stops verifying at once, in `get_public_keys` and, as
+/// soon as each accepts the new set, in every bucket (pushed now, retried by
+/// the maintenance job). The active key can be revoked only while a key is
+/// pending, which then signs at once.
+#[ic_cdk::update]
+async fn admin_revoke_signing_key(kid: u32) -> UnitResult {
+    state::mutate(|s| keys::admin_revoke_key(s, is_controller(), kid, now()))?;
     jobs::push_keys().await;
     Ok(())
 }

@@ -1,7 +1,14 @@
 //! Pushes the public key set to buckets that have an older version (after a
-//! rotation or a dropped key), and drops expired retired keys.
+//! rotation, a revocation or a dropped key), records which version each
+//! bucket accepted, and activates a pending key once every bucket has it
+//! (`logic::keys`).
+//!
+//! Pushes to one bucket arrive in the order they were sent (the IC keeps
+//! the order of requests between two canisters), and `set_keys` replaces
+//! the whole set, so a bucket ends with the newest set it was sent.
 
 use crate::logic::CallFailure;
+use crate::logic::keys::activate_if_accepted;
 use crate::model::State;
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
@@ -47,15 +54,23 @@ pub fn lease_key_pushes(state: &mut State, now_ns: u64, max: usize) -> Vec<KeyPu
 }
 
 /// Applies the bucket's answer to `set_keys`: a refusal (its own error or
-/// a failed call) is retried after `KEY_PUSH_RETRY_SECS`.
-pub fn finish_key_push(state: &mut State, push: &KeyPush, answer: Result<UnitResult, CallFailure>, now_ns: u64) {
-    let Some(mut b) = state.buckets.get(&push.bucket) else { return };
-    match answer {
-        Ok(Ok(())) => {
-            b.keys_pushed_version = b.keys_pushed_version.max(push.version);
-            b.keys_push_not_before_ns = 0;
-        }
-        Ok(Err(_)) | Err(_) => b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC),
+/// a failed call) is retried after `KEY_PUSH_RETRY_SECS`. After an
+/// acceptance the pending key, if any, is activated when this was the last
+/// bucket without it; returns that kid.
+pub fn finish_key_push(
+    state: &mut State,
+    push: &KeyPush,
+    answer: Result<UnitResult, CallFailure>,
+    now_ns: u64,
+) -> Option<u32> {
+    let mut b = state.buckets.get(&push.bucket)?;
+    let accepted = matches!(answer, Ok(Ok(())));
+    if accepted {
+        b.keys_pushed_version = b.keys_pushed_version.max(push.version);
+        b.keys_push_not_before_ns = 0;
+    } else {
+        b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC);
     }
     state.buckets.insert(push.bucket, b);
+    if accepted { activate_if_accepted(state, now_ns) } else { None }
 }

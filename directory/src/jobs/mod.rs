@@ -22,6 +22,9 @@ fn now() -> u64 {
 pub async fn run_maintenance() {
     state::mutate(|s| reaper::reap_expired_uploads(s, now(), reaper::REAP_BATCH));
     state::mutate(|s| crate::logic::keys::drop_expired_keys(s, now()));
+    // Normally done by the push that completes the set; also here, so a
+    // pending key never waits on a push that already happened.
+    state::mutate(|s| crate::logic::keys::activate_if_accepted(s, now()));
     let deletes = state::mutate(|s| reconcile::lease_due(s, now(), reconcile::RECONCILE_BATCH));
     for (key, item) in deletes {
         let answer = bucket_client::delete_file(item.bucket, DeleteFileArgs { file_id: item.file_id }).await;
@@ -40,10 +43,20 @@ pub async fn attempt_deletes(keys: Vec<TimedKey>) {
     }
 }
 
+/// Rounds of `push_keys`: a bucket that accepted a set which changed while
+/// the call was in flight (a revocation) is due again at once, and is sent
+/// the newer set in the next round rather than at the next tick.
+pub const KEY_PUSH_ROUNDS: usize = 3;
+
 pub async fn push_keys() {
-    let pushes = state::mutate(|s| key_push::lease_key_pushes(s, now(), key_push::KEY_PUSH_BATCH));
-    for push in pushes {
-        let answer = bucket_client::set_keys(push.bucket, push.keys.clone()).await;
-        state::mutate(|s| key_push::finish_key_push(s, &push, answer, now()));
+    for _ in 0..KEY_PUSH_ROUNDS {
+        let pushes = state::mutate(|s| key_push::lease_key_pushes(s, now(), key_push::KEY_PUSH_BATCH));
+        if pushes.is_empty() {
+            return;
+        }
+        for push in pushes {
+            let answer = bucket_client::set_keys(push.bucket, push.keys.clone()).await;
+            state::mutate(|s| key_push::finish_key_push(s, &push, answer, now()));
+        }
     }
 }

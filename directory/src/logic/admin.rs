@@ -51,6 +51,9 @@ pub fn admin_get_stats_impl(state: &State) -> AdminStats {
         reserved_bytes,
         pending_bucket_deletes: state.pending_deletes.len(),
         signing_key_ids: state.signing_keys.keys().collect(),
+        active_signing_key_id: state.active_key().map(|(kid, _)| kid),
+        pending_signing_key_id: state.pending_key().map(|(kid, _)| kid),
+        keys_version: state.runtime().keys_version,
     }
 }
 

@@ -67,6 +67,7 @@ impl BucketRecord {
             soft_limit_bytes: self.soft_limit_bytes,
             hard_limit_bytes: self.hard_limit_bytes,
             files_count: self.files_count,
+            keys_version: self.keys_pushed_version,
         }
     }
 }

@@ -173,17 +173,18 @@ impl State {
 
     // ---- signing keys ----
 
-    /// The key that signs new tokens and URLs: the newest not retired.
+    /// The key that signs new tokens and URLs: the one neither pending nor
+    /// retired (the newest, should there ever be two).
     pub fn active_key(&self) -> Option<(u32, [u8; 32])> {
-        self.signing_keys
-            .iter()
-            .rev()
-            .map(|e| e.into_pair())
-            .find(|(_, k)| k.retired_at_ns.is_none())
-            .map(|(kid, k)| (kid, k.seed))
+        self.signing_keys.iter().rev().map(|e| e.into_pair()).find(|(_, k)| k.is_active()).map(|(kid, k)| (kid, k.seed))
     }
 
-    /// Every key that still verifies (active and retired), by kid.
+    /// The key published but not signing yet, if a rotation is under way.
+    pub fn pending_key(&self) -> Option<(u32, SigningKeyRecord)> {
+        self.signing_keys.iter().map(|e| e.into_pair()).find(|(_, k)| k.is_pending())
+    }
+
+    /// Every key that verifies (pending, active and retired), by kid.
     pub fn public_keys(&self) -> Vec<PublicKeyInfo> {
         self.signing_keys
             .iter()

@@ -75,7 +75,7 @@ fn errors_of_sessions_files_admin_and_keys() {
         finish_register_bucket(&mut fx.s, &dup, &stat(1, 0, false), 0, fx.now)
     });
     for i in 1..MAX_SIGNING_KEYS {
-        rotate_key_impl(&mut fx.s, [i as u8; 32], fx.now).unwrap();
+        fx.rotate_and_activate([i as u8; 32]);
     }
     let before = fx.digest();
     assert!(rotate_key_impl(&mut fx.s, [0xee; 32], fx.now).is_err());

@@ -170,6 +170,11 @@ pub fn check_books(state: &State) {
     for k in state.upload_expiry.keys() {
         assert_eq!(state.uploads.get(&k.id).map(|s| s.expires_at_ns), Some(k.at_ns), "expiry index");
     }
+    // Keys: at most one signs and at most one waits; kids come from the counter.
+    let keys: Vec<_> = state.signing_keys.iter().map(|e| e.into_pair()).collect();
+    assert!(keys.iter().filter(|(_, k)| k.is_active()).count() <= 1, "one signing key");
+    assert!(keys.iter().filter(|(_, k)| k.is_pending()).count() <= 1, "one pending key");
+    assert!(keys.iter().all(|(kid, _)| *kid >= 1 && *kid <= state.runtime().last_kid), "kids from the counter");
     assert_eq!(state.file_index.len(), state.files.len());
     for (key, list_key) in state.file_index.iter().map(|e| e.into_pair()) {
         assert_eq!(list_key.file.0, key, "file index");

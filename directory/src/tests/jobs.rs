@@ -130,17 +130,24 @@ fn key_push_after_rotation_with_lease_and_retry() {
     let mut fx = Fx::new();
     fx.add_bucket(bucket(2), GIB, GIB);
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty(), "buckets are up to date");
-    rotate_key_impl(&mut fx.s, [9; 32], fx.now).unwrap();
+    let old_kid = fx.s.active_key().unwrap().0;
+    let new_kid = rotate_key_impl(&mut fx.s, [9; 32], fx.now).unwrap();
     let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
     assert_eq!(pushes[0].keys, fx.s.public_keys());
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty(), "leased");
-    finish_key_push(&mut fx.s, &pushes[0], Ok(Ok(())), fx.now);
-    finish_key_push(&mut fx.s, &pushes[1], Err(rejected()), fx.now);
+    assert_eq!(finish_key_push(&mut fx.s, &pushes[0], Ok(Ok(())), fx.now), None, "bucket 2 lacks the key");
+    assert_eq!(finish_key_push(&mut fx.s, &pushes[1], Err(rejected()), fx.now), None);
+    assert_eq!(fx.s.active_key().unwrap().0, old_kid, "the old key signs while a bucket lags");
     fx.advance_secs(KEY_PUSH_RETRY_SECS);
     let again = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(again.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(2)]);
-    finish_key_push(&mut fx.s, &again[0], Ok(Ok(())), fx.now);
+    // A bucket's own refusal is retried like a failed call.
+    assert_eq!(finish_key_push(&mut fx.s, &again[0], Ok(Err(BucketError::ReadOnly)), fx.now), None);
+    fx.advance_secs(KEY_PUSH_RETRY_SECS);
+    let again = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
+    assert_eq!(finish_key_push(&mut fx.s, &again[0], Ok(Ok(())), fx.now), Some(new_kid), "the last bucket activates");
+    assert_eq!(fx.s.active_key().unwrap().0, new_kid);
     fx.advance_secs(KEY_PUSH_RETRY_SECS);
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty());
 }

@@ -7,6 +7,7 @@ mod candid_interface;
 mod errors_leave_state_unchanged;
 mod invariants;
 mod jobs;
+mod key_rotation;
 mod limits;
 mod listing;
 mod routing;
@@ -124,6 +125,26 @@ impl Fx {
         let version = self.s.runtime().keys_version;
         finish_register_bucket(&mut self.s, &req, &stat(hard, 0, false), version, self.now).unwrap();
         self.books();
+    }
+
+    /// Every bucket behind on keys accepts the current set (the key-push job
+    /// with buckets that answer Ok); returns the kid this activated, if any.
+    pub fn accept_keys_everywhere(&mut self) -> Option<u32> {
+        use crate::jobs::key_push::{finish_key_push, lease_key_pushes};
+        let pushes = lease_key_pushes(&mut self.s, self.now, usize::MAX);
+        let mut activated = None;
+        for push in &pushes {
+            activated = finish_key_push(&mut self.s, push, Ok(Ok(())), self.now).or(activated);
+        }
+        activated
+    }
+
+    /// Rotates and lets every bucket accept, so the new key signs.
+    pub fn rotate_and_activate(&mut self, seed: [u8; 32]) -> u32 {
+        let kid = crate::logic::keys::rotate_key_impl(&mut self.s, seed, self.now).expect("rotate");
+        self.accept_keys_everywhere();
+        assert_eq!(self.s.active_key().map(|(k, _)| k), Some(kid), "activated");
+        kid
     }
 
     pub fn memory(&self) -> DefaultMemoryImpl {

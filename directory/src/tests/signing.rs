@@ -120,12 +120,17 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     let file = fx.ready_file(alice(), 10);
     let res = fx.start_ok(alice(), 10);
     let old_token = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
-    let url_max =
-        get_download_url_impl(&fx.s, alice(), &url_req(&file, Some(MAX_DOWNLOAD_URL_TTL_SECS), None), fx.now).unwrap();
     let old_kid = old_token.kid;
     let version = fx.s.runtime().keys_version;
 
     let new_kid = rotate_key_impl(&mut fx.s, [0x77; 32], fx.now).unwrap();
+    fx.advance_secs(30);
+    // While the new key is pending the old one signs, up to the last moment.
+    let url_max =
+        get_download_url_impl(&fx.s, alice(), &url_req(&file, Some(MAX_DOWNLOAD_URL_TTL_SECS), None), fx.now).unwrap();
+    assert!(url_max.url.contains(&format!("kid={old_kid}&")));
+    assert_eq!(fx.accept_keys_everywhere(), Some(new_kid), "the only bucket accepted: the key signs");
+    // Retention counts from activation, when the old key stopped signing.
     let rotated_at = fx.now;
     assert_ne!(new_kid, old_kid);
     assert_eq!(fx.s.runtime().keys_version, version + 1, "buckets must get the new set");
@@ -158,7 +163,7 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
 fn rotation_is_capped_at_max_signing_keys() {
     let mut fx = Fx::new();
     for i in 1..MAX_SIGNING_KEYS {
-        rotate_key_impl(&mut fx.s, [i as u8; 32], fx.now).unwrap();
+        fx.rotate_and_activate([i as u8; 32]);
     }
     assert_eq!(fx.s.public_keys().len(), MAX_SIGNING_KEYS);
     let before = fx.digest();
@@ -167,7 +172,7 @@ fn rotation_is_capped_at_max_signing_keys() {
     // Once the oldest retired key expires, rotation works again.
     fx.advance_secs(fx.s.settings().key_retention_secs());
     assert_eq!(check_rotation(&fx.s, fx.now), Ok(()));
-    rotate_key_impl(&mut fx.s, [0xee; 32], fx.now).unwrap();
+    fx.rotate_and_activate([0xee; 32]);
     assert!(fx.s.public_keys().len() <= MAX_SIGNING_KEYS);
     assert_eq!(fx.s.active_key().unwrap().1, [0xee; 32]);
 }
