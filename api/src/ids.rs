@@ -26,7 +26,10 @@ impl FileKey {
     }
 
     pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != ID_BYTES * 2 || !s.is_ascii() {
+        // Lower-case hex digits only: one spelling per key, so a URL path
+        // names exactly one certified path (`from_str_radix` alone would
+        // also take upper case and a `+` sign).
+        if s.len() != ID_BYTES * 2 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
         let mut out = [0u8; ID_BYTES];
@@ -87,6 +90,11 @@ mod tests {
         assert_eq!(FileKey::from_hex("ab"), None);
         assert_eq!(FileKey::from_hex(&"zz".repeat(16)), None);
         assert_eq!(FileKey::from_hex(&"é".repeat(16)), None);
+        // one spelling per key
+        assert_eq!(FileKey::from_hex(&"AB".repeat(16)), None);
+        assert_eq!(FileKey::from_hex(&format!("+{}", "a".repeat(31))), None);
+        assert_eq!(FileKey::from_hex(&format!("-{}", "a".repeat(31))), None);
+        assert_eq!(FileKey::from_hex(&format!(" {}", "a".repeat(31))), None);
         assert!(FileId::new(Principal::anonymous(), k).key() == Some(k));
         assert!(FileId { owner: Principal::anonymous(), id: vec![1, 2] }.key().is_none());
     }

@@ -68,14 +68,18 @@ pub fn answer_query<M: Memory>(
                 None => body_of(cx.store, &f, r),
             };
             let mut resp = shape.to_response(body);
-            cx.certs.certify(&mut resp, &shape, HttpCertificationPath::exact(f.path()), url, cert);
-            resp
+            match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::exact(f.path()), url, cert) {
+                Ok(()) => resp,
+                Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
+            }
         }
         (Plan::Fallback(r), _) => {
             let shape = fallback_shape(r);
             let mut resp = shape.to_response(shape.fixed_body.unwrap_or_default().to_vec());
-            cx.certs.certify(&mut resp, &shape, HttpCertificationPath::wildcard(FALLBACK_PATH), url, cert);
-            resp
+            match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::wildcard(FALLBACK_PATH), url, cert) {
+                Ok(()) => resp,
+                Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
+            }
         }
         (Plan::Upgrade, _) => HttpResponse::builder().with_upgrade(true).build(),
         (Plan::RawRedirect { location }, _) => HttpResponse::builder()

@@ -89,6 +89,8 @@ impl CertTree {
     }
 
     /// Adds the `IC-Certificate` header proving `shape` for `request_url`.
+    /// Fails (it never traps) when no witness can be built for that URL,
+    /// e.g. a URL that is not a path: the caller answers uncertified.
     pub fn certify(
         &self,
         response: &mut HttpResponse,
@@ -96,9 +98,10 @@ impl CertTree {
         path: HttpCertificationPath,
         request_url: &str,
         data_certificate: &[u8],
-    ) {
+    ) -> Result<(), String> {
         let e = entry(path, shape);
-        let witness = self.tree.witness(&e, request_url).expect("the entry is in the tree");
+        let witness = self.tree.witness(&e, request_url).map_err(|e| e.to_string())?;
         add_v2_certificate_header(data_certificate, response, &witness, &e.path.to_expr_path());
+        Ok(())
     }
 }

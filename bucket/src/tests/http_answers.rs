@@ -368,3 +368,48 @@ fn only_upgraded_requests_may_become_updates() {
     assert!(!upgrades("GET", &unknown, &[("Range", "bytes=10-20")]));
     assert!(!upgrades("GET", "/", &[]));
 }
+
+mod hostile_urls {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Whatever a stranger puts in the URL and headers, the bucket answers
+    /// and never traps, and a non-canonical spelling of a file's path is
+    /// not that file.
+    #[test]
+    fn odd_urls_are_answered_not_trapped() {
+        let (fx, certs, up) = setup(3000);
+        let good = up.url(NOW_SECS + 60, Disposition::Inline);
+        let upper = good.replacen(&up.file.to_hex(), &up.file.to_hex().to_uppercase(), 1);
+        for url in ["", "?", "#", "f", "//", "/f/", "/f/+", "http://x/f/", "/%zz", &upper, &format!("{good}#frag")] {
+            let s = get(&fx, &certs, "GET", url, &[]);
+            assert!(s.status() >= 200, "{url:?}");
+        }
+        let s = get(&fx, &certs, "GET", &upper, &[]);
+        assert_ne!(s.status(), 200, "an upper-case key is not the file");
+    }
+
+    /// 256 random requests against one bucket (set up once: the store and
+    /// the tree are the expensive part).
+    #[test]
+    fn any_request_gets_an_answer() {
+        let (fx, certs, up) = setup(3000);
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+        let signed_base = up.url(NOW_SECS + 60, Disposition::Inline);
+        let strategy = ("\\PC{0,80}", "(GET|HEAD|OPTIONS|POST|\\PC{0,8})", "\\PC{0,40}", "\\PC{0,40}");
+        let mut runner =
+            proptest::test_runner::TestRunner::new(ProptestConfig { cases: 256, ..ProptestConfig::default() });
+        runner
+            .run(&strategy, |(url, method, range, inm)| {
+                let headers = vec![("range".to_string(), range), ("if-none-match".to_string(), inm)];
+                let signed = format!("{signed_base}{url}");
+                for u in [url.as_str(), signed.as_str()] {
+                    let r = crate::http::answer::answer_query(&cx, &method, u, &headers, Some(&[0u8; 8]));
+                    prop_assert!(r.status_code().as_u16() >= 200);
+                    let _ = crate::http::answer::answer_update(&cx, &method, u, &headers);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}
