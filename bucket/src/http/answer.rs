@@ -36,6 +36,9 @@ pub fn query_plan<M: Memory>(
         (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.is_certified(&f.key) => {
             Plan::Fallback(FallbackResponse::Forbidden)
         }
+        (Plan::File(FileResponse::Preflight), Some(f)) if !cx.certs.is_certified(&f.key) => {
+            Plan::Fallback(FallbackResponse::Preflight)
+        }
         (Plan::File(_), Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
         (plan, _) => plan,
     };

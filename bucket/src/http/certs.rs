@@ -44,7 +44,7 @@ impl CertTree {
     }
 
     pub fn insert_fallbacks(&mut self) {
-        for r in [FallbackResponse::NotFound, FallbackResponse::Forbidden] {
+        for r in [FallbackResponse::NotFound, FallbackResponse::Forbidden, FallbackResponse::Preflight] {
             let shape = fallback_shape(r);
             self.tree.insert(&entry(HttpCertificationPath::wildcard(FALLBACK_PATH), &shape));
             self.entries += 1;

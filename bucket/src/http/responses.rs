@@ -76,6 +76,9 @@ pub enum FallbackResponse {
     /// A file URL with a bad signature for a file this bucket does not hold
     /// (e.g. another bucket's URL).
     Forbidden,
+    /// The CORS preflight of a file path this bucket does not hold: the
+    /// same answer as for a file it holds, so `OPTIONS` tells nothing.
+    Preflight,
 }
 
 /// A response without its body, plus the body's hash.
@@ -134,6 +137,24 @@ pub fn fallback_shape(r: FallbackResponse) -> ResponseShape {
     match r {
         FallbackResponse::NotFound => error_shape(404, BODY_NOT_FOUND, vec![]),
         FallbackResponse::Forbidden => error_shape(403, BODY_FORBIDDEN, vec![]),
+        FallbackResponse::Preflight => preflight_shape(),
+    }
+}
+
+/// The CORS preflight answer, the same for every file path.
+fn preflight_shape() -> ResponseShape {
+    ResponseShape {
+        status: 204,
+        headers: vec![
+            h("access-control-allow-origin", "*"),
+            h("access-control-allow-methods", ALLOWED_METHODS),
+            h("access-control-allow-headers", ALLOWED_REQUEST_HEADERS),
+            h("access-control-max-age", "86400"),
+            h("cache-control", CACHE_IMMUTABLE),
+            cel_header(),
+        ],
+        body_hash: sha(b""),
+        fixed_body: Some(b""),
     }
 }
 
@@ -194,19 +215,7 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
             error_shape(416, BODY_RANGE, vec![h("content-range", format!("bytes */{}", f.size))])
         }
         FileResponse::MethodNotAllowed => error_shape(405, BODY_METHOD, vec![h("allow", ALLOWED_METHODS)]),
-        FileResponse::Preflight => ResponseShape {
-            status: 204,
-            headers: vec![
-                h("access-control-allow-origin", "*"),
-                h("access-control-allow-methods", ALLOWED_METHODS),
-                h("access-control-allow-headers", ALLOWED_REQUEST_HEADERS),
-                h("access-control-max-age", "86400"),
-                h("cache-control", CACHE_IMMUTABLE),
-                cel_header(),
-            ],
-            body_hash: empty,
-            fixed_body: Some(b""),
-        },
+        FileResponse::Preflight => preflight_shape(),
     }
 }
 

@@ -63,8 +63,11 @@ pub fn plan(
             let plan = plan_file(req, is_update, &f, verify);
             (plan, Some(f))
         }
-        // Without a valid signature the answer is 403 whether or not the
-        // file exists, so URLs cannot be used to probe for file ids.
+        // Preflights and answers without a valid signature are the same
+        // whether or not the file exists, so they cannot be used to probe
+        // for file ids (the certificate's path still differs: see
+        // docs/security.md).
+        None if req.method.eq_ignore_ascii_case("OPTIONS") => (Plan::Fallback(FallbackResponse::Preflight), None),
         None => match SignedUrl::parse(req.url).and_then(|s| verify(&s)) {
             Ok(()) => (Plan::Fallback(FallbackResponse::NotFound), None),
             Err(_) => (Plan::Fallback(FallbackResponse::Forbidden), None),
@@ -200,6 +203,12 @@ mod tests {
         assert_eq!(
             plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0,
             Plan::Fallback(FallbackResponse::Forbidden)
+        );
+        // a preflight is the same answer whether the file exists or not
+        let req = RequestView { method: "OPTIONS", url: &url, headers: &[] };
+        assert_eq!(
+            plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0,
+            Plan::Fallback(FallbackResponse::Preflight)
         );
         let bare = format!("/f/{}", "01".repeat(16));
         let req = RequestView { method: "GET", url: &bare, headers: &[] };

@@ -413,3 +413,33 @@ mod hostile_urls {
             .unwrap();
     }
 }
+
+/// Without a valid signature, a file that exists and one that does not get
+/// the same status, headers and body (both verified); only the
+/// certificate's path differs, which v2 certification cannot avoid.
+#[test]
+fn existing_and_missing_files_answer_alike_without_a_signature() {
+    let (fx, certs, up) = setup(3000);
+    let missing = Upload::new(9, 10);
+    type UrlOf = fn(&Upload) -> String;
+    let cases: [(&str, UrlOf); 4] = [
+        ("OPTIONS", |u: &Upload| u.url(NOW_SECS + 60, Disposition::Inline)),
+        ("GET", |u: &Upload| u.url(NOW_SECS - 1, Disposition::Inline)),
+        ("GET", |u: &Upload| format!("/f/{}", u.file.to_hex())),
+        ("HEAD", |u: &Upload| format!("/f/{}?exp=1&kid=1&sig=AA", u.file.to_hex())),
+    ];
+    for (method, url) in cases {
+        let a = get(&fx, &certs, method, &url(&up), &[]);
+        let b = get(&fx, &certs, method, &url(&missing), &[]);
+        assert_eq!((a.verified.clone(), b.verified.clone()), (Ok(()), Ok(())), "{method}");
+        assert_eq!(a.status(), b.status(), "{method}");
+        assert_eq!(a.resp.body(), b.resp.body(), "{method}");
+        let headers = |s: &Served| {
+            let mut h: Vec<_> =
+                s.resp.headers().iter().filter(|(k, _)| !k.eq_ignore_ascii_case("ic-certificate")).cloned().collect();
+            h.sort();
+            h
+        };
+        assert_eq!(headers(&a), headers(&b), "{method}");
+    }
+}
