@@ -147,9 +147,10 @@ fn pick<'a>(rng: &mut StdRng, ids: impl ExactSizeIterator<Item = &'a FileId>) ->
 }
 
 /// Directory and buckets against the model and against each other.
-/// `releases`: uploads aborted or refused so far. Each queues a second
-/// sweep of its bucket for when its last upload token has expired (chunks
-/// put with a still-valid token after the first sweep must not leak).
+/// `releases`: uploads aborted or refused and files deleted so far. Each
+/// queues a second sweep of its bucket for when its last upload token has
+/// expired (chunks put with a still-valid token after the first sweep must
+/// not leak).
 async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
     let admin = env.deployment.admin;
     let directory = env.directory();
@@ -273,7 +274,7 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
             continue;
         }
         *done.entry(op).or_default() += 1;
-        releases += matches!(op, "abort" | "wrong hash") as u64;
+        releases += matches!(op, "abort" | "wrong hash" | "delete") as u64;
         if step % 12 == 11 {
             check_books(&env, &users, releases).await;
         }
@@ -294,7 +295,7 @@ async fn usage_in_directory_and_buckets_agree_after_a_random_mix() {
 
     // Everything removed: both sides are back to zero.
     for u in &mut users {
-        releases += u.model.interrupted.len() as u64;
+        releases += (u.model.ready.len() + u.model.interrupted.len()) as u64;
         let ids: Vec<FileId> = u.model.ready.keys().chain(u.model.interrupted.keys()).cloned().collect();
         for id in ids {
             u.client.delete_file(id).await.unwrap();
