@@ -23,5 +23,5 @@ pub mod types;
 
 pub use execution::{
     CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel, IngressMessage, IngressRejected,
-    InstallMode, Reject, RejectCode, RequestStatus,
+    InstallMode, Reject, RejectCode, RequestStatus, Route,
 };

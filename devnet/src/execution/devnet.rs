@@ -1,6 +1,6 @@
 //! The `Devnet` struct: state of the whole local IC and its accessors.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +35,10 @@ pub struct Devnet {
     pub(crate) faults: Vec<Fault>,
     /// What `clear_faults` restores: (canister, status before, cycles taken).
     pub(crate) fault_undo: Vec<(Principal, Option<CanisterStatus>, u128)>,
+    /// Routes whose messages are held back (`hold_messages`).
+    pub(crate) holding: BTreeSet<Route>,
+    /// Messages held back per route, oldest first.
+    pub(crate) held: BTreeMap<Route, VecDeque<Message>>,
     /// Instructions of the most recent execution (any kind).
     pub(crate) last_instructions: u64,
     /// Cached from the certifier: every execution context carries them.
@@ -87,6 +91,8 @@ impl Devnet {
             clock,
             faults: Vec::new(),
             fault_undo: Vec::new(),
+            holding: BTreeSet::new(),
+            held: BTreeMap::new(),
             last_instructions: 0,
             root_key,
             subnet,
@@ -261,7 +267,7 @@ impl Devnet {
                     c.cycles = 0;
                 }
             }
-            Fault::TamperQueryReply { .. } => {}
+            Fault::TamperQueryReply { .. } | Fault::TrapMethod { .. } | Fault::RejectCall { .. } => {}
         }
         self.faults.push(f);
     }
@@ -279,6 +285,68 @@ impl Devnet {
                 c.status = s;
             }
             c.cycles = c.cycles.saturating_add(cycles);
+        }
+    }
+
+    /// Uses up one call of a `TrapMethod` or `RejectCall` fault (`trap`
+    /// picks which) that matches `canister` and `method`; true if one did.
+    pub(crate) fn take_call_fault(&mut self, canister: Principal, method: &str, trap: bool) -> bool {
+        let hit = self.faults.iter().position(|f| match f {
+            Fault::TrapMethod { canister: c, method: m, times } if trap => *c == canister && m == method && *times > 0,
+            Fault::RejectCall { canister: c, method: m, times } if !trap => *c == canister && m == method && *times > 0,
+            _ => false,
+        });
+        let Some(i) = hit else { return false };
+        if let Fault::TrapMethod { times, .. } | Fault::RejectCall { times, .. } = &mut self.faults[i] {
+            *times -= 1;
+            if *times == 0 {
+                self.faults.remove(i);
+            }
+        }
+        true
+    }
+
+    // ---- held messages (slow links, an upgrade between an await's halves) ----
+
+    /// From now on the messages travelling `route` are held back instead of
+    /// delivered: the requests `route.from` makes to `route.to`, and the
+    /// responses `route.from` sends to calls `route.to` made (the callback
+    /// waits). `tick` and `update` leave them waiting, in the order they were
+    /// sent, until [`Devnet::release_messages`]; everything else keeps
+    /// flowing, so the canisters can be stopped, upgraded or time moved in
+    /// between. Ingress and library calls are requests from their sender;
+    /// their answers are not messages and are never held. Queries are not
+    /// affected.
+    pub fn hold_messages(&mut self, route: Route) {
+        self.holding.insert(route);
+    }
+
+    /// Stops holding `route` and queues the messages held on it, in the
+    /// order they were sent, behind those already queued; the next `tick` or
+    /// `update` delivers them (as it would have: a response to a canister
+    /// that was upgraded meanwhile runs no callback, a request to a stopped
+    /// canister is rejected). Returns how many were held.
+    pub fn release_messages(&mut self, route: Route) -> usize {
+        self.holding.remove(&route);
+        let held = self.held.remove(&route).unwrap_or_default();
+        let n = held.len();
+        self.queue.extend(held);
+        n
+    }
+
+    /// How many messages are held on `route` right now.
+    pub fn held_messages(&self, route: Route) -> usize {
+        self.held.get(&route).map_or(0, VecDeque::len)
+    }
+
+    /// The route `m` travels, if it has one (a response to a callback that
+    /// no longer exists has none).
+    pub(crate) fn route_of(&self, m: &Message) -> Option<Route> {
+        match m {
+            Message::Request { caller, callee, .. } => Some(Route::new(*caller, *callee)),
+            Message::Response { callback, .. } => {
+                self.callbacks.get(callback).map(|cb| Route::new(cb.call.callee, cb.canister))
+            }
         }
     }
 

@@ -170,7 +170,7 @@ impl Devnet {
             Some((result, instructions)) => Ok(CallOutcome { result, instructions }),
             None => Err(DevnetError::Rejected(Reject::new(
                 RejectCode::SysUnknown,
-                "the call did not complete (message limit reached or a stop is pending)",
+                "the call did not complete (message limit reached, a stop is pending or messages are held)",
                 None,
             ))),
         }

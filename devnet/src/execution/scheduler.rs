@@ -47,11 +47,29 @@ impl Devnet {
         limit: u64,
         keep_state: bool,
     ) -> Option<ExecResult> {
+        self.run_replicated_or_trap(canister, entry, ctx, limit, keep_state, None)
+    }
+
+    /// [`Devnet::run_replicated`]; with `inject_trap`, an execution that did
+    /// not trap by itself traps with that message after it ran (a
+    /// `TrapMethod` fault).
+    pub(crate) fn run_replicated_or_trap(
+        &mut self,
+        canister: Principal,
+        entry: &Entry,
+        ctx: ExecContext,
+        limit: u64,
+        keep_state: bool,
+        inject_trap: Option<String>,
+    ) -> Option<ExecResult> {
         let fees = self.config.fees;
         let c = self.canisters.get_mut(&canister)?;
         let inst = c.instance.as_mut()?;
         let cp = inst.checkpoint();
-        let res = inst.run(entry, ctx, limit);
+        let mut res = inst.run(entry, ctx, limit);
+        if res.trap.is_none() {
+            res.trap = inject_trap;
+        }
         let fee = fees.execution_fee(res.instructions);
         if res.trap.is_some() {
             inst.rollback(cp);
@@ -90,6 +108,13 @@ impl Devnet {
         while budget > 0 {
             let Some(m) = self.queue.pop_front() else { break };
             budget -= 1;
+            if !self.holding.is_empty()
+                && let Some(route) = self.route_of(&m)
+                && self.holding.contains(&route)
+            {
+                self.held.entry(route).or_default().push_back(m);
+                continue;
+            }
             match m {
                 Message::Request { caller, callee, method, arg, cycles, origin } => {
                     self.process_request(caller, callee, method, arg, cycles, origin)
@@ -118,6 +143,15 @@ impl Devnet {
             }
             return;
         }
+        if self.take_call_fault(callee, &method, false) {
+            let reject = Reject::new(
+                RejectCode::SysTransient,
+                format!("Canister {callee}: call to '{method}' rejected by an injected fault (RejectCall)"),
+                None,
+            );
+            self.respond(origin, Err(reject), cycles, 0);
+            return;
+        }
         let kind = match self.check_request(callee, &method) {
             Ok(k) => k,
             Err(reject) => {
@@ -125,6 +159,9 @@ impl Devnet {
                 return;
             }
         };
+        let inject_trap = self
+            .take_call_fault(callee, &method, true)
+            .then(|| format!("injected fault: '{method}' trapped (TrapMethod)"));
         let now = self.clock.now();
         let cc_id = self.open_context(callee, origin, caller, &method, cycles);
         let mut ctx = self.exec_context(callee, kind, caller, now);
@@ -136,7 +173,8 @@ impl Devnet {
             _ => format!("canister_query {method}"),
         };
         let keep = kind == EntryKind::Update;
-        let res = self.run_replicated(callee, &Entry::Export(export), ctx, self.config.limits.update, keep);
+        let limit = self.config.limits.update;
+        let res = self.run_replicated_or_trap(callee, &Entry::Export(export), ctx, limit, keep, inject_trap);
         self.after_execution(cc_id, res);
     }
 

@@ -76,6 +76,40 @@ pub enum Fault {
     },
     StopCanister(Principal),
     ExhaustCycles(Principal),
+    /// The next `times` replicated calls of `method` on `canister` (from a
+    /// canister, ingress or the library API) run and then trap: every change
+    /// they made is rolled back, their outgoing calls are dropped, the fee
+    /// is charged and the caller gets the trap's reject (`CanisterError`,
+    /// IC0503). Used up after `times` calls.
+    TrapMethod {
+        canister: Principal,
+        method: String,
+        times: u32,
+    },
+    /// The next `times` calls of `method` on `canister` are rejected by the
+    /// system before they run (`SysTransient`, as when the callee's input
+    /// queue is full): the canister never sees them. Used up after `times`
+    /// calls.
+    RejectCall {
+        canister: Principal,
+        method: String,
+        times: u32,
+    },
+}
+
+/// Which way a held message travels: see [`crate::Devnet::hold_messages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Route {
+    /// The caller of a request, the canister that answers a response.
+    pub from: Principal,
+    /// The callee of a request, the canister whose callback a response runs.
+    pub to: Principal,
+}
+
+impl Route {
+    pub fn new(from: Principal, to: Principal) -> Self {
+        Route { from, to }
+    }
 }
 
 #[derive(Debug, Clone)]
