@@ -62,6 +62,15 @@ impl<A: ArgumentEncoder, R: CandidType + DeserializeOwned> Method<A, R> {
     }
 }
 
+impl<A: for<'a> candid::utils::ArgumentDecoder<'a>, R> Method<A, R> {
+    /// Whether `arg` decodes as this method's arguments, within candid's
+    /// decoding and skipping quotas: what `inspect_message` checks before a
+    /// canister pays for a message.
+    pub fn check_args(&self, arg: &[u8], config: &candid::de::DecoderConfig) -> Result<(), candid::Error> {
+        candid::utils::decode_args_with_config::<A>(arg, config).map(drop)
+    }
+}
+
 /// Name and mode, without the types: what an interface check iterates over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MethodName {

@@ -21,16 +21,10 @@ use candid::Principal;
 use depot_api::bucket::CommitFileResult;
 use depot_api::directory::*;
 use depot_api::error::InternalFault;
-use depot_api::methods::{directory as methods, is_one_of};
 use depot_api::{BucketError, DirectoryError, FileId};
 use logic::admin::{self, MemoryStat, require_admin};
 use logic::{CallFailure, commit, files, keys, upload};
 use serde_bytes::ByteBuf;
-
-/// Largest ingress argument accepted by `inspect_message`. The biggest
-/// legitimate one (`route_chunks` with MAX_CHUNK_INDICES_PER_CALL indices)
-/// is about 5 KB.
-pub const MAX_INGRESS_ARG_BYTES: usize = 16 * 1024;
 
 /// `commit_file` calls made while the bucket answers `HashInProgress`; each
 /// call hashes a share of the file in a new message. Far above what the
@@ -70,23 +64,21 @@ fn post_upgrade(args: Option<DirectoryInit>) {
     lifecycle::post_upgrade(args);
 }
 
-/// Methods named with this prefix are for controllers only.
-pub const ADMIN_PREFIX: &str = "admin_";
+pub use logic::admission::{ADMIN_PREFIX, MAX_INGRESS_ARG_BYTES};
 
-/// Cheap early rejects for ingress; every check is repeated in the method.
+/// Admission of ingress (`logic::admission`): refuses, before the directory
+/// pays for it, what no honest client sends. Every check is repeated in the
+/// method.
 #[ic_cdk::inspect_message]
 fn inspect_message() {
     let method = ic_cdk::api::call::method_name();
-    let caller = caller();
-    let ok = if ic_cdk::api::call::arg_data_raw_size() > MAX_INGRESS_ARG_BYTES {
-        false
-    } else if method.starts_with(ADMIN_PREFIX) || is_one_of(&method, &methods::CONTROLLER_ONLY) {
-        ic_cdk::api::is_controller(&caller)
-    } else {
-        is_one_of(&method, &methods::ANONYMOUS_OK) || caller != Principal::anonymous()
-    };
-    if ok {
-        ic_cdk::api::call::accept_message();
+    if ic_cdk::api::call::arg_data_raw_size() > MAX_INGRESS_ARG_BYTES {
+        ic_cdk::trap(&format!("{method}: argument larger than {MAX_INGRESS_ARG_BYTES} bytes"));
+    }
+    let arg = ic_cdk::api::call::arg_data_raw();
+    match logic::admission::admit_ingress(&method, caller(), is_controller(), &arg) {
+        Ok(()) => ic_cdk::api::call::accept_message(),
+        Err(reason) => ic_cdk::trap(&format!("{method}: {reason}")),
     }
 }
 

@@ -175,3 +175,44 @@ async fn a_deleted_file_cannot_be_refilled_and_hostile_names_are_refused() {
     assert_eq!(h["content-security-policy"], "sandbox");
     assert_eq!(h["x-content-type-options"], "nosniff");
 }
+
+/// Malformed and oversized Candid to every method of both canisters, as
+/// ingress: each is refused before either canister pays for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_oversized_arguments_to_every_endpoint_are_refused_unpaid() {
+    use depot_api::directory::AdminStats;
+    use depot_api::methods::{MethodName, directory as dm};
+    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let (directory, bucket) = (env.directory(), env.deployment.buckets[0]);
+    let mallory = env.client(DepotEnv::identity(66)).await.unwrap();
+    let admin_stats = || -> AdminStats {
+        let r: Result<AdminStats, DirectoryError> = env
+            .with_devnet(|d| depot_tests::deploy::query(d, env.deployment.admin, directory, dm::ADMIN_GET_STATS, ()))
+            .unwrap();
+        r.unwrap()
+    };
+    let before = (cycles(&env, directory), admin_stats(), cycles(&env, bucket), stat(&env, bucket));
+    let junk: &[(&str, Vec<u8>)] = &[
+        ("not Candid", b"hello".to_vec()),
+        ("a Candid value of the wrong type", Encode!(&"text", &42u64).unwrap()),
+        ("truncated Candid", b"DIDL\x01\x6c".to_vec()),
+        ("20 KiB of Candid", Encode!(&serde_bytes::ByteBuf::from(vec![1u8; 20 * 1024])).unwrap()),
+    ];
+    let targets: Vec<(Principal, MethodName)> =
+        dm::ALL.iter().map(|m| (directory, *m)).chain(bm::ALL.iter().map(|m| (bucket, *m))).collect();
+    for (canister, m) in &targets {
+        for (what, arg) in junk {
+            let r = raw_update(&mallory, *canister, m.name, arg.clone()).await;
+            assert!(r.is_some(), "{} took {what}", m.name);
+        }
+    }
+    let big = vec![0u8; 1_100_000];
+    assert!(raw_update(&mallory, bucket, bm::PUT_CHUNK.name, big.clone()).await.is_some());
+    assert!(raw_update(&mallory, directory, dm::START_UPLOAD.name, big).await.is_some());
+
+    let bound = depot_devnet::FeeModel::default().ingress_base;
+    let after = (cycles(&env, directory), admin_stats(), cycles(&env, bucket), stat(&env, bucket));
+    assert_eq!((&after.1, &after.3), (&before.1, &before.3), "books unchanged");
+    assert!(before.0 - after.0 < bound, "the directory paid for a message: {}", before.0 - after.0);
+    assert!(before.2 - after.2 < bound, "the bucket paid for a message: {}", before.2 - after.2);
+}

@@ -6,6 +6,7 @@
 
 pub mod accounting;
 pub mod admin;
+pub mod admission;
 pub mod commit;
 pub mod files;
 pub mod keys;
