@@ -7,6 +7,7 @@
 //! - [`token`]: the upload token a bucket checks without calling the directory.
 //! - [`url`]: the signed download URL a bucket checks in `http_request`.
 //! - [`mime_type`]: the one MIME type form accepted and served.
+//! - [`reject`]: typed errors carried in the reject text of a refused message.
 //! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
 
@@ -20,6 +21,7 @@ pub mod keys;
 pub mod limits;
 pub mod methods;
 pub mod mime_type;
+pub mod reject;
 #[cfg(feature = "storable")]
 pub mod storable;
 pub mod token;

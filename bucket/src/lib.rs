@@ -81,8 +81,9 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
             return Err(format!("argument larger than {} bytes", limits::MAX_PUT_CHUNK_ARG_BYTES));
         }
         let args: PutChunkArgs = decode_ingress_arg()?;
+        // The typed error travels in the reject text (`depot_api::reject`).
         with_store(|s| logic::put_chunk::inspect_put_chunk(s, ic_cdk::id(), caller, now_ns(), &args))
-            .map_err(|e| e.to_string())
+            .map_err(|e| depot_api::reject::bucket_reject(&e))
     } else if method == HTTP_REQUEST_UPDATE {
         if arg_bytes > limits::MAX_HTTP_UPDATE_ARG_BYTES {
             return Err(format!("argument larger than {} bytes", limits::MAX_HTTP_UPDATE_ARG_BYTES));

@@ -44,6 +44,15 @@ impl CallError {
 }
 
 fn classify(e: AgentError) -> CallError {
+    // A canister that refused the message before paying for it sends its
+    // typed error inside the reject text.
+    let text = e.to_string();
+    if let Some(b) = depot_api::reject::bucket_error_in(&text) {
+        return CallError::Bucket(b);
+    }
+    if let Some(d) = depot_api::reject::directory_error_in(&text) {
+        return CallError::Directory(d);
+    }
     match &e {
         AgentError::TransportError(_) | AgentError::TimeoutWaitingForResponse() => CallError::Transient(e.to_string()),
         AgentError::HttpError(p) if p.status >= 500 || p.status == 429 => CallError::Transient(e.to_string()),

@@ -199,11 +199,10 @@ async fn send_chunk(
             // The bucket refuses, before accepting the message, a chunk it
             // already holds: after a lost reply the retry lands here, and
             // the chunk's presence is the answer.
-            Err(e @ CallError::Failed(_)) => match depot.list_chunks(s.bucket, s.file_id.clone()).await {
+            Err(e) => match depot.list_chunks(s.bucket, s.file_id.clone()).await {
                 Ok(p) if p.present.contains(&i) => return Ok(len as u64),
                 _ => bail!("chunk {i}: {e}"),
             },
-            Err(e) => bail!("chunk {i}: {e}"),
         }
     }
 }

@@ -4,11 +4,11 @@
 //! changes what it holds.
 
 use candid::{Encode, Principal};
-use depot_api::DirectoryError;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
 use depot_api::directory::{CommitUploadReq, DirectoryInit, GetDownloadUrlReq, StartUploadReq};
 use depot_api::methods::bucket as bm;
 use depot_api::token::UploadToken;
+use depot_api::{BucketError, DirectoryError};
 use depot_cli::client::{CallError, Depot};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use ic_http_certification::{HttpRequest, HttpUpdateRequest};
@@ -135,7 +135,10 @@ async fn a_deleted_file_cannot_be_refilled_and_hostile_names_are_refused() {
     assert_eq!((emptied.used_bytes, emptied.files_count), (0, 0));
     let usage = alice.get_usage().await.unwrap();
     let r = alice.put_chunk(bucket, PutChunkArgs { token, chunk_index: 0, bytes }).await;
-    assert!(matches!(r, Err(CallError::Failed(ref m)) if m.contains("deleted")), "{r:?}");
+    assert!(
+        matches!(r, Err(CallError::Bucket(BucketError::Unauthorised { ref reason })) if reason.contains("deleted")),
+        "{r:?}"
+    );
     assert_eq!(stat(&env, bucket), emptied, "nothing stored outside the books");
     assert_eq!(alice.get_usage().await.unwrap(), usage);
 

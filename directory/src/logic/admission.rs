@@ -9,7 +9,9 @@
 
 use candid::Principal;
 use candid::de::DecoderConfig;
+use depot_api::DirectoryError;
 use depot_api::methods::{Mode, directory as m, is_one_of};
+use depot_api::reject::directory_reject;
 
 /// Largest ingress argument admitted. The biggest legitimate one
 /// (`route_chunks` with MAX_CHUNK_INDICES_PER_CALL indices) is about 5 KB.
@@ -27,10 +29,11 @@ pub fn admit_ingress(method: &str, caller: Principal, is_controller: bool, arg: 
         return Err(format!("argument larger than {MAX_INGRESS_ARG_BYTES} bytes"));
     }
     if (method.starts_with(ADMIN_PREFIX) || is_one_of(method, &m::CONTROLLER_ONLY)) && !is_controller {
-        return Err("only controllers may call this".into());
+        return Err(format!("only controllers may call this: {}", directory_reject(&DirectoryError::Unauthorised)));
     }
     if caller == Principal::anonymous() {
-        return Err("anonymous callers may only read public keys, by query".into());
+        let typed = directory_reject(&DirectoryError::Unauthorised);
+        return Err(format!("anonymous callers may only read public keys, by query: {typed}"));
     }
     // A query sent as an update would make the directory pay for a read.
     if m::ALL.iter().any(|d| d.name == method && d.mode == Mode::Query) {

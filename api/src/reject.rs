@@ -1,0 +1,74 @@
+//! Typed errors inside reject messages. A canister that refuses a message
+//! in `inspect_message` (so that it does not pay for it) cannot reply with
+//! a Candid value: the client gets only a reject text. The text carries
+//! the typed error as well, hex-encoded Candid between markers, so that a
+//! client gets the same typed error it would have got from the method.
+
+use crate::error::{BucketError, DirectoryError};
+use candid::{CandidType, Decode, Encode};
+
+const BUCKET_TAG: &str = "[depot-bucket-error:";
+const DIRECTORY_TAG: &str = "[depot-directory-error:";
+
+fn embed<T: CandidType + std::fmt::Display>(tag: &str, e: &T) -> String {
+    let bytes = Encode!(e).expect("encoding a typed error cannot fail");
+    format!("{e} {tag}{}]", hex_encode(&bytes))
+}
+
+fn extract(tag: &str, text: &str) -> Option<Vec<u8>> {
+    let start = text.find(tag)? + tag.len();
+    let end = start + text[start..].find(']')?;
+    hex_decode(&text[start..end])
+}
+
+/// The reject text for a refused bucket message: readable, then the error.
+pub fn bucket_reject(e: &BucketError) -> String {
+    embed(BUCKET_TAG, e)
+}
+
+pub fn directory_reject(e: &DirectoryError) -> String {
+    embed(DIRECTORY_TAG, e)
+}
+
+/// The typed error inside a reject text, if there is one.
+pub fn bucket_error_in(text: &str) -> Option<BucketError> {
+    Decode!(&extract(BUCKET_TAG, text)?, BucketError).ok()
+}
+
+pub fn directory_error_in(text: &str) -> Option<DirectoryError> {
+    Decode!(&extract(DIRECTORY_TAG, text)?, DirectoryError).ok()
+}
+
+fn hex_encode(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || s.len() > 8192 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_errors_survive_a_reject_text() {
+        let e = BucketError::ChunkSizeMismatch { index: 3, expected: 10, actual: 9 };
+        let text = format!("IC0406: Canister rejected the message: put_chunk: {}", bucket_reject(&e));
+        assert!(text.contains("chunk 3 has 9 bytes, expected 10"), "readable: {text}");
+        assert_eq!(bucket_error_in(&text), Some(e));
+        assert_eq!(directory_error_in(&text), None);
+        let d = DirectoryError::Unauthorised;
+        assert_eq!(directory_error_in(&directory_reject(&d)), Some(d));
+    }
+
+    #[test]
+    fn texts_without_or_with_broken_markers_carry_nothing() {
+        for t in ["", "plain reject", "[depot-bucket-error:", "[depot-bucket-error:zz]", "[depot-bucket-error:abc]"] {
+            assert_eq!(bucket_error_in(t), None, "{t}");
+        }
+    }
+}
