@@ -3,19 +3,18 @@
 //! like `abort_upload`, its reservations released and its partial chunks
 //! queued for deletion.
 
+use crate::logic::commit::commit_in_flight;
 use crate::logic::upload::release_upload;
 use crate::model::State;
 use crate::model::storable::TimedKey;
-use crate::model::uploads::SessionState;
-use crate::model::users::NANOS_PER_SEC;
 
 /// Sessions ended per run: keeps one run well inside the instruction limit.
 pub const REAP_BATCH: usize = 100;
 
 /// A commit still waiting for its bucket this long is considered lost (its
-/// callback trapped) and the session is reaped like any other. Far above
-/// what hashing the largest file takes.
-pub const COMMIT_STALE_SECS: u64 = 60 * 60;
+/// callback never ran: an upgrade, or a trap) and the session is reaped
+/// like any other (`logic::commit::commit_in_flight`).
+pub use crate::logic::commit::COMMIT_STALE_SECS;
 
 /// Expired sessions looked at per run, as a multiple of the batch: commits
 /// in progress are skipped, so a run looks a little further than it reaps.
@@ -23,7 +22,6 @@ pub const REAP_SCAN_FACTOR: usize = 4;
 
 /// Ends up to `max` expired sessions; returns the queued bucket deletions.
 pub fn reap_expired_uploads(state: &mut State, now_ns: u64, max: usize) -> Vec<TimedKey> {
-    let stale_before = now_ns.saturating_sub(COMMIT_STALE_SECS * NANOS_PER_SEC);
     // Expiry index: every session with expires_at_ns ≤ now, oldest first.
     let candidates: Vec<[u8; 16]> = state
         .upload_expiry
@@ -37,9 +35,7 @@ pub fn reap_expired_uploads(state: &mut State, now_ns: u64, max: usize) -> Vec<T
             break;
         }
         let Some(session) = state.uploads.get(&id) else { continue };
-        if let SessionState::Committing { since_ns } = session.state
-            && since_ns > stale_before
-        {
+        if commit_in_flight(&session, now_ns) {
             continue; // its commit is still running
         }
         // On accounting drift the session stays and is tried again next run

@@ -6,13 +6,35 @@ use super::upload::{owned_session, release_upload};
 use super::{CallFailure, accounting, invalid};
 use crate::model::State;
 use crate::model::storable::TimedKey;
-use crate::model::uploads::SessionState;
+use crate::model::uploads::{SessionState, UploadSession};
+use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::bucket::{CommitFileArgs, CommitFileResult};
 use depot_api::directory::{CommitUploadReq, CommitUploadResult, FileStatus};
 use depot_api::error::InternalFault;
 use depot_api::ids::ID_BYTES;
 use depot_api::{BucketError, DirectoryError, FileKey};
+
+/// A commit still waiting for its bucket this long is lost, not slow: far
+/// above what hashing the largest file takes.
+pub const COMMIT_STALE_SECS: u64 = 60 * 60;
+
+/// True while a commit of `session` may still be waiting for its bucket:
+/// Committing for less than [`COMMIT_STALE_SECS`]. A commit older than that
+/// is lost: its second half never ran (the directory was upgraded while the
+/// bucket call was out, or the callback trapped), and nothing else would
+/// ever move the session out of Committing. The session then counts as
+/// Pending again: it may be committed again (the bucket answers an already
+/// committed file as committed), aborted or deleted, and the reaper ends it
+/// at its expiry.
+pub fn commit_in_flight(session: &UploadSession, now_ns: u64) -> bool {
+    match session.state {
+        SessionState::Pending => false,
+        SessionState::Committing { since_ns } => {
+            now_ns.saturating_sub(since_ns) < COMMIT_STALE_SECS.saturating_mul(NANOS_PER_SEC)
+        }
+    }
+}
 
 /// The bucket call a commit needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +61,7 @@ pub fn begin_commit(
     if session.is_expired(now_ns) {
         return Err(DirectoryError::UploadExpired);
     }
-    if let SessionState::Committing { .. } = session.state {
+    if commit_in_flight(&session, now_ns) {
         return Err(invalid("a commit of this upload is already in progress"));
     }
     if let Some(n) = req.uploaded_chunk_count

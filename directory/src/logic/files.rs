@@ -8,7 +8,6 @@ use crate::model::deletions::DeleteReason;
 use crate::model::files::FileRecord;
 use crate::model::settings::BUCKET_PLACEHOLDER;
 use crate::model::storable::{ListKey, TimedKey};
-use crate::model::uploads::SessionState;
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::directory::*;
@@ -122,7 +121,7 @@ pub fn delete_file_impl(
     let (list_key, mut record) = live_file(state, caller, file_id)?;
     if record.meta.status == FileStatus::Pending {
         let session = record.upload_id.and_then(|id| state.uploads.get(&id)).ok_or(DirectoryError::NotFound)?;
-        if let SessionState::Committing { .. } = session.state {
+        if super::commit::commit_in_flight(&session, now_ns) {
             return Err(invalid("a commit of this file is in progress"));
         }
         return Ok((DeleteRes { freed_bytes: 0 }, release_upload(state, &session, now_ns)?));

@@ -137,7 +137,7 @@ fn open_session(
     if session.is_expired(now_ns) {
         return Err(DirectoryError::UploadExpired);
     }
-    if let SessionState::Committing { .. } = session.state {
+    if super::commit::commit_in_flight(&session, now_ns) {
         return Err(invalid("a commit of this upload is in progress"));
     }
     Ok(session)
@@ -264,7 +264,7 @@ pub fn abort_upload_impl(
     now_ns: u64,
 ) -> Result<TimedKey, DirectoryError> {
     let session = owned_session(state, caller, upload_id)?;
-    if let SessionState::Committing { .. } = session.state {
+    if super::commit::commit_in_flight(&session, now_ns) {
         return Err(invalid("a commit of this upload is in progress"));
     }
     Ok(release_upload(state, &session, now_ns)?)

@@ -10,6 +10,7 @@ mod jobs;
 mod key_rotation;
 mod limits;
 mod listing;
+mod lost_commit;
 mod routing;
 mod signing;
 mod token_limits;
