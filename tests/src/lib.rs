@@ -4,6 +4,8 @@
 //! the `depot-bench` binary (`bench`).
 
 pub mod bench;
+pub mod books;
 pub mod deploy;
+pub mod drive;
 pub mod env;
 pub mod wasm;

@@ -7,12 +7,13 @@
 
 use candid::Principal;
 use depot_api::bucket::{BucketStat, PutChunkArgs};
-use depot_api::directory::{AdminStats, BucketInfo, CommitUploadReq, DirectoryInit, ListFilesReq, StartUploadReq};
+use depot_api::directory::{AdminStats, CommitUploadReq, DirectoryInit, FileMeta, ListFilesReq, StartUploadReq};
 use depot_api::limits::{CHUNK_SIZE, MAX_START_UPLOAD_PER_MINUTE, MAX_UPLOAD_TOKEN_TTL_SECS};
 use depot_api::methods::{bucket as bm, directory as dm};
 use depot_api::{DirectoryError, FileId};
 use depot_cli::client::{CallError, Depot};
 use depot_cli::upload::{UploadOpts, upload};
+use depot_tests::books::read_books;
 use depot_tests::deploy::query;
 use depot_tests::env::{DepotEnv, EnvOpts};
 use rand::rngs::StdRng;
@@ -146,90 +147,33 @@ fn pick<'a>(rng: &mut StdRng, ids: impl ExactSizeIterator<Item = &'a FileId>) ->
     ids.into_iter().nth(i).cloned()
 }
 
-/// Directory and buckets against the model and against each other.
-/// `releases`: uploads aborted or refused and files deleted so far. Each
-/// queues a second sweep of its bucket for when its last upload token has
-/// expired (chunks put with a still-valid token after the first sweep must
-/// not leak).
+/// Directory and buckets against each other (`depot_tests::books`: usage,
+/// totals, bucket records and each bucket's own stat, file by file), and
+/// the directory against the model of what the users did.
+/// `releases`: uploads aborted or refused so far. Each queues a second
+/// sweep of its bucket for when its last upload token has expired (chunks
+/// put with a still-valid token after the first sweep must not leak).
 async fn check_books(env: &DepotEnv, users: &[User], releases: u64) {
-    let admin = env.deployment.admin;
-    let directory = env.directory();
-    let stats: Result<AdminStats, DirectoryError> =
-        env.with_devnet(|d| query(d, admin, directory, dm::ADMIN_GET_STATS, ()).unwrap());
-    let stats = stats.unwrap();
-    let infos: Result<Vec<BucketInfo>, DirectoryError> =
-        env.with_devnet(|d| query(d, admin, directory, dm::LIST_BUCKETS, ()).unwrap());
-    let infos = infos.unwrap();
-
-    // Per user: usage and listing as the user sees them.
-    let (mut used, mut reserved, mut files, mut in_progress) = (0, 0, 0, 0);
-    // Per bucket: (committed bytes, committed files, reserved bytes, stored
-    // bytes of interrupted uploads, interrupted uploads).
-    let mut per_bucket: BTreeMap<Principal, (u64, u64, u64, u64, u64)> = BTreeMap::new();
+    let principals: Vec<Principal> = users.iter().map(|u| u.client.me()).collect();
+    let books = env.with_devnet(|d| read_books(d, &env.deployment, &principals)).unwrap();
+    books.assert_balanced("after the mix");
+    assert!(books.stats.pending_bucket_deletes <= releases, "only second sweeps wait: {:?}", books.stats);
     for u in users {
-        let usage = u.client.get_usage().await.unwrap();
-        let m = &u.model;
-        let ready_bytes: u64 = m.ready.values().map(|(s, _)| s).sum();
-        let pending_bytes: u64 = m.interrupted.values().map(|(_, s)| s).sum();
-        assert_eq!(
-            (usage.used_bytes, usage.files_count, usage.reserved_bytes, usage.uploads_in_progress as usize),
-            (ready_bytes, m.ready.len() as u64, pending_bytes, m.interrupted.len()),
-            "usage of {}",
-            u.client.me()
-        );
-        let listed = u
-            .client
-            .list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None })
-            .await
-            .unwrap();
-        let mut listed_ready = BTreeSet::new();
-        let mut listed_pending = BTreeSet::new();
-        for f in listed.files {
-            let e = per_bucket.entry(f.bucket).or_default();
-            if f.status == depot_api::directory::FileStatus::Ready {
-                assert_eq!(f.size_bytes, m.ready[&f.file_id].0);
-                e.0 += f.size_bytes;
-                e.1 += 1;
-                listed_ready.insert(f.file_id);
-            } else {
-                e.2 += f.size_bytes;
-                e.3 += C; // one chunk of each interrupted upload was sent
-                e.4 += 1;
-                listed_pending.insert(f.file_id);
-            }
+        let (me, m) = (u.client.me(), &u.model);
+        let b = &books.users[&me];
+        // The user's own view, through the CLI's client, is the directory's.
+        assert_eq!(u.client.get_usage().await.unwrap(), b.usage, "usage of {me}");
+        let sizes = |fs: &[FileMeta]| -> BTreeMap<FileId, u64> {
+            fs.iter().map(|f| (f.file_id.clone(), f.size_bytes)).collect()
+        };
+        let ready: BTreeMap<FileId, u64> = m.ready.iter().map(|(id, (size, _))| (id.clone(), *size)).collect();
+        assert_eq!(sizes(&b.ready), ready, "Ready files of {me}");
+        let pending: BTreeMap<FileId, u64> = m.interrupted.iter().map(|(id, (_, size))| (id.clone(), *size)).collect();
+        assert_eq!(sizes(&b.pending), pending, "Pending files of {me}");
+        for f in &b.pending {
+            let stored = books.stored[&f.file_id].as_ref().map(|p| p.stored_bytes);
+            assert_eq!(stored, Some(C), "one chunk of each interrupted upload was sent");
         }
-        assert_eq!(listed_ready, m.ready.keys().cloned().collect());
-        assert_eq!(listed_pending, m.interrupted.keys().cloned().collect());
-        used += ready_bytes;
-        reserved += pending_bytes;
-        files += m.ready.len() as u64;
-        in_progress += m.interrupted.len() as u64;
-    }
-    assert_eq!(
-        (stats.total_bytes, stats.reserved_bytes, stats.total_files, stats.active_uploads),
-        (used, reserved, files, in_progress),
-        "directory totals"
-    );
-    assert!(stats.pending_bucket_deletes <= releases, "only second sweeps wait: {stats:?}");
-
-    for info in infos {
-        let (committed, committed_files, reserved, partial, partial_files) =
-            per_bucket.get(&info.id).copied().unwrap_or_default();
-        assert_eq!(
-            (info.used_bytes, info.files_count, info.reserved_bytes),
-            (committed, committed_files, reserved),
-            "directory's view of {}",
-            info.id
-        );
-        let stat: BucketStat = env.with_devnet(|d| query(d, admin, info.id, bm::STAT, ()).unwrap());
-        assert_eq!(
-            (stat.committed_bytes, stat.used_bytes, stat.files_count),
-            (committed, committed + partial, committed_files + partial_files),
-            "bucket {}'s own books",
-            info.id
-        );
-        assert!(stat.allocated_bytes >= stat.used_bytes);
-        assert_eq!(stat.free_bytes, stat.capacity_bytes - stat.used_bytes, "capacity counts logical bytes");
     }
 }
 
