@@ -102,6 +102,11 @@ impl Storable for ChunkRef {
         self.to_bytes().into_owned()
     }
     fn from_bytes(b: Cow<[u8]>) -> Self {
+        // Like the CBOR records, a corrupted ref traps with the codec's
+        // message (not an index panic on short input).
+        if b.len() != CHUNK_REF_BYTES {
+            panic!("decoding of a state record failed: ChunkRef of {} bytes, expected {CHUNK_REF_BYTES}", b.len());
+        }
         Self {
             offset: u64::from_le_bytes(b[0..8].try_into().unwrap()),
             len: u32::from_le_bytes(b[8..12].try_into().unwrap()),
@@ -136,6 +141,12 @@ mod tests {
         let r = ChunkRef { offset: u64::MAX - 3, len: 1 << 20, class: 8, sha256: [9; 32] };
         assert_eq!(ChunkRef::from_bytes(r.to_bytes()), r);
         assert_eq!(r.to_bytes().len(), CHUNK_REF_BYTES);
+    }
+
+    #[test]
+    #[should_panic(expected = "decoding of a state record failed")]
+    fn short_chunk_ref_traps_with_the_codec_message() {
+        ChunkRef::from_bytes(Cow::Borrowed(&[0u8; 13]));
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub use depot_api::storable::{cbor_decode, cbor_encode};
 /// Longest principal (bytes).
 pub const MAX_PRINCIPAL_BYTES: usize = 29;
 
+/// Traps like `cbor_decode` on a record that does not decode: corrupted state.
+fn corrupted(what: &str, b: &[u8]) -> ! {
+    panic!("decoding of a state record failed: {what} of {} bytes (first byte {:?})", b.len(), b.first())
+}
+
 /// Key of the files map: `len(owner) u8 | owner padded to 29 | created_at_ns
 /// u64 BE | file key (16)`. All files of one owner are contiguous and ordered
 /// by creation time, so `list_files` pages in a stable order.
@@ -86,6 +91,11 @@ impl Storable for ListKey {
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
         let b = bytes.as_ref();
+        // A corrupted key traps with the record codec's message, not with an
+        // index panic here or later in `owner()`.
+        if b.len() != LIST_KEY_BYTES || b[0] as usize > MAX_PRINCIPAL_BYTES {
+            corrupted("ListKey", b);
+        }
         let mut owner = [0u8; MAX_PRINCIPAL_BYTES];
         owner.copy_from_slice(&b[1..1 + MAX_PRINCIPAL_BYTES]);
         let at = 1 + MAX_PRINCIPAL_BYTES;
@@ -127,6 +137,9 @@ impl Storable for TimedKey {
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
         let b = bytes.as_ref();
+        if b.len() != TIMED_KEY_BYTES {
+            corrupted("TimedKey", b);
+        }
         Self {
             at_ns: u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
             id: b[8..].try_into().expect("16 bytes"),
@@ -163,6 +176,23 @@ mod tests {
         assert!(ListKey::last_of(b) < ListKey::first_of(a));
         assert_eq!(ListKey::from_cursor(a, &k.cursor()), Some(k));
         assert_eq!(ListKey::from_cursor(a, &[0; 3]), None);
+    }
+
+    #[test]
+    fn corrupted_keys_trap_with_the_codec_message() {
+        let mut long_owner = ListKey::new(Principal::from_slice(&[1; 29]), 5, FileKey([9; 16])).into_bytes();
+        long_owner[0] = 30;
+        let inputs: [(&str, Vec<u8>); 4] =
+            [("ListKey", vec![0; 10]), ("ListKey", long_owner), ("TimedKey", vec![0; 5]), ("TimedKey", vec![0; 25])];
+        for (what, bytes) in inputs {
+            let r = std::panic::catch_unwind(|| match what {
+                "ListKey" => ListKey::from_bytes(Cow::Owned(bytes)).created_at_ns,
+                _ => TimedKey::from_bytes(Cow::Owned(bytes)).at_ns,
+            });
+            let msg = r.expect_err("a corrupted key traps");
+            let msg = msg.downcast_ref::<String>().expect("a formatted message");
+            assert!(msg.contains("decoding of a state record failed"), "{msg}");
+        }
     }
 
     #[test]

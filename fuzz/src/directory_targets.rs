@@ -1,0 +1,350 @@
+// Targets in `depot-directory`: every stable record and key. Included with
+// `#[path]` by the `depot-fuzz-directory` binary and by
+// `tests/directory.rs` (a binary may not link the bucket and the directory).
+
+use candid::Principal;
+use depot_api::directory::{BucketState, FileMeta, FileStatus};
+use depot_api::{FileId, FileKey};
+use depot_directory::billing::Reservation;
+use depot_directory::model::buckets::BucketRecord;
+use depot_directory::model::deletions::{DeleteReason, PendingDelete};
+use depot_directory::model::files::FileRecord;
+use depot_directory::model::keys::SigningKeyRecord;
+use depot_directory::model::runtime::Runtime;
+use depot_directory::model::settings::Settings;
+use depot_directory::model::storable::{ListKey, TimedKey};
+use depot_directory::model::uploads::{SessionState, UploadSession};
+use depot_directory::model::users::UserRecord;
+use depot_fuzz::decode_or_trap;
+use depot_fuzz::engine::{ByteTarget, PropTarget, Rng, Target, catch};
+use ic_stable_structures::Storable;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config as PropConfig, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
+use serde_bytes::ByteBuf;
+use std::borrow::Cow;
+use std::fmt::Debug;
+
+fn arb_principal() -> impl Strategy<Value = Principal> {
+    vec(any::<u8>(), 0..=29).prop_map(|b| Principal::from_slice(&b))
+}
+
+fn arb_file_id() -> impl Strategy<Value = FileId> {
+    (arb_principal(), vec(any::<u8>(), 0..20)).prop_map(|(owner, id)| FileId { owner, id })
+}
+
+fn arb_bucket_state() -> impl Strategy<Value = BucketState> {
+    prop_oneof![Just(BucketState::Writable), Just(BucketState::Draining), Just(BucketState::ReadOnly)]
+}
+
+fn arb_bucket_record() -> impl Strategy<Value = BucketRecord> {
+    (arb_bucket_state(), any::<bool>(), any::<[u64; 9]>()).prop_map(|(state, auto_draining, n)| BucketRecord {
+        state,
+        auto_draining,
+        used_bytes: n[0],
+        reserved_bytes: n[1],
+        soft_limit_bytes: n[2],
+        hard_limit_bytes: n[3],
+        files_count: n[4],
+        registered_used_bytes: n[5],
+        registered_at_ns: n[6],
+        keys_pushed_version: n[7],
+        keys_push_not_before_ns: n[8],
+    })
+}
+
+fn arb_pending_delete() -> impl Strategy<Value = PendingDelete> {
+    (
+        arb_file_id(),
+        arb_principal(),
+        prop_oneof![Just(DeleteReason::FileDeleted), Just(DeleteReason::UploadAborted)],
+        any::<u32>(),
+        any::<u64>(),
+        proptest::option::of(".*"),
+        any::<Option<u64>>(),
+    )
+        .prop_map(|(file_id, bucket, reason, attempts, enqueued_at_ns, last_error, sweep_again_at_ns)| {
+            PendingDelete { file_id, bucket, reason, attempts, enqueued_at_ns, last_error, sweep_again_at_ns }
+        })
+}
+
+fn arb_file_record() -> impl Strategy<Value = FileRecord> {
+    (
+        (arb_file_id(), ".*", ".*", any::<u64>(), any::<u32>(), any::<u32>()),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            prop_oneof![Just(FileStatus::Pending), Just(FileStatus::Ready), Just(FileStatus::Deleted)],
+        ),
+        (proptest::option::of(vec(any::<u8>(), 0..40)), arb_principal(), any::<Option<[u8; 16]>>()),
+    )
+        .prop_map(
+            |((file_id, name, mime, size_bytes, chunk_size, chunk_count), (c, u, status), (sha, bucket, upload_id))| {
+                FileRecord {
+                    meta: FileMeta {
+                        file_id,
+                        name,
+                        mime,
+                        size_bytes,
+                        chunk_size,
+                        chunk_count,
+                        created_at_ns: c,
+                        updated_at_ns: u,
+                        status,
+                        sha256: sha.map(ByteBuf::from),
+                        bucket,
+                    },
+                    upload_id,
+                }
+            },
+        )
+}
+
+fn arb_signing_key() -> impl Strategy<Value = SigningKeyRecord> {
+    (any::<[u8; 32]>(), any::<u64>(), any::<Option<u64>>(), any::<Option<u64>>(), any::<Option<u64>>()).prop_map(
+        |(seed, created_at_ns, retired_at_ns, drop_at_ns, pending_since_version)| SigningKeyRecord {
+            seed,
+            created_at_ns,
+            retired_at_ns,
+            drop_at_ns,
+            pending_since_version,
+        },
+    )
+}
+
+fn arb_runtime() -> impl Strategy<Value = Runtime> {
+    (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u32>(), any::<u64>()).prop_map(
+        |(rng_seed, rng_counter, last_kid, keys_version)| Runtime { rng_seed, rng_counter, last_kid, keys_version },
+    )
+}
+
+fn arb_settings() -> impl Strategy<Value = Settings> {
+    (".*", ".*", any::<[u32; 5]>(), any::<[u64; 5]>()).prop_map(|(domain_template, url_scheme, a, b)| Settings {
+        domain_template,
+        url_scheme,
+        chunk_size: a[0],
+        upload_token_ttl_secs: b[0],
+        upload_session_ttl_secs: b[1],
+        max_download_url_ttl_secs: b[2],
+        default_quota_bytes: b[3],
+        max_uploads_in_progress: a[1],
+        start_upload_per_minute: a[2],
+        max_file_size: b[4],
+        upload_tokens_per_minute: a[3],
+        max_tokens_per_upload: a[4],
+    })
+}
+
+fn arb_reservation() -> impl Strategy<Value = Reservation> {
+    (arb_principal(), any::<u64>()).prop_map(|(user, bytes)| Reservation::Free { user, bytes })
+}
+
+fn arb_upload_session() -> impl Strategy<Value = UploadSession> {
+    (
+        (
+            any::<[u8; 16]>(),
+            arb_principal(),
+            any::<[u8; 16]>(),
+            arb_principal(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u32>(),
+        ),
+        (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u64>(), proptest::option::of(any::<u64>())),
+        (vec(any::<u8>(), 0..40), arb_reservation(), any::<u32>()),
+    )
+        .prop_map(
+            |(
+                (upload_id, owner, file_key, bucket, chunk_size, size_bytes, chunk_count),
+                (sha256, created_at_ns, expires_at_ns, committing),
+                (uploaded, reservation, tokens_issued),
+            )| UploadSession {
+                upload_id,
+                owner,
+                file_key,
+                bucket,
+                chunk_size,
+                size_bytes,
+                chunk_count,
+                sha256,
+                created_at_ns,
+                expires_at_ns,
+                state: match committing {
+                    Some(since_ns) => SessionState::Committing { since_ns },
+                    None => SessionState::Pending,
+                },
+                uploaded,
+                reservation,
+                tokens_issued,
+            },
+        )
+}
+
+fn arb_user() -> impl Strategy<Value = UserRecord> {
+    (any::<Option<u64>>(), any::<[u64; 3]>(), any::<u32>(), vec(any::<u64>(), 0..8), vec(any::<u64>(), 0..8)).prop_map(
+        |(quota_bytes, n, uploads_in_progress, recent_starts_ns, recent_tokens_ns)| UserRecord {
+            quota_bytes,
+            used_bytes: n[0],
+            reserved_bytes: n[1],
+            files_count: n[2],
+            uploads_in_progress,
+            recent_starts_ns,
+            recent_tokens_ns,
+        },
+    )
+}
+
+fn arb_list_key() -> impl Strategy<Value = (Principal, u64, [u8; 16])> {
+    (arb_principal(), any::<u64>(), any::<[u8; 16]>())
+}
+
+fn arb_timed_key() -> impl Strategy<Value = TimedKey> {
+    (any::<u64>(), any::<[u8; 16]>()).prop_map(|(at, id)| TimedKey::new(at, id))
+}
+
+/// Decodes `input` as `T`; a decoded record must re-encode and decode to itself.
+fn check_from_bytes<T: Storable + PartialEq + Debug>(what: &str, input: &[u8]) -> Result<(), String> {
+    catch(|| {
+        if let Some(r) = decode_or_trap(what, || T::from_bytes(Cow::Borrowed(input))) {
+            let again = T::from_bytes(r.to_bytes());
+            assert!(again == r, "{what} re-encoding is not stable");
+        }
+    })
+}
+
+fn from_bytes_run(input: &[u8]) {
+    let mut errors = vec![];
+    errors.push(check_from_bytes::<BucketRecord>("BucketRecord", input));
+    errors.push(check_from_bytes::<PendingDelete>("PendingDelete", input));
+    errors.push(check_from_bytes::<FileRecord>("FileRecord", input));
+    errors.push(check_from_bytes::<SigningKeyRecord>("SigningKeyRecord", input));
+    errors.push(check_from_bytes::<Runtime>("Runtime", input));
+    errors.push(check_from_bytes::<Settings>("Settings", input));
+    errors.push(check_from_bytes::<UploadSession>("UploadSession", input));
+    errors.push(check_from_bytes::<UserRecord>("UserRecord", input));
+    errors.push(check_from_bytes::<Reservation>("Reservation", input));
+    errors.push(check_from_bytes::<TimedKey>("TimedKey", input));
+    errors.push(check_from_bytes::<ListKey>("ListKey", input));
+    // A decoded list key is read through `owner()`: it must not panic.
+    errors.push(catch(|| {
+        if let Some(k) = decode_or_trap("ListKey", || ListKey::from_bytes(Cow::Borrowed(input))) {
+            let _ = k.owner();
+        }
+    }));
+    let errors: Vec<String> = errors.into_iter().filter_map(Result::err).collect();
+    assert!(errors.is_empty(), "{}", errors.join("; "));
+}
+
+/// A value of `s`, drawn with our RNG (for the byte generator).
+fn draw<S: Strategy>(rng: &mut Rng, s: S) -> S::Value {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(PropConfig::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    s.new_tree(&mut runner).expect("strategy").current()
+}
+
+fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
+    match rng.below(12) {
+        0 => draw(rng, arb_bucket_record()).into_bytes(),
+        1 => draw(rng, arb_pending_delete()).into_bytes(),
+        2 => draw(rng, arb_file_record()).into_bytes(),
+        3 => draw(rng, arb_signing_key()).into_bytes(),
+        4 => draw(rng, arb_runtime()).into_bytes(),
+        5 => draw(rng, arb_settings()).into_bytes(),
+        6 => draw(rng, arb_upload_session()).into_bytes(),
+        7 => draw(rng, arb_user()).into_bytes(),
+        8 => draw(rng, arb_reservation()).into_bytes(),
+        9 => draw(rng, arb_timed_key()).into_bytes(),
+        10 => {
+            let (p, t, k) = draw(rng, arb_list_key());
+            ListKey::new(p, t, FileKey(k)).into_bytes()
+        }
+        _ => rng.bytes_below(80),
+    }
+}
+
+pub fn records_from_bytes_target() -> ByteTarget {
+    ByteTarget {
+        name: "directory_records_from_bytes".into(),
+        about: "every directory record and key from_bytes on any bytes: decodes (and re-encodes stably) or traps with the codec message, no other panic",
+        run: Box::new(from_bytes_run),
+        generate: Box::new(gen_record_bytes),
+        dictionary: vec![
+            vec![0xa0],
+            vec![0xa4],
+            vec![0x1b],
+            vec![0xff],
+            vec![0xf6],
+            vec![0x58, 0x20],
+            vec![0x60],
+            vec![0x1d],
+        ],
+        max_len: 1024,
+        seeds: vec![],
+    }
+}
+
+pub const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/proptest-regressions/directory_records.txt");
+
+fn round_trip<T, S>(cases: u32, s: S) -> Result<(), String>
+where
+    T: Storable + PartialEq + Debug + Clone,
+    S: Strategy<Value = T>,
+{
+    let mut runner = TestRunner::new(PropConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
+        ..PropConfig::default()
+    });
+    runner
+        .run(&s, |r| {
+            prop_assert_eq!(T::from_bytes(r.to_bytes()), r.clone());
+            prop_assert_eq!(T::from_bytes(Cow::Owned(r.clone().into_bytes())), r);
+            Ok(())
+        })
+        .map_err(|e| format!("{}: {e}", std::any::type_name::<T>()))
+}
+
+fn round_trip_all(cases: u32) -> Result<(), String> {
+    round_trip(cases, arb_bucket_record())?;
+    round_trip(cases, arb_pending_delete())?;
+    round_trip(cases, arb_file_record())?;
+    round_trip(cases, arb_signing_key())?;
+    round_trip(cases, arb_runtime())?;
+    round_trip(cases, arb_settings())?;
+    round_trip(cases, arb_upload_session())?;
+    round_trip(cases, arb_user())?;
+    round_trip(cases, arb_reservation())?;
+    round_trip(cases, arb_timed_key())?;
+    // Keys: the byte order is the iteration order, and the owner comes back.
+    let mut runner = TestRunner::new(PropConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
+        ..PropConfig::default()
+    });
+    runner
+        .run(&(arb_list_key(), arb_list_key()), |((p, t, k), (q, u, j))| {
+            let a = ListKey::new(p, t, FileKey(k));
+            let b = ListKey::new(q, u, FileKey(j));
+            prop_assert_eq!(ListKey::from_bytes(a.to_bytes()), a);
+            prop_assert_eq!(a.owner(), p);
+            prop_assert_eq!(a.cmp(&b), a.to_bytes().cmp(&b.to_bytes()));
+            prop_assert_eq!(ListKey::from_cursor(p, &a.cursor()), Some(a));
+            Ok(())
+        })
+        .map_err(|e| format!("ListKey: {e}"))?;
+    Ok(())
+}
+
+pub fn round_trip_target() -> PropTarget {
+    PropTarget {
+        name: "directory_records_round_trip".into(),
+        about: "arbitrary directory records and keys round-trip through to_bytes/from_bytes; ListKey byte order = key order (proptest, cases per type)",
+        run: Box::new(round_trip_all),
+    }
+}
+
+pub fn targets() -> Vec<Target> {
+    vec![Target::Bytes(records_from_bytes_target()), Target::Prop(round_trip_target())]
+}
