@@ -219,3 +219,86 @@ async fn malformed_and_oversized_arguments_to_every_endpoint_are_refused_unpaid(
     assert!(before.0 - after.0 < bound, "the directory paid for a message: {}", before.0 - after.0);
     assert!(before.2 - after.2 < bound, "the bucket paid for a message: {}", before.2 - after.2);
 }
+
+/// Signed URLs that were forged, expired, moved to another bucket or file,
+/// or re-signed with a key of the attacker's, open nothing through the
+/// verifying gateway; tokens replayed across buckets, files and users store
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_urls_and_replayed_tokens_open_and_store_nothing() {
+    use depot_api::url::{Disposition, UrlGrant};
+    let init = DirectoryInit { start_upload_per_minute: Some(20), ..Default::default() };
+    let env = DepotEnv::start(EnvOpts { buckets: 2, directory_init: init, ..EnvOpts::default() }).await.unwrap();
+    let alice = env.client(DepotEnv::identity(1)).await.unwrap();
+    let bob = env.client(DepotEnv::identity(2)).await.unwrap();
+
+    // Two files of alice's, on the two buckets (routing spreads new files).
+    let mut files = vec![];
+    for (i, name) in ["one.bin", "two.bin"].iter().enumerate() {
+        let (s, t) = started(&alice, name, 10).await;
+        alice.put_chunk(s.bucket, PutChunkArgs { token: t, chunk_index: 0, bytes: vec![i as u8; 10] }).await.unwrap();
+        let req = CommitUploadReq { upload_id: s.upload_id, uploaded_chunk_count: None, final_sha256: None };
+        let meta = alice.commit_upload(req).await.unwrap();
+        let url = alice
+            .get_download_url(GetDownloadUrlReq { file_id: meta.file_id.clone(), ttl_secs: None, disposition: None })
+            .await
+            .unwrap()
+            .url;
+        files.push((meta, url));
+    }
+    let (a, a_url) = &files[0];
+    let (b, b_url) = &files[1];
+    assert_ne!(a.bucket, b.bucket, "the files are on two buckets");
+    let http = env.http();
+    let status = |url: String| {
+        let http = http.clone();
+        async move { http.get(&url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(a_url.clone()).await, 200);
+
+    let host = |bucket: Principal| format!("http://{bucket}.localhost:{}", env.port());
+    let path_of = |url: &str| url.split_once(".localhost:").unwrap().1.split_once('/').unwrap().1.to_string();
+    let (a_path, b_path) = (path_of(a_url), path_of(b_url));
+    let a_key = a.file_id.key().unwrap();
+    let b_key = b.file_id.key().unwrap();
+    let forged = a_path.replace("sig=", "sig=AAAA");
+    let expired = UrlGrant { bucket: a.bucket, file: a_key, expires_at_secs: 1, disposition: Disposition::Inline };
+    let mallory_seed = [0x66u8; 32];
+    let resigned =
+        UrlGrant { bucket: a.bucket, file: a_key, expires_at_secs: u64::MAX / 2, disposition: Disposition::Inline };
+    let swapped_file = a_path.replace(&a_key.to_hex(), &b_key.to_hex());
+    for (what, url) in [
+        ("forged signature", format!("{}/{forged}", host(a.bucket))),
+        ("expired (signed by the attacker)", format!("{}{}", host(a.bucket), expired.sign_path(1, &mallory_seed))),
+        ("re-signed with the attacker's key", format!("{}{}", host(a.bucket), resigned.sign_path(1, &mallory_seed))),
+        ("on another bucket", format!("{}/{a_path}", host(b.bucket))),
+        ("another file's path", format!("{}/{swapped_file}", host(a.bucket))),
+        (
+            "another file's path on its bucket",
+            format!("{}/{}", host(b.bucket), b_path.replace(&b_key.to_hex(), &a_key.to_hex())),
+        ),
+        ("no signature", format!("{}/f/{}", host(a.bucket), a_key.to_hex())),
+    ] {
+        assert_eq!(status(url).await, 403, "{what}");
+    }
+
+    // Tokens: a genuine token replayed at the other bucket, by another user,
+    // and one moved to another file without a new signature.
+    let (s, t) = started(&alice, "three.bin", 10).await;
+    let other_bucket = if s.bucket == a.bucket { b.bucket } else { a.bucket };
+    let chunk = || vec![9u8; 10];
+    let r = alice.put_chunk(other_bucket, PutChunkArgs { token: t.clone(), chunk_index: 0, bytes: chunk() }).await;
+    assert!(matches!(r, Err(CallError::Bucket(BucketError::Unauthorised { .. }))), "other bucket: {r:?}");
+    let r = bob.put_chunk(s.bucket, PutChunkArgs { token: t.clone(), chunk_index: 0, bytes: chunk() }).await;
+    assert!(matches!(r, Err(CallError::Bucket(BucketError::Unauthorised { .. }))), "other user: {r:?}");
+    let mut moved = t.clone();
+    moved.file_id = a.file_id.clone();
+    let r = alice.put_chunk(s.bucket, PutChunkArgs { token: moved, chunk_index: 0, bytes: chunk() }).await;
+    assert!(matches!(r, Err(CallError::Bucket(BucketError::Unauthorised { .. }))), "other file: {r:?}");
+    for bucket in [a.bucket, b.bucket] {
+        let listed = alice.list_chunks(bucket, s.file_id.clone()).await;
+        assert!(matches!(listed, Err(CallError::Bucket(BucketError::NotFound))), "nothing stored: {listed:?}");
+    }
+    // The genuine use still works: the refusals changed nothing.
+    alice.put_chunk(s.bucket, PutChunkArgs { token: t, chunk_index: 0, bytes: chunk() }).await.unwrap();
+}
