@@ -13,10 +13,13 @@ use depot_api::ids::FileId;
 use depot_api::keys::{self, PublicKeyInfo};
 use depot_api::methods::{self, Method};
 use depot_api::mime_type::{canonical_mime, essence};
+use depot_api::reject::{bucket_error_in, bucket_reject, directory_error_in, directory_reject};
 use depot_api::token::UploadToken;
 use depot_api::url::{Disposition, SignedUrl, UrlGrant, file_key_of_path};
+use depot_api::{BucketError, DirectoryError};
 use serde::de::DeserializeOwned;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The directory key every fuzz fixture is signed with.
 pub const SEED: [u8; 32] = [3; 32];
@@ -318,24 +321,36 @@ pub fn signed_tokens() -> &'static [UploadToken] {
 /// no decoding quota (here a huge one, only to count the cost).
 pub fn cdk_default_config() -> DecoderConfig {
     let mut c = DecoderConfig::new();
-    c.set_skipping_quota(10_000).set_decoding_quota(usize::MAX / 128);
+    c.set_skipping_quota(SKIPPING_QUOTA).set_decoding_quota(usize::MAX / 128);
     c
 }
 
 /// A strict endpoint config: decoding and skipping quotas.
 pub fn strict_config() -> DecoderConfig {
     let mut c = DecoderConfig::new();
-    c.set_decoding_quota(STRICT_DECODING_QUOTA).set_skipping_quota(10_000);
+    c.set_decoding_quota(STRICT_DECODING_QUOTA).set_skipping_quota(SKIPPING_QUOTA);
     c
 }
 
 pub const STRICT_DECODING_QUOTA: usize = 1_000_000;
 
+/// Candid's skipping quota for endpoint arguments (the ic-cdk 0.17 default,
+/// and the bucket's `INGRESS_SKIPPING_QUOTA`).
+pub const SKIPPING_QUOTA: usize = 10_000;
+
 /// Work a decode may cost under the ic-cdk default config: linear in the
-/// message size (the Candid cost model counts bytes read and values built).
+/// message size, plus skipped values (trailing or unknown ones), which the
+/// cost model counts 50 times and the skipping quota caps. Without a
+/// skipping quota there is no such bound: 14 bytes declaring 2^32 - 1
+/// `reserved` or `null` values take about a minute to decode natively.
 pub fn cost_bound(len: usize) -> usize {
-    64 * len + 100_000
+    64 * len + 50 * SKIPPING_QUOTA + 10_000
 }
+
+/// Largest decoding cost seen (ic-cdk config), and largest cost per input
+/// byte, for the runner's summary.
+pub static MAX_COST: AtomicUsize = AtomicUsize::new(0);
+pub static MAX_COST_PER_BYTE: AtomicUsize = AtomicUsize::new(0);
 
 /// Decodes `bytes` as arguments `A` under `config`; `Ok((args, cost))`.
 pub fn decode_args<A: for<'a> ArgumentDecoder<'a>>(
@@ -399,6 +414,53 @@ pub fn token_target() -> ByteTarget {
     }
 }
 
+// ---- typed errors in reject texts (depot_api::reject) ----
+
+const BUCKET_TAG: &str = "[depot-bucket-error:";
+const DIRECTORY_TAG: &str = "[depot-directory-error:";
+
+fn reject_run(input: &[u8]) {
+    let text = String::from_utf8_lossy(input);
+    let start = std::time::Instant::now();
+    let b = bucket_error_in(&text);
+    let d = directory_error_in(&text);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "decoding a reject text took {:?}", start.elapsed());
+    if let Some(e) = b {
+        assert_eq!(bucket_error_in(&bucket_reject(&e)), Some(e));
+    }
+    if let Some(e) = d {
+        assert_eq!(directory_error_in(&directory_reject(&e)), Some(e));
+    }
+}
+
+fn gen_reject(rng: &mut Rng) -> Vec<u8> {
+    let (tag, ty) = if rng.one_in(2) { (BUCKET_TAG, BucketError::ty()) } else { (DIRECTORY_TAG, DirectoryError::ty()) };
+    let payload = match rng.below(4) {
+        0 => crate::engine::hex(&candid_gen::encode_random(rng, &[ty])),
+        1 => {
+            // a skipping bomb: vec reserved / vec null with a huge count
+            let kind = *rng.pick(&["70", "7f"]);
+            format!("4449444c016d{kind}0100{}", rng.pick(&["ffffffff0f", "ff0f", "ffffff7f"]))
+        }
+        2 => crate::engine::hex(&rng.bytes_below(40)),
+        _ => "zz".repeat(rng.below(4)),
+    };
+    let close = if rng.one_in(8) { "" } else { "]" };
+    format!("IC0406: Canister rejected the message: put_chunk: refused {tag}{payload}{close} tail").into_bytes()
+}
+
+pub fn reject_target() -> ByteTarget {
+    ByteTarget {
+        name: "reject_text".into(),
+        about: "bucket_error_in/directory_error_in on any reject text: no panic, under 2 s (skipping bombs refused), decoded errors re-embed to themselves",
+        run: Box::new(reject_run),
+        generate: Box::new(gen_reject),
+        dictionary: dict(&[BUCKET_TAG, DIRECTORY_TAG, "]", "4449444c", "016d700100ffffffff0f", "00", "ff"]),
+        max_len: 16_384,
+        seeds: vec![],
+    }
+}
+
 // ---- Candid arguments of every method ----
 
 fn candid_run<A>(bytes: &[u8])
@@ -409,6 +471,8 @@ where
     match decode_args::<A>(bytes, &cdk_default_config()) {
         Ok((args, cost)) => {
             assert!(cost <= cost_bound(bytes.len()), "decoding {} bytes cost {cost}", bytes.len());
+            MAX_COST.fetch_max(cost, Ordering::Relaxed);
+            MAX_COST_PER_BYTE.fetch_max(cost / bytes.len().max(1), Ordering::Relaxed);
             // Re-encoding is canonical: decode(encode(x)) encodes the same.
             let once = candid::encode_args(args).expect("a decoded value encodes");
             let (again, _) = decode_args::<A>(&once, &cdk_default_config()).expect("a re-encoded value decodes");
@@ -490,6 +554,7 @@ pub fn targets() -> Vec<Target> {
         Target::Bytes(file_key_hex_target()),
         Target::Bytes(mime_target()),
         Target::Bytes(token_target()),
+        Target::Bytes(reject_target()),
     ];
     v.extend(candid_targets());
     v
