@@ -76,6 +76,11 @@ fn reference(header: &str, size: u64) -> Option<RangeDecision> {
     if a.is_empty() || b.is_empty() || !a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()) {
         return None;
     }
+    // `http-range-header` refuses leading zeros (`bytes=007-9`), so such a
+    // header is ignored (RFC 9110 allows ignoring Range): no reference.
+    if [a, b].iter().any(|n| n.len() > 1 && n.starts_with('0')) {
+        return None;
+    }
     let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
     Some(if b < a {
         RangeDecision::Ignore
