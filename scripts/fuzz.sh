@@ -6,7 +6,7 @@
 # failing inputs are saved under fuzz/artifacts/<target>/. Exits 1 on any
 # failure.
 #
-#   DEPOT_FUZZ_CASES  cases per target (default 60000: about 1.5 minutes on
+#   DEPOT_FUZZ_CASES  cases per target (default 120000: about 1.5-2 minutes on
 #                     2 cores once built)
 #   DEPOT_FUZZ_SEED   seed (default: the clock; printed, to replay a run)
 #   arguments         target names to run only those (see --list)
@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export DEPOT_FUZZ_CASES="${DEPOT_FUZZ_CASES:-60000}"
+export DEPOT_FUZZ_CASES="${DEPOT_FUZZ_CASES:-120000}"
 profile=(
   --profile fuzz
   --config 'profile.fuzz.inherits="release"'
