@@ -35,6 +35,11 @@ if [ "$bucket_gz" -ge $((2 * 1024 * 1024)) ]; then
   exit 1
 fi
 
+# A bounded fuzzing pass (fuzz/README.md), new random cases each run (the
+# seed is printed, DEPOT_FUZZ_SEED replays it); the tests below also replay
+# the corpus. Before the tests so that their summary ends the output.
+DEPOT_FUZZ_CASES="${DEPOT_FUZZ_CASES:-30000}" ./scripts/fuzz.sh
+
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --locked --workspace --no-fail-fast
 else

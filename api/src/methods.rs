@@ -13,6 +13,10 @@ use candid::{CandidType, Principal};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 
+/// Skipping quota when a client decodes a reply: our replies have no
+/// fields a client skips, beyond a few added later.
+pub const REPLY_SKIPPING_QUOTA: usize = 10_000;
+
 /// How a method is called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -56,9 +60,13 @@ impl<A: ArgumentEncoder, R: CandidType + DeserializeOwned> Method<A, R> {
         candid::encode_args(args)
     }
 
-    /// The result of a reply.
+    /// The result of a reply, with bounded work: a reply is outside input
+    /// to a client, and without a skipping quota a few bytes of Candid can
+    /// declare billions of values to skip.
     pub fn decode(&self, reply: &[u8]) -> Result<R, candid::Error> {
-        candid::decode_one(reply)
+        let mut config = candid::de::DecoderConfig::new();
+        config.set_skipping_quota(REPLY_SKIPPING_QUOTA);
+        candid::utils::decode_one_with_config(reply, &config)
     }
 }
 

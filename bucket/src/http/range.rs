@@ -36,9 +36,11 @@ pub fn resolve(header: &str, size: u64) -> RangeDecision {
     match (first.start, first.end) {
         (StartPosition::FromLast(0), _) => RangeDecision::Unsatisfiable,
         (StartPosition::FromLast(n), _) => RangeDecision::Bytes { start: size.saturating_sub(n), end: last },
+        // `last-pos < first-pos` makes the range invalid, which RFC 9110
+        // says to ignore, wherever the first position lies.
+        (StartPosition::Index(a), EndPosition::Index(b)) if b < a => RangeDecision::Ignore,
         (StartPosition::Index(a), _) if a >= size => RangeDecision::Unsatisfiable,
         (StartPosition::Index(a), EndPosition::LastByte) => RangeDecision::Bytes { start: a, end: last },
-        (StartPosition::Index(a), EndPosition::Index(b)) if b < a => RangeDecision::Ignore,
         (StartPosition::Index(a), EndPosition::Index(b)) => RangeDecision::Bytes { start: a, end: b.min(last) },
     }
 }
@@ -56,6 +58,8 @@ mod tests {
         assert_eq!(resolve("bytes=-5000", 1000), Bytes { start: 0, end: 999 }, "long suffix = whole file");
         assert_eq!(resolve("bytes=990-5000", 1000), Bytes { start: 990, end: 999 }, "end clamped");
         assert_eq!(resolve("bytes=999-999", 1000), Bytes { start: 999, end: 999 });
+        assert_eq!(resolve("bytes=5-1", 1000), Ignore, "reversed: invalid, ignored");
+        assert_eq!(resolve("bytes=2000-1", 1000), Ignore, "reversed past the end: still invalid, not 416");
     }
 
     #[test]
