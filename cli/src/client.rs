@@ -219,3 +219,25 @@ impl Depot {
         self.bucket(bucket, bm::LIST_CHUNKS, (file_id,)).await
     }
 }
+
+/// Attempts of one call before a transient failure is given up on.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// Retries transient failures (network, overload) with exponential backoff:
+/// 0.4 s, 0.8 s, … for up to `MAX_ATTEMPTS` attempts.
+pub async fn retry<T, F, Fut>(mut f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(e) if e.is_transient() && attempt + 1 < MAX_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}

@@ -19,7 +19,7 @@
 //! deleted on any failure and renamed onto the target only when everything
 //! checked out; an existing target is replaced only with `overwrite`.
 
-use crate::client::{CallError, Depot};
+use crate::client::{Depot, retry};
 use crate::names;
 use crate::verify::{self, ChunkError, Trust, VerifiedChunk};
 use anyhow::{Context, Result, anyhow, bail};
@@ -33,7 +33,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
 /// Chunks in flight at once by default.
@@ -66,24 +66,6 @@ pub struct DownloadOutcome {
 
 fn now_ns() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-}
-
-/// Retries transient failures (network, overload) with exponential backoff.
-async fn retry<T, F, Fut>(mut f: F) -> Result<T, CallError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CallError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match f().await {
-            Err(e) if e.is_transient() && attempt + 1 < crate::upload::MAX_ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// The path and query of a signed URL (`/f/<key>?exp=…&kid=…&sig=…`).

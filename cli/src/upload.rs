@@ -1,7 +1,7 @@
 //! `depot upload`: chunks straight to the bucket, several in flight,
 //! retries for transient failures, and resume after an interruption.
 
-use crate::client::{CallError, Depot};
+use crate::client::{CallError, Depot, retry};
 use crate::resume::{self, SavedUpload};
 use anyhow::{Context, Result, anyhow, bail};
 use candid::Principal;
@@ -23,8 +23,7 @@ use tokio::sync::Mutex;
 /// Chunks in flight at once by default: enough to hide a round trip,
 /// few enough to stay inside one bucket's ingress share.
 pub const DEFAULT_PARALLEL: usize = 4;
-/// Attempts per chunk for transient failures (network, overload).
-pub const MAX_ATTEMPTS: u32 = 6;
+pub use crate::client::MAX_ATTEMPTS;
 /// A token this close to expiry is replaced before use.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
@@ -152,24 +151,6 @@ impl Tokens<'_> {
             *cur = Some(retry(|| self.depot.get_upload_token(&self.session.upload_id, 0, last)).await?);
         }
         Ok(cur.clone().expect("set above"))
-    }
-}
-
-/// Retries transient failures with exponential backoff.
-async fn retry<T, F, Fut>(mut f: F) -> Result<T, CallError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, CallError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match f().await {
-            Err(e) if e.is_transient() && attempt + 1 < MAX_ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-            }
-            other => return other,
-        }
     }
 }
 
