@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 pub enum SessionState {
     /// Chunks may be uploaded; commit and abort are allowed.
     Pending,
-    /// `commit_upload` is waiting for the bucket: a second commit or an
-    /// abort is refused, and the reaper leaves the session alone until the
-    /// commit is stale (see `jobs::reaper`).
+    /// `commit_upload` is waiting for the bucket: a second commit, an abort
+    /// or a delete is refused and the reaper leaves the session alone, until
+    /// the commit is stale (`COMMIT_STALE_SECS`; the one rule is
+    /// `logic::commit::commit_in_flight`): then it counts as Pending again.
     Committing { since_ns: u64 },
 }
 
