@@ -9,16 +9,22 @@ use candid::{CandidType, Encode};
 
 const BUCKET_TAG: &str = "[depot-bucket-error:";
 const DIRECTORY_TAG: &str = "[depot-directory-error:";
+const MAX_ERROR_HEX_CHARS: usize = 8192;
 
 fn embed<T: CandidType + std::fmt::Display>(tag: &str, e: &T) -> String {
     let bytes = Encode!(e).expect("encoding a typed error cannot fail");
-    format!("{e} {tag}{}]", hex_encode(&bytes))
+    format!("{e} {tag}{}]", hex::encode(bytes))
 }
 
 fn extract(tag: &str, text: &str) -> Option<Vec<u8>> {
     let start = text.find(tag)? + tag.len();
     let end = start + text[start..].find(']')?;
-    hex_decode(&text[start..end])
+    let hex = &text[start..end];
+    // A reject text is outside input: a typed error is a few hundred bytes.
+    if hex.len() > MAX_ERROR_HEX_CHARS {
+        return None;
+    }
+    hex::decode(hex).ok()
 }
 
 /// The reject text for a refused bucket message: readable, then the error.
@@ -46,17 +52,6 @@ pub fn bucket_error_in(text: &str) -> Option<BucketError> {
 
 pub fn directory_error_in(text: &str) -> Option<DirectoryError> {
     decode_error(&extract(DIRECTORY_TAG, text)?)
-}
-
-fn hex_encode(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() > 8192 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

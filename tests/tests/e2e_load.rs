@@ -45,8 +45,6 @@ struct Tally {
     deletes: u64,
     bytes_up: u64,
     bytes_down: u64,
-    /// Refusals a client could meet under load and retry later.
-    refused: u64,
 }
 
 /// One client's run: returns what it did and the files it keeps.
@@ -67,15 +65,13 @@ async fn client(c: Depot, n: u8, dir: &Path, deadline: Instant) -> (Tally, BTree
                 let path = dir.join(format!("u{n}-{op}.bin"));
                 std::fs::write(&path, &data).unwrap();
                 let opts = UploadOpts { path, name: None, mime: None, parallel: 2, progress: false, stop_after: None };
-                match upload(&c, &cfg, opts).await {
-                    Ok(out) => {
-                        files.insert(out.meta.file_id, Sha256::digest(&data).into());
-                        t.uploads += 1;
-                        t.bytes_up += len;
-                    }
-                    Err(e) if e.to_string().contains("rate") || e.to_string().contains("retry") => t.refused += 1,
-                    Err(e) => panic!("client {n}: upload of {len} bytes failed: {e:#}"),
-                }
+                // Every limit is raised above what the load reaches: any
+                // failure is a failure.
+                let out =
+                    upload(&c, &cfg, opts).await.unwrap_or_else(|e| panic!("client {n}: upload of {len} bytes: {e:#}"));
+                files.insert(out.meta.file_id, Sha256::digest(&data).into());
+                t.uploads += 1;
+                t.bytes_up += len;
             }
             6..=8 => {
                 let id = files.keys().nth(rng.gen_range(0..files.len())).unwrap().clone();
@@ -125,20 +121,18 @@ async fn fifty_clients_at_once_keep_the_books() {
         total.deletes += t.deletes;
         total.bytes_up += t.bytes_up;
         total.bytes_down += t.bytes_down;
-        total.refused += t.refused;
         kept.extend(files);
     }
     let elapsed = started.elapsed().as_secs_f64();
     let ops = total.uploads + total.downloads + total.deletes;
     eprintln!(
-        "load: {clients} clients, {elapsed:.1} s: {} uploads ({:.2} MB), {} verified downloads ({:.2} MB), {} deletes, \
-         {} refusals; {:.1} operations/s, {:.2} MB/s up, {:.2} MB/s down",
+        "load: {clients} clients, {elapsed:.1} s: {} uploads ({:.2} MB), {} verified downloads ({:.2} MB), {} deletes; \
+         {:.1} operations/s, {:.2} MB/s up, {:.2} MB/s down",
         total.uploads,
         total.bytes_up as f64 / 1e6,
         total.downloads,
         total.bytes_down as f64 / 1e6,
         total.deletes,
-        total.refused,
         ops as f64 / elapsed,
         total.bytes_up as f64 / 1e6 / elapsed,
         total.bytes_down as f64 / 1e6 / elapsed,
