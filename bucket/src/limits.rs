@@ -17,10 +17,28 @@ pub const HASH_CHUNKS_PER_PUT: u32 = 2;
 /// 256 MiB of SHA-256 stays well under the 40 B instruction limit.
 pub const HASH_CHUNKS_PER_COMMIT: u32 = 256;
 
-/// Bytes of an exact (unaligned) range served by `http_request_update`:
-/// up to the end of the chunk that holds the first byte, so the client's
-/// next request starts on a chunk boundary and is served by a certified query.
+/// Bytes of an exact range that `http_request_update` puts in its own
+/// reply: up to the end of the chunk that holds the first byte (one stored
+/// read, and within the IC's 2 MiB limit on update replies); the rest of
+/// the range follows through `http_request_streaming_callback`.
 pub const MAX_UPDATE_RANGE_BYTES: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64;
+
+/// Ranges of one multi-range request answered as `multipart/byteranges`
+/// (after merging overlaps). More than that, or more than
+/// `MAX_MULTIPART_BODY_BYTES`, and the Range header is ignored: the whole
+/// file is sent with 200, as RFC 9110 §14.2 allows for requests with many
+/// small ranges (a classic amplification and CPU abuse).
+pub const MAX_RANGES_PER_REQUEST: usize = 16;
+
+/// Largest `multipart/byteranges` body, built in one update reply (2 MiB
+/// limit) with room for part headers.
+pub const MAX_MULTIPART_BODY_BYTES: u64 = 1024 * 1024;
+
+/// How long after its URL's expiry a streaming callback token still reads:
+/// a download that started while the URL was valid may finish. A token is
+/// derived from the URL's signature and is bound to one file in one bucket,
+/// so the grace gives nothing to anyone who did not hold the URL.
+pub const STREAM_EXPIRY_GRACE_SECS: u64 = 15 * 60;
 
 /// How long a deleted file keeps its tombstone: upload tokens live at most
 /// `MAX_UPLOAD_TOKEN_TTL_SECS` from issue, so every token for the file has
