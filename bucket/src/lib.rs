@@ -21,8 +21,9 @@ use depot_api::bucket::*;
 use depot_api::keys::PublicKeyInfo;
 use depot_api::methods::{self, is_one_of};
 use http::answer::{Context, answer_query, answer_update};
+use http::stream::{HttpStreamingResponse, StreamingCallbackHttpResponse, StreamingToken};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
-use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
+use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest};
 use lifecycle::{REBUILD_INSTRUCTIONS_IN_UPGRADE, install_certification, publish_root_hash};
 use logic::CertChange;
 use state::*;
@@ -171,14 +172,29 @@ fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
 }
 
 #[update]
-fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpUpdateResponse<'static> {
+fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpStreamingResponse {
     let now_secs = now_ns() / 1_000_000_000;
     with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
-            answer_update(&cx, req.method().as_str(), req.url(), req.headers()).into()
+            answer_update(&cx, req.method().as_str(), req.url(), req.headers())
         })
     })
+}
+
+/// The rest of an exact range, one chunk per call, for a token that
+/// `http_request_update` or an earlier callback gave out. A refused token
+/// traps: the gateway then ends the body short of its `Content-Length`.
+#[query]
+fn http_request_streaming_callback(token: StreamingToken) -> StreamingCallbackHttpResponse {
+    let now_secs = now_ns() / 1_000_000_000;
+    let result = with_store(|store| {
+        with_certs(|certs| {
+            let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
+            http::stream::callback(&cx, &token)
+        })
+    });
+    result.unwrap_or_else(|e| ic_cdk::trap(&e.to_string()))
 }
 
 /// Benchmark only (feature `bench`, off by default; see Cargo.toml): the

@@ -98,6 +98,11 @@ fn range_run(input: &[u8]) {
         if let RangeDecision::Bytes { start, end } = d {
             assert!(start <= end && end < size, "{d:?} for size {size}");
         }
+        if let RangeDecision::Multi(ranges) = &d {
+            assert!(ranges.len() >= 2, "{d:?}");
+            assert!(ranges.iter().all(|(a, b)| a <= b && *b < size), "{d:?} for size {size}");
+            assert!(ranges.windows(2).all(|w| w[0].1 + 1 < w[1].0), "{d:?}");
+        }
         // (size 0 is left out: no committed file is empty, and `resolve`
         // answers 416 to any range on it, even a reversed one)
         if let Some(want) = reference(&header, size).filter(|_| size > 0) {
@@ -178,6 +183,7 @@ fn plan_run(input: &[u8]) {
                 | FileResponse::NotModified
                 | FileResponse::RangeNotSatisfiable
         ) | Plan::Exact { .. }
+            | Plan::Multipart { .. }
             | Plan::Upgrade
     );
     if serves {
@@ -205,11 +211,24 @@ fn plan_run(input: &[u8]) {
             }
             let _ = fallback_shape(*r);
         }
-        Plan::Exact { start, end, .. } => {
+        Plan::Exact { start, end, whole, .. } => {
             assert!(is_update, "an exact range in a query");
             let f = found.as_ref().unwrap();
             assert!(start <= end && *end < f.size, "{p:?} of {}", f.size);
-            assert_eq!(start / f.chunk_size, end / f.chunk_size, "an exact range spans chunks: {p:?}");
+            if *whole {
+                assert_eq!((*start, *end), (0, f.size - 1), "a whole answer is the whole file: {p:?}");
+            }
+        }
+        Plan::Multipart { ranges, .. } => {
+            assert!(is_update, "multipart in a query");
+            let f = found.as_ref().unwrap();
+            assert!(ranges.len() >= 2 && ranges.len() <= depot_bucket::limits::MAX_RANGES_PER_REQUEST, "{p:?}");
+            let bytes: u64 = ranges.iter().map(|(a, b)| b - a + 1).sum();
+            assert!(bytes <= depot_bucket::limits::MAX_MULTIPART_BODY_BYTES, "{p:?}");
+            for w in ranges.windows(2) {
+                assert!(w[0].1 + 1 < w[1].0, "ranges sorted, disjoint, not adjacent: {p:?}");
+            }
+            assert!(ranges.iter().all(|(a, b)| a <= b && *b < f.size), "{p:?} of {}", f.size);
         }
         Plan::Upgrade => assert!(!is_update, "upgrade from an update"),
         Plan::RawRedirect { location } => {
@@ -234,8 +253,9 @@ fn gen_request(rng: &mut Rng) -> Vec<u8> {
     let n = rng.below(4);
     for _ in 0..n {
         let etag = etag_text();
-        let h = match rng.below(6) {
+        let h = match rng.below(7) {
             0 => format!("Range: {}", String::from_utf8_lossy(&gen_range(rng))),
+            5 => format!("Sec-Fetch-Dest: {}", rng.pick(&["video", "AUDIO", "track", "document", "empty", " video "])),
             1 => format!("If-None-Match: {}", rng.pick(&[etag.as_str(), "*", "W/\"x\"", "\"x\", W/", ""])),
             2 => format!("If-Range: {}", rng.pick(&[etag.as_str(), "\"old\"", " ", "Wed, 21 Oct 2015 07:28:00 GMT"])),
             3 => format!("Host: {}", rng.pick(&["aaaaa-aa.raw.icp0.io", "x.icp0.io", ".raw.", "a.RAW.b", "raw."])),

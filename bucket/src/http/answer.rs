@@ -2,11 +2,15 @@
 //! attaching the certificate.
 
 use super::certs::{CertTree, FALLBACK_PATH};
-use super::responses::{FallbackResponse, FileResponse, FileView, fallback_shape, file_shape};
+use super::responses::{
+    FallbackResponse, FileResponse, FileView, exact_headers, fallback_shape, file_shape, multipart,
+};
 use super::serve::{Plan, RequestView, plan};
+use super::stream::{self, HttpStreamingResponse};
 use crate::model::BucketStore;
 use candid::Principal;
 use depot_api::FileKey;
+use depot_api::url::SignedUrl;
 use ic_http_certification::{HttpCertificationPath, HttpResponse, StatusCode};
 use ic_stable_structures::Memory;
 
@@ -89,52 +93,75 @@ pub fn answer_query<M: Memory>(
             .with_status_code(StatusCode::PERMANENT_REDIRECT)
             .with_headers(vec![("location".into(), location), ("cache-control".into(), "no-store".into())])
             .build(),
-        (Plan::File(_) | Plan::Exact { .. }, _) => plain(500, "internal error: no file for a file plan\n"),
+        (Plan::File(_) | Plan::Exact { .. } | Plan::Multipart { .. }, _) => {
+            plain(500, "internal error: no file for a file plan\n")
+        }
     }
 }
 
-/// The answer to `http_request_update`: exact ranges. Replies of update
-/// calls are certified by consensus, so no certificate header is needed.
+/// The answer to `http_request_update`: exact ranges, and files not yet
+/// back in the tree after an upgrade. Replies of update calls are
+/// certified by consensus, so no certificate header is needed.
 pub fn answer_update<M: Memory>(
     cx: &Context<M>,
     method: &str,
     url: &str,
     headers: &[(String, String)],
-) -> HttpResponse<'static> {
+) -> HttpStreamingResponse {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
     let (plan, file) = plan(&req, true, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
     match (plan, file) {
-        (Plan::Exact { start, end, attachment }, Some(f)) => {
-            let index = (start / f.chunk_size) as u32;
-            let (chunk_start, _) = f.chunk_span(index);
-            let r = cx.store.chunk_ref(&f.key, index).expect("committed files have every chunk");
-            let body = cx.store.read_chunk_part(&r, start - chunk_start, end - start + 1);
-            let mut shape = file_shape(&f, FileResponse::Chunk { index, attachment }, |_| [0; 32]);
-            for (k, v) in shape.headers.iter_mut() {
-                match k.as_str() {
-                    "content-length" => *v = body.len().to_string(),
-                    "content-range" => *v = format!("bytes {start}-{end}/{}", f.size),
-                    _ => {}
-                }
-            }
-            shape.to_response(body)
+        (Plan::Exact { start, end, whole, attachment }, Some(f)) => {
+            let signed = SignedUrl::parse(url).expect("a file plan has a verified URL");
+            let (body, last) = stream::read_part(cx, &f, start, end);
+            let token = stream::continuation(&signed, last, end);
+            let status = if whole { 200 } else { 206 };
+            let mut resp = streaming(status, exact_headers(&f, start, end, whole, attachment), body);
+            resp.streaming_strategy = token.map(|t| stream::strategy(cx.this_bucket, t));
+            resp
+        }
+        (Plan::Multipart { ranges, attachment }, Some(f)) => {
+            let parts: Vec<(u64, u64, Vec<u8>)> =
+                ranges.iter().map(|&(a, b)| (a, b, read_range(cx.store, &f, a, b))).collect();
+            let (headers, body) = multipart(&f, &parts, attachment);
+            streaming(206, headers, body)
         }
         (Plan::File(r), Some(f)) => {
             let shape = file_shape(&f, r, |i| chunk_hash(cx.store, &f.key, i));
             let body = shape.fixed_body.map(<[u8]>::to_vec).unwrap_or_else(|| body_of(cx.store, &f, r));
-            shape.to_response(body)
+            streaming(shape.status, shape.headers, body)
         }
         (Plan::Fallback(r), _) => {
             let shape = fallback_shape(r);
-            shape.to_response(shape.fixed_body.unwrap_or_default().to_vec())
+            streaming(shape.status, shape.headers, shape.fixed_body.unwrap_or_default().to_vec())
         }
-        (Plan::RawRedirect { location }, _) => HttpResponse::builder()
-            .with_status_code(StatusCode::PERMANENT_REDIRECT)
-            .with_headers(vec![("location".into(), location)])
-            .build(),
-        _ => plain(500, "internal error: unexpected plan in update\n"),
+        (Plan::RawRedirect { location }, _) => streaming(308, vec![("location".into(), location)], vec![]),
+        _ => {
+            let body = b"internal error: unexpected plan in update\n".to_vec();
+            streaming(500, vec![("content-type".into(), "text/plain; charset=utf-8".into())], body)
+        }
     }
+}
+
+fn streaming(status_code: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> HttpStreamingResponse {
+    HttpStreamingResponse { status_code, headers, body: body.into(), streaming_strategy: None, upgrade: None }
+}
+
+/// Bytes `start..=end` of a file, across chunks (multipart parts are
+/// bounded by `MAX_MULTIPART_BODY_BYTES`).
+fn read_range<M: Memory>(store: &BucketStore<M>, f: &FileView, start: u64, end: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity((end - start + 1) as usize);
+    let mut next = start;
+    while next <= end {
+        let index = (next / f.chunk_size) as u32;
+        let (chunk_start, chunk_end) = f.chunk_span(index);
+        let last = end.min(chunk_end);
+        let r = store.chunk_ref(&f.key, index).expect("committed files have every chunk");
+        out.extend(store.read_chunk_part(&r, next - chunk_start, last - next + 1));
+        next = last + 1;
+    }
+    out
 }
 
 fn chunk_hash<M: Memory>(store: &BucketStore<M>, key: &FileKey, i: u32) -> [u8; 32] {

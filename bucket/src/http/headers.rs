@@ -3,7 +3,17 @@
 use depot_api::mime_type::canonical_mime;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// One year: a file's bytes never change under its id (new bytes = new id).
+/// File responses (200, 206, 304). A file's bytes never change under its
+/// id, but a signed URL expires and a file can be deleted, and the
+/// certified response is the same for every URL of the file (the signature
+/// is not certified), so no cache may answer without asking the bucket:
+/// `private` keeps shared caches (CDNs, proxies) from storing it at all,
+/// and `no-cache` makes the production gateway's cache pass (ic-bn-lib
+/// `http/cache.rs` honours only `no-cache`, `no-store` and `max-age`) and
+/// makes browsers revalidate each reuse with `If-None-Match`, which the
+/// bucket answers with a certified 304 after checking the URL again.
+pub const CACHE_FILE: &str = "private, no-cache";
+/// Answers that hold no file data and never change (the CORS preflight).
 pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Errors must not stick: a 404 turns into 200 once an upload commits.
 pub const CACHE_NONE: &str = "no-store";

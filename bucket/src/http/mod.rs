@@ -1,18 +1,29 @@
 //! Serving files over HTTP through the IC's HTTP gateway.
 //!
-//! Design (docs/storage.md has the full rationale):
-//! - A single-chunk file is one certified 200. A larger file is answered
-//!   with a certified 206 of chunk 0; a verifying gateway then fetches and
-//!   verifies every other chunk with `Range` requests (up to 1000 chunks,
-//!   hence `MAX_CHUNKS_PER_FILE`). No streaming callbacks: the gateway
-//!   verifies at most 4 of them and streams the rest unverified.
-//! - A `Range` that starts on a chunk boundary and covers the chunk gets
-//!   that chunk's certified 206 (a shorter range than asked for when the
-//!   request reaches past it, which media clients handle).
-//! - Any other range is exact: the query answers `upgrade`, and
-//!   `http_request_update` returns the exact bytes up to the end of the
-//!   chunk holding the first byte. Update replies are certified by
-//!   consensus, so the gateway passes them on without v2 verification.
+//! What a GET of a signed file URL gets (docs/storage.md has the full
+//! rationale, and what a verifying gateway checks in each case):
+//! - No `Range`: a file of at most one chunk is one certified 200 (an empty
+//!   file a 200 with `Content-Length: 0`). A larger file is answered with
+//!   the certified 206 of chunk 0; the gateway turns it into a 200, fetches
+//!   every other chunk with `Range: bytes=<next>-` queries, verifies each,
+//!   and stops after `GATEWAY_MAX_FRAMES` (the body then ends short of its
+//!   `Content-Length`, which clients detect).
+//! - Media elements (`Sec-Fetch-Dest: video|audio|track`) with a `Range`:
+//!   the certified 206 of the chunk holding the first requested byte, from
+//!   the query. Browsers accept a 206 that starts before the byte they
+//!   asked for, so seeking costs no update call.
+//! - Any other `Range` (curl, wget, download managers, `fetch`): exact. A
+//!   range that is exactly one chunk is that chunk's certified 206 from the
+//!   query; any other is upgraded to `http_request_update`, whose reply
+//!   holds the bytes up to the end of the first chunk and whose streaming
+//!   callbacks (`stream`) carry the rest. Multi-range requests get a
+//!   `multipart/byteranges` 206, or the whole file when the ranges are many
+//!   or large. Exception: `bytes=<chunk start>-` (past 0, no `If-Range`) is
+//!   byte for byte the gateway's own request for the next chunk of a plain
+//!   GET, and gets that one chunk (the gateway refuses streaming there).
+//! - A `Range` that the answer ignores (malformed, or `If-Range` with an old
+//!   validator) gets the whole file as a 200, streamed, when the client sent
+//!   it: the gateway passes such answers through without reassembling.
 
 pub mod answer;
 pub mod certs;
@@ -20,3 +31,4 @@ pub mod headers;
 pub mod range;
 pub mod responses;
 pub mod serve;
+pub mod stream;

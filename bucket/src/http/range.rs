@@ -4,19 +4,22 @@
 //! file size is ours, because RFC 9110 differs from that crate's `validate`
 //! in two places: a suffix longer than the file means the whole file (not an
 //! error), and a first byte at or past the end is unsatisfiable (416).
-//! Malformed headers are ignored (RFC 9110 allows it) and multi-range
-//! requests are answered with their first range only: a single-part 206 is
-//! what every media client expects, and certified multipart bodies would
-//! need one tree entry per combination.
+//! Malformed headers are ignored (RFC 9110 allows it). Multi-range requests
+//! keep every satisfiable range, sorted and with overlapping or adjacent
+//! ones merged (RFC 9110 §14.2 lets a server coalesce); when one range is
+//! left, the answer is a plain single-part 206.
 
 use http_range_header::{EndPosition, StartPosition};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeDecision {
     /// No usable Range header: serve as if there were none.
     Ignore,
     /// Serve bytes `start..=end` (inclusive, `end < size`).
     Bytes { start: u64, end: u64 },
+    /// Several disjoint ranges, sorted, each `(start, end)` inclusive:
+    /// a `multipart/byteranges` answer.
+    Multi(Vec<(u64, u64)>),
     /// 416 with `Content-Range: bytes */size`.
     Unsatisfiable,
 }
@@ -28,20 +31,65 @@ pub fn resolve(header: &str, size: u64) -> RangeDecision {
         Err(http_range_header::RangeUnsatisfiableError::ZeroSuffix) => return RangeDecision::Unsatisfiable,
         Err(_) => return RangeDecision::Ignore,
     };
-    let Some(first) = parsed.ranges.first() else { return RangeDecision::Ignore };
+    if parsed.ranges.is_empty() {
+        return RangeDecision::Ignore;
+    }
+    let mut ranges = Vec::with_capacity(parsed.ranges.len());
+    for r in &parsed.ranges {
+        match one(r.start, r.end, size) {
+            // One invalid range makes the whole header invalid: ignored.
+            One::Invalid => return RangeDecision::Ignore,
+            One::Unsatisfiable => {}
+            One::Bytes(a, b) => ranges.push((a, b)),
+        }
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    match merged.as_slice() {
+        [] => RangeDecision::Unsatisfiable,
+        [(start, end)] => RangeDecision::Bytes { start: *start, end: *end },
+        _ => RangeDecision::Multi(merged),
+    }
+}
+
+/// `N` when the header is exactly one open-ended range `bytes=N-`.
+pub fn open_start(header: &str) -> Option<u64> {
+    let parsed = http_range_header::parse_range_header(header.trim()).ok()?;
+    match parsed.ranges.as_slice() {
+        [r] => match (r.start, r.end) {
+            (StartPosition::Index(a), EndPosition::LastByte) => Some(a),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+enum One {
+    Invalid,
+    Unsatisfiable,
+    Bytes(u64, u64),
+}
+
+fn one(start: StartPosition, end: EndPosition, size: u64) -> One {
     if size == 0 {
-        return RangeDecision::Unsatisfiable;
+        return One::Unsatisfiable;
     }
     let last = size - 1;
-    match (first.start, first.end) {
-        (StartPosition::FromLast(0), _) => RangeDecision::Unsatisfiable,
-        (StartPosition::FromLast(n), _) => RangeDecision::Bytes { start: size.saturating_sub(n), end: last },
+    match (start, end) {
+        (StartPosition::FromLast(0), _) => One::Unsatisfiable,
+        (StartPosition::FromLast(n), _) => One::Bytes(size.saturating_sub(n), last),
         // `last-pos < first-pos` makes the range invalid, which RFC 9110
         // says to ignore, wherever the first position lies.
-        (StartPosition::Index(a), EndPosition::Index(b)) if b < a => RangeDecision::Ignore,
-        (StartPosition::Index(a), _) if a >= size => RangeDecision::Unsatisfiable,
-        (StartPosition::Index(a), EndPosition::LastByte) => RangeDecision::Bytes { start: a, end: last },
-        (StartPosition::Index(a), EndPosition::Index(b)) => RangeDecision::Bytes { start: a, end: b.min(last) },
+        (StartPosition::Index(a), EndPosition::Index(b)) if b < a => One::Invalid,
+        (StartPosition::Index(a), _) if a >= size => One::Unsatisfiable,
+        (StartPosition::Index(a), EndPosition::LastByte) => One::Bytes(a, last),
+        (StartPosition::Index(a), EndPosition::Index(b)) => One::Bytes(a, b.min(last)),
     }
 }
 
@@ -88,7 +136,22 @@ mod tests {
     }
 
     #[test]
-    fn multi_range_takes_the_first() {
-        assert_eq!(resolve("bytes=0-9, 20-29", 1000), Bytes { start: 0, end: 9 });
+    fn open_start_only_for_one_open_range() {
+        assert_eq!(open_start("bytes=100-"), Some(100));
+        assert_eq!(open_start("bytes=100-999"), None);
+        assert_eq!(open_start("bytes=-100"), None);
+        assert_eq!(open_start("bytes=100-,200-"), None);
+        assert_eq!(open_start("nonsense"), None);
+    }
+
+    #[test]
+    fn multi_range_is_sorted_and_merged() {
+        assert_eq!(resolve("bytes=0-9, 20-29", 1000), Multi(vec![(0, 9), (20, 29)]));
+        assert_eq!(resolve("bytes=20-29,0-9", 1000), Multi(vec![(0, 9), (20, 29)]));
+        assert_eq!(resolve("bytes=0-9,10-19", 1000), Bytes { start: 0, end: 19 }, "adjacent");
+        assert_eq!(resolve("bytes=0-15,10-19,-5", 1000), Multi(vec![(0, 19), (995, 999)]));
+        assert_eq!(resolve("bytes=0-9,5000-6000", 1000), Bytes { start: 0, end: 9 }, "unsatisfiable part dropped");
+        assert_eq!(resolve("bytes=2000-,5000-6000", 1000), Unsatisfiable);
+        assert_eq!(resolve("bytes=0-9,9-1", 1000), Ignore, "one invalid range: the header is ignored");
     }
 }

@@ -47,7 +47,8 @@ pub use crate::model::FileView;
 /// The responses certified under a file's exact path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileResponse {
-    /// 200 with the whole file: single-chunk files only.
+    /// 200 with the whole file: files of at most one chunk (an empty file
+    /// has none: its body is empty).
     Full {
         attachment: bool,
     },
@@ -165,7 +166,7 @@ fn content_headers(f: &FileView, attachment: bool) -> Vec<(String, String)> {
         h("content-type", ct.clone()),
         h("content-disposition", content_disposition(attachment, &f.name)),
         h("etag", etag_text(&f.etag)),
-        h("cache-control", CACHE_IMMUTABLE),
+        h("cache-control", CACHE_FILE),
         h("accept-ranges", "bytes"),
         h("x-content-type-options", "nosniff"),
         h("cross-origin-resource-policy", "cross-origin"),
@@ -184,7 +185,8 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
         FileResponse::Full { attachment } => {
             let mut headers = content_headers(f, attachment);
             headers.push(h("content-length", f.size.to_string()));
-            ResponseShape { status: 200, headers, body_hash: chunk_hash(0), fixed_body: None }
+            let body_hash = if f.chunk_count == 0 { empty } else { chunk_hash(0) };
+            ResponseShape { status: 200, headers, body_hash, fixed_body: None }
         }
         FileResponse::Chunk { index, attachment } => {
             let (start, end) = f.chunk_span(index);
@@ -202,7 +204,7 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
             status: 304,
             headers: vec![
                 h("etag", etag_text(&f.etag)),
-                h("cache-control", CACHE_IMMUTABLE),
+                h("cache-control", CACHE_FILE),
                 h("access-control-allow-origin", "*"),
                 h("access-control-expose-headers", EXPOSED_HEADERS),
                 cel_header(),
@@ -223,10 +225,12 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
 pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
     let mut v = Vec::with_capacity(f.chunk_count as usize + 10);
     for attachment in [false, true] {
-        if f.chunk_count == 1 {
+        if f.chunk_count <= 1 {
             v.push(FileResponse::Full { attachment });
         }
-        v.push(FileResponse::Chunk { index: 0, attachment });
+        if f.chunk_count >= 1 {
+            v.push(FileResponse::Chunk { index: 0, attachment });
+        }
         v.push(FileResponse::Head { attachment });
     }
     v.extend((1..f.chunk_count).map(|index| FileResponse::Chunk { index, attachment: false }));
@@ -238,4 +242,42 @@ pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
         FileResponse::MethodNotAllowed,
     ]);
     v
+}
+
+/// Headers of an exact answer from `http_request_update` (never in the
+/// tree: update replies are certified by consensus): bytes `start..=end`
+/// as a 206, or the whole file as a 200 when `whole`.
+pub fn exact_headers(f: &FileView, start: u64, end: u64, whole: bool, attachment: bool) -> Vec<(String, String)> {
+    let mut headers = content_headers(f, attachment);
+    headers.push(h("content-length", (end - start + 1).to_string()));
+    if !whole {
+        headers.push(h("content-range", format!("bytes {start}-{end}/{}", f.size)));
+    }
+    headers
+}
+
+/// A `multipart/byteranges` body (RFC 9110 §14.6) of `parts`, each
+/// `(start, end, bytes)`, and its headers. The boundary is derived from the
+/// ETag: it cannot occur in a part header, and a part body that contained
+/// it would only confuse a client of this one answer.
+pub fn multipart(f: &FileView, parts: &[(u64, u64, Vec<u8>)], attachment: bool) -> (Vec<(String, String)>, Vec<u8>) {
+    let boundary = format!("depot-{}", &hex::encode(f.etag)[..32]);
+    let ct = content_type(&f.mime, &f.name);
+    let mut body = Vec::new();
+    for (start, end, bytes) in parts {
+        body.extend_from_slice(
+            format!("\r\n--{boundary}\r\ncontent-type: {ct}\r\ncontent-range: bytes {start}-{end}/{}\r\n\r\n", f.size)
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+    }
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut headers = content_headers(f, attachment);
+    for (k, v) in headers.iter_mut() {
+        if k == "content-type" {
+            *v = format!("multipart/byteranges; boundary={boundary}");
+        }
+    }
+    headers.push(h("content-length", body.len().to_string()));
+    (headers, body)
 }

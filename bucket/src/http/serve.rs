@@ -2,6 +2,7 @@
 
 use super::range::{self, RangeDecision};
 use super::responses::{FallbackResponse, FileResponse, FileView};
+use crate::limits::{MAX_MULTIPART_BODY_BYTES, MAX_RANGES_PER_REQUEST};
 use depot_api::FileKey;
 use depot_api::url::{Disposition, SignedUrl, UrlError, file_key_of_path};
 
@@ -12,10 +13,15 @@ pub enum Plan {
     File(FileResponse),
     /// A certified response at the wildcard path.
     Fallback(FallbackResponse),
-    /// An exact range: the query asks the gateway to upgrade to an update.
+    /// An exact answer: the query asks the gateway to upgrade to an update.
     Upgrade,
-    /// Bytes `start..=end` of the file, answered by `http_request_update`.
-    Exact { start: u64, end: u64, attachment: bool },
+    /// Bytes `start..=end` of the file, answered by `http_request_update`:
+    /// the part up to the end of the chunk holding `start` in the reply,
+    /// the rest through streaming callbacks. `whole`: a 200 with the whole
+    /// file (a Range the answer ignores), otherwise a 206.
+    Exact { start: u64, end: u64, whole: bool, attachment: bool },
+    /// Several ranges in one `multipart/byteranges` 206, from the update.
+    Multipart { ranges: Vec<(u64, u64)>, attachment: bool },
     /// A request on the raw (unverified) domain: send it to the verified one.
     RawRedirect { location: String },
 }
@@ -30,7 +36,18 @@ impl RequestView<'_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// A request from a media element (`<video>`, `<audio>`, `<track>`):
+    /// browsers mark them with `Sec-Fetch-Dest`, and they accept a 206 that
+    /// starts before the byte they asked for.
+    fn is_media(&self) -> bool {
+        self.header("sec-fetch-dest")
+            .is_some_and(|d| MEDIA_DESTINATIONS.iter().any(|m| d.trim().eq_ignore_ascii_case(m)))
+    }
 }
+
+/// `Sec-Fetch-Dest` values of media elements (Fetch standard).
+pub const MEDIA_DESTINATIONS: [&str; 3] = ["video", "audio", "track"];
 
 /// `If-None-Match` against our strong ETag (weak comparison, RFC 9110 §13.1.2).
 fn etag_matches(header: &str, etag: &str) -> bool {
@@ -99,26 +116,59 @@ fn plan_file(
     if method == "HEAD" {
         return Plan::File(FileResponse::Head { attachment });
     }
+    let plan = plan_get(req, f, attachment, &etag);
+    match plan {
+        Plan::Exact { .. } | Plan::Multipart { .. } if !is_update => Plan::Upgrade,
+        plan => plan,
+    }
+}
+
+/// The answer to a signed GET of a committed file. See `http/mod.rs` for
+/// the rules and why.
+fn plan_get(req: &RequestView, f: &FileView, attachment: bool, etag: &str) -> Plan {
+    let range = req.header("range");
+    let if_range = req.header("if-range");
     // If-Range with another validator: the client's partial copy is stale,
     // so the whole file is sent (RFC 9110 §13.1.5).
-    let range_ok = req.header("if-range").is_none_or(|v| v.trim() == etag);
-    let decision = match req.header("range") {
-        Some(r) if range_ok => range::resolve(r, f.size),
+    let decision = match range {
+        Some(r) if if_range.is_none_or(|v| v.trim() == etag) => range::resolve(r, f.size),
         _ => RangeDecision::Ignore,
     };
+    let chunk = |index: u32| Plan::File(FileResponse::Chunk { index, attachment: attachment && index == 0 });
+    let chunk_of = |byte: u64| (byte / f.chunk_size) as u32;
+    // A client that sent Range or If-Range gets the gateway's pass-through:
+    // whatever we answer is what it receives, so it must be exact.
+    let client_ranged = range.is_some() || if_range.is_some();
     match decision {
-        RangeDecision::Ignore if f.chunk_count == 1 => Plan::File(FileResponse::Full { attachment }),
-        RangeDecision::Ignore => Plan::File(FileResponse::Chunk { index: 0, attachment }),
+        RangeDecision::Ignore if f.chunk_count <= 1 => Plan::File(FileResponse::Full { attachment }),
+        // No Range: chunk 0, and the gateway fetches and verifies the rest.
+        RangeDecision::Ignore if !client_ranged || req.is_media() => chunk(0),
+        RangeDecision::Ignore => Plan::Exact { start: 0, end: f.size - 1, whole: true, attachment },
         RangeDecision::Unsatisfiable => Plan::File(FileResponse::RangeNotSatisfiable),
+        RangeDecision::Bytes { start, .. } if req.is_media() => chunk(chunk_of(start)),
+        RangeDecision::Multi(ranges) if req.is_media() => chunk(chunk_of(ranges[0].0)),
         RangeDecision::Bytes { start, end } => {
-            let index = (start / f.chunk_size) as u32;
+            let index = chunk_of(start);
             let (chunk_start, chunk_end) = f.chunk_span(index);
-            if start == chunk_start && end >= chunk_end {
-                Plan::File(FileResponse::Chunk { index, attachment: attachment && index == 0 })
-            } else if is_update {
-                Plan::Exact { start, end: end.min(chunk_end), attachment }
+            let whole_chunk = start == chunk_start && end == chunk_end;
+            // `bytes=<chunk start>-` (past chunk 0, no If-Range) is byte for
+            // byte what the gateway sends to fetch the next chunk of a plain
+            // GET, and it must get one certified chunk: it refuses streaming
+            // there. A client resuming at exactly that offset gets the same.
+            let reassembly = start > 0
+                && start == chunk_start
+                && if_range.is_none()
+                && range.and_then(range::open_start) == Some(start);
+            if whole_chunk || reassembly { chunk(index) } else { Plan::Exact { start, end, whole: false, attachment } }
+        }
+        RangeDecision::Multi(ranges) => {
+            let bytes: u64 = ranges.iter().map(|(a, b)| b - a + 1).sum();
+            if ranges.len() <= MAX_RANGES_PER_REQUEST && bytes <= MAX_MULTIPART_BODY_BYTES {
+                Plan::Multipart { ranges, attachment }
+            } else if f.chunk_count <= 1 {
+                Plan::File(FileResponse::Full { attachment })
             } else {
-                Plan::Upgrade
+                Plan::Exact { start: 0, end: f.size - 1, whole: true, attachment }
             }
         }
     }
@@ -157,17 +207,20 @@ mod tests {
     #[test]
     fn ranges() {
         let r = |h: &str, update| run("GET", &[("Range", h)], 250, update, true);
-        assert_eq!(r("bytes=0-", false), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
         assert_eq!(r("bytes=100-", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
         assert_eq!(r("bytes=200-", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
         assert_eq!(r("bytes=100-199", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
         assert_eq!(r("bytes=-50", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
+        assert_eq!(r("bytes=0-99", false), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
         assert_eq!(r("bytes=100-150", false), Plan::Upgrade);
         assert_eq!(r("bytes=150-", false), Plan::Upgrade);
-        assert_eq!(r("bytes=150-", true), Plan::Exact { start: 150, end: 199, attachment: false });
-        assert_eq!(r("bytes=-10", true), Plan::Exact { start: 240, end: 249, attachment: false });
+        assert_eq!(r("bytes=150-", true), Plan::Exact { start: 150, end: 249, whole: false, attachment: false });
+        assert_eq!(r("bytes=-10", true), Plan::Exact { start: 240, end: 249, whole: false, attachment: false });
+        assert_eq!(r("bytes=0-", false), Plan::Upgrade, "from 0 a client wants everything");
+        assert_eq!(r("bytes=100-", true), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
+        assert_eq!(r("bytes=100-249", true), Plan::Exact { start: 100, end: 249, whole: false, attachment: false });
         assert_eq!(r("bytes=250-", false), Plan::File(FileResponse::RangeNotSatisfiable));
-        assert_eq!(r("bytes=x", false), Plan::File(FileResponse::Chunk { index: 0, attachment: false }));
+        assert_eq!(r("bytes=x", true), Plan::Exact { start: 0, end: 249, whole: true, attachment: false });
     }
 
     #[test]
@@ -186,8 +239,8 @@ mod tests {
         assert_eq!(run("POST", &[], 250, false, true), Plan::File(FileResponse::MethodNotAllowed));
         assert_eq!(run("OPTIONS", &[], 250, false, false), Plan::File(FileResponse::Preflight));
         assert_eq!(
-            run("GET", &[("Range", "bytes=150-"), ("If-Range", "\"old\"")], 250, false, true),
-            Plan::File(FileResponse::Chunk { index: 0, attachment: false })
+            run("GET", &[("Range", "bytes=150-"), ("If-Range", "\"old\"")], 250, true, true),
+            Plan::Exact { start: 0, end: 249, whole: true, attachment: false }
         );
     }
 

@@ -4,7 +4,12 @@
 use super::fixture::*;
 use crate::http::answer::{Context, answer_query, answer_update};
 use crate::http::certs::CertTree;
+use crate::http::stream::{
+    CALLBACK_METHOD, HttpStreamingResponse, StreamError, StreamingStrategy, StreamingToken, callback,
+};
+use crate::limits::{MAX_RANGES_PER_REQUEST, STREAM_EXPIRY_GRACE_SECS};
 use depot_api::url::Disposition;
+use depot_api::url::UrlError;
 use ic_certification::hash_tree::{HashTree, fork, label, leaf};
 use ic_http_certification::{HttpRequest, HttpResponse};
 use ic_verify_bls_signature::PrivateKey;
@@ -112,7 +117,7 @@ fn single_chunk_file_is_one_verified_200() {
     assert_eq!(s.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(s.header("access-control-allow-origin"), Some("*"));
     assert!(s.header("content-disposition").unwrap().starts_with("inline; filename=\"movie.mp4\""));
-    assert!(s.header("cache-control").unwrap().contains("immutable"));
+    assert_eq!(s.header("cache-control"), Some("private, no-cache"));
     let s = get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Attachment), &[]);
     assert_eq!(s.verified, Ok(()));
     assert!(s.header("content-disposition").unwrap().starts_with("attachment;"));
@@ -139,27 +144,195 @@ fn multi_chunk_file_is_served_as_verified_206_chunks() {
     assert_eq!(all, up.data);
 }
 
+/// What a gateway does with an update reply: the body, then every
+/// streaming callback until the token runs out.
+fn follow(cx: &Context<impl ic_stable_structures::Memory>, u: &HttpStreamingResponse) -> Vec<u8> {
+    let mut body = u.body.to_vec();
+    let mut token = u.streaming_strategy.clone().map(|StreamingStrategy::Callback { token, callback }| {
+        assert_eq!((callback.0.principal, callback.0.method.as_str()), (bucket_id(), CALLBACK_METHOD));
+        token
+    });
+    while let Some(t) = token {
+        let next = callback(cx, &t).expect("callback");
+        body.extend_from_slice(&next.body);
+        token = next.token;
+    }
+    body
+}
+
+fn header<'a>(u: &'a HttpStreamingResponse, name: &str) -> Option<&'a str> {
+    u.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
 #[test]
-fn ranges_not_on_a_chunk_boundary_upgrade_and_are_exact() {
-    let size = CHUNK as usize * 2 + 5;
+fn ranges_other_than_one_chunk_upgrade_and_are_exact_to_the_end() {
+    let size = CHUNK as usize * 3 + 5;
     let (fx, certs, up) = setup(size);
     let url = up.url(NOW_SECS + 60, Disposition::Inline);
     let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    let c = CHUNK as usize;
     for (range, start, end) in [
         ("bytes=100-200", 100usize, 200usize),
-        ("bytes=1000-", 1000, CHUNK as usize - 1),
+        ("bytes=1000-", 1000, size - 1),
         ("bytes=-3", size - 3, size - 1),
+        ("bytes=-2000", size - 2000, size - 1),
         ("bytes=1024-1030", 1024, 1030),
+        ("bytes=0-", 0, size - 1),
+        ("bytes=5-2999", 5, 2999),
+        ("bytes=1024-3071", c, 3 * c - 1),
+        ("bytes=1-", 1, size - 1),
     ] {
         let q = get(&fx, &certs, "GET", &url, &[("Range", range)]);
         assert_eq!(q.resp.upgrade(), Some(true), "{range}");
         let headers = vec![("Range".to_string(), range.to_string())];
         let u = answer_update(&cx, "GET", &url, &headers);
-        assert_eq!(u.status_code().as_u16(), 206);
-        assert_eq!(u.body(), &up.data[start..=end], "{range}");
-        let cr = format!("bytes {start}-{end}/{size}");
-        assert!(u.headers().iter().any(|(k, v)| k == "content-range" && *v == cr), "{range}: {:?}", u.headers());
+        assert_eq!(u.status_code, 206);
+        assert!(u.body.len() <= c, "{range}: one chunk at most in the reply");
+        assert_eq!(follow(&cx, &u), &up.data[start..=end], "{range}");
+        assert_eq!(header(&u, "content-range"), Some(format!("bytes {start}-{end}/{size}").as_str()), "{range}");
+        assert_eq!(header(&u, "content-length"), Some((end - start + 1).to_string().as_str()), "{range}");
+        assert_eq!(header(&u, "cache-control"), Some("private, no-cache"));
     }
+}
+
+#[test]
+fn one_whole_chunk_and_the_gateways_next_chunk_come_certified_from_the_query() {
+    let size = CHUNK as usize * 3 + 5;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let c = CHUNK as usize;
+    for (range, index) in [("bytes=1024-2047", 1usize), ("bytes=0-1023", 0), ("bytes=2048-", 2), ("bytes=3072-", 3)] {
+        let s = get(&fx, &certs, "GET", &url, &[("Range", range)]);
+        assert_eq!((s.status(), s.verified.clone()), (206, Ok(())), "{range}");
+        let (a, b) = (index * c, ((index + 1) * c).min(size) - 1);
+        assert_eq!(s.header("content-range"), Some(format!("bytes {a}-{b}/{size}").as_str()), "{range}");
+        assert_eq!(s.resp.body(), &up.data[a..=b]);
+    }
+    // The same open range from a client resuming with If-Range is exact.
+    let etag = get(&fx, &certs, "HEAD", &url, &[]).header("etag").unwrap().to_string();
+    let s = get(&fx, &certs, "GET", &url, &[("Range", "bytes=1024-"), ("If-Range", &etag)]);
+    assert_eq!(s.resp.upgrade(), Some(true));
+}
+
+#[test]
+fn media_elements_get_the_chunk_holding_the_byte_without_an_update() {
+    let size = CHUNK as usize * 3 + 5;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let c = CHUNK as usize;
+    for dest in ["video", "audio", "track", "Video"] {
+        for (range, index) in [("bytes=1500-", 1usize), ("bytes=0-", 0), ("bytes=3075-", 3), ("bytes=2100-2200", 2)] {
+            let s = get(&fx, &certs, "GET", &url, &[("Range", range), ("Sec-Fetch-Dest", dest)]);
+            assert_eq!((s.status(), s.verified.clone()), (206, Ok(())), "{dest} {range}");
+            let (a, b) = (index * c, ((index + 1) * c).min(size) - 1);
+            assert_eq!(s.header("content-range"), Some(format!("bytes {a}-{b}/{size}").as_str()));
+            assert_eq!(s.resp.body(), &up.data[a..=b]);
+        }
+    }
+    // Other destinations are exact.
+    for dest in ["document", "empty", "image"] {
+        let s = get(&fx, &certs, "GET", &url, &[("Range", "bytes=1500-"), ("Sec-Fetch-Dest", dest)]);
+        assert_eq!(s.resp.upgrade(), Some(true), "{dest}");
+    }
+}
+
+#[test]
+fn multi_range_is_multipart_or_the_whole_file() {
+    let size = CHUNK as usize * 3 + 5;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    let range = "bytes=0-9,1020-1030,-4";
+    assert_eq!(get(&fx, &certs, "GET", &url, &[("Range", range)]).resp.upgrade(), Some(true));
+    let u = answer_update(&cx, "GET", &url, &[("Range".into(), range.into())]);
+    assert_eq!(u.status_code, 206);
+    let ct = header(&u, "content-type").unwrap();
+    let boundary = ct.strip_prefix("multipart/byteranges; boundary=").expect(ct);
+    let mut want = Vec::new();
+    for (a, b) in [(0usize, 9usize), (1020, 1030), (size - 4, size - 1)] {
+        want.extend_from_slice(
+            format!("\r\n--{boundary}\r\ncontent-type: video/mp4\r\ncontent-range: bytes {a}-{b}/{size}\r\n\r\n")
+                .as_bytes(),
+        );
+        want.extend_from_slice(&up.data[a..=b]);
+    }
+    want.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    assert_eq!(u.body.as_slice(), want.as_slice());
+    assert_eq!(header(&u, "content-length"), Some(want.len().to_string().as_str()));
+    assert!(u.streaming_strategy.is_none());
+
+    // Past MAX_RANGES_PER_REQUEST ranges: the Range is ignored, the whole file sent.
+    let many: Vec<String> = (0..=MAX_RANGES_PER_REQUEST).map(|i| format!("{}-{}", i * 10, i * 10 + 1)).collect();
+    let range = format!("bytes={}", many.join(","));
+    let u = answer_update(&cx, "GET", &url, &[("Range".into(), range)]);
+    assert_eq!((u.status_code, header(&u, "content-range")), (200, None));
+    assert_eq!(follow(&cx, &u), up.data);
+}
+
+#[test]
+fn a_range_the_answer_ignores_gets_the_whole_file() {
+    let size = CHUNK as usize * 2 + 5;
+    let (fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    for headers in [vec![("Range", "bytes=1500-"), ("If-Range", "\"stale\"")], vec![("Range", "bytes=x")]] {
+        assert_eq!(get(&fx, &certs, "GET", &url, &headers).resp.upgrade(), Some(true), "{headers:?}");
+        let owned: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let u = answer_update(&cx, "GET", &url, &owned);
+        assert_eq!(u.status_code, 200);
+        assert_eq!(header(&u, "content-length"), Some(size.to_string().as_str()));
+        assert_eq!(follow(&cx, &u), up.data);
+    }
+}
+
+#[test]
+fn streaming_tokens_are_checked_like_urls() {
+    let size = CHUNK as usize * 3 + 5;
+    let (mut fx, certs, up) = setup(size);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let token = {
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+        let u = answer_update(&cx, "GET", &url, &[("Range".into(), "bytes=10-".into())]);
+        let Some(StreamingStrategy::Callback { token, .. }) = u.streaming_strategy else { panic!("streams") };
+        assert_eq!((token.next, token.end), (CHUNK as u64, size as u64 - 1));
+        token
+    };
+    let at = |fx: &Fx, now_secs: u64, bucket, t: &StreamingToken| {
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket, now_secs };
+        callback(&cx, t)
+    };
+    assert!(at(&fx, NOW_SECS, bucket_id(), &token).is_ok());
+    // Within the grace after the URL's expiry, and not past it.
+    assert!(at(&fx, NOW_SECS + 60 + STREAM_EXPIRY_GRACE_SECS - 1, bucket_id(), &token).is_ok());
+    assert_eq!(
+        at(&fx, NOW_SECS + 60 + STREAM_EXPIRY_GRACE_SECS, bucket_id(), &token),
+        Err(StreamError::Url(UrlError::Expired))
+    );
+    // Another bucket, a forged signature, a moved expiry, another file, a switched disposition.
+    assert!(matches!(at(&fx, NOW_SECS, alice(), &token), Err(StreamError::Url(UrlError::Signature(_)))));
+    let mut t = token.clone();
+    t.sig[0] ^= 1;
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::Url(UrlError::Signature(_)))));
+    let mut t = token.clone();
+    t.exp += 3600;
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::Url(UrlError::Signature(_)))));
+    let mut t = token.clone();
+    t.file[0] ^= 1;
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::Url(UrlError::Signature(_)))));
+    let mut t = token.clone();
+    t.attachment = true;
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::Url(UrlError::Signature(_)))));
+    let mut t = token.clone();
+    t.file = serde_bytes::ByteBuf::from(vec![1, 2, 3]);
+    assert_eq!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::Malformed));
+    // Ranges outside the file.
+    for (next, end) in [(5, 4), (0, size as u64), (size as u64, size as u64), (u64::MAX, u64::MAX)] {
+        let t = StreamingToken { next, end, ..token.clone() };
+        assert_eq!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::OutOfRange), "{next}..={end}");
+    }
+    // A deleted file streams no more.
+    fx.delete_file(directory(), &up.file_id()).unwrap();
+    assert_eq!(at(&fx, NOW_SECS, bucket_id(), &token), Err(StreamError::NotFound));
 }
 
 #[test]
@@ -333,7 +506,7 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
             assert_eq!(s.resp.upgrade(), Some(true));
             let cx = Context { store: &fx.store, certs: &tree, this_bucket: bucket_id(), now_secs: NOW_SECS };
             let u = answer_update(&cx, "GET", &url, &[]);
-            assert_eq!((u.status_code().as_u16(), u.body()), (200, pending.data.as_slice()));
+            assert_eq!((u.status_code, u.body.as_slice()), (200, pending.data.as_slice()));
             let bad = get(&fx, &tree, "GET", &pending.url(NOW_SECS, Disposition::Inline), &[]);
             assert_eq!((bad.status(), bad.verified), (403, Ok(())));
         }
