@@ -5,7 +5,9 @@
 //!    certified by consensus), names the bucket and signs a URL for the file.
 //! 2. The CLI then does what a verifying HTTP gateway does: it calls the
 //!    bucket's `http_request` query with the signed path and
-//!    `Range: bytes=<chunk start>-`, one request per chunk, several in
+//!    `Range: bytes=<chunk start>-<chunk end>` (the chunk geometry from the
+//!    directory's metadata; a range of exactly one chunk is answered with
+//!    that chunk's certified 206), one request per chunk, several in
 //!    flight, and checks each reply with response verification v2
 //!    (`verify.rs`): the certificate, the certified response and the
 //!    certified `Content-Range` of exactly that chunk. A reply that asks for
@@ -121,14 +123,15 @@ impl<'a> Grants<'a> {
     }
 }
 
-/// One chunk, from `start`, verified. A 403 (the URL expired meanwhile)
-/// gets one new URL; a reply that fails verification is never retried.
-async fn fetch_chunk(depot: &Depot, grants: &Grants<'_>, trust: &Trust, start: u64) -> Result<VerifiedChunk> {
+/// One chunk, bytes `start..=end`, verified. A 403 (the URL expired
+/// meanwhile) gets one new URL; a reply that fails verification is never
+/// retried.
+async fn fetch_chunk(depot: &Depot, grants: &Grants<'_>, trust: &Trust, start: u64, end: u64) -> Result<VerifiedChunk> {
     let mut refresh = false;
     loop {
         let path = grants.path(refresh).await?;
         let request = HttpRequest::get(path)
-            .with_headers(vec![("range".into(), format!("bytes={start}-"))])
+            .with_headers(vec![("range".into(), format!("bytes={start}-{end}"))])
             .with_certificate_version(2)
             .build();
         let response = retry(|| depot.http_request(trust.bucket, request.clone())).await?;
@@ -146,6 +149,15 @@ async fn fetch_chunk(depot: &Depot, grants: &Grants<'_>, trust: &Trust, start: u
             Ok(c) => return Ok(c),
         }
     }
+}
+
+/// An empty file has no chunk to fetch: its plain GET must be a certified
+/// 200 with an empty body.
+async fn verify_empty(depot: &Depot, grants: &Grants<'_>, trust: &Trust) -> Result<()> {
+    let request = HttpRequest::get(grants.path(false).await?).with_certificate_version(2).build();
+    let response = retry(|| depot.http_request(trust.bucket, request.clone())).await?;
+    verify::verify_empty_response(trust, &request, response, now_ns())
+        .map_err(|e| anyhow::Error::new(e).context("the empty file's certified response"))
 }
 
 /// `depot download [-o OUTPUT]`: the target from the stored name made safe
@@ -179,17 +191,25 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
         max_cert_time_offset_ns: verify::MAX_CERT_TIME_OFFSET_NS,
     };
 
-    let first = fetch_chunk(depot, &grants, &trust, 0).await?;
-    let total = first.total;
-    let chunk_size = first.bytes.len() as u64;
-    let chunk_count = if first.end + 1 == total { 1 } else { total.div_ceil(chunk_size) };
-    if total != meta.size_bytes {
-        bail!(
-            "the directory says the file has {} bytes, the bucket's certified response says {total}",
-            meta.size_bytes
-        );
+    // The directory's geometry (a query) only shapes the requests: every
+    // certified reply must be exactly the chunk asked for, and chunk 0's
+    // certified total must be the size.
+    let chunk_size = meta.chunk_size as u64;
+    if chunk_size == 0 {
+        bail!("the directory reports a chunk size of 0");
     }
-    let chunk_count = u32::try_from(chunk_count).context("too many chunks")?;
+    let total = meta.size_bytes;
+    let chunk_end = |start: u64| (start + chunk_size).min(total) - 1;
+    let first = if total == 0 { None } else { Some(fetch_chunk(depot, &grants, &trust, 0, chunk_end(0)).await?) };
+    if let Some(first) = &first
+        && first.total != total
+    {
+        bail!("the directory says the file has {total} bytes, the bucket's certified response says {}", first.total);
+    }
+    if total == 0 {
+        verify_empty(depot, &grants, &trust).await?;
+    }
+    let chunk_count = u32::try_from(total.div_ceil(chunk_size)).context("too many chunks")?;
 
     let bar = if opts.progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -220,14 +240,18 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
         bar.inc(c.bytes.len() as u64);
         Ok(())
     };
-    put(&first)?;
-    drop(first);
+    if let Some(first) = first {
+        put(&first)?;
+    }
     let mut chunks = stream::iter(1..chunk_count)
-        .map(|i| fetch_chunk(depot, &grants, &trust, i as u64 * chunk_size))
+        .map(|i| {
+            let start = i as u64 * chunk_size;
+            fetch_chunk(depot, &grants, &trust, start, chunk_end(start))
+        })
         .buffered(opts.parallel.max(1));
     while let Some(c) = chunks.next().await {
         let c = c?;
-        let expected_end = ((c.start / chunk_size + 1) * chunk_size).min(total) - 1;
+        let expected_end = chunk_end(c.start);
         if c.end != expected_end {
             bail!("certified chunk at {} ends at {}, expected {expected_end}", c.start, c.end);
         }

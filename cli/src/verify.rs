@@ -94,8 +94,8 @@ fn chunk_of(status: u16, headers: &[(String, String)], body: Vec<u8>, start: u64
     Ok(VerifiedChunk { start: a, end: b, total, bytes: body })
 }
 
-/// Verifies a query `http_request` reply to `request` (a `Range: bytes=start-`
-/// request) and returns the chunk. `now_ns` is the local clock.
+/// Verifies a query `http_request` reply to `request` (a `Range` of one
+/// chunk from `start`) and returns the chunk. `now_ns` is the local clock.
 pub fn verify_chunk_response(
     trust: &Trust,
     request: &HttpRequest<'_>,
@@ -120,6 +120,33 @@ pub fn verify_chunk_response(
     let verified = info.response.ok_or_else(|| ChunkError::Unverified("no verified response".into()))?;
     let status = verified.status_code.ok_or_else(|| ChunkError::Unverified("status not certified".into()))?;
     chunk_of(status, &verified.headers, verified.body, start)
+}
+
+/// Verifies the reply to a plain GET of an empty file: a certified 200
+/// with no body.
+pub fn verify_empty_response(
+    trust: &Trust,
+    request: &HttpRequest<'_>,
+    response: HttpResponse<'_>,
+    now_ns: u128,
+) -> Result<(), ChunkError> {
+    let info = ic_response_verification::verify_request_response_pair(
+        request.clone(),
+        response,
+        trust.bucket.as_slice(),
+        now_ns,
+        trust.max_cert_time_offset_ns,
+        &trust.root_key,
+        2,
+    )
+    .map_err(|e| ChunkError::Unverified(e.to_string()))?;
+    let verified = info.response.ok_or_else(|| ChunkError::Unverified("no verified response".into()))?;
+    match verified.status_code {
+        Some(200) if verified.body.is_empty() => Ok(()),
+        Some(200) => Err(ChunkError::WrongRange(format!("{} body bytes for an empty file", verified.body.len()))),
+        Some(s) => Err(ChunkError::Status(s)),
+        None => Err(ChunkError::Unverified("status not certified".into())),
+    }
 }
 
 /// Checks an `http_request_update` reply. An update's reply is certified by
