@@ -6,6 +6,7 @@ use crate::deploy::add_bucket;
 use crate::wasm::bench_bucket_wasm;
 use depot_api::methods::directory as dm;
 use ic_http_certification::HttpResponse;
+use ic_utils::interfaces::http_request::{HttpRequestStreamingCallbackAny, StreamingStrategy, Token};
 
 /// Chunk size of this deployment: 1 MiB, the production default
 /// (`depot_api::limits::CHUNK_SIZE`); figures below are per chunk.
@@ -38,8 +39,73 @@ pub fn run() -> Result<()> {
         http_get(&mut dev, &d, &f.file_id, bucket, None)?
             .print(&format!("{} single-chunk file, plain GET", size_label(size)));
     }
+    serving_per_mib(&mut dev, &d, &up.file_id, bucket)
+}
+
+/// Instructions per served MiB on each serving path of a multi-chunk file:
+/// the certified chunk of a plain GET, the chunk a media element's seek
+/// gets, the exact answer of an upgraded range, and each streaming callback.
+fn serving_per_mib(dev: &mut Devnet, d: &Deployment, file_id: &depot_api::FileId, bucket: Principal) -> Result<()> {
+    heading("2b. Serving paths of that file, instructions per served MiB");
+    let per_mib = |instructions: u64, bytes: usize| instructions as f64 * MIB as f64 / bytes.max(1) as f64;
+    let show = |label: &str, instructions: u64, bytes: usize| {
+        row(label, format!("{}   {} per MiB", minstr(instructions as f64), minstr(per_mib(instructions, bytes))))
+    };
+    let path = signed_path(dev, d, file_id)?;
+    let get = |dev: &mut Devnet, headers: Vec<(String, String)>| -> Result<(HttpResponse<'static>, u64)> {
+        let req = ic_http_certification::HttpRequest::get(path.clone()).with_headers(headers).build();
+        let out = dev.query(Principal::anonymous(), bucket, "http_request", &Encode!(&req)?)?;
+        Ok((Decode!(&reply("http_request", &out)?, HttpResponse)?, out.instructions))
+    };
+    let (plain, n) = get(dev, vec![])?;
+    show("plain GET: certified 206 of chunk 0 (query)", n, plain.body().len());
+    let seek = format!("bytes={}-", RANGE_CHUNK * CHUNK + 12_345);
+    let media = vec![("Range".to_string(), seek.clone()), ("Sec-Fetch-Dest".to_string(), "video".to_string())];
+    let (m, n) = get(dev, media)?;
+    if m.status_code().as_u16() != 206 || m.upgrade() == Some(true) {
+        return Err(anyhow!("a media seek was not answered by the query"));
+    }
+    show(&format!("<video> seek, Range: {seek}: certified chunk (query)"), n, m.body().len());
+
+    let exact = vec![("Range".to_string(), seek.clone())];
+    let (q, _) = get(dev, exact.clone())?;
+    if q.upgrade() != Some(true) {
+        return Err(anyhow!("an exact range was not upgraded"));
+    }
+    let req = ic_http_certification::HttpRequest::get(path.clone()).with_headers(exact).build_update();
+    let out = dev.update(Principal::anonymous(), bucket, "http_request_update", &Encode!(&req)?)?;
+    let resp = Decode!(&reply("http_request_update", &out)?, StreamingReply)?;
+    show(&format!("curl -C - style Range: {seek}: update reply"), out.instructions, resp.body.len());
+    let mut token = resp.streaming_strategy.map(|StreamingStrategy::Callback(c)| c.token);
+    let (mut calls, mut total, mut bytes) = (0u64, 0u64, 0usize);
+    while let Some(t) = token {
+        // The token travels as the untyped value it arrived as (as ic-utils sends it).
+        let arg = candid::IDLArgs::new(&[t.0]).to_bytes()?;
+        let out = dev.query(Principal::anonymous(), bucket, "http_request_streaming_callback", &arg)?;
+        let next = Decode!(&reply("http_request_streaming_callback", &out)?, StreamingCallbackHttpResponse)?;
+        calls += 1;
+        total += out.instructions;
+        bytes += next.body.len();
+        token = next.token;
+    }
+    if calls == 0 {
+        return Err(anyhow!("the exact range did not stream"));
+    }
+    show(&format!("  then each streaming callback (mean of {calls}, query)"), total / calls, bytes / calls as usize);
     Ok(())
 }
+
+fn signed_path(dev: &mut Devnet, d: &Deployment, file_id: &depot_api::FileId) -> Result<String> {
+    let url_req = GetDownloadUrlReq { file_id: file_id.clone(), ttl_secs: None, disposition: None };
+    let url: Result<DownloadUrl, DirectoryError> = call(dev, user(), d.directory, dm::GET_DOWNLOAD_URL, (url_req,))?;
+    let url = url.map_err(|e| anyhow!("get_download_url: {e}"))?.url;
+    Ok(url[url.find("/f/").ok_or_else(|| anyhow!("no path in {url}"))?..].to_string())
+}
+
+/// The bucket's `http_request_update` reply and callbacks, decoded as the
+/// gateway decodes them (ic-utils' types with an opaque token).
+type StreamingReply = ic_utils::interfaces::http_request::HttpResponse<Token, HttpRequestStreamingCallbackAny>;
+type StreamingCallbackHttpResponse = ic_utils::interfaces::http_request::StreamingCallbackHttpResponse<Token>;
 
 /// Section 1: `put_chunk` beside a bare SHA-256 of one chunk's bytes.
 fn upload_path(dev: &mut Devnet, bucket: Principal, chunk: &[u8], puts: &[u64]) -> Result<()> {

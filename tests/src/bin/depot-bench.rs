@@ -4,7 +4,9 @@
 //!
 //! 1. bucket `put_chunk` per MiB beside a bare SHA-256 of the same bytes in
 //!    the same canister (a bucket built with its `bench` feature);
-//! 2. bucket `http_request` per certified chunk (206) and per whole small file (200);
+//! 2. bucket `http_request` per certified chunk (206) and per whole small file (200),
+//!    and instructions per served MiB on each serving path (plain GET, media
+//!    seek, upgraded exact range, each streaming callback);
 //! 3. directory `start_upload`, `commit_upload`, `list_files` and stable
 //!    memory per file with 1,000 and 100,000 files stored (seeding takes minutes);
 //! 4. MB/s of `depot upload` and of a verified gateway download, 256 MiB;
