@@ -13,13 +13,19 @@ cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory -- -D warnings
 
-# Chromium for the browser test (tests/tests/e2e_browser.rs); its npm
-# package (playwright-core) is installed by the test from the lock file.
-if ! command -v chromium >/dev/null 2>&1; then
+# Real clients the end-to-end tests drive: Chromium (tests/tests/e2e_browser.rs;
+# its npm package playwright-core is installed by the test from the lock
+# file), curl, wget, aria2c and ffmpeg (tests/tests/e2e_http.rs, e2e_media.rs).
+missing=""
+for pair in chromium:chromium curl:curl wget:wget aria2c:aria2 ffmpeg:ffmpeg; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if [ -n "$missing" ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  # shellcheck disable=SC2086
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
 # Canister wasm (release): the directory embeds nothing yet, but both must build.
