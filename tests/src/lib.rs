@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod books;
+pub mod browser;
 pub mod deploy;
 pub mod drive;
 pub mod env;

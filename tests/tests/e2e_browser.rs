@@ -13,36 +13,17 @@ use depot_api::limits::CHUNK_SIZE;
 use depot_api::url::Disposition;
 use depot_cli::client::Depot;
 use depot_cli::upload::{UploadOpts, upload};
+use depot_tests::browser::{ensure_browser, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const IMAGE_WIDTH: u32 = 800;
 const IMAGE_HEIGHT: u32 = 600;
 const SAMPLE_RATE: u32 = 44_100;
 const AUDIO_SECS: u32 = 40;
 const SEEK_TO_SECS: f64 = 33.0;
-
-fn browser_dir() -> PathBuf {
-    depot_tests::wasm::workspace_root().join("tests/browser")
-}
-
-/// `npm ci` once; a file lock keeps parallel test processes out of each
-/// other's way (`npm ci` empties node_modules first).
-fn ensure_node_modules() {
-    let dir = browser_dir();
-    let lock = std::fs::File::create(dir.join(".install.lock")).expect("lock file");
-    lock.lock().expect("locking the npm install");
-    if dir.join("node_modules/playwright-core").exists() {
-        return;
-    }
-    let status =
-        Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm runs");
-    assert!(status.success(), "npm ci in tests/browser failed: {status}");
-}
 
 /// A 24-bit BMP (uncompressed, bottom-up rows): needs no encoder.
 fn bmp(width: u32, height: u32) -> Vec<u8> {
@@ -106,11 +87,7 @@ async fn url(client: &Depot, file_id: FileId, disposition: Option<Disposition>) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_shows_plays_fetches_and_downloads_depot_files() {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)"
-    );
-    ensure_node_modules();
+    ensure_browser();
     let env = DepotEnv::start(EnvOpts::default()).await.unwrap();
     let alice = env.client(DepotEnv::identity(1)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -135,29 +112,17 @@ async fn chromium_shows_plays_fetches_and_downloads_depot_files() {
         "download": url(&alice, ids[3].clone(), Some(Disposition::Attachment)).await,
     });
 
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("observe.mjs")
-            .current_dir(browser_dir())
-            .env("DEPOT_BROWSER_CASE", input.to_string())
-            .env("CHROMIUM", CHROMIUM)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "observe.mjs failed\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    let seen: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line");
+    let seen =
+        tokio::task::spawn_blocking(move || run_script("observe.mjs", "DEPOT_BROWSER_CASE", &input)).await.unwrap();
     eprintln!("the browser saw: {seen:#}");
-    assert!(seen.get("error").is_none(), "the browser run failed: {}", seen["error"]);
 
     // <img>: decoded at its size, so every byte of both chunks arrived.
     assert_eq!(seen["image"], serde_json::json!({"complete": true, "width": IMAGE_WIDTH, "height": IMAGE_HEIGHT}));
 
     // <audio preload=metadata>: the header read, then a seek that the
     // browser serves with a Range request of its own from near the seek
-    // point: not chunk-aligned, so answered by the bucket's update path.
+    // point: not chunk-aligned, answered with the certified chunk that
+    // holds its first byte (a media element's request).
     let a = &seen["audio"];
     assert!(a.get("error").is_none(), "media error {a}");
     assert!((a["duration"].as_f64().unwrap() - AUDIO_SECS as f64).abs() < 0.01, "{a}");

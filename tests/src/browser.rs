@@ -1,0 +1,48 @@
+//! Headless Chromium for the browser tests: Debian's `chromium` (installed
+//! by `scripts/test.sh`) driven by the `playwright-core` npm package of
+//! `tests/browser/`, installed on first use from its lock file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+pub fn browser_dir() -> PathBuf {
+    crate::wasm::workspace_root().join("tests/browser")
+}
+
+/// Checks that Chromium is there and runs `npm ci` once; a file lock keeps
+/// parallel test processes out of each other's way (`npm ci` empties
+/// node_modules first).
+pub fn ensure_browser() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)"
+    );
+    let dir = browser_dir();
+    let lock = std::fs::File::create(dir.join(".install.lock")).expect("lock file");
+    lock.lock().expect("locking the npm install");
+    if dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let status =
+        Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status().expect("npm runs");
+    assert!(status.success(), "npm ci in tests/browser failed: {status}");
+}
+
+/// Runs `script` (in `tests/browser/`) with its input as JSON in the
+/// environment variable `var`; returns the one JSON line it prints.
+pub fn run_script(script: &str, var: &str, input: &serde_json::Value) -> serde_json::Value {
+    let output = Command::new("node")
+        .arg(script)
+        .current_dir(browser_dir())
+        .env(var, input.to_string())
+        .env("CHROMIUM", CHROMIUM)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{script} failed\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line");
+    assert!(seen.get("error").is_none(), "the browser run failed: {}", seen["error"]);
+    seen
+}
