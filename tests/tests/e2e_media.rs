@@ -74,7 +74,7 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
         let asked: u64 =
             r["range"].as_str().unwrap().strip_prefix("bytes=").unwrap().split('-').next().unwrap().parse().unwrap();
         assert!(a <= asked && asked <= b, "the chunk holds the first byte asked for: {r}");
-        unaligned_asks += usize::from(asked % chunk != 0);
+        unaligned_asks += usize::from(!asked.is_multiple_of(chunk));
     }
     assert!(unaligned_asks > 0, "the browser asked for unaligned ranges: {requests:?}");
 }
