@@ -22,6 +22,6 @@ pub mod runtime;
 pub mod types;
 
 pub use execution::{
-    CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel, IngressMessage, IngressRejected,
-    InstallMode, Reject, RejectCode, RequestStatus, Route,
+    CallCount, CallKind, CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel,
+    IngressMessage, IngressRejected, InstallMode, Reject, RejectCode, RequestStatus, Route,
 };

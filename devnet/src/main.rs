@@ -49,6 +49,11 @@ struct StartArgs {
     /// once the server listens, so scripts can find the port and root key.
     #[arg(long, value_name = "DIR")]
     status_dir: Option<PathBuf>,
+    /// Model mainnet's update latency: an update call's outcome becomes
+    /// visible N ms after it arrives (mainnet: about 1000–2000). Queries
+    /// are not delayed. 0 answers as soon as the message has run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    update_latency_ms: u64,
     /// Seed for everything devnet draws at random (root key, node key,
     /// raw_rand): the same seed gives the same keys and bytes.
     #[arg(long, value_name = "N")]
@@ -110,7 +115,9 @@ async fn start(args: StartArgs) -> Result<(), String> {
     println!("subnet:   {subnet_id}");
     println!("gateway:  http://<canister-id>.localhost:{}/  (raw: <canister-id>.raw.localhost)", addr.port());
 
-    let result = server::run(listener, devnet, ApiConfig::default(), shutdown_signal()).await;
+    let api =
+        ApiConfig { update_latency: std::time::Duration::from_millis(args.update_latency_ms), ..ApiConfig::default() };
+    let result = server::run(listener, devnet, api, shutdown_signal()).await;
     if let Some(file) = status_file {
         let _ = std::fs::remove_file(file);
     }

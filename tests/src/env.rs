@@ -19,11 +19,18 @@ pub struct EnvOpts {
     /// 0 picks a free port.
     pub port: u16,
     pub directory_init: DirectoryInit,
+    /// devnet's modelled update latency (`ApiConfig::update_latency`).
+    pub update_latency: std::time::Duration,
 }
 
 impl Default for EnvOpts {
     fn default() -> Self {
-        Self { buckets: 2, port: 0, directory_init: DirectoryInit::default() }
+        Self {
+            buckets: 2,
+            port: 0,
+            directory_init: DirectoryInit::default(),
+            update_latency: std::time::Duration::ZERO,
+        }
     }
 }
 
@@ -47,7 +54,8 @@ impl DepotEnv {
             },
         )?;
         let devnet = Arc::new(Mutex::new(dev));
-        let server = spawn(listener, devnet.clone(), ApiConfig::default()).await?;
+        let api = ApiConfig { update_latency: opts.update_latency, ..ApiConfig::default() };
+        let server = spawn(listener, devnet.clone(), api).await?;
         Ok(Self { devnet, server, deployment })
     }
 

@@ -2,11 +2,12 @@
 //! by a bucket through devnet's verifying gateway. Media elements get the
 //! certified chunk that holds the first byte they ask for (docs/storage.md
 //! §4), from the query: no update call, so no consensus round per seek on
-//! mainnet.
+//! mainnet. devnet's call counters prove it.
 
 use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
 use depot_cli::upload::{UploadOpts, upload};
+use depot_devnet::CallKind;
 use depot_tests::browser::{ensure_browser, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use std::process::Command;
@@ -44,6 +45,7 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
     let file_id = upload(&alice, &dir.path().join("cfg"), opts).await.unwrap().meta.file_id;
     let url = alice.get_download_url(GetDownloadUrlReq { file_id, ttl_secs: None, disposition: None }).await.unwrap();
 
+    env.with_devnet(|d| d.reset_call_counts());
     let input = serde_json::json!({ "video": url.url, "seeks": SEEKS });
     let seen = tokio::task::spawn_blocking(move || run_script("seek.mjs", "DEPOT_MEDIA_CASE", &input)).await.unwrap();
     eprintln!("the browser saw: {seen:#}");
@@ -77,4 +79,12 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
         unaligned_asks += usize::from(!asked.is_multiple_of(chunk));
     }
     assert!(unaligned_asks > 0, "the browser asked for unaligned ranges: {requests:?}");
+    // devnet's counters: the bucket answered queries only.
+    let (bucket, counts) = (url.bucket, env.with_devnet(|d| d.call_counts()));
+    let count = |method: &str, kind| env.with_devnet(|d| d.call_count(bucket, method, kind));
+    assert_eq!(count("http_request_update", CallKind::Update), 0, "{counts:?}");
+    assert_eq!(count("http_request_streaming_callback", CallKind::Query), 0, "{counts:?}");
+    // At least one query per response seen (a media element also aborts
+    // requests when it seeks, whose responses the page never sees).
+    assert!(count("http_request", CallKind::Query) >= requests.len() as u64, "{counts:?}");
 }

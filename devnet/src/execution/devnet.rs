@@ -46,6 +46,8 @@ pub struct Devnet {
     pub(crate) subnet: Principal,
     /// Source of `raw_rand`: seeded from `DevnetConfig::seed`, if set.
     pub(crate) rng: StdRng,
+    /// Messages executed per canister, method and kind (`counters.rs`).
+    pub(crate) call_counters: super::counters::CallCounters,
 }
 
 // D2 keeps the devnet behind `Arc<Mutex<_>>` in an axum server.
@@ -97,6 +99,7 @@ impl Devnet {
             root_key,
             subnet,
             rng,
+            call_counters: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod canister;
 pub mod clock;
+pub mod counters;
 mod devnet;
 pub mod faults;
 pub mod ids;
@@ -18,5 +19,6 @@ pub mod types;
 /// The fee model lives in [`crate::fees`] (the runtime uses it too).
 pub use crate::fees::FeeModel;
 pub use canister::CanisterStatus;
+pub use counters::{CallCount, CallKind};
 pub use devnet::Devnet;
 pub use types::*;

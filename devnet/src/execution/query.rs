@@ -36,6 +36,7 @@ impl Devnet {
             });
         }
         let now = self.clock.now();
+        self.call_counters.count(canister, method, super::counters::CallKind::Query);
         let (mut result, instructions) = self.run_query(sender, canister, method, arg.to_vec(), now, 0);
         if let Ok(bytes) = &mut result {
             let tamper = self.faults.iter().any(

@@ -138,6 +138,7 @@ impl Devnet {
             self.ingress.insert(*id, RequestStatus::Processing);
         }
         if callee == Principal::management_canister() {
+            self.call_counters.count(callee, &method, super::counters::CallKind::Update);
             if let Some((result, refund)) = management::call(self, caller, &method, &arg, cycles, origin.clone()) {
                 self.respond(origin, result, refund, 0);
             }
@@ -163,6 +164,7 @@ impl Devnet {
             .take_call_fault(callee, &method, true)
             .then(|| format!("injected fault: '{method}' trapped (TrapMethod)"));
         let now = self.clock.now();
+        self.call_counters.count(callee, &method, super::counters::CallKind::Update);
         let cc_id = self.open_context(callee, origin, caller, &method, cycles);
         let mut ctx = self.exec_context(callee, kind, caller, now);
         ctx.method_name = method.clone();

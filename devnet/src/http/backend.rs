@@ -8,6 +8,7 @@
 use candid::Principal;
 
 use crate::certification::{Certifier, RequestId};
+use crate::execution::CallCount;
 use crate::types::{IngressMessage, Reject, RequestStatus};
 
 /// The state machine behind the HTTP interface. Calls happen under a lock,
@@ -31,4 +32,9 @@ pub trait Backend: Send + 'static {
     fn controllers(&self, canister: Principal) -> Option<Vec<Principal>>;
     /// Custom section `icp:public <name>` / `icp:private <name>`: (public, bytes).
     fn metadata(&self, canister: Principal, name: &str) -> Option<(bool, Vec<u8>)>;
+    /// Messages executed per canister, method and kind (`GET /_/devnet/calls`).
+    /// A backend that executes nothing (a scripted test double) has none.
+    fn call_counts(&self) -> Vec<CallCount> {
+        Vec::new()
+    }
 }

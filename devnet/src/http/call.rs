@@ -68,6 +68,7 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
         IngressOrigin { sender: envelope.sender, canister: req.canister_id, expiry: envelope.ingress_expiry },
         wall_clock_ns(),
     );
+    state.hide_outcome(request_id);
     let ingress = IngressMessage {
         request_id: request_id.0,
         sender: envelope.sender,
@@ -120,7 +121,7 @@ fn non_replicated_rejection(mode: Mode, reject: Reject) -> Response {
     }
 }
 
-fn is_final(status: &RequestStatus) -> bool {
+pub(super) fn is_final(status: &RequestStatus) -> bool {
     matches!(status, RequestStatus::Replied(_) | RequestStatus::Rejected(_) | RequestStatus::Done)
 }
 
@@ -131,10 +132,11 @@ async fn wait_for_outcome(state: &Arc<ApiState>, request_id: RequestId) -> Resul
     let deadline = Instant::now() + state.config.sync_call_timeout;
     let mut pause = Duration::from_millis(1);
     loop {
+        let visible = state.outcome_visible(&request_id);
         let tree = state
             .with_backend(move |b| {
                 let status = b.request_status(&request_id);
-                if !status.as_ref().is_some_and(is_final) {
+                if !visible || !status.as_ref().is_some_and(is_final) {
                     b.tick();
                     return Ok(None);
                 }

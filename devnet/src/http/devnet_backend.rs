@@ -5,7 +5,7 @@
 use candid::Principal;
 
 use crate::certification::{Certifier, RequestId};
-use crate::execution::Devnet;
+use crate::execution::{CallCount, Devnet};
 use crate::types::{IngressMessage, Reject, RequestStatus};
 
 use super::backend::Backend;
@@ -56,5 +56,9 @@ impl Backend for Devnet {
 
     fn metadata(&self, canister: Principal, name: &str) -> Option<(bool, Vec<u8>)> {
         Devnet::metadata(self, canister, name)
+    }
+
+    fn call_counts(&self) -> Vec<CallCount> {
+        Devnet::call_counts(self)
     }
 }

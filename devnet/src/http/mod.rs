@@ -7,6 +7,7 @@ pub mod backend;
 mod call;
 mod cbor;
 mod devnet_backend;
+mod devnet_calls;
 mod envelope;
 mod error;
 mod keys;
@@ -37,6 +38,7 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .route("/api/v2/status", get(status::status))
+        .route("/_/devnet/calls", get(devnet_calls::calls))
         .route("/api/v2/canister/{id}/call", post(call::call_v2))
         .route("/api/v3/canister/{id}/call", post(call::call_sync))
         .route("/api/v4/canister/{id}/call", post(call::call_sync))

@@ -9,6 +9,7 @@ use axum::response::Response;
 use candid::Principal;
 
 use crate::certification::RequestId;
+use crate::types::RequestStatus;
 
 use super::backend::Backend;
 use super::cbor::{self, bytes, map};
@@ -130,7 +131,16 @@ fn candidate_leaves(
                     return Err(ApiError::BadRequest("/request_status paths need a canister-scoped read_state".into()));
                 }
                 if let Some(id) = request_ids(std::slice::from_ref(path))?.first() {
-                    leaves.extend(state_tree::request_status_leaves(id, backend.request_status(id)));
+                    // An outcome still inside the modelled update latency
+                    // shows as `processing` (ApiConfig::update_latency).
+                    let status = backend.request_status(id).map(|s| {
+                        if super::call::is_final(&s) && !state.outcome_visible(id) {
+                            RequestStatus::Processing
+                        } else {
+                            s
+                        }
+                    });
+                    leaves.extend(state_tree::request_status_leaves(id, status));
                 }
             }
             // `/time` is always present; other subtrees (api_boundary_nodes,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use candid::Principal;
 
@@ -21,6 +21,13 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Largest `arg` of a call or query.
     pub max_arg_bytes: usize,
+    /// Mainnet's update latency, modelled: an update call's outcome
+    /// becomes visible this long after it arrived (a v3/v4 call answers no
+    /// sooner; a v2 call's `read_state` shows `processing` until then).
+    /// On mainnet this is a consensus round or two, about 1–2 s. The
+    /// message itself runs at once, so the order of effects is unchanged;
+    /// only when clients see its outcome moves. Queries are not delayed.
+    pub update_latency: Duration,
 }
 
 impl Default for ApiConfig {
@@ -29,6 +36,7 @@ impl Default for ApiConfig {
             sync_call_timeout: Duration::from_secs(10),
             max_body_bytes: 4 * 1024 * 1024,
             max_arg_bytes: 2 * 1024 * 1024,
+            update_latency: Duration::ZERO,
         }
     }
 }
@@ -51,6 +59,9 @@ pub struct ApiState {
     pub subnet_id: Principal,
     pub config: ApiConfig,
     origins: Mutex<HashMap<RequestId, IngressOrigin>>,
+    /// Update calls whose outcome is hidden until the instant given
+    /// (`ApiConfig::update_latency`).
+    hidden_until: Mutex<HashMap<RequestId, Instant>>,
 }
 
 /// Prune the origin table when it grows past this many entries.
@@ -69,6 +80,7 @@ impl ApiState {
             subnet_id,
             config,
             origins: Mutex::new(HashMap::new()),
+            hidden_until: Mutex::new(HashMap::new()),
         }
     }
 
@@ -95,6 +107,22 @@ impl ApiState {
 
     pub fn origin(&self, id: &RequestId) -> Option<IngressOrigin> {
         self.origins.lock().ok().and_then(|o| o.get(id).copied())
+    }
+
+    /// Hides the outcome of `id` for `update_latency` from now.
+    pub fn hide_outcome(&self, id: RequestId) {
+        if self.config.update_latency.is_zero() {
+            return;
+        }
+        let Ok(mut hidden) = self.hidden_until.lock() else { return };
+        let now = Instant::now();
+        hidden.retain(|_, until| *until > now);
+        hidden.entry(id).or_insert(now + self.config.update_latency);
+    }
+
+    /// Whether the outcome of `id` may be shown yet.
+    pub fn outcome_visible(&self, id: &RequestId) -> bool {
+        self.hidden_until.lock().ok().and_then(|h| h.get(id).copied()).is_none_or(|until| Instant::now() >= until)
     }
 }
 

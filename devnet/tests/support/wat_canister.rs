@@ -104,10 +104,15 @@ pub fn install(devnet: &mut Devnet) -> Principal {
 
 /// A devnet holding the test canister, served on an ephemeral loopback port.
 pub async fn start_devnet() -> (Arc<Mutex<Devnet>>, Principal, RunningServer) {
+    start_devnet_with(ApiConfig::default()).await
+}
+
+#[allow(dead_code)] // not every test binary that includes `support` uses it
+pub async fn start_devnet_with(config: ApiConfig) -> (Arc<Mutex<Devnet>>, Principal, RunningServer) {
     let mut devnet = Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() });
     let canister = install(&mut devnet);
     let devnet = Arc::new(Mutex::new(devnet));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let server = server::spawn(listener, devnet.clone(), ApiConfig::default()).await.expect("server starts");
+    let server = server::spawn(listener, devnet.clone(), config).await.expect("server starts");
     (devnet, canister, server)
 }

@@ -9,7 +9,11 @@ use depot_tests::env::{DepotEnv, EnvOpts};
 async fn main() -> Result<()> {
     let port = std::env::var("DEPOT_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4943);
     let buckets = std::env::var("DEPOT_BUCKETS").ok().and_then(|p| p.parse().ok()).unwrap_or(2);
-    let env = DepotEnv::start(EnvOpts { buckets, port, ..EnvOpts::default() }).await?;
+    // DEPOT_UPDATE_LATENCY_MS models mainnet's consensus latency (about
+    // 1000–2000 ms) for update calls; queries are not delayed.
+    let latency_ms = std::env::var("DEPOT_UPDATE_LATENCY_MS").ok().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let update_latency = std::time::Duration::from_millis(latency_ms);
+    let env = DepotEnv::start(EnvOpts { buckets, port, update_latency, ..EnvOpts::default() }).await?;
     let url = env.url();
     let saved = Deployment {
         url: url.clone(),
