@@ -7,6 +7,7 @@
 
 pub mod bucket;
 pub mod directory;
+pub mod seek;
 pub mod transfer;
 pub mod upgrade;
 

@@ -10,7 +10,9 @@
 //! 3. directory `start_upload`, `commit_upload`, `list_files` and stable
 //!    memory per file with 1,000 and 100,000 files stored (seeding takes minutes);
 //! 4. MB/s of `depot upload` and of a verified gateway download, 256 MiB;
-//! 5. the bucket's `post_upgrade` rebuild per file and per chunk.
+//! 5. the bucket's `post_upgrade` rebuild per file and per chunk;
+//! 6. time to first byte of a seek (media query vs exact update) with
+//!    devnet's update latency at 0 and 1,500 ms.
 
 //!
 //! `depot-bench 1 4` runs only the sections named (1 and 2 run together).
@@ -18,7 +20,7 @@
 use anyhow::{Result, bail};
 use depot_tests::bench;
 
-const SECTIONS: [&str; 5] = ["1", "2", "3", "4", "5"];
+const SECTIONS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
 
 fn main() -> Result<()> {
     let chosen: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +41,9 @@ fn main() -> Result<()> {
     }
     if run("5") {
         bench::upgrade::run()?;
+    }
+    if run("6") {
+        tokio::runtime::Runtime::new()?.block_on(bench::seek::run())?;
     }
     Ok(())
 }
