@@ -67,6 +67,17 @@ pub struct CommitFileArgs {
     pub upload_id: Vec<u8>,
     pub name: String,
     pub mime: String,
+    /// Set by the directory for a file of 0 bytes, which no `put_chunk`
+    /// announced to the bucket: the bucket creates its record at commit.
+    pub empty_file: Option<EmptyFile>,
+}
+
+/// What the bucket needs to create the record of a 0-byte file.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct EmptyFile {
+    pub chunk_size: u32,
+    /// The SHA-256 declared at `start_upload`, checked as for other files.
+    pub sha256: Option<serde_bytes::ByteBuf>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

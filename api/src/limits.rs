@@ -23,9 +23,10 @@ pub const MAX_CHUNKS_PER_FILE: u32 = 1000;
 /// Largest file: every chunk of it is fetchable through a verifying gateway.
 pub const MAX_FILE_SIZE: u64 = MAX_CHUNKS_PER_FILE as u64 * CHUNK_SIZE as u64;
 
-/// Empty files are refused: there is nothing to certify or serve in ranges,
-/// and an upload session for 0 bytes is almost always a client bug.
-pub const MIN_FILE_SIZE: u64 = 1;
+/// Empty files are stored like any other (S3 and every file system keep
+/// them: placeholders, `.gitkeep`, empty logs): 0 chunks, no `put_chunk`,
+/// served as a certified empty 200.
+pub const MIN_FILE_SIZE: u64 = 0;
 
 /// File names (UTF-8 bytes). Enough for any file system's name.
 pub const MAX_NAME_BYTES: usize = 255;

@@ -89,6 +89,7 @@ async fn strangers_cannot_make_a_bucket_pay_or_store() {
         upload_id: s.upload_id.to_vec(),
         name: "x".into(),
         mime: "text/html".into(),
+        empty_file: None,
     })
     .unwrap();
     assert!(raw_update(&mallory, bucket, bm::COMMIT_FILE.name, commit).await.unwrap().contains("directory"));

@@ -118,7 +118,8 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
         "{r:?}"
     );
     // Size edges
-    assert!(matches!(alice.start_upload(req(0)).await, Err(CallError::Directory(DirectoryError::InvalidSize { .. }))));
+    let too_big = req(depot_api::limits::MAX_FILE_SIZE + 1);
+    assert!(matches!(alice.start_upload(too_big).await, Err(CallError::Directory(DirectoryError::InvalidSize { .. }))));
     assert_eq!(alice.get_usage().await.unwrap(), usage, "refused requests change nothing");
 
     // A short middle chunk and a wrong index are refused by the bucket.

@@ -3,12 +3,13 @@
 
 use super::etag::{etag_text, strong_etag};
 use super::hashing::advance_hash;
-use super::{CertChange, key_of, require_directory, unauthorised};
+use super::{CertChange, invalid, key_of, require_directory, unauthorised};
 use crate::limits::HASH_CHUNKS_PER_COMMIT;
 use crate::model::BucketStore;
 use crate::model::records::{Committed, FileRecord};
+use crate::model::sha256_stream::StreamingSha256;
 use candid::Principal;
-use depot_api::bucket::{CommitFileArgs, CommitFileOk};
+use depot_api::bucket::{CommitFileArgs, CommitFileOk, EmptyFile};
 use depot_api::{BucketError, FileKey};
 use ic_stable_structures::Memory;
 
@@ -20,7 +21,13 @@ pub fn commit_file_impl<M: Memory>(
 ) -> Result<(CommitFileOk, CertChange), BucketError> {
     require_directory(store, caller)?;
     let file = key_of(&args.file_id)?;
-    let mut rec = store.file(&file).ok_or(BucketError::NotFound)?;
+    let stored = store.file(&file);
+    let new_file = stored.is_none();
+    let mut rec = match (stored, &args.empty_file) {
+        (Some(rec), _) => rec,
+        (None, Some(empty)) if !store.is_tombstoned(&file, now_ns) => new_empty_record(&args, empty, now_ns)?,
+        (None, _) => return Err(BucketError::NotFound),
+    };
     if rec.upload_id != args.upload_id || rec.owner != args.file_id.owner {
         return Err(unauthorised("upload id or owner does not match"));
     }
@@ -40,11 +47,17 @@ pub fn commit_file_impl<M: Memory>(
             store.put_file(&file, rec);
             return Err(BucketError::HashInProgress { hashed_bytes, total_bytes });
         }
-        let last = store.chunk_ref(&file, rec.chunk_count - 1).expect("all chunks present");
-        let digest = rec.hasher.clone().finish(&store.read_chunk(&last));
+        let last = match rec.chunk_count.checked_sub(1) {
+            Some(i) => store.read_chunk(&store.chunk_ref(&file, i).expect("all chunks present")),
+            None => Vec::new(), // a 0-byte file: the hash of nothing
+        };
+        let digest = rec.hasher.clone().finish(&last);
         if digest != declared {
-            // Keep the progress made; the directory aborts the upload.
-            store.put_file(&file, rec);
+            // Keep the progress made; the directory aborts the upload. (A
+            // refused empty file leaves nothing behind.)
+            if !new_file {
+                store.put_file(&file, rec);
+            }
             return Err(BucketError::HashMismatch { expected: declared.to_vec(), actual: digest.to_vec() });
         }
         sha = Some(digest);
@@ -55,7 +68,10 @@ pub fn commit_file_impl<M: Memory>(
     rec.committed = Some(committed);
     let size = rec.size_bytes;
     store.put_file(&file, rec);
-    store.update_counters(|c| c.committed_bytes += size);
+    store.update_counters(|c| {
+        c.committed_bytes += size;
+        c.files += new_file as u64;
+    });
     Ok((ok, CertChange::Added(file)))
 }
 
@@ -79,4 +95,26 @@ fn commit_ok(rec: &FileRecord, c: &Committed) -> CommitFileOk {
         sha256: c.sha256.map(|h| serde_bytes::ByteBuf::from(h.to_vec())),
         etag: etag_text(&c.etag),
     }
+}
+
+/// The record of a 0-byte file, which no `put_chunk` created.
+fn new_empty_record(args: &CommitFileArgs, empty: &EmptyFile, now_ns: u64) -> Result<FileRecord, BucketError> {
+    let declared_sha256 = match &empty.sha256 {
+        Some(h) => Some(h.as_slice().try_into().map_err(|_| invalid("sha256 must be 32 bytes"))?),
+        None => None,
+    };
+    Ok(FileRecord {
+        owner: args.file_id.owner,
+        upload_id: args.upload_id.clone(),
+        size_bytes: 0,
+        chunk_size: empty.chunk_size,
+        chunk_count: 0,
+        declared_sha256,
+        hasher: StreamingSha256::default(),
+        hashed_chunks: 0,
+        stored_chunks: 0,
+        stored_bytes: 0,
+        created_at_ns: now_ns,
+        committed: None,
+    })
 }

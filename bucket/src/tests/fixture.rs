@@ -139,7 +139,7 @@ impl Upload {
             size_bytes: self.data.len() as u64,
             chunk_count: self.chunk_count(),
             first_chunk: 0,
-            last_chunk: self.chunk_count() - 1,
+            last_chunk: self.chunk_count().saturating_sub(1),
             sha256: self.declare_sha.then(|| serde_bytes::ByteBuf::from(Sha256::digest(&self.data).to_vec())),
             expires_at_ns: NOW + 600_000_000_000,
             sig: vec![],
@@ -164,6 +164,11 @@ impl Upload {
             upload_id: vec![self.file.0[0]; 16],
             name: "movie.mp4".into(),
             mime: "video/mp4".into(),
+            // As the directory sends it: only for a file of 0 bytes.
+            empty_file: self.data.is_empty().then(|| EmptyFile {
+                chunk_size: CHUNK,
+                sha256: self.declare_sha.then(|| serde_bytes::ByteBuf::from(Sha256::digest(&self.data).to_vec())),
+            }),
         }
     }
 

@@ -8,6 +8,7 @@ use crate::http::stream::{
     CALLBACK_METHOD, HttpStreamingResponse, StreamError, StreamingStrategy, StreamingToken, callback,
 };
 use crate::limits::{MAX_RANGES_PER_REQUEST, STREAM_EXPIRY_GRACE_SECS};
+use depot_api::bucket::{CommitFileArgs, EmptyFile, PutChunkArgs};
 use depot_api::url::Disposition;
 use depot_api::url::UrlError;
 use ic_certification::hash_tree::{HashTree, fork, label, leaf};
@@ -615,4 +616,54 @@ fn existing_and_missing_files_answer_alike_without_a_signature() {
         };
         assert_eq!(headers(&a), headers(&b), "{method}");
     }
+}
+
+#[test]
+fn an_empty_file_is_a_certified_empty_200_with_head_etag_and_416() {
+    let (mut fx, certs, up) = setup(0);
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let s = get(&fx, &certs, "GET", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (200, Ok(())));
+    assert!(s.resp.body().is_empty());
+    assert_eq!(s.header("content-length"), Some("0"));
+    let etag = s.header("etag").unwrap().to_string();
+    let s = get(&fx, &certs, "HEAD", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone(), s.header("content-length")), (200, Ok(()), Some("0")));
+    let s = get(&fx, &certs, "GET", &url, &[("If-None-Match", &etag)]);
+    assert_eq!((s.status(), s.verified.clone()), (304, Ok(())));
+    // No byte range of an empty representation is satisfiable (RFC 9110 §14.1.1).
+    let s = get(&fx, &certs, "GET", &url, &[("Range", "bytes=0-")]);
+    assert_eq!((s.status(), s.verified.clone(), s.header("content-range")), (416, Ok(()), Some("bytes */0")));
+
+    // The commit created the record no put_chunk made, once; a repeat is
+    // idempotent and the counters count one file of 0 bytes.
+    let again = fx.commit_file(directory(), up.commit_args(), NOW).unwrap();
+    assert_eq!((again.0.size_bytes, again.1), (0, false));
+    assert_eq!(again.0.sha256.map(|h| h.into_vec()), Some(<sha2::Sha256 as sha2::Digest>::digest(b"").to_vec()));
+    let stat = crate::logic::read::stat_impl(&fx.store, 0, 0);
+    assert_eq!((stat.files_count, stat.used_bytes), (1, 0));
+}
+
+#[test]
+fn an_empty_file_needs_the_directorys_record_and_takes_no_chunk() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(2, 0);
+    // Without `empty_file` the bucket knows no such file.
+    let bare = CommitFileArgs { empty_file: None, ..up.commit_args() };
+    assert_eq!(fx.commit_file(directory(), bare, NOW), Err(depot_api::BucketError::NotFound));
+    // Only the directory commits.
+    assert!(fx.commit_file(alice(), up.commit_args(), NOW).is_err());
+    // A declared hash that is not the empty string's is refused, and leaves nothing.
+    let wrong = CommitFileArgs {
+        empty_file: Some(EmptyFile { chunk_size: CHUNK, sha256: Some(serde_bytes::ByteBuf::from(vec![7; 32])) }),
+        ..up.commit_args()
+    };
+    assert!(matches!(fx.commit_file(directory(), wrong, NOW), Err(depot_api::BucketError::HashMismatch { .. })));
+    assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).files_count, 0);
+    // A chunk for a 0-chunk file is refused with a typed error.
+    let put = PutChunkArgs { token: up.token(), chunk_index: 0, bytes: vec![1] };
+    assert!(fx.put_chunk(bucket_id(), up.owner, put, NOW).is_err());
+    assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).files_count, 0);
+    up.upload(&mut fx);
+    assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).files_count, 1);
 }

@@ -9,7 +9,7 @@ use crate::model::storable::TimedKey;
 use crate::model::uploads::{SessionState, UploadSession};
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
-use depot_api::bucket::{CommitFileArgs, CommitFileResult};
+use depot_api::bucket::{CommitFileArgs, CommitFileResult, EmptyFile};
 use depot_api::directory::{CommitUploadReq, CommitUploadResult, FileStatus};
 use depot_api::error::InternalFault;
 use depot_api::ids::ID_BYTES;
@@ -93,6 +93,11 @@ pub fn begin_commit(
             upload_id: session.upload_id.to_vec(),
             name: file.meta.name,
             mime: file.meta.mime,
+            // No put_chunk told the bucket about a 0-byte file.
+            empty_file: (session.size_bytes == 0).then(|| EmptyFile {
+                chunk_size: session.chunk_size,
+                sha256: session.sha256.map(|h| serde_bytes::ByteBuf::from(h.to_vec())),
+            }),
         },
     };
     state.update_upload(session);

@@ -78,7 +78,11 @@ pub fn get_download_plan_impl(state: &State, caller: Principal, file_id: &FileId
         chunk_size: meta.chunk_size,
         chunk_count: meta.chunk_count,
         sha256: meta.sha256,
-        locations: vec![ChunkRange { first_chunk: 0, last_chunk: meta.chunk_count - 1, bucket: meta.bucket }],
+        // A 0-byte file has no chunks to locate.
+        locations: match meta.chunk_count.checked_sub(1) {
+            Some(last_chunk) => vec![ChunkRange { first_chunk: 0, last_chunk, bucket: meta.bucket }],
+            None => vec![],
+        },
     })
 }
 

@@ -153,8 +153,9 @@ impl Settings {
             return Err(format!("max_tokens_per_upload must be in 1..={MAX_TOKENS_PER_UPLOAD}"));
         }
         let cap = max_file_size_for(self.chunk_size);
-        if !(MIN_FILE_SIZE..=cap).contains(&self.max_file_size) {
-            return Err(format!("max_file_size must be in {MIN_FILE_SIZE}..={cap} for this chunk size"));
+        // At least one byte: a directory taking only empty files is a mistake.
+        if !(1..=cap).contains(&self.max_file_size) {
+            return Err(format!("max_file_size must be in 1..={cap} for this chunk size"));
         }
         Ok(())
     }

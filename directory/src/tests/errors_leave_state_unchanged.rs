@@ -25,7 +25,8 @@ fn every_start_upload_refusal_is_side_effect_free() {
         start_upload_impl(&mut fx.s, alice(), StartUploadReq { name: "".into(), ..req(1) }, fx.now)
     });
     let max = depot_api::limits::MAX_FILE_SIZE;
-    assert_err_unchanged(&mut fx, DirectoryError::InvalidSize { size: 0, min: 1, max }, |fx| fx.start(alice(), 0));
+    let too_big = DirectoryError::InvalidSize { size: max + 1, min: depot_api::limits::MIN_FILE_SIZE, max };
+    assert_err_unchanged(&mut fx, too_big, |fx| fx.start(alice(), max + 1));
     assert_err_unchanged(&mut fx, DirectoryError::TooManyInProgressUploads { limit: 2 }, |fx| fx.start(alice(), 1));
     let e = DirectoryError::QuotaExceeded { requested: 10 * MIB + 1, available: 10 * MIB };
     assert_err_unchanged(&mut fx, e, |fx| fx.start(bob(), 10 * MIB + 1));

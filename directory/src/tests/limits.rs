@@ -67,7 +67,7 @@ fn rate_limit_fifth_ok_sixth_refused_ok_after_window() {
 fn refused_starts_do_not_count_against_the_rate() {
     let mut fx = Fx::new();
     for _ in 0..10 {
-        assert!(matches!(fx.start(alice(), 0), Err(DirectoryError::InvalidSize { .. })));
+        assert!(matches!(fx.start(alice(), u64::MAX), Err(DirectoryError::InvalidSize { .. })));
     }
     for _ in 0..DEFAULT_START_UPLOAD_PER_MINUTE {
         fx.start_ok(alice(), 1);
@@ -97,7 +97,8 @@ fn size_edges_zero_one_max_max_plus_one() {
     let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(100), ..Default::default() });
     let max = MAX_FILE_SIZE;
     let invalid = |size| DirectoryError::InvalidSize { size, min: MIN_FILE_SIZE, max };
-    assert_err_unchanged(&mut fx, invalid(0), |fx| fx.start(alice(), 0));
+    assert_eq!(MIN_FILE_SIZE, 0, "empty files are stored");
+    assert_eq!(fx.start_ok(alice(), 0).expected_chunk_count, 0);
     assert_eq!(fx.start_ok(alice(), 1).expected_chunk_count, 1);
     let res = fx.start_ok(alice(), max);
     assert_eq!(res.expected_chunk_count, MAX_CHUNKS_PER_FILE);
@@ -109,7 +110,7 @@ fn size_edges_zero_one_max_max_plus_one() {
 fn configured_max_file_size_is_enforced() {
     let mut fx = Fx::with(DirectoryInit { max_file_size: Some(100), ..Default::default() });
     fx.start_ok(alice(), 100);
-    let e = DirectoryError::InvalidSize { size: 101, min: 1, max: 100 };
+    let e = DirectoryError::InvalidSize { size: 101, min: MIN_FILE_SIZE, max: 100 };
     assert_err_unchanged(&mut fx, e, |fx| fx.start(alice(), 101));
 }
 
@@ -119,7 +120,7 @@ fn chunk_count_follows_chunk_size() {
     let cs = MIN_CHUNK_SIZE as u64;
     assert_eq!(fx.start_ok(alice(), cs).expected_chunk_count, 1);
     assert_eq!(fx.start_ok(alice(), cs + 1).expected_chunk_count, 2);
-    let e = DirectoryError::InvalidSize { size: cs * 1000 + 1, min: 1, max: cs * 1000 };
+    let e = DirectoryError::InvalidSize { size: cs * 1000 + 1, min: MIN_FILE_SIZE, max: cs * 1000 };
     assert_err_unchanged(&mut fx, e, |fx| fx.start(alice(), cs * 1000 + 1));
 }
 

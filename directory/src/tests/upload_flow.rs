@@ -365,3 +365,30 @@ fn call_failures_map_to_typed_faults() {
     assert_eq!(e.fault(), Some(InternalFault::BucketStillHashing));
     assert!(e.to_string().contains("still hashing after 1000 calls"), "{e}");
 }
+
+#[test]
+fn an_empty_file_has_no_chunks_and_commits_with_its_record_for_the_bucket() {
+    let mut fx = Fx::new();
+    let empty_sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"").into();
+    let start = StartUploadReq { sha256: Some(ByteBuf::from(empty_sha.to_vec())), ..req(0) };
+    let res = start_upload_impl(&mut fx.s, alice(), start, fx.now).unwrap();
+    assert_eq!((res.expected_chunk_count, res.chunk_size), (0, fx.s.settings().chunk_size));
+    assert_eq!(fx.usage(alice()).uploads_in_progress, 1);
+    // The plan tells the bucket to create the record no put_chunk made.
+    let plan = begin_commit(&mut fx.s, alice(), &commit_req(&res.upload_id), fx.now).unwrap();
+    let empty = plan.args.empty_file.clone().expect("an empty file's commit carries its record");
+    assert_eq!(empty.chunk_size, res.chunk_size);
+    assert_eq!(empty.sha256.map(|h| h.into_vec()), Some(empty_sha.to_vec()));
+    let ok = CommitFileOk { size_bytes: 0, sha256: Some(ByteBuf::from(empty_sha.to_vec())), etag: "\"e\"".into() };
+    let meta = finish_commit(&mut fx.s, &plan.upload_id, Ok(Ok(ok)), fx.now).result.unwrap();
+    assert_eq!((meta.size_bytes, meta.chunk_count), (0, 0));
+    fx.books();
+    // Its download plan locates no chunk; the file still has a URL.
+    let plan = crate::logic::files::get_download_plan_impl(&fx.s, alice(), &meta.file_id).unwrap();
+    assert!(plan.locations.is_empty());
+    assert_eq!(fx.usage(alice()).uploads_in_progress, 0);
+    // A file of one byte still commits without `empty_file`.
+    let one = fx.start_ok(alice(), 1);
+    let plan = begin_commit(&mut fx.s, alice(), &commit_req(&one.upload_id), fx.now).unwrap();
+    assert_eq!(plan.args.empty_file, None);
+}
