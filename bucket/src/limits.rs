@@ -17,12 +17,6 @@ pub const HASH_CHUNKS_PER_PUT: u32 = 2;
 /// 256 MiB of SHA-256 stays well under the 40 B instruction limit.
 pub const HASH_CHUNKS_PER_COMMIT: u32 = 256;
 
-/// Bytes of an exact range that `http_request_update` puts in its own
-/// reply: up to the end of the chunk that holds the first byte (one stored
-/// read, and within the IC's 2 MiB limit on update replies); the rest of
-/// the range follows through `http_request_streaming_callback`.
-pub const MAX_UPDATE_RANGE_BYTES: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64;
-
 /// Ranges of one multi-range request answered as `multipart/byteranges`
 /// (after merging overlaps). More than that, or more than
 /// `MAX_MULTIPART_BODY_BYTES`, and the Range header is ignored: the whole
