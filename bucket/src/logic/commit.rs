@@ -6,10 +6,10 @@ use super::hashing::advance_hash;
 use super::{CertChange, invalid, key_of, require_directory, unauthorised};
 use crate::limits::HASH_CHUNKS_PER_COMMIT;
 use crate::model::BucketStore;
-use crate::model::records::{Committed, FileRecord};
-use crate::model::sha256_stream::StreamingSha256;
+use crate::model::records::{Committed, FileRecord, NewFile};
 use candid::Principal;
 use depot_api::bucket::{CommitFileArgs, CommitFileOk, EmptyFile};
+use depot_api::limits::MAX_CHUNK_SIZE;
 use depot_api::{BucketError, FileKey};
 use ic_stable_structures::Memory;
 
@@ -97,24 +97,23 @@ fn commit_ok(rec: &FileRecord, c: &Committed) -> CommitFileOk {
     }
 }
 
-/// The record of a 0-byte file, which no `put_chunk` created.
+/// The record of a 0-byte file, which no `put_chunk` created. The
+/// directory is the only caller, but its arguments are checked as any.
 fn new_empty_record(args: &CommitFileArgs, empty: &EmptyFile, now_ns: u64) -> Result<FileRecord, BucketError> {
+    if !(1..=MAX_CHUNK_SIZE).contains(&empty.chunk_size) {
+        return Err(invalid(format!("chunk size {} out of range", empty.chunk_size)));
+    }
     let declared_sha256 = match &empty.sha256 {
         Some(h) => Some(h.as_slice().try_into().map_err(|_| invalid("sha256 must be 32 bytes"))?),
         None => None,
     };
-    Ok(FileRecord {
+    let new = NewFile {
         owner: args.file_id.owner,
         upload_id: args.upload_id.clone(),
         size_bytes: 0,
         chunk_size: empty.chunk_size,
         chunk_count: 0,
         declared_sha256,
-        hasher: StreamingSha256::default(),
-        hashed_chunks: 0,
-        stored_chunks: 0,
-        stored_bytes: 0,
-        created_at_ns: now_ns,
-        committed: None,
-    })
+    };
+    Ok(FileRecord::new(new, now_ns))
 }

@@ -6,8 +6,7 @@ use super::hashing::advance_hash;
 use super::{invalid, key_of, unauthorised};
 use crate::limits::HASH_CHUNKS_PER_PUT;
 use crate::model::BucketStore;
-use crate::model::records::FileRecord;
-use crate::model::sha256_stream::StreamingSha256;
+use crate::model::records::{FileRecord, NewFile};
 use crate::model::slab::slot_size;
 use candid::Principal;
 use depot_api::bucket::{PutChunkArgs, PutChunkOk};
@@ -175,18 +174,13 @@ fn token_matches(token: &UploadToken, rec: &FileRecord) -> bool {
 }
 
 fn new_record(token: &UploadToken, now_ns: u64) -> FileRecord {
-    FileRecord {
+    let new = NewFile {
         owner: token.file_id.owner,
         upload_id: token.upload_id.clone(),
         size_bytes: token.size_bytes,
         chunk_size: token.chunk_size,
         chunk_count: token.chunk_count,
         declared_sha256: token.sha256.as_ref().map(|h| h.as_slice().try_into().expect("token checked: 32 bytes")),
-        hasher: StreamingSha256::default(),
-        hashed_chunks: 0,
-        stored_chunks: 0,
-        stored_bytes: 0,
-        created_at_ns: now_ns,
-        committed: None,
-    }
+    };
+    FileRecord::new(new, now_ns)
 }

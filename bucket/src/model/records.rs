@@ -67,7 +67,35 @@ pub struct FileRecord {
     pub committed: Option<Committed>,
 }
 
+/// What a file's record starts from: its upload's geometry and owner.
+pub struct NewFile {
+    pub owner: Principal,
+    pub upload_id: Vec<u8>,
+    pub size_bytes: u64,
+    pub chunk_size: u32,
+    pub chunk_count: u32,
+    pub declared_sha256: Option<[u8; 32]>,
+}
+
 impl FileRecord {
+    /// A file with nothing stored, hashed or committed yet.
+    pub fn new(f: NewFile, now_ns: u64) -> Self {
+        Self {
+            owner: f.owner,
+            upload_id: f.upload_id,
+            size_bytes: f.size_bytes,
+            chunk_size: f.chunk_size,
+            chunk_count: f.chunk_count,
+            declared_sha256: f.declared_sha256,
+            hasher: StreamingSha256::default(),
+            hashed_chunks: 0,
+            stored_chunks: 0,
+            stored_bytes: 0,
+            created_at_ns: now_ns,
+            committed: None,
+        }
+    }
+
     /// Exact size of chunk `index` (all `chunk_size` but the last).
     pub fn expected_chunk_len(&self, index: u32) -> u64 {
         if index + 1 == self.chunk_count {

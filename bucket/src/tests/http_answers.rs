@@ -653,6 +653,9 @@ fn an_empty_file_needs_the_directorys_record_and_takes_no_chunk() {
     assert_eq!(fx.commit_file(directory(), bare, NOW), Err(depot_api::BucketError::NotFound));
     // Only the directory commits.
     assert!(fx.commit_file(alice(), up.commit_args(), NOW).is_err());
+    // A chunk size of 0 (ranges divide by it) is refused.
+    let odd = CommitFileArgs { empty_file: Some(EmptyFile { chunk_size: 0, sha256: None }), ..up.commit_args() };
+    assert!(matches!(fx.commit_file(directory(), odd, NOW), Err(depot_api::BucketError::InvalidRequest { .. })));
     // A declared hash that is not the empty string's is refused, and leaves nothing.
     let wrong = CommitFileArgs {
         empty_file: Some(EmptyFile { chunk_size: CHUNK, sha256: Some(serde_bytes::ByteBuf::from(vec![7; 32])) }),
