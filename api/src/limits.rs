@@ -1,27 +1,43 @@
 //! Every limit of the system, with its reason. `docs/storage.md` repeats
 //! them with their values; change both together.
 
-/// Bytes per uploaded chunk: at most 1 MiB, for safety. One chunk plus
-/// its token must fit in one 2 MiB ingress message; 1 MiB also keeps a
-/// certified 206 reply well under the 3 MiB query-response limit.
-pub const CHUNK_SIZE: u32 = 1024 * 1024;
+/// Bytes per chunk, the unit of upload, of storage and of every certified
+/// response: 2,000,000 by default, the largest size that is safe everywhere.
+/// One chunk plus its token and the ingress envelope (sender, signature,
+/// delegations: a few KB) must fit in one 2 MiB ingress message, which leaves
+/// 97,152 bytes; a chunk is also the body of an upgraded update reply (2 MiB
+/// cap) and of a certified 206 query reply (3 MiB cap), with headers and the
+/// certificate beside it. As a verifying gateway reassembles at most
+/// `VERIFIED_GET_MAX_CHUNKS` responses for one plain GET, this size makes a
+/// plain GET deliver files of up to 2 GB whole and verified.
+pub const CHUNK_SIZE: u32 = 2_000_000;
 
 /// Smallest chunk size a directory may be configured with. Chunks must be a
 /// multiple of the SHA-256 block (64 bytes) so the bucket can hash a file
 /// incrementally, one whole chunk at a time.
 pub const MIN_CHUNK_SIZE: u32 = 64 * 1024;
 
-/// Largest chunk size: the ingress limit is 2 MiB for the whole message.
+/// Largest chunk size (see `CHUNK_SIZE`).
 pub const MAX_CHUNK_SIZE: u32 = CHUNK_SIZE;
+const _: () = assert!(MAX_CHUNK_SIZE.is_multiple_of(64) && MIN_CHUNK_SIZE.is_multiple_of(64));
 
 /// The HTTP gateway reassembles at most this many certified 206 replies for
-/// one plain GET (`ic-http-gateway`'s limit on chunks of a response it
-/// verifies; docs/storage.md §4); a file with more chunks could not be fetched
-/// verified in one request, so it is the cap on chunks per file.
-pub const MAX_CHUNKS_PER_FILE: u32 = 1000;
+/// one plain GET (`ic-http-gateway`'s limit on the frames of a response it
+/// verifies; docs/storage.md §4). A plain GET of a file with more chunks ends
+/// after this many, short of its `Content-Length`, which every client
+/// reports as an error (curl exit 18); range requests, players and the CLI
+/// read such files whole.
+pub const VERIFIED_GET_MAX_CHUNKS: u32 = 1000;
 
-/// Largest file: every chunk of it is fetchable through a verifying gateway.
-pub const MAX_FILE_SIZE: u64 = MAX_CHUNKS_PER_FILE as u64 * CHUNK_SIZE as u64;
+/// Chunks per file: 64 GiB at 1 MiB chunks, 34,360 chunks at the default
+/// size. Each chunk costs the bucket one entry in its certification tree
+/// (heap) and ~1.3 M instructions to certify, spread over as many messages
+/// as it takes (the file is served by update until then).
+pub const MAX_CHUNKS_PER_FILE: u32 = 65_536;
+
+/// Largest file: 64 GiB, as the spec asks, at any chunk size of 1 MiB or more.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024 * 1024;
+const _: () = assert!(MAX_FILE_SIZE <= MAX_CHUNKS_PER_FILE as u64 * CHUNK_SIZE as u64);
 
 /// Empty files are stored like any other (S3 and every file system keep
 /// them: placeholders, `.gitkeep`, empty logs): 0 chunks, no `put_chunk`,
@@ -91,16 +107,17 @@ pub const DEFAULT_UPLOAD_TOKENS_PER_MINUTE: u32 = 60;
 pub const MAX_UPLOAD_TOKENS_PER_MINUTE: u32 = 600;
 
 /// Tokens one upload session may be issued over its whole life. 1000 covers
-/// a client asking for one token per chunk of the largest file, or a token
-/// every 1.5 minutes over a 24-hour session; the CLI needs at most ~160 (one
-/// per 9 minutes over 24 hours). A session past the cap is refused for good
-/// (InvalidRequest): waiting does not help, a new upload does.
-pub const DEFAULT_MAX_TOKENS_PER_UPLOAD: u32 = MAX_CHUNKS_PER_FILE;
+/// a token every 1.5 minutes over a 24-hour session; the CLI needs at most
+/// ~160 (one whole-file token per 9 minutes over 24 hours). A session past
+/// the cap is refused for good (InvalidRequest): waiting does not help, a
+/// new upload does.
+pub const DEFAULT_MAX_TOKENS_PER_UPLOAD: u32 = 1000;
 /// Highest setting: bounds the signatures one upload can cost.
 pub const MAX_TOKENS_PER_UPLOAD: u32 = 10 * DEFAULT_MAX_TOKENS_PER_UPLOAD;
 
-/// Indices one `route_chunks`/`mark_chunk_uploaded` call may name.
-pub const MAX_CHUNK_INDICES_PER_CALL: usize = MAX_CHUNKS_PER_FILE as usize;
+/// Indices one `route_chunks`/`mark_chunk_uploaded` call may name (about
+/// 5 KB of argument); a larger file is asked about in several calls.
+pub const MAX_CHUNK_INDICES_PER_CALL: usize = 1000;
 
 /// Signing keys the directory keeps (active + retired, still verifying).
 pub const MAX_SIGNING_KEYS: usize = 4;

@@ -24,7 +24,7 @@ use http::answer::{Context, answer_query, answer_update};
 use http::stream::{HttpStreamingResponse, StreamingCallbackHttpResponse, StreamingToken};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
 use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest};
-use lifecycle::{REBUILD_INSTRUCTIONS_IN_UPGRADE, install_certification, publish_root_hash};
+use lifecycle::{REBUILD_INSTRUCTIONS_IN_UPGRADE, install_certification, publish_root_hash, schedule_certification};
 use logic::CertChange;
 use state::*;
 
@@ -32,11 +32,15 @@ fn now_ns() -> u64 {
     ic_cdk::api::time()
 }
 
-/// Brings the certification tree and the certified data up to date.
+/// Brings the certification tree and the certified data up to date, as
+/// far as this message's instructions allow; a timer certifies the rest of
+/// a large file (served by update until then).
 fn certify(change: &CertChange) {
     if *change != CertChange::Unchanged {
-        with_store(|s| with_certs_mut(|c| c.apply(s, change)));
+        let out_of_budget = || ic_cdk::api::instruction_counter() > limits::CERTIFY_INSTRUCTIONS_PER_MESSAGE;
+        with_store(|s| with_certs_mut(|c| c.apply(s, change, out_of_budget)));
         publish_root_hash();
+        schedule_certification();
     }
 }
 

@@ -12,10 +12,19 @@ pub const DEFAULT_BUCKET_CAPACITY_BYTES: u64 = 200 * 1024 * 1024 * 1024;
 /// making any one call expensive.
 pub const HASH_CHUNKS_PER_PUT: u32 = 2;
 
-/// Chunks one `commit_file` message hashes before answering
-/// `HashInProgress`; the directory then calls again with a fresh budget.
-/// 256 MiB of SHA-256 stays well under the 40 B instruction limit.
-pub const HASH_CHUNKS_PER_COMMIT: u32 = 256;
+/// Bytes one `commit_file` message hashes (whole chunks, at least one)
+/// before answering `HashInProgress`; the directory then calls again with a
+/// fresh budget. 256 MiB of SHA-256 is ~20 B instructions (79 M per MiB,
+/// measured), leaving half of the 40 B limit to certify the file's chunks
+/// in the same message.
+pub const HASH_BYTES_PER_COMMIT: u64 = 256 * 1024 * 1024;
+
+/// Instructions a message may have used (all of it, hashing included) and
+/// still add a chunk's responses to the certification tree; the rest of a
+/// large file is certified by timer steps (`lifecycle`), and served by
+/// update until then. Under the 40 B update limit by one chunk's cost and
+/// a margin.
+pub const CERTIFY_INSTRUCTIONS_PER_MESSAGE: u64 = 30_000_000_000;
 
 /// Ranges of one multi-range request answered as `multipart/byteranges`
 /// (after merging overlaps). More than that, or more than

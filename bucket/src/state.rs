@@ -16,6 +16,8 @@ thread_local! {
     static STORE: RefCell<BucketStore<DefaultMemoryImpl>> = RefCell::new(BucketStore::init(DefaultMemoryImpl::default()));
     static CERTS: RefCell<CertTree> = RefCell::new(CertTree::default());
     static REBUILD: RefCell<Option<RebuildCursor>> = const { RefCell::new(None) };
+    /// A timer for the next certification step is set (at most one is).
+    static CERTIFY_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
 }
 
 pub fn with_store<R>(f: impl FnOnce(&BucketStore<DefaultMemoryImpl>) -> R) -> R {
@@ -40,4 +42,12 @@ pub fn rebuild_cursor() -> Option<RebuildCursor> {
 
 pub fn set_rebuild_cursor(c: Option<RebuildCursor>) {
     REBUILD.with(|r| *r.borrow_mut() = c);
+}
+
+pub fn certification_scheduled() -> bool {
+    CERTIFY_SCHEDULED.with(|r| *r.borrow())
+}
+
+pub fn set_certification_scheduled(v: bool) {
+    CERTIFY_SCHEDULED.with(|r| *r.borrow_mut() = v);
 }

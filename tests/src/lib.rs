@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod books;
 pub mod browser;
+pub mod clients;
 pub mod deploy;
 pub mod drive;
 pub mod env;

@@ -19,10 +19,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-const IMAGE_WIDTH: u32 = 800;
-const IMAGE_HEIGHT: u32 = 600;
+const IMAGE_WIDTH: u32 = 1000;
+const IMAGE_HEIGHT: u32 = 750;
 const SAMPLE_RATE: u32 = 44_100;
-const AUDIO_SECS: u32 = 40;
+const AUDIO_SECS: u32 = 80;
 const SEEK_TO_SECS: f64 = 33.0;
 
 /// A 24-bit BMP (uncompressed, bottom-up rows): needs no encoder.

@@ -5,6 +5,7 @@
 use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
 use depot_cli::upload::{UploadOpts, upload};
+use depot_tests::clients::{aria2c, loopback_url, run};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use std::path::Path;
 
@@ -155,22 +156,6 @@ async fn ranges_conditionals_and_refusals() {
     assert_eq!(http.get(&short.url).send().await.unwrap().status(), 403);
 }
 
-/// `http://<bucket>.localhost:<port>/f/…?…` as `http://127.0.0.1:<port>/f/…?…&canisterId=<bucket>`:
-/// wget and aria2c resolve `*.localhost` through DNS, which has no answer
-/// here (curl and browsers map it to loopback themselves).
-fn loopback_url(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let (canister, port) = host.split_once(".localhost:").unwrap();
-    format!("http://127.0.0.1:{port}{path}&canisterId={canister}")
-}
-
-fn run(program: &str, args: &[&str]) -> std::process::Output {
-    let out = std::process::Command::new(program).args(args).output().unwrap();
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_and_wget_resume_once_to_the_end() {
     let env = DepotEnv::start(EnvOpts::default()).await.unwrap();
@@ -225,23 +210,6 @@ async fn curl_and_wget_resume_once_to_the_end() {
     }
 
     // aria2c with 8 connections (its pieces are not chunk-aligned).
-    run(
-        "aria2c",
-        &[
-            "-q",
-            "-x",
-            "8",
-            "-s",
-            "8",
-            "-k",
-            "1M",
-            "--allow-overwrite=true",
-            "-d",
-            dir.path().to_str().unwrap(),
-            "-o",
-            "aria.bin",
-            &loopback_url(&big_url),
-        ],
-    );
+    aria2c(&big_url, dir.path(), "aria.bin");
     assert!(std::fs::read(dir.path().join("aria.bin")).unwrap() == big, "aria2c -x 8");
 }

@@ -22,7 +22,7 @@ fn mp4(dir: &std::path::Path) -> std::path::PathBuf {
     let status = Command::new("ffmpeg")
         .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!("testsrc=duration={VIDEO_SECS}:size=640x360:rate=25"))
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "700k", "-pix_fmt", "yuv420p"])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "1500k", "-pix_fmt", "yuv420p"])
         .args(["-movflags", "+faststart"])
         .arg(&path)
         .status()

@@ -33,16 +33,19 @@ pub fn query_plan<M: Memory>(
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
     let (plan, file) = plan(&req, false, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
-    // A file not yet back in the tree after an upgrade: its 403 is the
-    // wildcard one (no exact path exists yet); anything else is answered by
-    // `http_request_update`, whose reply needs no tree.
+    // A file not yet wholly in the tree (after an upgrade, or a large file
+    // being certified): its 403 and preflight are the wildcard ones while
+    // its path is absent, its own (which enter first) once the path exists;
+    // anything else is answered by `http_request_update`, whose reply needs
+    // no tree.
     let plan = match (plan, &file) {
-        (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.is_certified(&f.key) => {
+        (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.has_path(&f.key) => {
             Plan::Fallback(FallbackResponse::Forbidden)
         }
-        (Plan::File(FileResponse::Preflight), Some(f)) if !cx.certs.is_certified(&f.key) => {
+        (Plan::File(FileResponse::Preflight), Some(f)) if !cx.certs.has_path(&f.key) => {
             Plan::Fallback(FallbackResponse::Preflight)
         }
+        (Plan::File(r @ (FileResponse::Forbidden | FileResponse::Preflight)), Some(_)) => Plan::File(r),
         (Plan::File(_), Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
         (plan, _) => plan,
     };

@@ -4,8 +4,14 @@
 //! the file's exact path; the 404 for everything else sits at the wildcard
 //! `/`. The tree lives on the heap and is rebuilt from stable metadata and
 //! chunk hashes in `post_upgrade` (no body is read).
+//!
+//! A file enters the tree one response at a time, so that a file of tens of
+//! thousands of chunks (~1.3 M instructions each) is certified over several
+//! messages; until all of its responses are in, it is served by update.
 
-use super::responses::{CEL, FallbackResponse, FileView, ResponseShape, fallback_shape, file_responses, file_shape};
+use super::responses::{
+    CEL, FallbackResponse, FileView, ResponseShape, UNSPLIT_RESPONSES, fallback_shape, file_responses, file_shape,
+};
 use crate::logic::CertChange;
 use crate::model::BucketStore;
 use depot_api::FileKey;
@@ -14,7 +20,7 @@ use ic_http_certification::{
     utils::add_v2_certificate_header,
 };
 use ic_stable_structures::Memory;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const FALLBACK_PATH: &str = "/";
 
@@ -22,9 +28,13 @@ pub const FALLBACK_PATH: &str = "/";
 pub struct CertTree {
     tree: HttpCertificationTree,
     entries: u64,
-    /// Files whose responses are in the tree. After an upgrade the tree is
-    /// rebuilt in steps; until a file is in here it is served by update.
+    /// Files whose responses are all in the tree. Until a file is in here
+    /// (a large file being certified, a tree being rebuilt after an
+    /// upgrade) it is served by update.
     certified: BTreeSet<FileKey>,
+    /// Files partly in the tree: how many of their responses (in
+    /// `file_responses` order) are in.
+    partial: BTreeMap<FileKey, usize>,
 }
 
 fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
@@ -51,41 +61,86 @@ impl CertTree {
         }
     }
 
+    /// All of the file's responses are in the tree.
     pub fn is_certified(&self, file: &FileKey) -> bool {
         self.certified.contains(file)
     }
 
-    /// Adds a file's responses; a file already in the tree is left as is.
-    pub fn insert_file(&mut self, f: &FileView, chunk_hashes: &[[u8; 32]]) {
-        if !self.certified.insert(f.key) {
-            return;
-        }
-        let path = f.path();
-        for r in file_responses(f) {
-            let shape = file_shape(f, r, |i| chunk_hashes[i as usize]);
-            self.tree.insert(&entry(HttpCertificationPath::exact(path.as_str()), &shape));
-            self.entries += 1;
-        }
+    /// Some or all of the file's responses are in the tree: its exact path
+    /// exists, with at least its 403 and preflight answers.
+    pub fn has_path(&self, file: &FileKey) -> bool {
+        self.certified.contains(file) || self.partial.contains_key(file)
     }
 
-    /// Brings the tree up to date with a change the logic reported.
-    pub fn apply<M: Memory>(&mut self, store: &BucketStore<M>, change: &CertChange) {
+    /// Adds all of a file's responses; a file already in the tree is left as is.
+    pub fn insert_file(&mut self, f: &FileView, chunk_hashes: &[[u8; 32]]) {
+        self.insert_file_until(f, chunk_hashes, || false);
+    }
+
+    /// Adds a file's responses from where an earlier call stopped, until
+    /// all are in (true) or `out_of_budget()`, asked after each response,
+    /// says stop (false: the file stays partial).
+    pub fn insert_file_until(
+        &mut self,
+        f: &FileView,
+        chunk_hashes: &[[u8; 32]],
+        mut out_of_budget: impl FnMut() -> bool,
+    ) -> bool {
+        if self.certified.contains(&f.key) {
+            return true;
+        }
+        let done = self.partial.get(&f.key).copied().unwrap_or(0);
+        let path = f.path();
+        let responses = file_responses(f);
+        for (n, r) in responses.iter().enumerate().skip(done) {
+            let shape = file_shape(f, *r, |i| chunk_hashes[i as usize]);
+            self.tree.insert(&entry(HttpCertificationPath::exact(path.as_str()), &shape));
+            self.entries += 1;
+            if n + 1 < responses.len() && n + 1 >= UNSPLIT_RESPONSES && out_of_budget() {
+                self.partial.insert(f.key, n + 1);
+                return false;
+            }
+        }
+        self.partial.remove(&f.key);
+        self.certified.insert(f.key);
+        true
+    }
+
+    /// The first file that is partly in the tree.
+    pub fn first_partial(&self) -> Option<FileKey> {
+        self.partial.keys().next().copied()
+    }
+
+    /// Brings the tree up to date with a change the logic reported, within
+    /// `out_of_budget` (see `insert_file_until`): a new file may be left
+    /// partial, for `lifecycle::certify_step` to finish.
+    pub fn apply<M: Memory>(
+        &mut self,
+        store: &BucketStore<M>,
+        change: &CertChange,
+        out_of_budget: impl FnMut() -> bool,
+    ) {
         match change {
             CertChange::Unchanged => {}
             CertChange::Added(key) => {
                 let view = store.file_view(key).expect("a file reported as committed is committed");
-                self.insert_file(&view, &store.chunk_hashes(key));
+                self.insert_file_until(&view, &store.chunk_hashes(key), out_of_budget);
             }
             CertChange::Removed(view) => self.remove_file(view),
         }
     }
 
+    /// Takes a file's responses out, whether all or some of them are in.
     pub fn remove_file(&mut self, f: &FileView) {
-        if !self.certified.remove(&f.key) {
+        let inserted = if self.certified.remove(&f.key) {
+            file_responses(f).len()
+        } else if let Some(n) = self.partial.remove(&f.key) {
+            n
+        } else {
             return;
-        }
+        };
         self.tree.delete_by_path(&HttpCertificationPath::exact(f.path()));
-        self.entries -= file_responses(f).len() as u64;
+        self.entries -= inserted as u64;
     }
 
     /// Adds the `IC-Certificate` header proving `shape` for `request_url`.

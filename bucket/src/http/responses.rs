@@ -224,6 +224,10 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
 /// Every response certified for a file.
 pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
     let mut v = Vec::with_capacity(f.chunk_count as usize + 10);
+    // First, and in the tree together (`UNSPLIT_RESPONSES`): once a file's
+    // path is in the tree, a bad link or a preflight for it can no longer
+    // be answered from the wildcard, while the rest is still being added.
+    v.extend([FileResponse::Forbidden, FileResponse::Preflight]);
     for attachment in [false, true] {
         if f.chunk_count <= 1 {
             v.push(FileResponse::Full { attachment });
@@ -234,15 +238,13 @@ pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
         v.push(FileResponse::Head { attachment });
     }
     v.extend((1..f.chunk_count).map(|index| FileResponse::Chunk { index, attachment: false }));
-    v.extend([
-        FileResponse::NotModified,
-        FileResponse::Forbidden,
-        FileResponse::RangeNotSatisfiable,
-        FileResponse::Preflight,
-        FileResponse::MethodNotAllowed,
-    ]);
+    v.extend([FileResponse::NotModified, FileResponse::RangeNotSatisfiable, FileResponse::MethodNotAllowed]);
     v
 }
+
+/// The first responses of `file_responses`, which enter the tree in the
+/// same message.
+pub const UNSPLIT_RESPONSES: usize = 2;
 
 /// Headers of an exact answer from `http_request_update` (never in the
 /// tree: update replies are certified by consensus): bytes `start..=end`

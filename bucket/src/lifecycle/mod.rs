@@ -21,18 +21,31 @@ pub fn install_certification(budget: u64) {
     tree.insert_fallbacks();
     state::with_certs_mut(|c| *c = tree);
     state::set_rebuild_cursor(Some(None));
-    continue_rebuild(budget);
+    continue_certification(budget);
 }
 
-fn continue_rebuild(budget: u64) {
-    let Some(cursor) = state::rebuild_cursor() else { return };
+/// One step of the certification backlog (files partly in the tree, then
+/// the rebuild), within `budget` instructions for the whole message; when
+/// work remains, a timer takes the next step in a new message.
+pub fn continue_certification(budget: u64) {
+    let cursor = state::rebuild_cursor();
     let next = state::with_store(|s| {
-        state::with_certs_mut(|c| rebuild_step(s, c, cursor, || ic_cdk::api::instruction_counter() > budget))
+        state::with_certs_mut(|c| certify_step(s, c, cursor, || ic_cdk::api::instruction_counter() > budget))
     });
     state::set_rebuild_cursor(next);
     publish_root_hash();
-    if next.is_some() {
-        ic_cdk_timers::set_timer(std::time::Duration::ZERO, || continue_rebuild(REBUILD_INSTRUCTIONS_PER_STEP));
+    schedule_certification();
+}
+
+/// Sets a timer for the next step if work remains and none is set.
+pub fn schedule_certification() {
+    let pending = state::rebuild_cursor().is_some() || state::with_certs(|c| c.first_partial().is_some());
+    if pending && !state::certification_scheduled() {
+        state::set_certification_scheduled(true);
+        ic_cdk_timers::set_timer(std::time::Duration::ZERO, || {
+            state::set_certification_scheduled(false);
+            continue_certification(REBUILD_INSTRUCTIONS_PER_STEP);
+        });
     }
 }
 
@@ -41,19 +54,28 @@ pub fn publish_root_hash() {
     state::with_certs(|c| ic_cdk::api::set_certified_data(&c.root_hash()));
 }
 
-/// Adds committed files to `tree` in key order, starting after `cursor`,
-/// until `out_of_budget()` says stop (checked after each file). Returns
-/// where to resume, or `None` when every file is in.
-pub fn rebuild_step<M: Memory>(
+/// Finishes files partly in `tree`, then (when `cursor` is set: a rebuild
+/// is under way) adds committed files in key order after it, until
+/// `out_of_budget()` says stop (asked after each response). Returns the
+/// rebuild cursor to resume from: `None` once every committed file has been
+/// reached. A file reached but left partial is finished first next time.
+pub fn certify_step<M: Memory>(
     store: &BucketStore<M>,
     tree: &mut CertTree,
-    cursor: RebuildCursor,
+    cursor: Option<RebuildCursor>,
     mut out_of_budget: impl FnMut() -> bool,
 ) -> Option<RebuildCursor> {
+    while let Some(key) = tree.first_partial() {
+        let view = store.file_view(&key).expect("a file partly in the tree is committed");
+        if !tree.insert_file_until(&view, &store.chunk_hashes(&key), &mut out_of_budget) || out_of_budget() {
+            return cursor;
+        }
+    }
+    let cursor = cursor?;
     for (key, _) in store.committed_files_after(cursor) {
         let view = store.file_view(&key).expect("committed file has a view");
-        tree.insert_file(&view, &store.chunk_hashes(&key));
-        if out_of_budget() {
+        let done = tree.insert_file_until(&view, &store.chunk_hashes(&key), &mut out_of_budget);
+        if !done || out_of_budget() {
             return Some(Some(key));
         }
     }
@@ -66,6 +88,6 @@ pub fn rebuild_step<M: Memory>(
 pub fn rebuild_certification<M: Memory>(store: &BucketStore<M>) -> CertTree {
     let mut tree = CertTree::default();
     tree.insert_fallbacks();
-    rebuild_step(store, &mut tree, None, || false);
+    certify_step(store, &mut tree, Some(None), || false);
     tree
 }

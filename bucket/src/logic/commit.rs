@@ -4,7 +4,7 @@
 use super::etag::{etag_text, strong_etag};
 use super::hashing::advance_hash;
 use super::{CertChange, invalid, key_of, require_directory, unauthorised};
-use crate::limits::HASH_CHUNKS_PER_COMMIT;
+use crate::limits::HASH_BYTES_PER_COMMIT;
 use crate::model::BucketStore;
 use crate::model::records::{Committed, FileRecord, NewFile};
 use candid::Principal;
@@ -40,7 +40,8 @@ pub fn commit_file_impl<M: Memory>(
     }
     let mut sha = None;
     if let Some(declared) = rec.declared_sha256 {
-        advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_COMMIT, None);
+        let budget = hash_chunks_per_commit(rec.chunk_size);
+        advance_hash(store, &file, &mut rec, budget, None);
         if rec.hashed_chunks + 1 < rec.chunk_count {
             // Progress is kept: the directory calls again in a new message.
             let (hashed_bytes, total_bytes) = (rec.hasher.absorbed(), rec.size_bytes);
@@ -73,6 +74,11 @@ pub fn commit_file_impl<M: Memory>(
         c.files += new_file as u64;
     });
     Ok((ok, CertChange::Added(file)))
+}
+
+/// Whole chunks that make `HASH_BYTES_PER_COMMIT`, at least one.
+pub fn hash_chunks_per_commit(chunk_size: u32) -> u32 {
+    (HASH_BYTES_PER_COMMIT / chunk_size.max(1) as u64).clamp(1, u32::MAX as u64) as u32
 }
 
 fn missing_chunks<M: Memory>(store: &BucketStore<M>, file: &FileKey, rec: &FileRecord) -> Vec<u32> {

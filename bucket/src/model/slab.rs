@@ -1,17 +1,26 @@
 //! Chunk bytes in one stable memory, in size-class slots.
 //!
-//! Slots are powers of two from `MIN_SLOT` (4 KiB) to `MAX_SLOT` (1 MiB), so
-//! a chunk is one contiguous read and a freed slot is reused by the next
-//! chunk of its class. Full chunks (the common case) fill their slot
-//! exactly; only last chunks waste up to half a slot. Freed slots are kept
+//! Slots are powers of two from `MIN_SLOT` (4 KiB) to 1 MiB, plus one class
+//! of exactly `MAX_SLOT` (the largest chunk, 2,000,000 bytes), so a chunk is
+//! one contiguous read and a freed slot is reused by the next chunk of its
+//! class. Full chunks of the default size or of a power-of-two size (the
+//! common case) fill their slot exactly; only last chunks, and chunks of
+//! sizes a directory was configured with between 1 MiB and `MAX_SLOT`,
+//! waste part of a slot. Freed slots are kept
 //! per class in a stable B-tree; the bump pointer lives in the data
 //! memory's first 8 bytes so the slab needs no other state.
 
 use ic_stable_structures::{Memory, StableBTreeMap};
 
 pub const MIN_SLOT: u64 = 4 * 1024;
-pub const MAX_SLOT: u64 = 1024 * 1024;
-pub const CLASSES: u8 = 9; // 4 KiB << 0..=8
+/// Largest power-of-two slot: class `POWER_CLASSES - 1`.
+const MAX_POWER_SLOT: u64 = 1024 * 1024;
+const POWER_CLASSES: u8 = 9; // 4 KiB << 0..=8
+/// The last class: slots of exactly the largest chunk. Classes are stored
+/// in free-slot keys, so a class never changes its size once used.
+pub const MAX_SLOT: u64 = depot_api::limits::MAX_CHUNK_SIZE as u64;
+pub const CLASSES: u8 = POWER_CLASSES + 1;
+const _: () = assert!(MAX_SLOT > MAX_POWER_SLOT);
 const HEADER: u64 = 64;
 const WASM_PAGE: u64 = 64 * 1024;
 
@@ -21,7 +30,7 @@ pub fn class_of(len: u64) -> Option<u8> {
 }
 
 pub fn slot_size(class: u8) -> u64 {
-    MIN_SLOT << class
+    if class < POWER_CLASSES { MIN_SLOT << class } else { MAX_SLOT }
 }
 
 fn free_key(class: u8, offset: u64) -> [u8; 9] {
@@ -110,8 +119,11 @@ mod tests {
         assert_eq!(class_of(0), Some(0));
         assert_eq!(class_of(MIN_SLOT), Some(0));
         assert_eq!(class_of(MIN_SLOT + 1), Some(1));
-        assert_eq!(class_of(MAX_SLOT - 1), Some(8));
-        assert_eq!(class_of(MAX_SLOT), Some(8));
+        assert_eq!(class_of(MAX_POWER_SLOT), Some(8));
+        assert_eq!(class_of(MAX_POWER_SLOT + 1), Some(9));
+        assert_eq!(class_of(MAX_SLOT - 1), Some(9));
+        assert_eq!(class_of(MAX_SLOT), Some(9));
+        assert_eq!(slot_size(9), 2_000_000, "the default chunk fills its slot exactly");
         assert_eq!(class_of(MAX_SLOT + 1), None);
     }
 

@@ -112,12 +112,17 @@ pub struct Upload {
     pub owner: Principal,
     pub data: Vec<u8>,
     pub declare_sha: bool,
+    pub chunk_size: u32,
 }
 
 impl Upload {
     pub fn new(n: u8, size: usize) -> Self {
+        Self::with_chunk_size(n, size, CHUNK)
+    }
+
+    pub fn with_chunk_size(n: u8, size: usize, chunk_size: u32) -> Self {
         let data = (0..size).map(|i| (i as u32).wrapping_mul(2654435761).to_be_bytes()[0] ^ n).collect();
-        Self { file: FileKey([n; 16]), owner: alice(), data, declare_sha: true }
+        Self { file: FileKey([n; 16]), owner: alice(), data, declare_sha: true, chunk_size }
     }
 
     pub fn file_id(&self) -> FileId {
@@ -125,7 +130,7 @@ impl Upload {
     }
 
     pub fn chunk_count(&self) -> u32 {
-        (self.data.len() as u64).div_ceil(CHUNK as u64) as u32
+        (self.data.len() as u64).div_ceil(self.chunk_size as u64) as u32
     }
 
     pub fn token(&self) -> UploadToken {
@@ -135,7 +140,7 @@ impl Upload {
             upload_id: vec![self.file.0[0]; 16],
             file_id: self.file_id(),
             bucket: bucket_id(),
-            chunk_size: CHUNK,
+            chunk_size: self.chunk_size,
             size_bytes: self.data.len() as u64,
             chunk_count: self.chunk_count(),
             first_chunk: 0,
@@ -149,8 +154,8 @@ impl Upload {
     }
 
     pub fn chunk(&self, i: u32) -> Vec<u8> {
-        let s = i as usize * CHUNK as usize;
-        self.data[s..(s + CHUNK as usize).min(self.data.len())].to_vec()
+        let s = i as usize * self.chunk_size as usize;
+        self.data[s..(s + self.chunk_size as usize).min(self.data.len())].to_vec()
     }
 
     pub fn put(&self, fx: &mut Fx, i: u32) -> PutChunkResult {
@@ -166,7 +171,7 @@ impl Upload {
             mime: "video/mp4".into(),
             // As the directory sends it: only for a file of 0 bytes.
             empty_file: self.data.is_empty().then(|| EmptyFile {
-                chunk_size: CHUNK,
+                chunk_size: self.chunk_size,
                 sha256: self.declare_sha.then(|| serde_bytes::ByteBuf::from(Sha256::digest(&self.data).to_vec())),
             }),
         }

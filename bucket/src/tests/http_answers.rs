@@ -8,6 +8,7 @@ use crate::http::stream::{
     CALLBACK_METHOD, HttpStreamingResponse, StreamError, StreamingStrategy, StreamingToken, callback,
 };
 use crate::limits::{MAX_RANGES_PER_REQUEST, STREAM_EXPIRY_GRACE_SECS};
+use crate::logic::CertChange;
 use depot_api::bucket::{CommitFileArgs, EmptyFile, PutChunkArgs};
 use depot_api::url::Disposition;
 use depot_api::url::UrlError;
@@ -488,19 +489,20 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
     let full = fx.certs();
     let mut tree = CertTree::default();
     tree.insert_fallbacks();
-    // Two files per step.
+    // Seven responses per step: steps end inside files as well as between.
     let mut cursor = Some(None);
     let mut steps = 0;
-    while let Some(c) = cursor {
+    while cursor.is_some() || tree.first_partial().is_some() {
         let mut n = 0;
-        cursor = crate::lifecycle::rebuild_step(&fx.store, &mut tree, c, || {
+        cursor = crate::lifecycle::certify_step(&fx.store, &mut tree, cursor, || {
             n += 1;
-            n >= 2
+            n >= 7
         });
         steps += 1;
         if steps == 1 {
-            // Mid-rebuild: a file not yet in the tree is answered by update,
-            // and a bad link to it with the wildcard 403, which verifies.
+            // Mid-rebuild: a file not yet wholly in the tree is answered by
+            // update, and a bad link to it with the wildcard 403, which verifies.
+            assert!(tree.first_partial().is_some(), "the first step ends inside a file");
             let pending = ups.iter().find(|u| !tree.is_certified(&u.file)).expect("some file still pending");
             let url = pending.url(NOW_SECS + 60, Disposition::Inline);
             let s = get(&fx, &tree, "GET", &url, &[]);
@@ -512,13 +514,84 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
             assert_eq!((bad.status(), bad.verified), (403, Ok(())));
         }
     }
-    assert_eq!(steps, 3);
+    assert!(steps > ups.len(), "{steps} steps: files are split across steps");
     assert_eq!(tree.root_hash(), full.root_hash());
     assert_eq!(tree.entries(), full.entries());
     // Inserting a file twice (commit during a rebuild) changes nothing.
     let v = fx.store.file_view(&ups[0].file).unwrap();
     tree.insert_file(&v, &fx.store.chunk_hashes(&ups[0].file));
     assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
+}
+
+/// A large file enters the tree over several messages: the commit's
+/// message certifies what its budget allows, timer steps the rest. Until
+/// then the file is served by update; a delete takes out whatever is in.
+#[test]
+fn a_file_certified_across_messages_is_served_by_update_until_whole() {
+    let mut fx = Fx::new(1 << 30);
+    let small = Upload::new(1, 10);
+    small.upload(&mut fx);
+    let mut tree = fx.certs();
+    let before = (tree.root_hash(), tree.entries());
+    let big = Upload::new(2, 40 * CHUNK as usize + 3);
+    let url = big.url(NOW_SECS + 60, Disposition::Inline);
+    big.upload(&mut fx);
+    // The commit's message: ten responses' worth of budget.
+    let mut n = 0;
+    tree.apply(&fx.store, &CertChange::Added(big.file), || {
+        n += 1;
+        n >= 10
+    });
+    assert_eq!((tree.first_partial(), tree.is_certified(&big.file)), (Some(big.file), false));
+    let s = get(&fx, &tree, "GET", &url, &[("range", "bytes=0-")]);
+    assert_eq!(s.resp.upgrade(), Some(true), "a partly certified file is served by update");
+    let bad = get(&fx, &tree, "GET", &big.url(NOW_SECS, Disposition::Inline), &[]);
+    assert_eq!((bad.status(), bad.verified), (403, Ok(())), "its own 403 entered the tree first");
+    let pre =
+        get(&fx, &tree, "OPTIONS", &url, &[("origin", "https://a.example"), ("access-control-request-method", "GET")]);
+    assert_eq!((pre.status(), pre.verified), (204, Ok(())));
+    let cx = Context { store: &fx.store, certs: &tree, this_bucket: bucket_id(), now_secs: NOW_SECS };
+    let u = answer_update(&cx, "GET", &url, &[("range".into(), format!("bytes={}-{}", CHUNK * 7 + 1, CHUNK * 7 + 9))]);
+    assert_eq!((u.status_code, u.body.as_slice()), (206, &big.data[CHUNK as usize * 7 + 1..=CHUNK as usize * 7 + 9]));
+    // A delete while partial takes out exactly what was in.
+    let mut deleted = tree_clone_by_rebuild(&fx, &tree, &big);
+    deleted.remove_file(&fx.store.file_view(&big.file).unwrap());
+    assert_eq!((deleted.root_hash(), deleted.entries(), deleted.first_partial()), (before.0, before.1, None));
+    // Timer steps of ten finish it; it is then served verified from the query.
+    let mut steps = 0;
+    while tree.first_partial().is_some() {
+        let mut n = 0;
+        assert_eq!(
+            crate::lifecycle::certify_step(&fx.store, &mut tree, None, || {
+                n += 1;
+                n >= 10
+            }),
+            None
+        );
+        steps += 1;
+    }
+    assert!(steps >= 4, "{steps}");
+    assert!(tree.is_certified(&big.file));
+    let full = fx.certs();
+    assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
+    let s = get(&fx, &tree, "GET", &url, &[]);
+    assert_eq!((s.status(), s.verified, s.resp.body()), (206, Ok(()), &big.data[..CHUNK as usize]));
+}
+
+/// The same partial tree, built again (`CertTree` is not `Clone`): the
+/// small file whole and the first ten responses of `big`.
+fn tree_clone_by_rebuild(fx: &Fx, partial: &CertTree, big: &Upload) -> CertTree {
+    let mut tree = CertTree::default();
+    tree.insert_fallbacks();
+    let small = Upload::new(1, 10);
+    tree.insert_file(&fx.store.file_view(&small.file).unwrap(), &fx.store.chunk_hashes(&small.file));
+    let mut n = 0;
+    tree.insert_file_until(&fx.store.file_view(&big.file).unwrap(), &fx.store.chunk_hashes(&big.file), || {
+        n += 1;
+        n >= 10
+    });
+    assert_eq!((tree.root_hash(), tree.entries()), (partial.root_hash(), partial.entries()));
+    tree
 }
 
 /// `http_request_update` is admitted only for what the query upgrades:

@@ -1,7 +1,7 @@
 //! put_chunk / commit_file / delete_file rules at their edges.
 
 use super::fixture::*;
-use crate::limits::HASH_CHUNKS_PER_COMMIT;
+use crate::logic::commit::hash_chunks_per_commit;
 use depot_api::BucketError;
 use depot_api::bucket::*;
 
@@ -154,10 +154,16 @@ fn commit_requires_every_chunk_and_the_right_hash() {
 #[test]
 fn hashing_a_large_out_of_order_upload_spans_messages() {
     let mut fx = Fx::new(1 << 32);
-    let n = HASH_CHUNKS_PER_COMMIT + 40;
-    let up = Upload::new(1, CHUNK as usize * n as usize - 7);
+    // The budget is in bytes: real chunk sizes, not the fixture's tiny ones.
+    let chunk = 1024 * 1024;
+    assert_eq!(hash_chunks_per_commit(chunk), 256);
+    assert_eq!(hash_chunks_per_commit(depot_api::limits::MAX_CHUNK_SIZE), 134);
+    let n = hash_chunks_per_commit(chunk) + 40;
+    let up = Upload::with_chunk_size(1, chunk as usize * n as usize - 7, chunk);
+    let token = up.token(); // hashes the whole file: once, not per chunk
     for i in (0..n).rev() {
-        up.put(&mut fx, i).unwrap();
+        let args = PutChunkArgs { token: token.clone(), chunk_index: i, bytes: up.chunk(i) };
+        fx.put_chunk(bucket_id(), up.owner, args, NOW).unwrap();
     }
     let mut rounds = 0;
     let ok = loop {

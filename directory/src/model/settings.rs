@@ -172,9 +172,10 @@ impl Settings {
     }
 }
 
-/// Largest file with `chunk_size`: at most MAX_CHUNKS_PER_FILE chunks.
+/// Largest file with `chunk_size`: at most MAX_CHUNKS_PER_FILE chunks and
+/// never past MAX_FILE_SIZE.
 pub fn max_file_size_for(chunk_size: u32) -> u64 {
-    MAX_CHUNKS_PER_FILE as u64 * chunk_size as u64
+    (MAX_CHUNKS_PER_FILE as u64 * chunk_size as u64).min(MAX_FILE_SIZE)
 }
 
 #[cfg(test)]

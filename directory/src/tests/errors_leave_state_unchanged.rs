@@ -93,7 +93,7 @@ fn every_get_upload_token_refusal_is_side_effect_free() {
         upload_tokens_per_minute: Some(2),
         ..Default::default()
     });
-    let open = fx.start_ok(alice(), 3 * MIB);
+    let open = fx.start_ok(alice(), 3 * CHUNK);
     let capped = fx.start_ok(alice(), MIB);
     let fresh = fx.start_ok(alice(), MIB);
     let committing = fx.start_ok(bob(), MIB);

@@ -94,14 +94,20 @@ fn in_progress_cap_edge() {
 
 #[test]
 fn size_edges_zero_one_max_max_plus_one() {
-    let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(100), ..Default::default() });
+    let mut fx = Fx::with(DirectoryInit {
+        start_upload_per_minute: Some(100),
+        default_quota_bytes: Some(2 * MAX_FILE_SIZE),
+        ..Default::default()
+    });
     let max = MAX_FILE_SIZE;
+    assert_eq!(max, 64 << 30, "64 GiB");
     let invalid = |size| DirectoryError::InvalidSize { size, min: MIN_FILE_SIZE, max };
     assert_eq!(MIN_FILE_SIZE, 0, "empty files are stored");
     assert_eq!(fx.start_ok(alice(), 0).expected_chunk_count, 0);
     assert_eq!(fx.start_ok(alice(), 1).expected_chunk_count, 1);
     let res = fx.start_ok(alice(), max);
-    assert_eq!(res.expected_chunk_count, MAX_CHUNKS_PER_FILE);
+    assert_eq!(res.expected_chunk_count, MAX_FILE_SIZE.div_ceil(CHUNK_SIZE as u64) as u32);
+    assert!(res.expected_chunk_count <= MAX_CHUNKS_PER_FILE);
     assert_err_unchanged(&mut fx, invalid(max + 1), |fx| fx.start(alice(), max + 1));
     assert_err_unchanged(&mut fx, invalid(u64::MAX), |fx| fx.start(alice(), u64::MAX));
 }
@@ -120,8 +126,11 @@ fn chunk_count_follows_chunk_size() {
     let cs = MIN_CHUNK_SIZE as u64;
     assert_eq!(fx.start_ok(alice(), cs).expected_chunk_count, 1);
     assert_eq!(fx.start_ok(alice(), cs + 1).expected_chunk_count, 2);
-    let e = DirectoryError::InvalidSize { size: cs * 1000 + 1, min: MIN_FILE_SIZE, max: cs * 1000 };
-    assert_err_unchanged(&mut fx, e, |fx| fx.start(alice(), cs * 1000 + 1));
+    // At the smallest chunk size the cap is the chunk count, not the bytes.
+    let max = cs * MAX_CHUNKS_PER_FILE as u64;
+    assert!(max < MAX_FILE_SIZE);
+    let e = DirectoryError::InvalidSize { size: max + 1, min: MIN_FILE_SIZE, max };
+    assert_err_unchanged(&mut fx, e, |fx| fx.start(alice(), max + 1));
 }
 
 #[test]

@@ -32,6 +32,8 @@ use ic_stable_structures::DefaultMemoryImpl;
 use serde_bytes::ByteBuf;
 
 pub const MIB: u64 = 1024 * 1024;
+/// The default chunk size, for tests that count chunks.
+pub const CHUNK: u64 = depot_api::limits::CHUNK_SIZE as u64;
 pub const GIB: u64 = 1024 * MIB;
 /// A fixed start time (2026-11-28) so expiries are realistic numbers.
 pub const T0: u64 = 1_795_000_000 * NANOS_PER_SEC;

@@ -16,13 +16,13 @@ fn token_req(id: &ByteBuf, first: u32, last: u32) -> GetUploadTokenReq {
 #[test]
 fn token_contents_and_signature() {
     let mut fx = Fx::new();
-    let mut r = req(3 * MIB - 1);
+    let mut r = req(3 * CHUNK - 1);
     r.sha256 = Some(ByteBuf::from(vec![0xab; 32]));
     let res = start_upload_impl(&mut fx.s, alice(), r, fx.now).unwrap();
     let t = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 1, 2), fx.now).unwrap();
     assert_eq!(t.bucket, bucket(1));
     assert_eq!((t.first_chunk, t.last_chunk, t.chunk_count), (1, 2, 3));
-    assert_eq!((t.size_bytes, t.chunk_size), (3 * MIB - 1, MIB as u32));
+    assert_eq!((t.size_bytes, t.chunk_size), (3 * CHUNK - 1, CHUNK as u32));
     assert_eq!(t.upload_id, res.upload_id.to_vec());
     assert_eq!(t.file_id, res.file_id);
     assert_eq!(t.sha256.clone().map(|h| h.into_vec()), Some(vec![0xab; 32]));
@@ -45,7 +45,7 @@ fn token_never_outlives_its_session() {
 #[test]
 fn token_range_checks() {
     let mut fx = Fx::new();
-    let res = fx.start_ok(alice(), 3 * MIB);
+    let res = fx.start_ok(alice(), 3 * CHUNK);
     for (first, last) in [(2, 1), (0, 3), (3, 3)] {
         let e = DirectoryError::InvalidRequest { reason: format!("chunk range {first}..={last} outside 0..3") };
         assert_eq!(get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, first, last), fx.now), Err(e));

@@ -144,6 +144,7 @@ fn session_cap_is_checked_before_the_rate() {
 #[test]
 fn defaults_never_refuse_the_cli_pattern() {
     let mut fx = Fx::new();
+    crate::logic::admin::admin_set_quota_impl(&mut fx.s, alice(), MAX_FILE_SIZE).unwrap();
     let up = fx.start_ok(alice(), MAX_FILE_SIZE);
     let last = up.expected_chunk_count - 1;
     let renew_secs = DEFAULT_UPLOAD_TOKEN_TTL_SECS - 60;

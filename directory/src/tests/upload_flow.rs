@@ -15,10 +15,10 @@ use ic_cdk::api::call::RejectionCode;
 #[test]
 fn full_upload_start_token_mark_commit() {
     let mut fx = Fx::new();
-    let size = 2 * MIB + 5;
+    let size = 2 * CHUNK + 5;
     let res = fx.start_ok(alice(), size);
     assert_eq!(res.expected_chunk_count, 3);
-    assert_eq!(res.chunk_size, MIB as u32);
+    assert_eq!(res.chunk_size, CHUNK as u32);
     assert_eq!(res.bucket, bucket(1));
     assert_eq!(res.upload_id.len(), 16);
     assert_eq!(res.file_id.owner, alice());

@@ -8,8 +8,10 @@ use depot_api::methods::directory as dm;
 use ic_http_certification::HttpResponse;
 use ic_utils::interfaces::http_request::{HttpRequestStreamingCallbackAny, StreamingStrategy, Token};
 
-/// Chunk size of this deployment: 1 MiB, the production default
-/// (`depot_api::limits::CHUNK_SIZE`); figures below are per chunk.
+/// Chunk size of this deployment: 1 MiB, so that figures read per MiB and
+/// stay comparable across releases (the production default,
+/// `depot_api::limits::CHUNK_SIZE`, is 2,000,000 bytes); figures below are
+/// per chunk.
 const CHUNK: usize = MIB;
 /// A multi-chunk file: its `put_chunk`s are averaged, its chunks served as 206.
 const CHUNKED_FILE_BYTES: usize = 8 * MIB;
