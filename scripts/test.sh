@@ -11,7 +11,8 @@ rustup component add rustfmt clippy >/dev/null
 # Hygiene gate: formatting and lints, before anything slow.
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
-cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory \
+  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -- -D warnings
 
 # Real clients the end-to-end tests drive: Chromium (tests/tests/e2e_browser.rs;
 # its npm package playwright-core is installed by the test from the lock
@@ -28,8 +29,10 @@ if [ -n "$missing" ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
-# Canister wasm (release): the directory embeds nothing yet, but both must build.
-cargo build --locked --target wasm32-unknown-unknown --release -p depot-bucket -p depot-directory
+# Canister wasm (release): the directory embeds nothing yet, but both must build;
+# and devnet's test-only ledgers and wallet (devnet/test-canisters/README.md).
+cargo build --locked --target wasm32-unknown-unknown --release -p depot-bucket -p depot-directory \
+  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet
 for c in bucket directory; do
   f="target/wasm32-unknown-unknown/release/depot_${c}.wasm"
   gz=$(gzip -9 -c "$f" | wc -c)

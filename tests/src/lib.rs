@@ -10,4 +10,5 @@ pub mod clients;
 pub mod deploy;
 pub mod drive;
 pub mod env;
+pub mod ledgers;
 pub mod wasm;

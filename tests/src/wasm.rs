@@ -15,9 +15,20 @@ fn target_dir() -> PathBuf {
 /// `depot_<name>.wasm` from `target/wasm32-unknown-unknown/release`,
 /// built there first when absent (`scripts/test.sh` builds it beforehand).
 pub fn canister_wasm(name: &str) -> Result<Vec<u8>> {
-    let path = target_dir().join("wasm32-unknown-unknown/release").join(format!("depot_{name}.wasm"));
+    package_wasm(&format!("depot-{name}"))
+}
+
+/// A devnet test-only canister (`devnet/test-canisters/<name>`, package
+/// `test-<name>`): the stand-in ledgers and the wallet.
+pub fn test_canister_wasm(name: &str) -> Result<Vec<u8>> {
+    package_wasm(&format!("test-{name}"))
+}
+
+fn package_wasm(package: &str) -> Result<Vec<u8>> {
+    let file = format!("{}.wasm", package.replace('-', "_"));
+    let path = target_dir().join("wasm32-unknown-unknown/release").join(file);
     if !path.exists() || std::env::var_os("DEPOT_REBUILD_WASM").is_some() {
-        build(name)?;
+        build(package)?;
     }
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
@@ -47,15 +58,14 @@ pub fn bench_bucket_wasm() -> Result<Vec<u8>> {
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn build(name: &str) -> Result<()> {
+fn build(package: &str) -> Result<()> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(workspace_root())
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p"])
-        .arg(format!("depot-{name}"))
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
         .status()
         .context("running cargo to build canister wasm")?;
     if !status.success() {
-        bail!("building depot-{name} for wasm32 failed");
+        bail!("building {package} for wasm32 failed");
     }
     Ok(())
 }

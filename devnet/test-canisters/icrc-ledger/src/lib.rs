@@ -1,0 +1,166 @@
+//! TEST-ONLY ICRC-1/ICRC-2 token ledger for devnet (a stand-in for ckUSDC,
+//! ckBTC and the like, whose wasm cannot be downloaded here). The methods
+//! and types are the real ledger's (`icrc-ledger-types`), so unmodified
+//! clients work; the rules are `test_ledger_core`'s. Tokens are minted by a
+//! transfer from the minting account. **Not for mainnet.**
+
+use candid::Nat;
+use icrc_ledger_types::icrc::generic_metadata_value::MetadataValue;
+use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
+use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
+use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
+use test_ledger_core::interfaces::{SupportedStandard, TokenInit};
+use test_ledger_core::{Acct, Config, Ledger, amount};
+
+test_ledger_core::ledger_canister_common!(Ledger::new(Config {
+    name: String::new(),
+    symbol: String::new(),
+    decimals: 0,
+    fee: 0,
+    minting_account: None,
+}));
+test_ledger_core::icrc_error_mappers!();
+
+fn acct(a: &Account) -> Acct {
+    Acct::new(a.owner, a.subaccount)
+}
+
+fn account(a: &Acct) -> Account {
+    Account { owner: a.owner, subaccount: a.subaccount() }
+}
+
+fn caller_acct(sub: Option<[u8; 32]>) -> Acct {
+    Acct::new(ic_cdk::caller(), sub)
+}
+
+fn now() -> u64 {
+    ic_cdk::api::time()
+}
+
+fn nat(v: u128) -> Nat {
+    Nat::from(v)
+}
+
+fn fee_arg(fee: &Option<Nat>) -> Result<Option<u128>, u128> {
+    fee.as_ref().map(|f| amount(f).ok_or(u128::MAX)).transpose()
+}
+
+#[ic_cdk::init]
+fn init(args: TokenInit) {
+    let fee = amount(&args.fee).expect("fee fits u128");
+    let minting = acct(&args.minting_account);
+    let mut ledger = Ledger::new(Config {
+        name: args.name,
+        symbol: args.symbol,
+        decimals: args.decimals,
+        fee,
+        minting_account: Some(minting),
+    });
+    for (to, n) in &args.initial_balances {
+        let n = amount(n).expect("initial balance fits u128");
+        ledger.transfer(now(), minting, acct(to), n, None, None, None).expect("initial mint");
+    }
+    LEDGER.with(|l| *l.borrow_mut() = ledger);
+}
+
+#[ic_cdk::query]
+fn icrc1_minting_account() -> Option<Account> {
+    with(|l| l.config.minting_account.as_ref().map(account))
+}
+
+#[ic_cdk::query]
+fn icrc1_balance_of(a: Account) -> Nat {
+    with(|l| nat(l.balance_of(&acct(&a))))
+}
+
+fn standards() -> Vec<SupportedStandard> {
+    [
+        ("ICRC-1", "https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1"),
+        ("ICRC-2", "https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2"),
+        ("ICRC-10", "https://github.com/dfinity/ICRC/blob/main/ICRCs/ICRC-10/ICRC-10.md"),
+    ]
+    .iter()
+    .map(|(name, url)| SupportedStandard { name: name.to_string(), url: url.to_string() })
+    .collect()
+}
+
+#[ic_cdk::query]
+fn icrc1_supported_standards() -> Vec<SupportedStandard> {
+    standards()
+}
+
+#[ic_cdk::query]
+fn icrc10_supported_standards() -> Vec<SupportedStandard> {
+    standards()
+}
+
+#[ic_cdk::update]
+fn icrc1_transfer(arg: TransferArg) -> Result<Nat, TransferError> {
+    let from = caller_acct(arg.from_subaccount);
+    let fee = match fee_arg(&arg.fee) {
+        Ok(f) => f,
+        Err(_) => return Err(TransferError::BadFee { expected_fee: with(|l| nat(l.config.fee)) }),
+    };
+    let Some(n) = amount(&arg.amount) else {
+        return Err(TransferError::InsufficientFunds { balance: with(|l| nat(l.balance_of(&from))) });
+    };
+    let memo = arg.memo.map(|m| m.0.into_vec());
+    with(|l| l.transfer(now(), from, acct(&arg.to), n, fee, memo, arg.created_at_time))
+        .map(Nat::from)
+        .map_err(transfer_error)
+}
+
+#[ic_cdk::update]
+fn icrc2_approve(arg: ApproveArgs) -> Result<Nat, ApproveError> {
+    let from = caller_acct(arg.from_subaccount);
+    let bad_fee = || ApproveError::BadFee { expected_fee: with(|l| nat(l.config.fee)) };
+    let fee = fee_arg(&arg.fee).map_err(|_| bad_fee())?;
+    // An allowance above u128 is as good as unlimited.
+    let n = amount(&arg.amount).unwrap_or(u128::MAX);
+    let expected = match &arg.expected_allowance {
+        Some(e) => Some(amount(e).ok_or_else(|| ApproveError::AllowanceChanged {
+            current_allowance: with(|l| nat(l.allowance(now(), &from, &acct(&arg.spender)).amount)),
+        })?),
+        None => None,
+    };
+    let memo = arg.memo.map(|m| m.0.into_vec());
+    with(|l| l.approve(now(), from, acct(&arg.spender), n, expected, arg.expires_at, fee, memo, arg.created_at_time))
+        .map(Nat::from)
+        .map_err(approve_error)
+}
+
+#[ic_cdk::query]
+fn icrc2_allowance(arg: AllowanceArgs) -> Allowance {
+    let a = with(|l| l.allowance(now(), &acct(&arg.account), &acct(&arg.spender)));
+    Allowance { allowance: nat(a.amount), expires_at: a.expires_at }
+}
+
+#[ic_cdk::update]
+fn icrc2_transfer_from(arg: TransferFromArgs) -> Result<Nat, TransferFromError> {
+    let spender = caller_acct(arg.spender_subaccount);
+    let from = acct(&arg.from);
+    let fee = match fee_arg(&arg.fee) {
+        Ok(f) => f,
+        Err(_) => return Err(TransferFromError::BadFee { expected_fee: with(|l| nat(l.config.fee)) }),
+    };
+    let Some(n) = amount(&arg.amount) else {
+        return Err(TransferFromError::InsufficientFunds { balance: with(|l| nat(l.balance_of(&from))) });
+    };
+    let memo = arg.memo.map(|m| m.0.into_vec());
+    with(|l| l.transfer_from(now(), spender, from, acct(&arg.to), n, fee, memo, arg.created_at_time))
+        .map(Nat::from)
+        .map_err(transfer_from_error)
+}
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn candid_interface_matches_icrc_ledger_did() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("icrc-ledger.did");
+        test_ledger_core::check_did(&super::__export_service(), &file);
+    }
+}
