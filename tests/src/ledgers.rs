@@ -5,13 +5,15 @@
 
 use crate::deploy::CANISTER_CYCLES;
 use anyhow::Result;
-use candid::{Encode, Nat, Principal};
+use candid::{Decode, Encode, Nat, Principal};
 use depot_devnet::{Devnet, InstallMode};
 use icrc_ledger_types::icrc1::account::Account;
 use test_ledger_core::interfaces::TokenInit;
 
 /// The mainnet cycles ledger's id, which PAPI hard-codes.
 pub const CYCLES_LEDGER_ID: &str = "um5iw-rqaaa-aaaaq-qaaba-cai";
+/// The cycles ledger's fee (mainnet's), kept from every deposit.
+pub const CYCLES_LEDGER_FEE: u128 = 100_000_000;
 /// The test token: 6 decimals and a fee of 0.01, like ckUSDC.
 pub const TOKEN_SYMBOL: &str = "TUSD";
 pub const TOKEN_DECIMALS: u8 = 6;
@@ -71,4 +73,52 @@ pub fn deploy_wallet(dev: &mut Devnet, owner: Principal, cycles: u128) -> Result
     let wallet = dev.create_canister(owner, cycles, None)?;
     dev.install_code(owner, wallet, &crate::wasm::test_canister_wasm("wallet")?, &Encode!()?, InstallMode::Install)?;
     Ok(wallet)
+}
+
+/// What `fund_newcomer` gives: enough to try paying right away.
+pub const NEWCOMER_TOKENS: u128 = 1_000 * 1_000_000; // 1,000 TUSD
+pub const NEWCOMER_CYCLES: u128 = 10_000_000_000_000; // 10 T, before the deposit fee
+
+/// Gives `user` test tokens (minted by `l.minter`) and cycles-ledger credit
+/// (deposited from a wallet of `admin`'s, since deposits need attached
+/// cycles): what `depot-local` does for the CLI's identity.
+pub fn fund_newcomer(dev: &mut Devnet, admin: Principal, l: &Ledgers, user: Principal) -> Result<()> {
+    use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+    use test_ledger_core::interfaces::{CallCanisterArgs128, CallResult};
+    let mint = TransferArg {
+        from_subaccount: None,
+        to: Account { owner: user, subaccount: None },
+        fee: None,
+        created_at_time: None,
+        memo: None,
+        amount: Nat::from(NEWCOMER_TOKENS),
+    };
+    let r: Result<Nat, TransferError> = raw_update(dev, l.minter, l.token, "icrc1_transfer", Encode!(&mint)?)?;
+    r.map_err(|e| anyhow::anyhow!("minting test tokens: {e:?}"))?;
+    let wallet = deploy_wallet(dev, admin, 2 * NEWCOMER_CYCLES)?;
+    let deposit = ic_cycles_ledger_client::DepositArgs {
+        to: ic_cycles_ledger_client::Account { owner: user, subaccount: None },
+        memo: None,
+    };
+    let call = CallCanisterArgs128 {
+        canister: l.cycles,
+        method_name: "deposit".into(),
+        args: Encode!(&deposit)?,
+        cycles: Nat::from(NEWCOMER_CYCLES),
+    };
+    let r: Result<CallResult, String> = raw_update(dev, admin, wallet, "wallet_call128", Encode!(&call)?)?;
+    r.map_err(|e| anyhow::anyhow!("depositing test cycles: {e}"))?;
+    Ok(())
+}
+
+fn raw_update<R: candid::CandidType + serde::de::DeserializeOwned>(
+    dev: &mut Devnet,
+    sender: Principal,
+    canister: Principal,
+    method: &str,
+    arg: Vec<u8>,
+) -> Result<R> {
+    let out = dev.update(sender, canister, method, &arg).map_err(|e| anyhow::anyhow!("{method}: {e}"))?;
+    let bytes = out.result.map_err(|r| anyhow::anyhow!("{method} rejected: {r:?}"))?;
+    Ok(Decode!(&bytes, R)?)
 }

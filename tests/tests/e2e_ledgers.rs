@@ -6,7 +6,10 @@
 
 use candid::{CandidType, Decode, Encode, Nat, Principal};
 use depot_tests::env::{DepotEnv, EnvOpts};
-use depot_tests::ledgers::{CYCLES_LEDGER_ID, TOKEN_FEE, TOKEN_SYMBOL, deploy_ledgers, deploy_wallet};
+use depot_tests::ledgers::{
+    CYCLES_LEDGER_ID, NEWCOMER_CYCLES, NEWCOMER_TOKENS, TOKEN_FEE, TOKEN_SYMBOL, deploy_ledgers, deploy_wallet,
+    fund_newcomer,
+};
 use ic_agent::{Agent, Identity};
 use ic_cycles_ledger_client as cl;
 use icrc_ledger_types::icrc1::account::Account;
@@ -18,7 +21,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use test_ledger_core::interfaces::{CallCanisterArgs128, CallResult, SupportedStandard};
 
-const CYCLES_FEE: u128 = 100_000_000;
+const CYCLES_FEE: u128 = depot_tests::ledgers::CYCLES_LEDGER_FEE;
 const T: u128 = 1_000_000_000_000;
 
 async fn agent(env: &DepotEnv, identity: Arc<dyn Identity>) -> Agent {
@@ -134,6 +137,15 @@ async fn the_token_ledger_transfers_approves_and_mints_for_an_unmodified_client(
     r.unwrap();
     let supply: Nat = query(&alice, l.token, "icrc1_total_supply", Encode!().unwrap()).await;
     assert_eq!(supply, balance(alice_p).await + balance(bob_p).await + balance(carol).await);
+
+    // What the main job gives the CLI's identity: tokens and cycles credit.
+    let dave = DepotEnv::identity(4).sender().unwrap();
+    env.with_devnet(|d| fund_newcomer(d, admin, &l, dave)).unwrap();
+    assert_eq!(balance(dave).await, Nat::from(NEWCOMER_TOKENS));
+    let cycles: Nat =
+        query(&alice, l.cycles, "icrc1_balance_of", Encode!(&cl::Account { owner: dave, subaccount: None }).unwrap())
+            .await;
+    assert_eq!(cycles, Nat::from(NEWCOMER_CYCLES - CYCLES_FEE));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,9 +1,14 @@
 //! The README's main job: devnet with Depot deployed (a directory and two
-//! buckets), serving the IC HTTP interface and the gateway until Ctrl-C.
+//! buckets) and devnet's test ledgers beside it (the CLI's identity gets
+//! test tokens and cycles credit), serving the IC HTTP interface and the
+//! gateway until Ctrl-C.
 
 use anyhow::Result;
 use depot_cli::network::{Deployment, config_dir, deployment_file};
 use depot_tests::env::{DepotEnv, EnvOpts};
+use depot_tests::ledgers::{
+    CYCLES_LEDGER_FEE, NEWCOMER_CYCLES, NEWCOMER_TOKENS, TOKEN_DECIMALS, TOKEN_SYMBOL, deploy_ledgers, fund_newcomer,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -20,7 +25,15 @@ async fn main() -> Result<()> {
         directory: env.directory().to_text(),
         buckets: env.deployment.buckets.iter().map(|b| b.to_text()).collect(),
     };
-    let file = deployment_file(&config_dir()?, "local");
+    let config = config_dir()?;
+    let me = depot_cli::identity::load_or_create_default(&config)?.sender().map_err(anyhow::Error::msg)?;
+    let admin = env.deployment.admin;
+    let ledgers = env.with_devnet(|d| -> Result<_> {
+        let l = deploy_ledgers(d, admin, admin, &[])?;
+        fund_newcomer(d, admin, &l, me)?;
+        Ok(l)
+    })?;
+    let file = deployment_file(&config, "local");
     std::fs::create_dir_all(file.parent().expect("has a parent"))?;
     std::fs::write(&file, serde_json::to_vec_pretty(&saved)?)?;
 
@@ -30,6 +43,17 @@ async fn main() -> Result<()> {
         println!("  bucket     {b}   gateway http://{b}.localhost:{}/", env.port());
     }
     println!("  root key   {}", hex::encode(&env.server.root_key_der));
+    println!("  test ledgers (devnet/test-canisters, never on mainnet):");
+    println!(
+        "    cycles ledger  {}   your identity {me} holds {} T cycles",
+        ledgers.cycles,
+        (NEWCOMER_CYCLES - CYCLES_LEDGER_FEE) as f64 / 1e12
+    );
+    println!(
+        "    token ledger   {}   {TOKEN_SYMBOL}: you hold {}",
+        ledgers.token,
+        NEWCOMER_TOKENS / 10u128.pow(TOKEN_DECIMALS as u32)
+    );
     println!("  saved for the CLI in {}", file.display());
     println!();
     println!("Quick start (in another terminal):");
