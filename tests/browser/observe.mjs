@@ -7,16 +7,11 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { chromium } from 'playwright-core';
+import { TIMEOUT_MS, launch } from './launch.mjs';
 
 const input = JSON.parse(process.env.DEPOT_BROWSER_CASE);
-const TIMEOUT_MS = 60_000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch();
 const out = { requests: [] };
 try {
   const context = await browser.newContext({ acceptDownloads: true });

@@ -6,16 +6,11 @@
 //
 // Input: env DEPOT_MEDIA_CASE = {"video": url, "seeks": [seconds, ...]}
 
-import { chromium } from 'playwright-core';
+import { TIMEOUT_MS, launch } from './launch.mjs';
 
 const input = JSON.parse(process.env.DEPOT_MEDIA_CASE);
-const TIMEOUT_MS = 60_000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch();
 const out = { requests: [], seeks: [] };
 try {
   const page = await browser.newPage();
