@@ -133,16 +133,17 @@ async fn wait_for_outcome(state: &Arc<ApiState>, request_id: RequestId) -> Resul
     let mut pause = Duration::from_millis(1);
     loop {
         let visible = state.outcome_visible(&request_id);
-        let tree = state
+        let (tree, settled) = state
             .with_backend(move |b| {
                 let status = b.request_status(&request_id);
-                if !visible || !status.as_ref().is_some_and(is_final) {
+                let settled = status.as_ref().is_some_and(is_final);
+                if !visible || !settled {
                     b.tick();
-                    return Ok(None);
+                    return Ok((None, settled));
                 }
                 let leaves = state_tree::request_status_leaves(&request_id, status);
                 let paths = vec![vec![b"request_status".to_vec(), request_id.as_bytes().to_vec()]];
-                state_tree::tree_for_paths(b.time_ns(), &paths, leaves).map(Some)
+                state_tree::tree_for_paths(b.time_ns(), &paths, leaves).map(|t| (Some(t), true))
             })
             .await??;
         // Sign outside the lock: BLS signing is the slowest step.
@@ -154,7 +155,14 @@ async fn wait_for_outcome(state: &Arc<ApiState>, request_id: RequestId) -> Resul
         if Instant::now() >= deadline {
             return Ok(StatusCode::ACCEPTED.into_response());
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(50));
+        // An outcome that is there but hidden (the modelled update latency)
+        // is waited for exactly; anything else is polled with backoff.
+        match state.visible_at(&request_id).filter(|_| settled) {
+            Some(at) => tokio::time::sleep_until(at.min(deadline).into()).await,
+            None => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+        }
     }
 }

@@ -122,7 +122,12 @@ impl ApiState {
 
     /// Whether the outcome of `id` may be shown yet.
     pub fn outcome_visible(&self, id: &RequestId) -> bool {
-        self.hidden_until.lock().ok().and_then(|h| h.get(id).copied()).is_none_or(|until| Instant::now() >= until)
+        self.visible_at(id).is_none_or(|until| Instant::now() >= until)
+    }
+
+    /// When the outcome of `id` becomes visible, if it is hidden at all.
+    pub fn visible_at(&self, id: &RequestId) -> Option<Instant> {
+        self.hidden_until.lock().ok().and_then(|h| h.get(id).copied())
     }
 }
 
