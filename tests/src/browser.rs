@@ -1,6 +1,7 @@
 //! Headless Chromium for the browser tests: Debian's `chromium` (installed
 //! by `scripts/test.sh`) driven by the `playwright-core` npm package of
-//! `tests/browser/`, installed on first use from its lock file.
+//! `tests/browser/`, installed on first use from its lock file; and the
+//! other Node scripts there (DFINITY's JS ledger clients).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,18 +12,26 @@ pub fn browser_dir() -> PathBuf {
     crate::wasm::workspace_root().join("tests/browser")
 }
 
-/// Checks that Chromium is there and runs `npm ci` once; a file lock keeps
-/// parallel test processes out of each other's way (`npm ci` empties
-/// node_modules first).
+/// Checks that Chromium is there and installs the npm packages.
 pub fn ensure_browser() {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)"
     );
+    ensure_node_packages();
+}
+
+/// The packages of `tests/browser/package.json` that the scripts import.
+const NODE_PACKAGES: [&str; 3] = ["playwright-core", "@icp-sdk/core", "@icp-sdk/canisters"];
+
+/// Runs `npm ci` once, when a package is missing; a file lock keeps
+/// parallel test processes out of each other's way (`npm ci` empties
+/// node_modules first).
+pub fn ensure_node_packages() {
     let dir = browser_dir();
     let lock = std::fs::File::create(dir.join(".install.lock")).expect("lock file");
     lock.lock().expect("locking the npm install");
-    if dir.join("node_modules/playwright-core").exists() {
+    if NODE_PACKAGES.iter().all(|p| dir.join("node_modules").join(p).exists()) {
         return;
     }
     let status =

@@ -264,3 +264,49 @@ async fn the_cycles_ledger_takes_deposits_and_withdraws_to_canisters_as_papi_cal
     let supply: Nat = query(&alice, l.cycles, "icrc1_total_supply", Encode!().unwrap()).await;
     assert_eq!(supply, balance(alice_p).await);
 }
+
+/// DFINITY's own JS clients (`@icp-sdk/canisters`' `IcrcLedgerCanister` and
+/// `CyclesLedgerCanister`, carrying the real ledgers' Candid IDL), unmodified,
+/// through the JS agent: the test ledgers' interfaces are the real ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dfinitys_js_ledger_clients_work_unmodified() {
+    depot_tests::browser::ensure_node_packages();
+    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let seed = [0x42u8; 32];
+    let js_p = ic_agent::identity::BasicIdentity::from_raw_key(&seed).sender().unwrap();
+    let bob = DepotEnv::identity(2).sender().unwrap();
+    let admin = env.deployment.admin;
+    let l = env
+        .with_devnet(|d| -> anyhow::Result<_> {
+            let l = deploy_ledgers(d, admin, admin, &[])?;
+            fund_newcomer(d, admin, &l, js_p)?;
+            Ok(l)
+        })
+        .unwrap();
+    let input = serde_json::json!({
+        "url": env.url(),
+        "token": l.token.to_text(),
+        "cycles": l.cycles.to_text(),
+        "seed_hex": hex::encode(seed),
+        "to": bob.to_text(),
+        "receiver": l.token.to_text(),
+    });
+    let seen = tokio::task::spawn_blocking(move || {
+        depot_tests::browser::run_script("ledgers.mjs", "DEPOT_LEDGERS_CASE", &input)
+    })
+    .await
+    .unwrap();
+    eprintln!("the JS clients saw: {seen:#}");
+    let n = |v: &serde_json::Value| v.as_str().unwrap().parse::<u128>().unwrap();
+    assert_eq!(seen["me"], js_p.to_text(), "the same key gives the same principal in both agents");
+    assert_eq!(n(&seen["fee"]), TOKEN_FEE as u128);
+    assert!(seen["metadata"].to_string().contains(TOKEN_SYMBOL), "{}", seen["metadata"]);
+    assert_eq!(n(&seen["balance_before"]), NEWCOMER_TOKENS);
+    assert_eq!(n(&seen["balance_after"]), NEWCOMER_TOKENS - 5 - 2 * TOKEN_FEE as u128);
+    assert_eq!(n(&seen["allowance"]["allowance"]), 100);
+    assert_eq!(n(&seen["bad_fee"]["BadFee"]["expected_fee"]), TOKEN_FEE as u128, "{}", seen["bad_fee"]);
+    assert_eq!(n(&seen["cycles_fee"]), CYCLES_FEE);
+    assert_eq!(n(&seen["cycles_before"]), NEWCOMER_CYCLES - CYCLES_FEE);
+    assert!(seen["withdraw"].get("Ok").is_some(), "{}", seen["withdraw"]);
+    assert_eq!(n(&seen["cycles_after"]), NEWCOMER_CYCLES - CYCLES_FEE - T - CYCLES_FEE);
+}
