@@ -50,16 +50,6 @@ fn memo(m: Option<serde_bytes::ByteBuf>) -> Option<Vec<u8>> {
     m.map(|b| b.into_vec())
 }
 
-/// A fee argument other than the ledger's (or past u128) is `BadFee`.
-fn fee_arg(fee: &Option<Nat>) -> Result<Option<u128>, LedgerError> {
-    fee.as_ref().map(|f| amount(f).ok_or(LedgerError::BadFee { expected_fee: FEE })).transpose()
-}
-
-/// An amount past u128 is more than anyone holds.
-fn amount_arg(n: &Nat, from: &Acct) -> Result<u128, LedgerError> {
-    amount(n).ok_or_else(|| LedgerError::InsufficientFunds { balance: with(|l| l.balance_of(from)) })
-}
-
 #[ic_cdk::init]
 fn init() {}
 
@@ -105,8 +95,11 @@ fn icrc1_supported_standards() -> Vec<SupportedStandard> {
 fn icrc1_transfer(arg: TransferArgs) -> Result<Nat, TransferError> {
     let run = || -> Result<u64, LedgerError> {
         let from = caller_acct(&arg.from_subaccount)?;
-        let (to, fee, n) = (acct(&arg.to)?, fee_arg(&arg.fee)?, amount_arg(&arg.amount, &from)?);
-        with(|l| l.transfer(now(), from, to, n, fee, memo(arg.memo.clone()), arg.created_at_time))
+        let to = acct(&arg.to)?;
+        with(|l| {
+            let (fee, n) = (l.fee_arg(arg.fee.as_ref())?, l.amount_arg(&arg.amount, &from)?);
+            l.transfer(now(), from, to, n, fee, memo(arg.memo.clone()), arg.created_at_time)
+        })
     };
     run().map(Nat::from).map_err(transfer_error)
 }
@@ -115,10 +108,11 @@ fn icrc1_transfer(arg: TransferArgs) -> Result<Nat, TransferError> {
 fn icrc2_approve(arg: ApproveArgs) -> Result<Nat, ApproveError> {
     let run = || -> Result<u64, LedgerError> {
         let from = caller_acct(&arg.from_subaccount)?;
-        let (spender, fee) = (acct(&arg.spender)?, fee_arg(&arg.fee)?);
+        let spender = acct(&arg.spender)?;
         let n = amount(&arg.amount).unwrap_or(u128::MAX);
         let expected = arg.expected_allowance.as_ref().map(|e| amount(e).unwrap_or(u128::MAX));
         with(|l| {
+            let fee = l.fee_arg(arg.fee.as_ref())?;
             l.approve(
                 now(),
                 from,
@@ -149,9 +143,11 @@ fn icrc2_allowance(arg: AllowanceArgs) -> Allowance {
 fn icrc2_transfer_from(arg: TransferFromArgs) -> Result<Nat, TransferFromError> {
     let run = || -> Result<u64, LedgerError> {
         let spender = caller_acct(&arg.spender_subaccount)?;
-        let (from, to, fee) = (acct(&arg.from)?, acct(&arg.to)?, fee_arg(&arg.fee)?);
-        let n = amount_arg(&arg.amount, &from)?;
-        with(|l| l.transfer_from(now(), spender, from, to, n, fee, memo(arg.memo.clone()), arg.created_at_time))
+        let (from, to) = (acct(&arg.from)?, acct(&arg.to)?);
+        with(|l| {
+            let (fee, n) = (l.fee_arg(arg.fee.as_ref())?, l.amount_arg(&arg.amount, &from)?);
+            l.transfer_from(now(), spender, from, to, n, fee, memo(arg.memo.clone()), arg.created_at_time)
+        })
     };
     run().map(Nat::from).map_err(transfer_from_error)
 }
@@ -193,7 +189,7 @@ fn is_self_authenticating(p: &Principal) -> bool {
 #[ic_cdk::update]
 async fn withdraw(arg: WithdrawArgs) -> Result<Nat, WithdrawError> {
     let from = caller_acct(&arg.from_subaccount).map_err(|e| withdraw_error(e, None))?;
-    let n = amount_arg(&arg.amount, &from).map_err(|e| withdraw_error(e, None))?;
+    let n = with(|l| l.amount_arg(&arg.amount, &from)).map_err(|e| withdraw_error(e, None))?;
     if is_self_authenticating(&arg.to) {
         return Err(WithdrawError::InvalidReceiver { receiver: arg.to });
     }
@@ -208,7 +204,7 @@ async fn withdraw_from(arg: WithdrawFromArgs) -> Result<Nat, WithdrawFromError> 
     let accounts = || -> Result<(Acct, Acct, u128), LedgerError> {
         let spender = caller_acct(&arg.spender_subaccount)?;
         let from = acct(&arg.from)?;
-        Ok((spender, from, amount_arg(&arg.amount, &from)?))
+        Ok((spender, from, with(|l| l.amount_arg(&arg.amount, &from))?))
     };
     let (spender, from, n) = accounts().map_err(|e| withdraw_from_error(e, None))?;
     if is_self_authenticating(&arg.to) {

@@ -43,10 +43,6 @@ fn nat(v: u128) -> Nat {
     Nat::from(v)
 }
 
-fn fee_arg(fee: &Option<Nat>) -> Result<Option<u128>, u128> {
-    fee.as_ref().map(|f| amount(f).ok_or(u128::MAX)).transpose()
-}
-
 #[ic_cdk::init]
 fn init(args: TokenInit) {
     let fee = amount(&args.fee).expect("fee fits u128");
@@ -99,36 +95,29 @@ fn icrc10_supported_standards() -> Vec<SupportedStandard> {
 #[ic_cdk::update]
 fn icrc1_transfer(arg: TransferArg) -> Result<Nat, TransferError> {
     let from = caller_acct(arg.from_subaccount);
-    let fee = match fee_arg(&arg.fee) {
-        Ok(f) => f,
-        Err(_) => return Err(TransferError::BadFee { expected_fee: with(|l| nat(l.config.fee)) }),
-    };
-    let Some(n) = amount(&arg.amount) else {
-        return Err(TransferError::InsufficientFunds { balance: with(|l| nat(l.balance_of(&from))) });
-    };
     let memo = arg.memo.map(|m| m.0.into_vec());
-    with(|l| l.transfer(now(), from, acct(&arg.to), n, fee, memo, arg.created_at_time))
-        .map(Nat::from)
-        .map_err(transfer_error)
+    with(|l| {
+        let (fee, n) = (l.fee_arg(arg.fee.as_ref())?, l.amount_arg(&arg.amount, &from)?);
+        l.transfer(now(), from, acct(&arg.to), n, fee, memo, arg.created_at_time)
+    })
+    .map(Nat::from)
+    .map_err(transfer_error)
 }
 
 #[ic_cdk::update]
 fn icrc2_approve(arg: ApproveArgs) -> Result<Nat, ApproveError> {
     let from = caller_acct(arg.from_subaccount);
-    let bad_fee = || ApproveError::BadFee { expected_fee: with(|l| nat(l.config.fee)) };
-    let fee = fee_arg(&arg.fee).map_err(|_| bad_fee())?;
-    // An allowance above u128 is as good as unlimited.
+    // Above u128 an allowance is as good as unlimited, and an expected one
+    // can match none.
     let n = amount(&arg.amount).unwrap_or(u128::MAX);
-    let expected = match &arg.expected_allowance {
-        Some(e) => Some(amount(e).ok_or_else(|| ApproveError::AllowanceChanged {
-            current_allowance: with(|l| nat(l.allowance(now(), &from, &acct(&arg.spender)).amount)),
-        })?),
-        None => None,
-    };
+    let expected = arg.expected_allowance.as_ref().map(|e| amount(e).unwrap_or(u128::MAX));
     let memo = arg.memo.map(|m| m.0.into_vec());
-    with(|l| l.approve(now(), from, acct(&arg.spender), n, expected, arg.expires_at, fee, memo, arg.created_at_time))
-        .map(Nat::from)
-        .map_err(approve_error)
+    with(|l| {
+        let fee = l.fee_arg(arg.fee.as_ref())?;
+        l.approve(now(), from, acct(&arg.spender), n, expected, arg.expires_at, fee, memo, arg.created_at_time)
+    })
+    .map(Nat::from)
+    .map_err(approve_error)
 }
 
 #[ic_cdk::query]
@@ -141,17 +130,13 @@ fn icrc2_allowance(arg: AllowanceArgs) -> Allowance {
 fn icrc2_transfer_from(arg: TransferFromArgs) -> Result<Nat, TransferFromError> {
     let spender = caller_acct(arg.spender_subaccount);
     let from = acct(&arg.from);
-    let fee = match fee_arg(&arg.fee) {
-        Ok(f) => f,
-        Err(_) => return Err(TransferFromError::BadFee { expected_fee: with(|l| nat(l.config.fee)) }),
-    };
-    let Some(n) = amount(&arg.amount) else {
-        return Err(TransferFromError::InsufficientFunds { balance: with(|l| nat(l.balance_of(&from))) });
-    };
     let memo = arg.memo.map(|m| m.0.into_vec());
-    with(|l| l.transfer_from(now(), spender, from, acct(&arg.to), n, fee, memo, arg.created_at_time))
-        .map(Nat::from)
-        .map_err(transfer_from_error)
+    with(|l| {
+        let (fee, n) = (l.fee_arg(arg.fee.as_ref())?, l.amount_arg(&arg.amount, &from)?);
+        l.transfer_from(now(), spender, from, acct(&arg.to), n, fee, memo, arg.created_at_time)
+    })
+    .map(Nat::from)
+    .map_err(transfer_from_error)
 }
 
 ic_cdk::export_candid!();

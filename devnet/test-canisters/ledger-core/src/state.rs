@@ -125,13 +125,22 @@ impl Ledger {
         self.fees_burnt
     }
 
-    pub fn blocks(&self) -> &[Block] {
-        &self.blocks
-    }
-
     /// Sum of all balances: always `total_supply` (checked by the tests).
     pub fn sum_of_balances(&self) -> u128 {
         self.balances.values().sum()
+    }
+
+    /// A caller's `fee` argument as an amount; past u128 it cannot be the
+    /// ledger's fee, so it is `BadFee` (another value is refused by the
+    /// operation).
+    pub fn fee_arg(&self, fee: Option<&candid::Nat>) -> Result<Option<u128>, LedgerError> {
+        fee.map(|f| crate::amount(f).ok_or(LedgerError::BadFee { expected_fee: self.config.fee })).transpose()
+    }
+
+    /// A caller's amount to move from `from`; past u128 it is more than
+    /// anyone holds.
+    pub fn amount_arg(&self, n: &candid::Nat, from: &Acct) -> Result<u128, LedgerError> {
+        crate::amount(n).ok_or_else(|| LedgerError::InsufficientFunds { balance: self.balance_of(from) })
     }
 
     /// The allowance of `spender` on `from` at `now` (0 once expired).
@@ -163,6 +172,7 @@ impl Ledger {
             self.check_zero_fee(fee)?;
             let tx = Tx { op: Op::Mint { to, amount }, memo, created_at_time };
             self.check_tx(now, &tx)?;
+            self.check_supply(amount)?;
             return Ok(self.apply(now, tx, |l| l.credit(&to, amount), 0));
         }
         if Some(to) == minting {
@@ -282,6 +292,7 @@ impl Ledger {
             ))
         })?;
         self.check_memo(&memo)?;
+        self.check_supply(amount)?;
         let tx = Tx { op: Op::Mint { to, amount }, memo, created_at_time: None };
         Ok(self.apply(
             now,
@@ -437,6 +448,14 @@ impl Ledger {
         match self.seen.get(&tx_hash(tx)) {
             Some(&duplicate_of) => Err(LedgerError::Duplicate { duplicate_of }),
             None => Ok(()),
+        }
+    }
+
+    /// Minting `amount` keeps the supply (and so every balance) within u128.
+    fn check_supply(&self, amount: u128) -> Result<(), LedgerError> {
+        match self.total_supply.checked_add(amount) {
+            Some(_) => Ok(()),
+            None => Err(LedgerError::generic("the supply would pass u128")),
         }
     }
 

@@ -171,3 +171,16 @@ fn state_survives_its_encoding() {
     let back = Ledger::from_bytes(&l.to_bytes()).unwrap();
     assert_eq!(back, l);
 }
+
+#[test]
+fn arguments_past_u128_and_a_supply_past_u128_are_refused() {
+    let mut l = ledger();
+    let huge = candid::Nat::from(u128::MAX) + candid::Nat::from(1u8);
+    assert_eq!(l.fee_arg(Some(&huge)), Err(LedgerError::BadFee { expected_fee: FEE }));
+    assert_eq!(l.fee_arg(None), Ok(None));
+    assert_eq!(l.amount_arg(&huge, &acct(1)), Err(LedgerError::InsufficientFunds { balance: 1_000 }));
+    refused(&mut l, LedgerError::generic("the supply would pass u128"), |l| {
+        l.transfer(NOW, minter(), acct(2), u128::MAX, None, None, None)
+    });
+    books(&l);
+}
