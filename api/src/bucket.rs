@@ -123,3 +123,17 @@ pub struct BucketStat {
 }
 
 pub type UnitResult = Result<(), BucketError>;
+
+/// `set_suspended` (directory only): files of an owner whose account is
+/// suspended for non-payment stop being served (a certified 402), and are
+/// served again when `suspended` is false. At most
+/// `limits::MAX_FILES_PER_SUSPEND_CALL` files.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SetSuspendedArgs {
+    pub files: Vec<FileId>,
+    pub suspended: bool,
+}
+
+/// How many of the files changed state (unknown, uncommitted or already
+/// set files are skipped).
+pub type SetSuspendedResult = Result<u32, BucketError>;

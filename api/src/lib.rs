@@ -8,9 +8,11 @@
 //! - [`url`]: the signed download URL a bucket checks in `http_request`.
 //! - [`mime_type`]: the one MIME type form accepted and served.
 //! - [`reject`]: typed errors carried in the reject text of a refused message.
+//! - [`billing`]: pricing, credit accounts and deposits (PAPI payment types).
 //! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
 
+pub mod billing;
 pub mod bucket;
 #[cfg(feature = "did-check")]
 pub mod did_check;

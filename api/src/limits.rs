@@ -121,3 +121,37 @@ pub const MAX_CHUNK_INDICES_PER_CALL: usize = 1000;
 
 /// Signing keys the directory keeps (active + retired, still verifying).
 pub const MAX_SIGNING_KEYS: usize = 4;
+
+// ---- billing (docs/billing.md) ----
+
+/// Every chunk is billed as at least this many bytes: the bucket's smallest
+/// slab slot is 4 KiB, so a 10-byte file costs it 4 KiB of stable memory.
+pub const MIN_BILLABLE_CHUNK_BYTES: u64 = 4096;
+
+/// Movements kept per user (the newest); older ones are dropped.
+pub const MAX_MOVEMENTS_PER_USER: u64 = 100;
+
+/// Bytes of a deposit nonce: 128 bits, so clients draw them at random.
+pub const DEPOSIT_NONCE_BYTES: usize = 16;
+
+/// A deposit's `created_at_ns` may be this old: its nonce is remembered for
+/// as long, so a retry inside the window never pays twice and one outside
+/// it is refused (the ICRC ledgers' `TooOld` rule).
+pub const DEPOSIT_WINDOW_SECS: u64 = 24 * 60 * 60;
+
+/// ... and this far in the future (clock skew of the client).
+pub const DEPOSIT_FUTURE_SLACK_SECS: u64 = 5 * 60;
+
+/// Deposits of one user awaiting their ledger at once: each is an
+/// inter-canister call the directory pays for.
+pub const MAX_DEPOSITS_IN_FLIGHT_PER_USER: u32 = 4;
+
+/// Files per `set_suspended` call: each removes or re-adds a file's
+/// certified responses (~1.3 M instructions per chunk to re-add).
+pub const MAX_FILES_PER_SUSPEND_CALL: usize = 100;
+
+/// Token ledgers the operator may price.
+pub const MAX_PRICED_TOKENS: usize = 16;
+
+/// Longest token symbol.
+pub const MAX_TOKEN_SYMBOL_BYTES: usize = 16;

@@ -107,13 +107,19 @@ pub mod bucket {
     pub const SET_KEYS: Method<(Vec<PublicKeyInfo>,), UnitResult> = Method::update("set_keys");
     pub const SET_READ_ONLY: Method<(bool,), UnitResult> = Method::update("set_read_only");
     pub const STAT: Method<(), BucketStat> = Method::query("stat");
+    pub const SET_SUSPENDED: Method<(SetSuspendedArgs,), SetSuspendedResult> = Method::update("set_suspended");
 
     /// Methods only the bucket's directory may call.
-    pub const DIRECTORY_ONLY: [MethodName; 4] =
-        [method_name(COMMIT_FILE), method_name(DELETE_FILE), method_name(SET_KEYS), method_name(SET_READ_ONLY)];
+    pub const DIRECTORY_ONLY: [MethodName; 5] = [
+        method_name(COMMIT_FILE),
+        method_name(DELETE_FILE),
+        method_name(SET_KEYS),
+        method_name(SET_READ_ONLY),
+        method_name(SET_SUSPENDED),
+    ];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 8] = [
+    pub const ALL: [MethodName; 9] = [
         method_name(PUT_CHUNK),
         method_name(GET_CHUNK),
         method_name(LIST_CHUNKS),
@@ -122,6 +128,7 @@ pub mod bucket {
         method_name(SET_KEYS),
         method_name(SET_READ_ONLY),
         method_name(STAT),
+        method_name(SET_SUSPENDED),
     ];
 }
 
@@ -129,6 +136,7 @@ pub mod bucket {
 pub mod directory {
     use super::*;
     use crate::FileId;
+    use crate::billing::*;
     use crate::directory::*;
     use crate::keys::KeyId;
     use serde_bytes::ByteBuf;
@@ -158,15 +166,21 @@ pub mod directory {
     pub const ADMIN_ROTATE_SIGNING_KEY: Method<(), UnitResult> = Method::update("admin_rotate_signing_key");
     pub const ADMIN_ACTIVATE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_activate_signing_key");
     pub const ADMIN_REVOKE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_revoke_signing_key");
+    pub const GET_PRICING: Method<(), PricingResult> = Method::query("get_pricing");
+    pub const ESTIMATE_UPLOAD_COST: Method<(u64,), UploadCostResult> = Method::query("estimate_upload_cost");
+    pub const DEPOSIT: Method<(DepositReq,), DepositResult> = Method::update("deposit");
+    pub const GET_BALANCE: Method<(), BalanceResult> = Method::query("get_balance");
+    pub const ADMIN_SET_PRICING: Method<(Pricing,), BillingUnitResult> = Method::update("admin_set_pricing");
+    pub const ADMIN_CHARGE_STORAGE: Method<(), ChargeRunResult> = Method::update("admin_charge_storage");
 
     /// Methods only controllers may call, besides those named `admin_*`.
     pub const CONTROLLER_ONLY: [MethodName; 1] = [method_name(LIST_BUCKETS)];
 
     /// Methods anonymous callers may call.
-    pub const ANONYMOUS_OK: [MethodName; 1] = [method_name(GET_PUBLIC_KEYS)];
+    pub const ANONYMOUS_OK: [MethodName; 2] = [method_name(GET_PUBLIC_KEYS), method_name(GET_PRICING)];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 24] = [
+    pub const ALL: [MethodName; 30] = [
         method_name(START_UPLOAD),
         method_name(ROUTE_CHUNKS),
         method_name(GET_UPLOAD_TOKEN),
@@ -191,6 +205,12 @@ pub mod directory {
         method_name(ADMIN_ROTATE_SIGNING_KEY),
         method_name(ADMIN_ACTIVATE_SIGNING_KEY),
         method_name(ADMIN_REVOKE_SIGNING_KEY),
+        method_name(GET_PRICING),
+        method_name(ESTIMATE_UPLOAD_COST),
+        method_name(DEPOSIT),
+        method_name(GET_BALANCE),
+        method_name(ADMIN_SET_PRICING),
+        method_name(ADMIN_CHARGE_STORAGE),
     ];
 }
 

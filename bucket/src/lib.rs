@@ -116,9 +116,17 @@ fn decode_ingress_arg<T: candid::CandidType + serde::de::DeserializeOwned>() -> 
         .map_err(|e| format!("malformed argument: {e}"))
 }
 
+/// Stores a chunk. A canister caller may attach cycles: a stored chunk
+/// keeps them all (the bucket's fuel tank, spec §5.2); a refused one keeps
+/// none, so they go back to the caller.
 #[update]
 fn put_chunk(args: PutChunkArgs) -> PutChunkResult {
-    with_store_mut(|s| logic::put_chunk::put_chunk_impl(s, ic_cdk::id(), ic_cdk::caller(), now_ns(), args))
+    let result =
+        with_store_mut(|s| logic::put_chunk::put_chunk_impl(s, ic_cdk::id(), ic_cdk::caller(), now_ns(), args));
+    if result.is_ok() {
+        ic_cdk::api::call::msg_cycles_accept128(ic_cdk::api::call::msg_cycles_available128());
+    }
+    result
 }
 
 #[query]
@@ -161,6 +169,16 @@ fn set_keys(keys: Vec<PublicKeyInfo>) -> UnitResult {
 #[update]
 fn set_read_only(read_only: bool) -> UnitResult {
     with_store_mut(|s| logic::admin::set_read_only_impl(s, ic_cdk::caller(), read_only))
+}
+
+/// Files held back for non-payment, or served again (directory only).
+#[update]
+fn set_suspended(args: SetSuspendedArgs) -> SetSuspendedResult {
+    let (changed, changes) = with_store_mut(|s| logic::admin::set_suspended_impl(s, ic_cdk::caller(), &args))?;
+    for change in &changes {
+        certify(change);
+    }
+    Ok(changed)
 }
 
 #[query]

@@ -2,6 +2,7 @@
 
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Principal};
+use depot_api::billing::*;
 use depot_api::bucket::*;
 use depot_api::directory::*;
 use depot_api::methods::{Method, Mode, bucket as bm, directory as dm};
@@ -22,6 +23,7 @@ pub enum CallError {
     Failed(String),
     Directory(DirectoryError),
     Bucket(BucketError),
+    Billing(BillingError),
 }
 
 impl std::fmt::Display for CallError {
@@ -31,6 +33,7 @@ impl std::fmt::Display for CallError {
             CallError::Failed(m) => write!(f, "call failed: {m}"),
             CallError::Directory(e) => write!(f, "{}", crate::format::explain_directory_error(e)),
             CallError::Bucket(e) => write!(f, "{}", crate::format::explain_bucket_error(e)),
+            CallError::Billing(e) => write!(f, "{}", crate::billing::explain_billing_error(e)),
         }
     }
 }
@@ -125,6 +128,39 @@ impl Depot {
         args: A,
     ) -> Result<R, CallError> {
         self.call(bucket, m, args).await?.map_err(CallError::Bucket)
+    }
+
+    async fn billing<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
+        &self,
+        m: Method<A, Result<R, BillingError>>,
+        args: A,
+    ) -> Result<R, CallError> {
+        self.call(self.directory, m, args).await?.map_err(CallError::Billing)
+    }
+
+    pub async fn get_pricing(&self) -> Result<Pricing, CallError> {
+        self.billing(dm::GET_PRICING, ()).await
+    }
+
+    pub async fn estimate_upload_cost(&self, bytes: u64) -> Result<UploadCost, CallError> {
+        self.billing(dm::ESTIMATE_UPLOAD_COST, (bytes,)).await
+    }
+
+    pub async fn get_balance(&self) -> Result<Balance, CallError> {
+        self.billing(dm::GET_BALANCE, ()).await
+    }
+
+    pub async fn deposit(&self, req: DepositReq) -> Result<DepositRes, CallError> {
+        self.billing(dm::DEPOSIT, (req,)).await
+    }
+
+    /// An update to any canister with untyped Candid (the ledgers).
+    pub async fn raw_update(&self, canister: Principal, method: &str, arg: Vec<u8>) -> Result<Vec<u8>, CallError> {
+        self.agent.update(&canister, method).with_arg(arg).call_and_wait().await.map_err(classify)
+    }
+
+    pub async fn raw_query(&self, canister: Principal, method: &str, arg: Vec<u8>) -> Result<Vec<u8>, CallError> {
+        self.agent.query(&canister, method).with_arg(arg).call().await.map_err(classify)
     }
 
     pub async fn start_upload(&self, req: StartUploadReq) -> Result<StartUploadRes, CallError> {

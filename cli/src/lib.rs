@@ -1,6 +1,7 @@
 //! The `depot` client as a library: the binary is a thin shell over it, and
 //! the end-to-end tests drive the same code paths.
 
+pub mod billing;
 pub mod client;
 pub mod download;
 pub mod format;

@@ -2,14 +2,18 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use depot_api::DirectoryError;
 use depot_api::directory::{FileStatus, GetDownloadUrlReq, ListFilesReq};
 use depot_api::url::Disposition;
-use depot_cli::client::Depot;
+use depot_cli::billing::{deposit_hint, human_cycles};
+use depot_cli::client::{CallError, Depot};
 use depot_cli::format::human_bytes;
 use depot_cli::{download, identity, network, upload};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+
+mod commands;
 
 #[derive(Parser)]
 #[command(name = "depot", version, about = "Store files on the Internet Computer with Depot")]
@@ -83,6 +87,23 @@ enum Cmd {
     Usage,
     /// Show system statistics (controllers only).
     Stat,
+    /// Show what Depot charges and the tokens it accepts.
+    Pricing,
+    /// Show your credit: balance, burn rate, runway, state and last movements.
+    Balance,
+    /// Add credit, paid from your account on the cycles ledger or on a token
+    /// ledger (approves the directory, then deposits).
+    #[command(group(clap::ArgGroup::new("pay").required(true).args(["cycles", "token"])))]
+    Deposit {
+        /// Cycles, e.g. 2T, 0.5T, 300B.
+        #[arg(long)]
+        cycles: Option<String>,
+        /// A token `depot pricing` lists and an amount, e.g. --token TUSD 12.5
+        #[arg(long, num_args = 2, value_names = ["SYMBOL", "AMOUNT"])]
+        token: Option<Vec<String>>,
+    },
+    /// What uploading a file would cost you now.
+    Estimate { file: PathBuf },
 }
 
 fn main() {
@@ -110,8 +131,16 @@ async fn run(cli: Cli) -> Result<()> {
     let tty = std::io::stderr().is_terminal() && !cli.json;
     match cli.cmd {
         Cmd::Upload { file, name, mime, parallel } => {
+            let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
+            let cost = depot.estimate_upload_cost(size).await?;
+            if cost.cycles > 0 && !cli.json {
+                eprintln!("{}", cost_line(&cost));
+            }
             let opts = upload::UploadOpts { path: file, name, mime, parallel, progress: tty, stop_after: None };
-            let out = upload::upload(&depot, &config_dir, opts).await?;
+            let out = match upload::upload(&depot, &config_dir, opts).await {
+                Err(e) => return Err(explain_short_credit(&depot, e).await),
+                Ok(out) => out,
+            };
             let key = out.meta.file_id.key().context("malformed file id")?.to_hex();
             let url = depot
                 .get_download_url(GetDownloadUrlReq {
@@ -240,6 +269,40 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("deletes   {} pending in buckets", s.pending_bucket_deletes);
             }
         }
+        Cmd::Pricing => commands::pricing(&depot, cli.json).await?,
+        Cmd::Balance => commands::balance(&depot, cli.json).await?,
+        Cmd::Deposit { cycles, token } => commands::deposit(&depot, cycles, token, cli.json).await?,
+        Cmd::Estimate { file } => {
+            let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
+            let cost = depot.estimate_upload_cost(size).await?;
+            let pricing = depot.get_pricing().await?;
+            commands::estimate(&cost, &pricing, size, cli.json);
+        }
     }
     Ok(())
+}
+
+fn cost_line(c: &depot_api::billing::UploadCost) -> String {
+    format!(
+        "cost: {} to upload, {} for the first period of storage (held until the upload ends)",
+        human_cycles(c.upload_cycles),
+        human_cycles(c.first_period_cycles)
+    )
+}
+
+/// Short credit: the amounts and the exact command that fixes it.
+async fn explain_short_credit(depot: &Depot, e: anyhow::Error) -> anyhow::Error {
+    let Some(CallError::Directory(DirectoryError::InsufficientCredit { required, available })) =
+        e.downcast_ref::<CallError>()
+    else {
+        return e;
+    };
+    let min = depot.get_pricing().await.map(|p| p.min_deposit_cycles).unwrap_or(0);
+    let short = u128::from(*required).saturating_sub(u128::from(*available));
+    anyhow::anyhow!(
+        "insufficient credit: this upload needs {} of credit, you have {} available. Add credit with:\n  {}",
+        human_cycles(u128::from(*required)),
+        human_cycles(u128::from(*available)),
+        deposit_hint(short, min)
+    )
 }

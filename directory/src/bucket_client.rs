@@ -42,3 +42,10 @@ pub async fn set_read_only(bucket: Principal, read_only: bool) -> Result<UnitRes
 pub async fn stat(bucket: Principal) -> Result<BucketStat, CallFailure> {
     call(bucket, m::STAT, ()).await
 }
+
+pub async fn set_suspended(
+    bucket: Principal,
+    args: depot_api::bucket::SetSuspendedArgs,
+) -> Result<depot_api::bucket::SetSuspendedResult, CallFailure> {
+    call(bucket, m::SET_SUSPENDED, (args,)).await
+}

@@ -6,24 +6,25 @@
 //! calls a pure `*_impl` function of `logic` (or a begin/finish pair around
 //! a bucket call) and returns its result.
 
-pub mod billing;
 pub mod bucket_client;
 pub mod jobs;
 pub mod lifecycle;
 pub mod logic;
 pub mod model;
+pub mod payments;
 pub mod state;
 
 #[cfg(test)]
 mod tests;
 
 use candid::Principal;
+use depot_api::billing::*;
 use depot_api::bucket::CommitFileResult;
 use depot_api::directory::*;
 use depot_api::error::InternalFault;
 use depot_api::{BucketError, DirectoryError, FileId};
 use logic::admin::{self, MemoryStat, require_admin};
-use logic::{CallFailure, commit, files, keys, upload};
+use logic::{CallFailure, billing, commit, files, keys, upload};
 use serde_bytes::ByteBuf;
 
 /// `commit_file` calls made while the bucket answers `HashInProgress`; each
@@ -273,6 +274,65 @@ async fn admin_revoke_signing_key(kid: u32) -> UnitResult {
     state::mutate(|s| keys::admin_revoke_key(s, is_controller(), kid, now()))?;
     jobs::push_keys().await;
     Ok(())
+}
+
+// ---- billing (docs/billing.md) ----
+
+/// Public: what Depot charges and which tokens it accepts.
+#[ic_cdk::query]
+fn get_pricing() -> PricingResult {
+    state::read(|s| Ok(s.pricing().clone()))
+}
+
+/// What `start_upload` of `bytes` would hold for the caller now.
+#[ic_cdk::query]
+fn estimate_upload_cost(bytes: u64) -> UploadCostResult {
+    logic::require_user(caller())?;
+    state::read(|s| Ok(billing::quote(s, caller(), bytes, now())))
+}
+
+#[ic_cdk::query]
+fn get_balance() -> BalanceResult {
+    logic::require_user(caller())?;
+    state::read(|s| Ok(billing::get_balance(s, caller(), now())))
+}
+
+/// Credit through PAPI: journaled before the payment is asked for, credited
+/// in the message that receives it, exactly once per nonce.
+#[ic_cdk::update]
+async fn deposit(req: DepositReq) -> DepositResult {
+    let caller = caller();
+    let directory = ic_cdk::api::id();
+    let plan = match state::mutate(|s| billing::begin_deposit(s, caller, &req, directory, now()))? {
+        billing::DepositStart::Replay(result) => return result,
+        billing::DepositStart::Pay(plan) => plan,
+    };
+    let paid = payments::collect(&plan.payment, plan.amount).await;
+    let result = state::mutate(|s| billing::finish_deposit(s, &plan, paid, now()));
+    // Paid up: files held back are served again now, not at the next tick.
+    if result.is_ok() && state::read(|s| logic::suspension::needs_attention(s, caller, now())) {
+        jobs::update_serving(vec![caller]).await;
+    }
+    result
+}
+
+#[ic_cdk::update]
+fn admin_set_pricing(pricing: Pricing) -> BillingUnitResult {
+    admin()?;
+    billing::validate_pricing(&pricing)?;
+    state::mutate(|s| s.set_pricing(pricing));
+    Ok(())
+}
+
+/// One run of the storage-charging job now (it also runs every tick):
+/// for operators, and for the benchmark of its cost.
+#[ic_cdk::update]
+async fn admin_charge_storage() -> ChargeRunResult {
+    admin()?;
+    let run = state::mutate(|s| billing::accrue_due(s, now(), billing::ACCRUAL_BATCH));
+    let result = ChargeRun { charged: run.charged as u64, attention: run.attention.len() as u64 };
+    jobs::update_serving(run.attention).await;
+    Ok(result)
 }
 
 // `__export_service()` (the interface test) and `get_candid_pointer` (for

@@ -520,6 +520,7 @@ pub fn candid_targets() -> Vec<Target> {
         candid_target("bucket", b::SET_KEYS),
         candid_target("bucket", b::SET_READ_ONLY),
         candid_target("bucket", b::STAT),
+        candid_target("bucket", b::SET_SUSPENDED),
         candid_target("directory", d::START_UPLOAD),
         candid_target("directory", d::ROUTE_CHUNKS),
         candid_target("directory", d::GET_UPLOAD_TOKEN),
@@ -544,6 +545,12 @@ pub fn candid_targets() -> Vec<Target> {
         candid_target("directory", d::ADMIN_ROTATE_SIGNING_KEY),
         candid_target("directory", d::ADMIN_ACTIVATE_SIGNING_KEY),
         candid_target("directory", d::ADMIN_REVOKE_SIGNING_KEY),
+        candid_target("directory", d::GET_PRICING),
+        candid_target("directory", d::ESTIMATE_UPLOAD_COST),
+        candid_target("directory", d::DEPOSIT),
+        candid_target("directory", d::GET_BALANCE),
+        candid_target("directory", d::ADMIN_SET_PRICING),
+        candid_target("directory", d::ADMIN_CHARGE_STORAGE),
     ]
 }
 

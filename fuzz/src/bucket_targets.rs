@@ -169,8 +169,11 @@ fn plan_run(input: &[u8]) {
     let now = [0u64, 1_999, 2_000, u64::MAX][((flags >> 4) & 3) as usize];
     let keys: Vec<PublicKeyInfo> = keyset();
     let req = RequestView { method: &method, url: &url, headers: &headers };
-    let lookup = |k: &FileKey| (exists && *k == view.key).then(|| view.clone());
-    let (p, found) = plan(&req, is_update, lookup, |s| s.verify(&keys, bucket_id(), now));
+    // A suspended file is held back: the store has no view of it.
+    let suspended = flags & 64 != 0;
+    let lookup = |k: &FileKey| (exists && !suspended && *k == view.key).then(|| view.clone());
+    let held_back = |k: &FileKey| exists && suspended && *k == view.key;
+    let (p, found) = plan(&req, is_update, lookup, held_back, |s| s.verify(&keys, bucket_id(), now));
 
     let signed_ok = SignedUrl::parse(&url).is_ok_and(|s| s.verify(&keys, bucket_id(), now).is_ok());
     let m = method.to_ascii_uppercase();
@@ -202,10 +205,9 @@ fn plan_run(input: &[u8]) {
             assert!((200..600).contains(&shape.status));
         }
         Plan::Fallback(r) => {
-            assert!(matches!(
-                r,
-                FallbackResponse::NotFound | FallbackResponse::Forbidden | FallbackResponse::Preflight
-            ));
+            if *r == FallbackResponse::PaymentRequired {
+                assert!(signed_ok && exists && suspended, "402 only for a valid URL of a suspended file");
+            }
             if *r == FallbackResponse::NotFound && file_key_of_path(&url).is_some() {
                 assert!(signed_ok, "404 (not 403) for a file URL without a valid signature");
             }
@@ -346,6 +348,7 @@ fn sample_file_record(rng: &mut Rng) -> FileRecord {
             sha256: None,
             committed_at_ns: rng.interesting_u64(),
         }),
+        suspended: rng.one_in(2),
     }
 }
 
@@ -400,6 +403,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
         (any::<Option<[u8; 32]>>(), 0usize..4, proptest::collection::vec(any::<u8>(), 256)),
         (any::<u32>(), any::<u32>(), any::<u64>(), any::<u64>()),
         proptest::option::of((".*", ".*", any::<[u8; 32]>(), any::<Option<[u8; 32]>>(), any::<u64>())),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -407,6 +411,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
                 (declared, blocks, data),
                 (h, s, sb, c),
                 committed,
+                suspended,
             )| {
                 let mut hasher = StreamingSha256::default();
                 hasher.absorb_blocks(&data[..blocks * 64]);
@@ -429,6 +434,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
                         sha256,
                         committed_at_ns,
                     }),
+                    suspended,
                 }
             },
         )

@@ -3,16 +3,19 @@
 // `tests/directory.rs` (a binary may not link the bucket and the directory).
 
 use candid::Principal;
+use depot_api::billing::{ChargeKind, DepositRes, Movement, MovementKind, Payment, Pricing, TokenPrice};
 use depot_api::directory::{BucketState, FileMeta, FileStatus};
 use depot_api::{FileId, FileKey};
-use depot_directory::billing::Reservation;
+use depot_directory::model::billing::{
+    CreditAccount, DepositEntry, DepositState, Reservation, StoredMovement, StoredPricing,
+};
 use depot_directory::model::buckets::BucketRecord;
 use depot_directory::model::deletions::{DeleteReason, PendingDelete};
 use depot_directory::model::files::FileRecord;
 use depot_directory::model::keys::SigningKeyRecord;
 use depot_directory::model::runtime::Runtime;
 use depot_directory::model::settings::Settings;
-use depot_directory::model::storable::{ListKey, TimedKey};
+use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, TimedKey};
 use depot_directory::model::uploads::{SessionState, UploadSession};
 use depot_directory::model::users::UserRecord;
 use depot_fuzz::decode_or_trap;
@@ -96,6 +99,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
                         bucket,
                     },
                     upload_id,
+                    suspended: c % 2 == 0,
                 }
             },
         )
@@ -114,9 +118,14 @@ fn arb_signing_key() -> impl Strategy<Value = SigningKeyRecord> {
 }
 
 fn arb_runtime() -> impl Strategy<Value = Runtime> {
-    (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u32>(), any::<u64>()).prop_map(
-        |(rng_seed, rng_counter, last_kid, keys_version)| Runtime { rng_seed, rng_counter, last_kid, keys_version },
-    )
+    (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u32>(), any::<u64>(), proptest::option::of(arb_principal()))
+        .prop_map(|(rng_seed, rng_counter, last_kid, keys_version, accrual_cursor)| Runtime {
+            rng_seed,
+            rng_counter,
+            last_kid,
+            keys_version,
+            accrual_cursor,
+        })
 }
 
 fn arb_settings() -> impl Strategy<Value = Settings> {
@@ -137,7 +146,108 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
 }
 
 fn arb_reservation() -> impl Strategy<Value = Reservation> {
-    (arb_principal(), any::<u64>()).prop_map(|(user, bytes)| Reservation::Free { user, bytes })
+    prop_oneof![
+        (arb_principal(), any::<u64>()).prop_map(|(user, bytes)| Reservation::Free { user, bytes }),
+        (arb_principal(), any::<[u64; 2]>(), any::<[u128; 2]>()).prop_map(|(user, n, c)| Reservation::Credit {
+            user,
+            bytes: n[0],
+            billable: n[1],
+            upload_cycles: c[0],
+            hold: c[1],
+        }),
+    ]
+}
+
+fn arb_account() -> impl Strategy<Value = CreditAccount> {
+    (any::<[u128; 5]>(), any::<[u64; 4]>(), any::<Option<u64>>(), any::<u32>()).prop_map(|(c, n, owed_since_ns, f)| {
+        CreditAccount {
+            balance: c[0],
+            owed: c[1],
+            held: c[2],
+            held_bytes: n[0],
+            stored_bytes: n[1],
+            last_accrual_ns: n[2],
+            owed_since_ns,
+            next_movement: n[3],
+            deposits_in_flight: f,
+            deposited: c[3],
+            charged: c[4],
+            files_suspended: f % 2 == 0,
+        }
+    })
+}
+
+fn arb_icrc_account() -> impl Strategy<Value = depot_api::billing::Account> {
+    (arb_principal(), proptest::option::of(vec(any::<u8>(), 0..40)))
+        .prop_map(|(owner, s)| depot_api::billing::Account { owner, subaccount: s.map(ByteBuf::from) })
+}
+
+fn arb_payment() -> impl Strategy<Value = Payment> {
+    let account = arb_icrc_account();
+    prop_oneof![
+        Just(Payment::AttachedCycles),
+        Just(Payment::CallerPaysIcrc2Cycles),
+        arb_icrc_account().prop_map(Payment::PatronPaysIcrc2Cycles),
+        arb_principal()
+            .prop_map(|ledger| Payment::CallerPaysIcrc2Tokens(depot_api::billing::CallerPaysIcrc2Tokens { ledger })),
+        (arb_principal(), account).prop_map(|(ledger, patron)| {
+            Payment::PatronPaysIcrc2Tokens(depot_api::billing::PatronPaysIcrc2Tokens { ledger, patron })
+        }),
+    ]
+}
+
+fn arb_movement() -> impl Strategy<Value = StoredMovement> {
+    let kind = prop_oneof![
+        (".{0,20}", proptest::option::of(arb_principal()), any::<u64>(), any::<u64>())
+            .prop_map(|(payment, ledger, amount, rate)| MovementKind::Deposit { payment, ledger, amount, rate }),
+        (0u8..3, any::<u64>(), any::<u64>()).prop_map(|(k, from_ns, to_ns)| MovementKind::Charge {
+            kind: [ChargeKind::Ingress, ChargeKind::CallFee, ChargeKind::Storage][k as usize],
+            from_ns,
+            to_ns
+        }),
+        ".{0,20}".prop_map(|reason| MovementKind::Refund { reason }),
+    ];
+    (any::<u64>(), any::<u64>(), kind, any::<u128>())
+        .prop_map(|(seq, at_ns, kind, cycles)| StoredMovement(Movement { seq, at_ns, kind, cycles }))
+}
+
+fn arb_deposit_entry() -> impl Strategy<Value = DepositEntry> {
+    let state = prop_oneof![
+        any::<u64>().prop_map(|since_ns| DepositState::InFlight { since_ns }),
+        (any::<[u128; 2]>(), any::<[u64; 2]>()).prop_map(|(c, n)| DepositState::Credited(DepositRes {
+            credited_cycles: c[0],
+            rate: n[0],
+            balance_cycles: c[1],
+            movement: n[1]
+        })),
+        ".{0,20}".prop_map(|reason| DepositState::Failed(depot_api::billing::BillingError::InvalidRequest { reason })),
+    ];
+    (arb_payment(), any::<u64>(), any::<u64>(), state)
+        .prop_map(|(payment, amount, created_at_ns, state)| DepositEntry { payment, amount, created_at_ns, state })
+}
+
+fn arb_pricing() -> impl Strategy<Value = StoredPricing> {
+    let token =
+        (arb_principal(), ".{0,16}", any::<u8>(), any::<[u64; 2]>()).prop_map(|(ledger, symbol, decimals, n)| {
+            TokenPrice { ledger, symbol, decimals, ledger_fee: n[0], cycles_per_unit: n[1] }
+        });
+    (any::<[u128; 4]>(), any::<[u32; 3]>(), any::<u64>(), vec(token, 0..3)).prop_map(|(c, d, free_bytes, tokens)| {
+        StoredPricing(Pricing {
+            storage_cycles_per_gib_month: c[0],
+            ingress_cycles_per_gib: c[1],
+            call_fee_cycles: c[2],
+            min_deposit_cycles: c[3],
+            first_period_days: d[0],
+            free_bytes,
+            grace_days: d[1],
+            deletion_days: d[2],
+            tokens,
+        })
+    })
+}
+
+fn arb_user_key() -> impl Strategy<Value = (Principal, [u8; 8], [u8; 16])> {
+    (arb_principal(), any::<[u8; 8]>(), any::<[u8; 16]>())
 }
 
 fn arb_upload_session() -> impl Strategy<Value = UploadSession> {
@@ -226,6 +336,17 @@ fn from_bytes_run(input: &[u8]) {
     errors.push(check_from_bytes::<Reservation>("Reservation", input));
     errors.push(check_from_bytes::<TimedKey>("TimedKey", input));
     errors.push(check_from_bytes::<ListKey>("ListKey", input));
+    errors.push(check_from_bytes::<CreditAccount>("CreditAccount", input));
+    errors.push(check_from_bytes::<StoredMovement>("StoredMovement", input));
+    errors.push(check_from_bytes::<DepositEntry>("DepositEntry", input));
+    errors.push(check_from_bytes::<StoredPricing>("StoredPricing", input));
+    errors.push(check_from_bytes::<MovementKey>("MovementKey", input));
+    errors.push(check_from_bytes::<DepositKey>("DepositKey", input));
+    errors.push(catch(|| {
+        if let Some(k) = decode_or_trap("UserKey", || MovementKey::from_bytes(Cow::Borrowed(input))) {
+            let _ = k.user();
+        }
+    }));
     // A decoded list key is read through `owner()`: it must not panic.
     errors.push(catch(|| {
         if let Some(k) = decode_or_trap("ListKey", || ListKey::from_bytes(Cow::Borrowed(input))) {
@@ -245,7 +366,7 @@ fn draw<S: Strategy>(rng: &mut Rng, s: S) -> S::Value {
 }
 
 fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(12) {
+    match rng.below(18) {
         0 => draw(rng, arb_bucket_record()).into_bytes(),
         1 => draw(rng, arb_pending_delete()).into_bytes(),
         2 => draw(rng, arb_file_record()).into_bytes(),
@@ -259,6 +380,18 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
         10 => {
             let (p, t, k) = draw(rng, arb_list_key());
             ListKey::new(p, t, FileKey(k)).into_bytes()
+        }
+        11 => draw(rng, arb_account()).into_bytes(),
+        12 => draw(rng, arb_movement()).into_bytes(),
+        13 => draw(rng, arb_deposit_entry()).into_bytes(),
+        14 => draw(rng, arb_pricing()).into_bytes(),
+        15 => {
+            let (p, seq, _) = draw(rng, arb_user_key());
+            MovementKey::new(p, seq).into_bytes()
+        }
+        16 => {
+            let (p, _, nonce) = draw(rng, arb_user_key());
+            DepositKey::new(p, nonce).into_bytes()
         }
         _ => rng.bytes_below(80),
     }
@@ -317,6 +450,10 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
     round_trip(cases, arb_user())?;
     round_trip(cases, arb_reservation())?;
     round_trip(cases, arb_timed_key())?;
+    round_trip(cases, arb_account())?;
+    round_trip(cases, arb_movement())?;
+    round_trip(cases, arb_deposit_entry())?;
+    round_trip(cases, arb_pricing())?;
     // Keys: the byte order is the iteration order, and the owner comes back.
     let mut runner = TestRunner::new(PropConfig {
         cases,
@@ -334,6 +471,18 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
             Ok(())
         })
         .map_err(|e| format!("ListKey: {e}"))?;
+    runner
+        .run(&(arb_user_key(), arb_user_key()), |((p, s, n), (q, t, m))| {
+            let (a, b) = (MovementKey::new(p, s), MovementKey::new(q, t));
+            prop_assert_eq!(MovementKey::from_bytes(a.to_bytes()), a);
+            prop_assert_eq!(a.user(), p);
+            prop_assert_eq!(a.cmp(&b), a.to_bytes().cmp(&b.to_bytes()));
+            let (c, d) = (DepositKey::new(p, n), DepositKey::new(q, m));
+            prop_assert_eq!(DepositKey::from_bytes(c.to_bytes()), c);
+            prop_assert_eq!(c.cmp(&d), c.to_bytes().cmp(&d.to_bytes()));
+            Ok(())
+        })
+        .map_err(|e| format!("UserKey: {e}"))?;
     Ok(())
 }
 

@@ -117,3 +117,23 @@ pub fn add_bucket(dev: &mut Devnet, d: &mut Deployment, wasm: &[u8]) -> Result<P
     d.buckets.push(bucket);
     Ok(bucket)
 }
+
+/// Prices of zero and no free tier: nothing is ever charged.
+pub fn zero_pricing() -> depot_api::billing::Pricing {
+    depot_api::billing::Pricing {
+        storage_cycles_per_gib_month: 0,
+        ingress_cycles_per_gib: 0,
+        call_fee_cycles: 0,
+        min_deposit_cycles: 0,
+        first_period_days: 30,
+        free_bytes: 0,
+        grace_days: 30,
+        deletion_days: 30,
+        tokens: Vec::new(),
+    }
+}
+
+/// `admin_set_pricing`, as the operator.
+pub fn set_pricing(dev: &mut Devnet, d: &Deployment, pricing: depot_api::billing::Pricing) -> Result<()> {
+    call(dev, d.admin, d.directory, dm::ADMIN_SET_PRICING, (pricing,))?.map_err(|e| anyhow!("admin_set_pricing: {e}"))
+}

@@ -122,3 +122,39 @@ fn raw_update<R: candid::CandidType + serde::de::DeserializeOwned>(
     let bytes = out.result.map_err(|r| anyhow::anyhow!("{method} rejected: {r:?}"))?;
     Ok(Decode!(&bytes, R)?)
 }
+
+/// The test token's price: 1 TUSD = 0.74 T cycles (1 USD ≈ 0.74 XDR, and
+/// 1 T cycles = 1 XDR), i.e. 740,000 cycles per smallest unit.
+pub const TOKEN_CYCLES_PER_UNIT: u64 = 740_000;
+
+/// The directory's pricing with the test token accepted beside cycles:
+/// what an operator does once per ledger (`admin_set_pricing`).
+pub fn accept_test_token(dev: &mut Devnet, d: &crate::deploy::Deployment, l: &Ledgers) -> Result<()> {
+    accept_token(
+        dev,
+        d,
+        depot_api::billing::TokenPrice {
+            ledger: l.token,
+            symbol: TOKEN_SYMBOL.into(),
+            decimals: TOKEN_DECIMALS,
+            ledger_fee: TOKEN_FEE,
+            cycles_per_unit: TOKEN_CYCLES_PER_UNIT,
+        },
+    )
+}
+
+/// Adds `token` to the directory's pricing (replacing one of the same
+/// ledger or symbol).
+pub fn accept_token(
+    dev: &mut Devnet,
+    d: &crate::deploy::Deployment,
+    token: depot_api::billing::TokenPrice,
+) -> Result<()> {
+    use depot_api::methods::directory as dm;
+    let mut pricing = crate::deploy::query(dev, d.admin, d.directory, dm::GET_PRICING, ())?
+        .map_err(|e| anyhow::anyhow!("get_pricing: {e}"))?;
+    pricing.tokens.retain(|t| t.ledger != token.ledger && t.symbol != token.symbol);
+    pricing.tokens.push(token);
+    crate::deploy::call(dev, d.admin, d.directory, dm::ADMIN_SET_PRICING, (pricing,))?
+        .map_err(|e| anyhow::anyhow!("admin_set_pricing: {e}"))
+}

@@ -32,7 +32,13 @@ pub fn query_plan<M: Memory>(
 ) -> (Plan, Option<FileView>) {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
-    let (plan, file) = plan(&req, false, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
+    let (plan, file) = plan(
+        &req,
+        false,
+        |k| cx.store.file_view(k),
+        |k| cx.store.is_suspended(k),
+        |s| s.verify(keys, cx.this_bucket, cx.now_secs),
+    );
     // A file not yet wholly in the tree (after an upgrade, or a large file
     // being certified): its 403 and preflight are the wildcard ones while
     // its path is absent, its own (which enter first) once the path exists;
@@ -113,7 +119,13 @@ pub fn answer_update<M: Memory>(
 ) -> HttpStreamingResponse {
     let req = RequestView { method, url, headers };
     let keys = &cx.store.config().keys;
-    let (plan, file) = plan(&req, true, |k| cx.store.file_view(k), |s| s.verify(keys, cx.this_bucket, cx.now_secs));
+    let (plan, file) = plan(
+        &req,
+        true,
+        |k| cx.store.file_view(k),
+        |k| cx.store.is_suspended(k),
+        |s| s.verify(keys, cx.this_bucket, cx.now_secs),
+    );
     match (plan, file) {
         (Plan::Exact { start, end, whole, attachment }, Some(f)) => {
             let signed = SignedUrl::parse(url).expect("a file plan has a verified URL");

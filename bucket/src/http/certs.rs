@@ -54,7 +54,12 @@ impl CertTree {
     }
 
     pub fn insert_fallbacks(&mut self) {
-        for r in [FallbackResponse::NotFound, FallbackResponse::Forbidden, FallbackResponse::Preflight] {
+        for r in [
+            FallbackResponse::NotFound,
+            FallbackResponse::Forbidden,
+            FallbackResponse::Preflight,
+            FallbackResponse::PaymentRequired,
+        ] {
             let shape = fallback_shape(r);
             self.tree.insert(&entry(HttpCertificationPath::wildcard(FALLBACK_PATH), &shape));
             self.entries += 1;

@@ -80,6 +80,9 @@ pub enum FallbackResponse {
     /// The CORS preflight of a file path this bucket does not hold: the
     /// same answer as for a file it holds, so `OPTIONS` tells nothing.
     Preflight,
+    /// A valid URL of a file whose owner's account is suspended for
+    /// non-payment (the file's own responses are out of the tree meanwhile).
+    PaymentRequired,
 }
 
 /// A response without its body, plus the body's hash.
@@ -133,12 +136,16 @@ pub const BODY_FORBIDDEN: &[u8] = b"403 Forbidden: this link is invalid or has e
 pub const BODY_NOT_FOUND: &[u8] = b"404 Not Found\n";
 pub const BODY_RANGE: &[u8] = b"416 Range Not Satisfiable\n";
 pub const BODY_METHOD: &[u8] = b"405 Method Not Allowed\n";
+pub const BODY_PAYMENT_REQUIRED: &[u8] =
+    b"402 Payment Required: the storage of this file is unpaid, so it is not served. \
+It is kept for now and served again as soon as its owner adds credit (depot balance, depot deposit).\n";
 
 pub fn fallback_shape(r: FallbackResponse) -> ResponseShape {
     match r {
         FallbackResponse::NotFound => error_shape(404, BODY_NOT_FOUND, vec![]),
         FallbackResponse::Forbidden => error_shape(403, BODY_FORBIDDEN, vec![]),
         FallbackResponse::Preflight => preflight_shape(),
+        FallbackResponse::PaymentRequired => error_shape(402, BODY_PAYMENT_REQUIRED, vec![]),
     }
 }
 

@@ -62,12 +62,14 @@ fn verified_host(host: &str) -> Option<String> {
     Some(format!("{id}.{rest}"))
 }
 
-/// Decides the answer. `file` finds a committed file; `verify` checks a
+/// Decides the answer. `file` finds a committed, served file; `suspended`
+/// tells whether a file is held back for non-payment; `verify` checks a
 /// signed URL for this bucket at the current time.
 pub fn plan(
     req: &RequestView,
     is_update: bool,
     file: impl FnOnce(&FileKey) -> Option<FileView>,
+    suspended: impl FnOnce(&FileKey) -> bool,
     verify: impl FnOnce(&SignedUrl) -> Result<(), UrlError>,
 ) -> (Plan, Option<FileView>) {
     if let Some(host) = req.header("host").and_then(verified_host) {
@@ -85,7 +87,10 @@ pub fn plan(
         // for file ids (the certificate's path still differs: see
         // docs/security.md).
         None if req.method.eq_ignore_ascii_case("OPTIONS") => (Plan::Fallback(FallbackResponse::Preflight), None),
+        // A suspended file answers 402 to a valid URL only: without one it
+        // is as absent as any other.
         None => match SignedUrl::parse(req.url).and_then(|s| verify(&s)) {
+            Ok(()) if suspended(&key) => (Plan::Fallback(FallbackResponse::PaymentRequired), None),
             Ok(()) => (Plan::Fallback(FallbackResponse::NotFound), None),
             Err(_) => (Plan::Fallback(FallbackResponse::Forbidden), None),
         },
@@ -194,7 +199,7 @@ mod tests {
         let headers: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         let url = format!("/f/{}?exp=1&kid=1&sig=AA", "01".repeat(16));
         let req = RequestView { method, url: &url, headers: &headers };
-        plan(&req, update, |_| Some(view(size)), |_| if sig_ok { Ok(()) } else { Err(UrlError::Expired) }).0
+        plan(&req, update, |_| Some(view(size)), |_| false, |_| if sig_ok { Ok(()) } else { Err(UrlError::Expired) }).0
     }
 
     #[test]
@@ -248,24 +253,24 @@ mod tests {
     fn bad_signature_is_403_and_unknown_is_404() {
         assert_eq!(run("GET", &[], 250, false, false), Plan::File(FileResponse::Forbidden));
         let req = RequestView { method: "GET", url: "/nope", headers: &[] };
-        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
+        assert_eq!(plan(&req, false, |_| None, |_| false, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
         let url = format!("/f/{}?exp=1&kid=1&sig=AA", "01".repeat(16));
         let req = RequestView { method: "GET", url: &url, headers: &[] };
-        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
+        assert_eq!(plan(&req, false, |_| None, |_| false, |_| Ok(())).0, Plan::Fallback(FallbackResponse::NotFound));
         // an unknown file with a bad or missing signature is 403, not 404
         assert_eq!(
-            plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0,
+            plan(&req, false, |_| None, |_| false, |_| Err(UrlError::Expired)).0,
             Plan::Fallback(FallbackResponse::Forbidden)
         );
         // a preflight is the same answer whether the file exists or not
         let req = RequestView { method: "OPTIONS", url: &url, headers: &[] };
         assert_eq!(
-            plan(&req, false, |_| None, |_| Err(UrlError::Expired)).0,
+            plan(&req, false, |_| None, |_| false, |_| Err(UrlError::Expired)).0,
             Plan::Fallback(FallbackResponse::Preflight)
         );
         let bare = format!("/f/{}", "01".repeat(16));
         let req = RequestView { method: "GET", url: &bare, headers: &[] };
-        assert_eq!(plan(&req, false, |_| None, |_| Ok(())).0, Plan::Fallback(FallbackResponse::Forbidden));
+        assert_eq!(plan(&req, false, |_| None, |_| false, |_| Ok(())).0, Plan::Fallback(FallbackResponse::Forbidden));
     }
 
     #[test]
@@ -273,7 +278,7 @@ mod tests {
         let headers = vec![("Host".to_string(), "aaaaa-aa.raw.icp0.io".to_string())];
         let req = RequestView { method: "GET", url: "/f/x?y=1", headers: &headers };
         assert_eq!(
-            plan(&req, false, |_| None, |_| Ok(())).0,
+            plan(&req, false, |_| None, |_| false, |_| Ok(())).0,
             Plan::RawRedirect { location: "//aaaaa-aa.icp0.io/f/x?y=1".into() }
         );
     }

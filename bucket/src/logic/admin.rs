@@ -1,13 +1,14 @@
 //! Configuration: set at install, then changed by the directory only.
 
-use super::{invalid, require_directory};
+use super::{CertChange, invalid, require_directory};
 use crate::limits::DEFAULT_BUCKET_CAPACITY_BYTES;
 use crate::model::BucketStore;
 use crate::model::records::Config;
 use candid::Principal;
 use depot_api::BucketError;
-use depot_api::bucket::BucketInit;
+use depot_api::bucket::{BucketInit, SetSuspendedArgs};
 use depot_api::keys::{PUBLIC_KEY_BYTES, PublicKeyInfo};
+use depot_api::limits::MAX_FILES_PER_SUSPEND_CALL;
 use ic_stable_structures::Memory;
 
 pub fn init_impl<M: Memory>(store: &mut BucketStore<M>, args: BucketInit) {
@@ -30,6 +31,41 @@ pub fn set_keys_impl<M: Memory>(
     }
     store.update_config(|c| c.keys = keys);
     Ok(())
+}
+
+/// `set_suspended`: marks files held back for non-payment (or served
+/// again) and reports the certification changes: a suspended file's
+/// responses leave the tree, a resumed file's come back.
+pub fn set_suspended_impl<M: Memory>(
+    store: &mut BucketStore<M>,
+    caller: Principal,
+    args: &SetSuspendedArgs,
+) -> Result<(u32, Vec<CertChange>), BucketError> {
+    require_directory(store, caller)?;
+    if args.files.len() > MAX_FILES_PER_SUSPEND_CALL {
+        return Err(BucketError::InvalidRequest {
+            reason: format!("at most {MAX_FILES_PER_SUSPEND_CALL} files per call"),
+        });
+    }
+    let mut changes = Vec::new();
+    for id in &args.files {
+        let Some(key) = id.key() else { continue };
+        let Some(mut rec) = store.file(&key) else { continue };
+        if rec.owner != id.owner || rec.committed.is_none() || rec.suspended == args.suspended {
+            continue;
+        }
+        if args.suspended {
+            let view = store.file_view(&key).expect("a committed, served file has a view");
+            rec.suspended = true;
+            store.put_file(&key, rec);
+            changes.push(CertChange::Removed(view));
+        } else {
+            rec.suspended = false;
+            store.put_file(&key, rec);
+            changes.push(CertChange::Added(key));
+        }
+    }
+    Ok((changes.len() as u32, changes))
 }
 
 pub fn set_read_only_impl<M: Memory>(

@@ -23,9 +23,9 @@ use ic_stable_structures::Memory;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertChange {
     Unchanged,
-    /// A file was committed: its responses enter the tree.
+    /// A file was committed or resumed: its responses enter the tree.
     Added(FileKey),
-    /// A committed file was deleted: its responses leave the tree.
+    /// A committed file was deleted or suspended: its responses leave the tree.
     Removed(FileView),
 }
 

@@ -9,6 +9,9 @@ use depot_api::bucket::{BucketStat, ChunkPresence, GetChunkArgs};
 use depot_api::{BucketError, FileId, FileKey};
 use ic_stable_structures::Memory;
 
+/// Why the owner cannot read a suspended file's chunks.
+pub const SUSPENDED_REASON: &str = "the storage of this file is unpaid: add credit (depot deposit) to read it again";
+
 fn readable_record<M: Memory>(
     store: &BucketStore<M>,
     caller: Principal,
@@ -29,7 +32,10 @@ pub fn get_chunk_impl<M: Memory>(
     caller: Principal,
     args: &GetChunkArgs,
 ) -> Result<Vec<u8>, BucketError> {
-    let (file, _) = readable_record(store, caller, &args.file_id)?;
+    let (file, rec) = readable_record(store, caller, &args.file_id)?;
+    if rec.suspended && caller != store.config().directory {
+        return Err(unauthorised(SUSPENDED_REASON));
+    }
     let r = store.chunk_ref(&file, args.chunk_index).ok_or(BucketError::NotFound)?;
     Ok(store.read_chunk(&r))
 }

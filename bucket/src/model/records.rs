@@ -65,6 +65,11 @@ pub struct FileRecord {
     pub stored_bytes: u64,
     pub created_at_ns: u64,
     pub committed: Option<Committed>,
+    /// The owner's account is suspended for non-payment: the file is kept
+    /// but not served (a certified 402) and is not in the certification
+    /// tree. Added later: older records decode as served.
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 /// What a file's record starts from: its upload's geometry and owner.
@@ -93,6 +98,7 @@ impl FileRecord {
             stored_bytes: 0,
             created_at_ns: now_ns,
             committed: None,
+            suspended: false,
         }
     }
 
@@ -221,6 +227,7 @@ mod codec_figures {
                 sha256: Some([2; 32]),
                 committed_at_ns: 1_700_000_001_000_000_000,
             }),
+            suspended: false,
         }
     }
 

@@ -98,9 +98,13 @@ impl<M: Memory> BucketStore<M> {
         self.files.remove(&key.0)
     }
 
-    /// A committed file's view, for the HTTP layer and certification.
+    /// A committed file's view, for the HTTP layer and certification; none
+    /// for a suspended file, which is served as absent (see `is_suspended`).
     pub fn file_view(&self, key: &FileKey) -> Option<FileView> {
         let rec = self.file(key)?;
+        if rec.suspended {
+            return None;
+        }
         let c = rec.committed?;
         Some(FileView {
             key: *key,
@@ -113,14 +117,20 @@ impl<M: Memory> BucketStore<M> {
         })
     }
 
-    /// Committed files in key order, starting after `after` (all when `None`).
+    /// Committed files that are served (not suspended), in key order,
+    /// starting after `after` (all when `None`): what the tree holds.
     pub fn committed_files_after(&self, after: Option<FileKey>) -> impl Iterator<Item = (FileKey, FileRecord)> + '_ {
         use std::ops::Bound::{Excluded, Unbounded};
         let start = after.map_or(Unbounded, |k| Excluded(k.0));
         self.files.range((start, Unbounded)).filter_map(|e| {
             let (k, v) = e.into_pair();
-            v.committed.is_some().then_some((FileKey(k), v))
+            (v.committed.is_some() && !v.suspended).then_some((FileKey(k), v))
         })
+    }
+
+    /// A committed file held back for non-payment.
+    pub fn is_suspended(&self, key: &FileKey) -> bool {
+        self.file(key).is_some_and(|r| r.suspended && r.committed.is_some())
     }
 
     // ---- tombstones ----

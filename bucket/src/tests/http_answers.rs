@@ -9,7 +9,9 @@ use crate::http::stream::{
 };
 use crate::limits::{MAX_RANGES_PER_REQUEST, STREAM_EXPIRY_GRACE_SECS};
 use crate::logic::CertChange;
+use depot_api::BucketError;
 use depot_api::bucket::{CommitFileArgs, EmptyFile, PutChunkArgs};
+use depot_api::limits::MAX_FILES_PER_SUSPEND_CALL;
 use depot_api::url::Disposition;
 use depot_api::url::UrlError;
 use ic_certification::hash_tree::{HashTree, fork, label, leaf};
@@ -742,4 +744,63 @@ fn an_empty_file_needs_the_directorys_record_and_takes_no_chunk() {
     assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).files_count, 0);
     up.upload(&mut fx);
     assert_eq!(crate::logic::read::stat_impl(&fx.store, 0, 0).files_count, 1);
+}
+
+#[test]
+fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
+    use crate::http::responses::BODY_PAYMENT_REQUIRED;
+    use crate::logic::admin::set_suspended_impl;
+    use depot_api::bucket::{GetChunkArgs, SetSuspendedArgs};
+    let (mut fx, mut incremental, up) = setup(CHUNK as usize * 2 + 5);
+    let other = Upload::new(2, 10);
+    other.upload(&mut fx);
+    incremental.insert_file(&fx.store.file_view(&other.file).unwrap(), &fx.store.chunk_hashes(&other.file));
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let suspend = |on: bool| SetSuspendedArgs { files: vec![up.file_id(), Upload::new(7, 1).file_id()], suspended: on };
+
+    // Only the directory may; an unknown file is skipped.
+    assert!(matches!(
+        set_suspended_impl(&mut fx.store, alice(), &suspend(true)),
+        Err(BucketError::Unauthorised { .. })
+    ));
+    let too_many = SetSuspendedArgs { files: vec![up.file_id(); MAX_FILES_PER_SUSPEND_CALL + 1], suspended: true };
+    assert!(matches!(
+        set_suspended_impl(&mut fx.store, directory(), &too_many),
+        Err(BucketError::InvalidRequest { .. })
+    ));
+    let (n, changes) = set_suspended_impl(&mut fx.store, directory(), &suspend(true)).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(set_suspended_impl(&mut fx.store, directory(), &suspend(true)).unwrap().0, 0, "already suspended");
+    for c in &changes {
+        incremental.apply(&fx.store, c, || false);
+    }
+    // The incremental tree equals a rebuild (an upgrade keeps it out).
+    assert_eq!(incremental.root_hash(), fx.certs().root_hash());
+
+    let s = get(&fx, &incremental, "GET", &url, &[]);
+    assert_eq!((s.status(), s.verified.clone()), (402, Ok(())));
+    assert_eq!(s.resp.body(), BODY_PAYMENT_REQUIRED);
+    assert_eq!(s.header("cache-control"), Some("no-store"));
+    let s = get(&fx, &incremental, "GET", &url, &[("Range", "bytes=0-10")]);
+    assert_eq!((s.status(), s.verified.clone()), (402, Ok(())), "ranges too");
+    // without a valid signature it is as absent as any file
+    let s = get(&fx, &incremental, "GET", &url.replace("sig=", "sig=A"), &[]);
+    assert_eq!((s.status(), s.verified.clone()), (403, Ok(())));
+    assert_eq!(get(&fx, &incremental, "OPTIONS", &url, &[]).status(), 204);
+    // the owner cannot read the chunks either; the other file is untouched
+    let chunk = GetChunkArgs { file_id: up.file_id(), chunk_index: 0 };
+    assert!(matches!(fx.get_chunk(alice(), &chunk), Err(BucketError::Unauthorised { .. })));
+    let s = get(&fx, &incremental, "GET", &other.url(NOW_SECS + 60, Disposition::Inline), &[]);
+    assert_eq!((s.status(), s.verified), (200, Ok(())));
+
+    // Resumed: served and certified again, as before.
+    let (n, changes) = set_suspended_impl(&mut fx.store, directory(), &suspend(false)).unwrap();
+    assert_eq!(n, 1);
+    for c in &changes {
+        incremental.apply(&fx.store, c, || false);
+    }
+    assert_eq!(incremental.root_hash(), fx.certs().root_hash());
+    let s = get(&fx, &incremental, "GET", &url, &[]);
+    assert_eq!((s.status(), s.verified), (206, Ok(())));
+    assert_eq!(fx.get_chunk(alice(), &chunk).unwrap(), up.chunk(0));
 }

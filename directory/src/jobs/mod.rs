@@ -6,11 +6,13 @@ pub mod key_push;
 pub mod reaper;
 pub mod reconcile;
 
+use crate::logic::billing;
 use crate::model::storable::TimedKey;
 use crate::{bucket_client, state};
 use depot_api::bucket::DeleteFileArgs;
 
-/// Period of the maintenance tick (reaper, deletion queue, key push).
+/// Period of the maintenance tick (reaper, storage charging, deposit
+/// journal, deletion queue, key push).
 pub const MAINTENANCE_INTERVAL_SECS: u64 = 60;
 
 fn now() -> u64 {
@@ -21,6 +23,9 @@ fn now() -> u64 {
 /// leased first.
 pub async fn run_maintenance() {
     state::mutate(|s| reaper::reap_expired_uploads(s, now(), reaper::REAP_BATCH));
+    let accrual = state::mutate(|s| billing::accrue_due(s, now(), billing::ACCRUAL_BATCH));
+    state::mutate(|s| billing::prune_deposits(s, now(), billing::PRUNE_BATCH));
+    update_serving(accrual.attention).await;
     state::mutate(|s| crate::logic::keys::drop_expired_keys(s, now()));
     // Normally done by the push that completes the set; also here, so a
     // pending key never waits on a push that already happened.
@@ -31,6 +36,29 @@ pub async fn run_maintenance() {
         state::mutate(|s| reconcile::finish_delete(s, key, answer, now()));
     }
     push_keys().await;
+}
+
+/// Bucket calls per user and run of `update_serving`: the rest waits for
+/// the next tick.
+pub const SERVING_CALLS_PER_USER: usize = 10;
+
+/// Unpaid accounts (`logic::suspension`): holds their files back or serves
+/// them again to match each account's state, and deletes them once the
+/// deletion period has passed.
+pub async fn update_serving(users: Vec<candid::Principal>) {
+    use crate::logic::suspension;
+    for user in users {
+        for _ in 0..SERVING_CALLS_PER_USER {
+            let Some(change) = state::mutate(|s| suspension::next_serving_change(s, user, now())) else { break };
+            let args = depot_api::bucket::SetSuspendedArgs { files: change.files.clone(), suspended: change.suspend };
+            let answer = bucket_client::set_suspended(change.bucket, args).await;
+            if !state::mutate(|s| suspension::finish_serving_change(s, &change, answer)) {
+                break;
+            }
+        }
+        let queued = state::mutate(|s| suspension::delete_unpaid(s, user, now(), suspension::DELETE_BATCH));
+        attempt_deletes(queued).await;
+    }
 }
 
 /// Attempts queued deletions right away (after delete_file / abort); the

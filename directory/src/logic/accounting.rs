@@ -47,17 +47,19 @@
 //!
 //! # Billing
 //!
-//! Billing charges exactly these operations, so the policy's hooks are
-//! called from inside them, after the counters were checked:
-//! [`reserve`] calls `BillingPolicy::reserve` (its refusal, e.g.
-//! `InsufficientCredit`, is returned as is and nothing is written) and
-//! returns the `Reservation` the upload session keeps; [`settle`] and
-//! [`release`] hand that reservation to `BillingPolicy::settle` /
-//! `BillingPolicy::release`. [`free`] has no billing hook today: a policy
-//! that refunds deleted bytes or charges for storage time plugs in there.
+//! The credit account (`logic::billing`) moves with the usage it pays for,
+//! inside these operations and with the same all-or-nothing rule: each
+//! builds the account's change beside the user and bucket records and
+//! writes all of them only when every check passed. [`reserve`] holds the
+//! upload's cost (its refusal, `InsufficientCredit`, is returned as is and
+//! nothing is written) and returns the `Reservation` the upload session
+//! keeps; [`settle`] charges it and starts billing the file's bytes;
+//! [`release`] gives it back; [`free`] stops billing a deleted file's bytes.
+//! A hold the account does not have is drift ([`AccountingError::Credit`]).
 
-use crate::billing::Reservation;
+use crate::logic::billing;
 use crate::model::State;
+use crate::model::billing::Reservation;
 use crate::model::buckets::BucketRecord;
 use crate::model::users::UserRecord;
 use candid::Principal;
@@ -115,6 +117,8 @@ pub enum AccountingError {
     Drift { op: Operation, user: Principal, bucket: BucketId, counter: Counter, value: u64, change: Change },
     /// The bucket the upload or file belongs to has no record.
     UnknownBucket { op: Operation, user: Principal, bucket: BucketId },
+    /// The user's credit account does not hold what the upload reserved.
+    Credit { op: Operation, user: Principal, detail: String },
 }
 
 impl fmt::Display for AccountingError {
@@ -133,6 +137,9 @@ impl fmt::Display for AccountingError {
             }
             AccountingError::UnknownBucket { op, user, bucket } => {
                 write!(f, "accounting drift in {op:?} (user {user}): bucket {bucket} has no record")
+            }
+            AccountingError::Credit { op, user, detail } => {
+                write!(f, "accounting drift in {op:?} (user {user}): {detail}")
             }
         }
     }
@@ -228,7 +235,13 @@ impl Books {
 /// `start_upload`: holds `bytes` of the user's quota and of the bucket's
 /// capacity for a new upload, counts the upload in progress and reserves
 /// its payment. Returns the billing reservation for the upload session.
-pub fn reserve(state: &mut State, user: Principal, bucket: BucketId, bytes: u64) -> Result<Reservation, ReserveError> {
+pub fn reserve(
+    state: &mut State,
+    user: Principal,
+    bucket: BucketId,
+    bytes: u64,
+    now_ns: u64,
+) -> Result<Reservation, ReserveError> {
     let mut books = Books::open(state, Operation::Reserve, user, bucket).map_err(ReserveError::Drift)?;
     books
         .apply_all(&[
@@ -237,8 +250,9 @@ pub fn reserve(state: &mut State, user: Principal, bucket: BucketId, bytes: u64)
             (Counter::BucketReservedBytes, Change::Add(bytes)),
         ])
         .map_err(ReserveError::Drift)?;
-    let reservation = state.billing.reserve(user, bytes).map_err(ReserveError::Billing)?;
+    let (reservation, credit) = billing::reserve(state, user, bytes, now_ns).map_err(ReserveError::Billing)?;
     books.write(state);
+    credit.write(state, now_ns);
     Ok(reservation)
 }
 
@@ -250,6 +264,7 @@ pub fn release(
     bucket: BucketId,
     bytes: u64,
     reservation: &Reservation,
+    now_ns: u64,
 ) -> Result<(), AccountingError> {
     let mut books = Books::open(state, Operation::Release, user, bucket)?;
     books.apply_all(&[
@@ -257,8 +272,15 @@ pub fn release(
         (Counter::UserUploadsInProgress, Change::Sub(1)),
         (Counter::BucketReservedBytes, Change::Sub(bytes)),
     ])?;
+    let credit = billing::release(state, reservation, now_ns).map_err(|d| AccountingError::Credit {
+        op: Operation::Release,
+        user,
+        detail: d.0,
+    })?;
     books.write(state);
-    state.billing.release(reservation);
+    if let Some(credit) = credit {
+        credit.write(state, now_ns);
+    }
     Ok(())
 }
 
@@ -270,6 +292,7 @@ pub fn settle(
     bucket: BucketId,
     bytes: u64,
     reservation: &Reservation,
+    now_ns: u64,
 ) -> Result<(), AccountingError> {
     let mut books = Books::open(state, Operation::Settle, user, bucket)?;
     books.apply_all(&[
@@ -281,13 +304,28 @@ pub fn settle(
         (Counter::BucketUsedBytes, Change::Add(bytes)),
         (Counter::BucketFilesCount, Change::Add(1)),
     ])?;
+    let credit = billing::settle(state, reservation, now_ns).map_err(|d| AccountingError::Credit {
+        op: Operation::Settle,
+        user,
+        detail: d.0,
+    })?;
     books.write(state);
-    state.billing.settle(reservation);
+    if let Some(credit) = credit {
+        credit.write(state, now_ns);
+    }
     Ok(())
 }
 
-/// Deleting a Ready file of `bytes`: one file and its bytes fewer.
-pub fn free(state: &mut State, user: Principal, bucket: BucketId, bytes: u64) -> Result<(), AccountingError> {
+/// Deleting a Ready file of `bytes` (in chunks of `chunk_size`): one file
+/// and its bytes fewer, and its storage no longer billed.
+pub fn free(
+    state: &mut State,
+    user: Principal,
+    bucket: BucketId,
+    bytes: u64,
+    chunk_size: u32,
+    now_ns: u64,
+) -> Result<(), AccountingError> {
     let mut books = Books::open(state, Operation::Free, user, bucket)?;
     books.apply_all(&[
         (Counter::UserUsedBytes, Change::Sub(bytes)),
@@ -295,6 +333,8 @@ pub fn free(state: &mut State, user: Principal, bucket: BucketId, bytes: u64) ->
         (Counter::BucketUsedBytes, Change::Sub(bytes)),
         (Counter::BucketFilesCount, Change::Sub(1)),
     ])?;
+    let credit = billing::forget_file(state, user, bytes, chunk_size, now_ns);
     books.write(state);
+    credit.write(state, now_ns);
     Ok(())
 }

@@ -78,6 +78,12 @@ fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), S
         m::ADMIN_ROTATE_SIGNING_KEY,
         m::ADMIN_ACTIVATE_SIGNING_KEY,
         m::ADMIN_REVOKE_SIGNING_KEY,
+        m::GET_PRICING,
+        m::ESTIMATE_UPLOAD_COST,
+        m::DEPOSIT,
+        m::GET_BALANCE,
+        m::ADMIN_SET_PRICING,
+        m::ADMIN_CHARGE_STORAGE,
     );
     Err("no such method".into())
 }

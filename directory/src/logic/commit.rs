@@ -148,7 +148,7 @@ pub fn finish_commit(
         return CommitOutcome { result: Err(lost()), queued_delete: None };
     };
     let size = session.size_bytes;
-    if let Err(drift) = accounting::settle(state, session.owner, bucket, size, &session.reservation) {
+    if let Err(drift) = accounting::settle(state, session.owner, bucket, size, &session.reservation, now_ns) {
         // Nothing was settled: the session stays, as after any failed
         // commit (see `accounting`, "Drift").
         return back_to_pending(state, session, drift.into());

@@ -132,7 +132,7 @@ pub fn delete_file_impl(
     }
     let size = record.meta.size_bytes;
     let bucket = record.meta.bucket;
-    accounting::free(state, caller, bucket, size)?;
+    accounting::free(state, caller, bucket, size, record.meta.chunk_size, now_ns)?;
     record.meta.status = FileStatus::Deleted;
     record.meta.updated_at_ns = now_ns;
     state.files.insert(list_key, record);

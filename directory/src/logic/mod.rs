@@ -7,9 +7,11 @@
 pub mod accounting;
 pub mod admin;
 pub mod admission;
+pub mod billing;
 pub mod commit;
 pub mod files;
 pub mod keys;
+pub mod suspension;
 pub mod upload;
 pub mod validate;
 

@@ -44,7 +44,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
         choose_bucket(state, size).ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
     // The last check (billing, drift), and the first change: user and
     // bucket reservations.
-    let reservation = accounting::reserve(state, caller, bucket_id, size)?;
+    let reservation = accounting::reserve(state, caller, bucket_id, size, now_ns)?;
 
     // Every check passed: from here on nothing fails.
     let (file_key, upload_id) = state.update_runtime(|rt| {
@@ -75,6 +75,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
             bucket: bucket_id,
         },
         upload_id: Some(upload_id),
+        suspended: false,
     });
     state.insert_upload(UploadSession {
         upload_id,
@@ -281,7 +282,7 @@ pub fn release_upload(
     session: &UploadSession,
     now_ns: u64,
 ) -> Result<TimedKey, accounting::AccountingError> {
-    accounting::release(state, session.owner, session.bucket, session.size_bytes, &session.reservation)?;
+    accounting::release(state, session.owner, session.bucket, session.size_bytes, &session.reservation, now_ns)?;
     state.remove_upload(&session.upload_id);
     state.remove_file(&FileKey(session.file_key));
     // Tokens already issued keep working until they expire (never past the

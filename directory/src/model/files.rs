@@ -11,6 +11,10 @@ pub struct FileRecord {
     pub meta: FileMeta,
     /// The upload session while the file is Pending.
     pub upload_id: Option<[u8; ID_BYTES]>,
+    /// The bucket confirmed the file is held back for non-payment
+    /// (`logic::suspension`). Added later: older records decode as served.
+    #[serde(default)]
+    pub suspended: bool,
 }
 cbor_storable!(FileRecord);
 
@@ -51,7 +55,7 @@ mod tests {
             let old = FileRecordWithRetention { meta: meta.clone(), upload_id: Some([4; ID_BYTES]), retention_days };
             let bytes = super::super::storable::cbor_encode(&old);
             let record = FileRecord::from_bytes(Cow::Owned(bytes));
-            assert_eq!(record, FileRecord { meta: meta.clone(), upload_id: Some([4; ID_BYTES]) });
+            assert_eq!(record, FileRecord { meta: meta.clone(), upload_id: Some([4; ID_BYTES]), suspended: false });
         }
     }
 }

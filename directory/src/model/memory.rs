@@ -14,6 +14,10 @@
 //! |  7 | `BUCKETS_MEMORY`         | BTreeMap<Principal, BucketRecord>            |
 //! |  8 | `SIGNING_KEYS_MEMORY`    | BTreeMap<u32 kid, SigningKeyRecord>          |
 //! |  9 | `PENDING_DELETES_MEMORY` | BTreeMap<TimedKey(due, file key), PendingDelete> |
+//! | 10 | `PRICING_MEMORY`         | StableCell<StoredPricing>                    |
+//! | 11 | `ACCOUNTS_MEMORY`        | BTreeMap<Principal, CreditAccount>           |
+//! | 12 | `MOVEMENTS_MEMORY`       | BTreeMap<MovementKey(user, seq), StoredMovement> |
+//! | 13 | `DEPOSITS_MEMORY`        | BTreeMap<DepositKey(user, nonce), DepositEntry> |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -30,9 +34,13 @@ pub const UPLOAD_EXPIRY_MEMORY: MemoryId = MemoryId::new(6);
 pub const BUCKETS_MEMORY: MemoryId = MemoryId::new(7);
 pub const SIGNING_KEYS_MEMORY: MemoryId = MemoryId::new(8);
 pub const PENDING_DELETES_MEMORY: MemoryId = MemoryId::new(9);
+pub const PRICING_MEMORY: MemoryId = MemoryId::new(10);
+pub const ACCOUNTS_MEMORY: MemoryId = MemoryId::new(11);
+pub const MOVEMENTS_MEMORY: MemoryId = MemoryId::new(12);
+pub const DEPOSITS_MEMORY: MemoryId = MemoryId::new(13);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 10] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 14] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -43,6 +51,10 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 10] = [
     ("buckets", BUCKETS_MEMORY),
     ("signing_keys", SIGNING_KEYS_MEMORY),
     ("pending_deletes", PENDING_DELETES_MEMORY),
+    ("pricing", PRICING_MEMORY),
+    ("accounts", ACCOUNTS_MEMORY),
+    ("movements", MOVEMENTS_MEMORY),
+    ("deposits", DEPOSITS_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

@@ -1,6 +1,7 @@
 //! The directory's state: every structure lives in stable memory, so an
 //! upgrade needs no serialisation (pre_upgrade has nothing to do).
 
+pub mod billing;
 pub mod buckets;
 pub mod deletions;
 pub mod files;
@@ -12,7 +13,7 @@ pub mod storable;
 pub mod uploads;
 pub mod users;
 
-use crate::billing::BillingPolicy;
+use billing::{CreditAccount, DepositEntry, StoredMovement, StoredPricing};
 use buckets::BucketRecord;
 use candid::Principal;
 use deletions::{DeleteReason, PendingDelete};
@@ -26,7 +27,7 @@ use keys::SigningKeyRecord;
 use memory::*;
 use runtime::Runtime;
 use settings::Settings;
-use storable::{ListKey, TimedKey};
+use storable::{DepositKey, ListKey, MovementKey, TimedKey};
 use uploads::UploadSession;
 use users::UserRecord;
 
@@ -42,8 +43,10 @@ pub struct State {
     pub buckets: StableBTreeMap<Principal, BucketRecord, Memory>,
     pub signing_keys: StableBTreeMap<u32, SigningKeyRecord, Memory>,
     pub pending_deletes: StableBTreeMap<TimedKey, PendingDelete, Memory>,
-    /// Not stored: the policy is code, chosen at build time (Free today).
-    pub billing: BillingPolicy,
+    pricing: StableCell<StoredPricing, Memory>,
+    pub accounts: StableBTreeMap<Principal, CreditAccount, Memory>,
+    pub movements: StableBTreeMap<MovementKey, StoredMovement, Memory>,
+    pub deposits: StableBTreeMap<DepositKey, DepositEntry, Memory>,
 }
 
 impl State {
@@ -72,7 +75,10 @@ impl State {
             buckets: StableBTreeMap::init(manager.get(BUCKETS_MEMORY)),
             signing_keys: StableBTreeMap::init(manager.get(SIGNING_KEYS_MEMORY)),
             pending_deletes: StableBTreeMap::init(manager.get(PENDING_DELETES_MEMORY)),
-            billing: BillingPolicy::Free,
+            pricing: StableCell::init(manager.get(PRICING_MEMORY), StoredPricing::default()),
+            accounts: StableBTreeMap::init(manager.get(ACCOUNTS_MEMORY)),
+            movements: StableBTreeMap::init(manager.get(MOVEMENTS_MEMORY)),
+            deposits: StableBTreeMap::init(manager.get(DEPOSITS_MEMORY)),
             manager,
         }
     }
@@ -85,6 +91,18 @@ impl State {
 
     pub fn set_settings(&mut self, settings: Settings) {
         self.settings.set(settings);
+    }
+
+    pub fn pricing(&self) -> &depot_api::billing::Pricing {
+        &self.pricing.get().0
+    }
+
+    pub fn set_pricing(&mut self, pricing: depot_api::billing::Pricing) {
+        self.pricing.set(StoredPricing(pricing));
+    }
+
+    pub fn account(&self, user: Principal) -> CreditAccount {
+        self.accounts.get(&user).unwrap_or_default()
     }
 
     pub fn runtime(&self) -> &Runtime {

@@ -22,6 +22,10 @@ pub struct Runtime {
     /// Incremented whenever the public key set changes; buckets that
     /// accepted an older version get `set_keys` again.
     pub keys_version: u64,
+    /// Where the storage-charging job goes on (`logic::billing::accrue_due`).
+    /// Added later: older runtimes decode with none (start from the first).
+    #[serde(default)]
+    pub accrual_cursor: Option<candid::Principal>,
 }
 cbor_storable!(Runtime);
 

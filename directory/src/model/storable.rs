@@ -148,6 +148,70 @@ impl Storable for TimedKey {
     const BOUND: Bound = Bound::Bounded { max_size: TIMED_KEY_BYTES as u32, is_fixed_size: true };
 }
 
+/// `len(user) u8 | user padded to 29 | suffix (N bytes)`: records of one
+/// user, contiguous and ordered by the suffix (a movement's sequence number
+/// BE, a deposit's nonce).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UserKey<const N: usize> {
+    user_len: u8,
+    user: [u8; MAX_PRINCIPAL_BYTES],
+    pub suffix: [u8; N],
+}
+
+impl<const N: usize> UserKey<N> {
+    pub const BYTES: usize = 1 + MAX_PRINCIPAL_BYTES + N;
+
+    pub fn new(user: Principal, suffix: [u8; N]) -> Self {
+        let slice = user.as_slice();
+        let mut padded = [0u8; MAX_PRINCIPAL_BYTES];
+        padded[..slice.len()].copy_from_slice(slice);
+        Self { user_len: slice.len() as u8, user: padded, suffix }
+    }
+
+    pub fn user(&self) -> Principal {
+        Principal::from_slice(&self.user[..self.user_len as usize])
+    }
+
+    /// The smallest and largest keys of `user`.
+    pub fn range_of(user: Principal) -> std::ops::RangeInclusive<Self> {
+        Self::new(user, [0; N])..=Self::new(user, [0xff; N])
+    }
+}
+
+/// A movement: user ‖ sequence number (u64 BE).
+pub type MovementKey = UserKey<8>;
+/// A deposit journal entry: user ‖ nonce.
+pub type DepositKey = UserKey<{ depot_api::limits::DEPOSIT_NONCE_BYTES }>;
+
+impl MovementKey {
+    pub fn movement(user: Principal, seq: u64) -> Self {
+        Self::new(user, seq.to_be_bytes())
+    }
+}
+
+impl<const N: usize> Storable for UserKey<N> {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::BYTES);
+        out.push(self.user_len);
+        out.extend_from_slice(&self.user);
+        out.extend_from_slice(&self.suffix);
+        out
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let b = bytes.as_ref();
+        if b.len() != Self::BYTES || b[0] as usize > MAX_PRINCIPAL_BYTES {
+            corrupted("UserKey", b);
+        }
+        let mut user = [0u8; MAX_PRINCIPAL_BYTES];
+        user.copy_from_slice(&b[1..1 + MAX_PRINCIPAL_BYTES]);
+        Self { user_len: b[0], user, suffix: b[1 + MAX_PRINCIPAL_BYTES..].try_into().expect("N bytes") }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: Self::BYTES as u32, is_fixed_size: true };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +257,25 @@ mod tests {
             let msg = msg.downcast_ref::<String>().expect("a formatted message");
             assert!(msg.contains("decoding of a state record failed"), "{msg}");
         }
+    }
+
+    #[test]
+    fn user_key_round_trip_and_order() {
+        let a = Principal::from_slice(&[1; 29]);
+        let b = Principal::from_slice(&[1; 10]);
+        let k = MovementKey::movement(a, 7);
+        assert_eq!(MovementKey::from_bytes(k.to_bytes()), k);
+        assert_eq!(k.user(), a);
+        assert_eq!(k.to_bytes().len(), MovementKey::BYTES);
+        let keys = [MovementKey::movement(b, u64::MAX), MovementKey::movement(a, 1), MovementKey::movement(a, 256)];
+        for x in &keys {
+            for y in &keys {
+                assert_eq!(x.cmp(y), x.to_bytes().cmp(&y.to_bytes()));
+            }
+        }
+        assert!(MovementKey::range_of(a).contains(&k) && !MovementKey::range_of(b).contains(&k));
+        let r = std::panic::catch_unwind(|| DepositKey::from_bytes(Cow::Owned(vec![0; 5])).suffix);
+        assert!(r.is_err(), "a corrupted key traps");
     }
 
     #[test]

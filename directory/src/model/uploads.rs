@@ -2,7 +2,7 @@
 //! commit, abort or expiry.
 
 use super::storable::cbor_storable;
-use crate::billing::Reservation;
+use crate::model::billing::Reservation;
 use candid::Principal;
 use depot_api::FileId;
 use depot_api::FileKey;

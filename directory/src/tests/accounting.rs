@@ -36,14 +36,14 @@ fn each_operation_moves_user_and_bucket_together() {
     let session = fx.s.upload(&res.upload_id).unwrap();
     let u = fx.usage(alice());
     assert_eq!((u.reserved_bytes, u.uploads_in_progress, u.used_bytes, u.files_count), (100, 1, 0, 0));
-    accounting::settle(&mut fx.s, alice(), bucket(1), 100, &session.reservation).unwrap();
+    accounting::settle(&mut fx.s, alice(), bucket(1), 100, &session.reservation, fx.now).unwrap();
     let u = fx.usage(alice());
     assert_eq!((u.reserved_bytes, u.uploads_in_progress, u.used_bytes, u.files_count), (0, 0, 100, 1));
     let b = fx.bucket_info(bucket(1));
     assert_eq!((b.reserved_bytes, b.used_bytes, b.files_count), (0, 100, 1));
-    accounting::free(&mut fx.s, alice(), bucket(1), 100).unwrap();
-    accounting::reserve(&mut fx.s, alice(), bucket(1), 100).unwrap();
-    accounting::release(&mut fx.s, alice(), bucket(1), 100, &session.reservation).unwrap();
+    accounting::free(&mut fx.s, alice(), bucket(1), 100, res.chunk_size, fx.now).unwrap();
+    accounting::reserve(&mut fx.s, alice(), bucket(1), 100, fx.now).unwrap();
+    accounting::release(&mut fx.s, alice(), bucket(1), 100, &session.reservation, fx.now).unwrap();
     let u = fx.usage(alice());
     assert_eq!((u.reserved_bytes, u.uploads_in_progress, u.used_bytes, u.files_count), (0, 0, 0, 0));
     let b = fx.bucket_info(bucket(1));

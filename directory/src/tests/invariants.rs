@@ -180,6 +180,33 @@ pub fn check_books(state: &State) {
         assert_eq!(list_key.file.0, key, "file index");
         assert!(state.files.contains_key(&list_key), "file index points to a file");
     }
+    check_credit(state);
+}
+
+/// Credit accounts: holds equal the reservations of sessions, billed bytes
+/// equal the billable bytes of Ready files, and every account's books
+/// balance: deposited = balance + charged − owed.
+pub fn check_credit(state: &State) {
+    use crate::logic::billing::billable_bytes;
+    use crate::model::billing::Reservation;
+    let mut expected: BTreeMap<Principal, (u128, u64, u64)> = BTreeMap::new();
+    for s in state.uploads.values() {
+        if let Reservation::Credit { user, billable, hold, .. } = s.reservation {
+            let e = expected.entry(user).or_default();
+            e.0 += hold;
+            e.1 += billable;
+        }
+    }
+    for f in state.files.values().filter(|f| f.meta.status == FileStatus::Ready) {
+        expected.entry(f.meta.file_id.owner).or_default().2 += billable_bytes(f.meta.size_bytes, f.meta.chunk_size);
+    }
+    for (user, a) in state.accounts.iter().map(|e| e.into_pair()) {
+        let (held, held_bytes, stored) = expected.remove(&user).unwrap_or_default();
+        assert_eq!((a.held, a.held_bytes, a.stored_bytes), (held, held_bytes, stored), "credit account of {user}");
+        assert_eq!(a.deposited + a.owed, a.balance + a.charged, "books of {user}: {a:?}");
+    }
+    let unaccounted: Vec<_> = expected.into_iter().filter(|(_, e)| *e != (0, 0, 0)).collect();
+    assert!(unaccounted.is_empty(), "holds or bytes without an account: {unaccounted:?}");
 }
 
 /// The books, plus what holds in these sequences: every commit is applied

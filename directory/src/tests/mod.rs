@@ -3,6 +3,7 @@
 
 mod accounting;
 mod auth;
+mod billing;
 mod candid_interface;
 mod errors_leave_state_unchanged;
 mod invariants;
@@ -101,6 +102,8 @@ impl Fx {
         let mem = DefaultMemoryImpl::default();
         let mut s = State::load_for_tests(mem.clone());
         s.set_settings(Settings::default().with_overrides(&init).expect("valid test settings"));
+        // Tests of other concerns run free; `tests::billing` sets prices.
+        s.set_pricing(free_pricing());
         Self { s, mem, now: T0, check_books: true }
     }
 
@@ -197,6 +200,18 @@ impl Fx {
 
     pub fn bucket_info(&self, id: BucketId) -> BucketInfo {
         self.s.buckets.get(&id).unwrap().info(id)
+    }
+}
+
+/// Nothing charged (the tests of other concerns run under it).
+pub fn free_pricing() -> depot_api::billing::Pricing {
+    depot_api::billing::Pricing {
+        storage_cycles_per_gib_month: 0,
+        ingress_cycles_per_gib: 0,
+        call_fee_cycles: 0,
+        min_deposit_cycles: 0,
+        free_bytes: 0,
+        ..crate::model::billing::default_pricing()
     }
 }
 

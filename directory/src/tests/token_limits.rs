@@ -183,7 +183,7 @@ fn defaults_allow_every_upload_in_progress_to_burst_at_once() {
 
 #[test]
 fn sessions_stored_before_the_token_count_decode_with_zero() {
-    use crate::billing::Reservation;
+    use crate::model::billing::Reservation;
     use crate::model::storable::{cbor_decode, cbor_encode};
     use crate::model::uploads::{SessionState, UploadSession};
     /// `UploadSession` as an older directory stored it.

@@ -51,9 +51,13 @@ pub fn new_devnet() -> Devnet {
     Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() })
 }
 
-/// A directory with `buckets` release-wasm buckets on `dev`.
+/// A directory with `buckets` release-wasm buckets on `dev`, charging
+/// nothing: these benchmarks measure storage and serving, and seed more than
+/// the free tier (billing's own figures are in `bench::billing`).
 pub fn deploy_on(dev: &mut Devnet, buckets: usize, directory_init: DirectoryInit) -> Result<Deployment> {
-    deploy(dev, DeployOpts { buckets, domain_template: DOMAIN_TEMPLATE.into(), directory_init })
+    let d = deploy(dev, DeployOpts { buckets, domain_template: DOMAIN_TEMPLATE.into(), directory_init })?;
+    crate::deploy::set_pricing(dev, &d, crate::deploy::zero_pricing())?;
+    Ok(d)
 }
 
 /// A fresh devnet with a directory (raised limits) and `buckets` buckets.

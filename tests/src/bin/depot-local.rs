@@ -7,7 +7,8 @@ use anyhow::Result;
 use depot_cli::network::{Deployment, config_dir, deployment_file};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use depot_tests::ledgers::{
-    CYCLES_LEDGER_FEE, NEWCOMER_CYCLES, NEWCOMER_TOKENS, TOKEN_DECIMALS, TOKEN_SYMBOL, deploy_ledgers, fund_newcomer,
+    CYCLES_LEDGER_FEE, NEWCOMER_CYCLES, NEWCOMER_TOKENS, TOKEN_DECIMALS, TOKEN_SYMBOL, accept_test_token,
+    deploy_ledgers, fund_newcomer,
 };
 
 #[tokio::main]
@@ -28,9 +29,11 @@ async fn main() -> Result<()> {
     let config = config_dir()?;
     let me = depot_cli::identity::load_or_create_default(&config)?.sender().map_err(anyhow::Error::msg)?;
     let admin = env.deployment.admin;
+    let deployment = env.deployment.clone();
     let ledgers = env.with_devnet(|d| -> Result<_> {
         let l = deploy_ledgers(d, admin, admin, &[])?;
         fund_newcomer(d, admin, &l, me)?;
+        accept_test_token(d, &deployment, &l)?;
         Ok(l)
     })?;
     let file = deployment_file(&config, "local");
@@ -54,6 +57,7 @@ async fn main() -> Result<()> {
         ledgers.token,
         NEWCOMER_TOKENS / 10u128.pow(TOKEN_DECIMALS as u32)
     );
+    println!("  Depot accepts both: `depot pricing`, `depot deposit --cycles 2T` or `--token {TOKEN_SYMBOL} 5`");
     println!("  saved for the CLI in {}", file.display());
     println!();
     println!("Quick start (in another terminal):");

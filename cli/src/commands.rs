@@ -1,0 +1,236 @@
+//! The billing commands: `pricing`, `balance`, `deposit`, `estimate`.
+
+use anyhow::{Result, anyhow, bail};
+use depot_api::billing::*;
+use depot_cli::billing::{self, Pay, human_cycles, human_token};
+use depot_cli::client::Depot;
+use depot_cli::format::human_bytes;
+use serde_json::json;
+
+fn days(ns: u64) -> String {
+    format!("{:.1} days", ns as f64 / 86_400e9)
+}
+
+pub async fn pricing(depot: &Depot, as_json: bool) -> Result<()> {
+    let p = depot.get_pricing().await?;
+    if as_json {
+        let tokens: Vec<_> = p
+            .tokens
+            .iter()
+            .map(|t| {
+                json!({"symbol": t.symbol, "ledger": t.ledger.to_text(), "decimals": t.decimals,
+                            "ledger_fee": t.ledger_fee, "cycles_per_unit": t.cycles_per_unit})
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({"storage_cycles_per_gib_month": p.storage_cycles_per_gib_month.to_string(),
+                   "ingress_cycles_per_gib": p.ingress_cycles_per_gib.to_string(),
+                   "call_fee_cycles": p.call_fee_cycles.to_string(), "min_deposit_cycles": p.min_deposit_cycles.to_string(),
+                   "first_period_days": p.first_period_days, "free_bytes": p.free_bytes, "grace_days": p.grace_days,
+                   "deletion_days": p.deletion_days, "cycles_ledger": CYCLES_LEDGER_ID, "tokens": tokens})
+        );
+        return Ok(());
+    }
+    println!("storage      {} per GiB per 30 days", human_cycles(p.storage_cycles_per_gib_month));
+    println!("upload       {} per GiB, once", human_cycles(p.ingress_cycles_per_gib));
+    if p.call_fee_cycles > 0 {
+        println!("per upload   {}", human_cycles(p.call_fee_cycles));
+    }
+    println!("free         {} per user", human_bytes(p.free_bytes));
+    println!("to upload    credit for {} days of storage of everything you would store", p.first_period_days);
+    println!(
+        "unpaid       files served for {} days, then refused; deleted {} days later",
+        p.grace_days, p.deletion_days
+    );
+    println!("min deposit  {}", human_cycles(p.min_deposit_cycles));
+    println!("pay with     cycles (cycles ledger {CYCLES_LEDGER_ID})");
+    for t in &p.tokens {
+        let per_token = u128::from(t.cycles_per_unit) * 10u128.pow(u32::from(t.decimals));
+        println!("             {} (ledger {}): 1 {} = {}", t.symbol, t.ledger, t.symbol, human_cycles(per_token));
+    }
+    Ok(())
+}
+
+pub async fn balance(depot: &Depot, as_json: bool) -> Result<()> {
+    let b = depot.get_balance().await?;
+    let state = match b.state {
+        AccountState::Active => "active".to_string(),
+        AccountState::Grace { suspend_at_ns, .. } => {
+            format!("grace: pay before {} or files stop being served", ns_date(suspend_at_ns))
+        }
+        AccountState::Suspended { delete_at_ns, .. } => {
+            format!("suspended: files are not served, deleted on {}", ns_date(delete_at_ns))
+        }
+    };
+    if as_json {
+        let movements: Vec<_> = b.movements.iter().map(movement_json).collect();
+        println!(
+            "{}",
+            json!({"balance_cycles": b.balance_cycles.to_string(), "owed_cycles": b.owed_cycles.to_string(),
+                   "held_cycles": b.held_cycles.to_string(), "available_cycles": b.available_cycles.to_string(),
+                   "billable_bytes": b.billable_bytes, "charged_bytes": b.charged_bytes, "free_bytes": b.free_bytes,
+                   "burn_cycles_per_day": b.burn_cycles_per_day.to_string(), "runway_days": b.runway_days,
+                   "state": state, "movements": movements})
+        );
+        return Ok(());
+    }
+    println!("balance    {}", human_cycles(b.balance_cycles));
+    if b.owed_cycles > 0 {
+        println!("owed       {}", human_cycles(b.owed_cycles));
+    }
+    println!("held       {} (uploads in progress)", human_cycles(b.held_cycles));
+    println!(
+        "stored     {} ({} free, {} charged)",
+        human_bytes(b.billable_bytes),
+        human_bytes(b.free_bytes),
+        human_bytes(b.charged_bytes)
+    );
+    println!("burn       {} per day", human_cycles(b.burn_cycles_per_day));
+    match b.runway_days {
+        Some(d) => println!("runway     {d} days"),
+        None => println!("runway     unlimited (nothing charged per day)"),
+    }
+    println!("state      {state}");
+    for m in b.movements.iter().take(10) {
+        println!("  {}  {}", ns_date(m.at_ns), movement_line(m));
+    }
+    Ok(())
+}
+
+fn ns_date(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+fn movement_line(m: &Movement) -> String {
+    match &m.kind {
+        MovementKind::Deposit { payment, amount, rate, .. } => {
+            format!("+{}  deposit ({payment}, {amount} at {rate} cycles each)", human_cycles(m.cycles))
+        }
+        MovementKind::Charge { kind, from_ns, to_ns } => {
+            let what = match kind {
+                ChargeKind::Ingress => "upload".to_string(),
+                ChargeKind::CallFee => "upload fee".to_string(),
+                ChargeKind::Storage => format!("storage for {}", days(to_ns - from_ns)),
+            };
+            format!("-{}  {what}", human_cycles(m.cycles))
+        }
+        MovementKind::Refund { reason } => format!("+{}  refund: {reason}", human_cycles(m.cycles)),
+    }
+}
+
+fn movement_json(m: &Movement) -> serde_json::Value {
+    let (kind, detail) = match &m.kind {
+        MovementKind::Deposit { payment, ledger, amount, rate } => (
+            "deposit",
+            json!({"payment": payment, "ledger": ledger.map(|l| l.to_text()), "amount": amount, "rate": rate}),
+        ),
+        MovementKind::Charge { kind, from_ns, to_ns } => {
+            ("charge", json!({"what": format!("{kind:?}"), "from_ns": from_ns, "to_ns": to_ns}))
+        }
+        MovementKind::Refund { reason } => ("refund", json!({"reason": reason})),
+    };
+    json!({"seq": m.seq, "at_ns": m.at_ns, "kind": kind, "cycles": m.cycles.to_string(), "detail": detail})
+}
+
+pub async fn deposit(depot: &Depot, cycles: Option<String>, token: Option<Vec<String>>, as_json: bool) -> Result<()> {
+    let pay = match (cycles, token) {
+        (Some(c), None) => Pay::Cycles(billing::parse_cycles(&c)?),
+        (None, Some(t)) => {
+            let [symbol, amount] = t.as_slice() else { bail!("--token takes a symbol and an amount") };
+            let pricing = depot.get_pricing().await?;
+            let price =
+                pricing.tokens.iter().find(|p| p.symbol.eq_ignore_ascii_case(symbol)).cloned().ok_or_else(|| {
+                    let known: Vec<_> = pricing.tokens.iter().map(|t| t.symbol.as_str()).collect();
+                    anyhow!(
+                        "token {symbol} is not accepted here; accepted: cycles{}{}",
+                        if known.is_empty() { "" } else { ", " },
+                        known.join(", ")
+                    )
+                })?;
+            let units = billing::parse_decimal(amount, u32::from(price.decimals))?;
+            Pay::Token { price, units }
+        }
+        _ => bail!("give --cycles AMOUNT or --token SYMBOL AMOUNT"),
+    };
+    let paid = match &pay {
+        Pay::Cycles(c) => human_cycles(*c),
+        Pay::Token { price, units } => human_token(*units, price.decimals, &price.symbol),
+    };
+    let r = billing::deposit(depot, pay).await?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"credited_cycles": r.credited_cycles.to_string(), "rate": r.rate,
+                   "balance_cycles": r.balance_cycles.to_string(), "movement": r.movement})
+        );
+    } else {
+        println!(
+            "paid {paid}, credited {}; balance {}",
+            human_cycles(r.credited_cycles),
+            human_cycles(r.balance_cycles)
+        );
+    }
+    Ok(())
+}
+
+pub fn estimate(c: &UploadCost, p: &Pricing, size: u64, as_json: bool) {
+    if as_json {
+        let tokens: Vec<_> = c
+            .tokens
+            .iter()
+            .map(|t| json!({"symbol": t.symbol, "ledger": t.ledger.to_text(), "amount": t.amount}))
+            .collect();
+        println!(
+            "{}",
+            json!({"size": size, "billable_bytes": c.billable_bytes, "charged_bytes": c.charged_bytes,
+                   "upload_cycles": c.upload_cycles.to_string(), "first_period_cycles": c.first_period_cycles.to_string(),
+                   "cycles": c.cycles.to_string(), "required_cycles": c.required_cycles.to_string(),
+                   "available_cycles": c.available_cycles.to_string(), "short_in_tokens": tokens})
+        );
+        return;
+    }
+    println!(
+        "size        {} ({} billed, {} beyond the free tier)",
+        human_bytes(size),
+        human_bytes(c.billable_bytes),
+        human_bytes(c.charged_bytes)
+    );
+    println!("upload      {}", human_cycles(c.upload_cycles));
+    println!(
+        "storage     {} for the first {} days, then {} per day",
+        human_cycles(c.first_period_cycles),
+        p.first_period_days,
+        human_cycles(c.first_period_cycles / u128::from(p.first_period_days.max(1)))
+    );
+    println!(
+        "needs       {} of credit ({} available)",
+        human_cycles(c.required_cycles),
+        human_cycles(c.available_cycles)
+    );
+    if c.required_cycles > c.available_cycles {
+        println!("add         {}", billing::deposit_hint(c.required_cycles - c.available_cycles, p.min_deposit_cycles));
+        for t in &c.tokens {
+            let price = p.tokens.iter().find(|x| x.ledger == t.ledger);
+            if let Some(price) = price {
+                println!(
+                    "       or   depot deposit --token {} {}",
+                    t.symbol,
+                    human_token(u128::from(t.amount), price.decimals, "").trim_end()
+                );
+            }
+        }
+    }
+}
