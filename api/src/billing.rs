@@ -111,6 +111,25 @@ pub struct Pricing {
     pub tokens: Vec<TokenPrice>,
 }
 
+const TRILLION: u128 = 1_000_000_000_000;
+
+impl Default for Pricing {
+    /// The defaults, derived from the IC's fees in `docs/billing.md` §2.
+    fn default() -> Self {
+        Pricing {
+            storage_cycles_per_gib_month: TRILLION,
+            ingress_cycles_per_gib: 3 * TRILLION,
+            call_fee_cycles: 0,
+            min_deposit_cycles: TRILLION / 10,
+            first_period_days: 30,
+            free_bytes: 100 * 1024 * 1024,
+            grace_days: 30,
+            deletion_days: 30,
+            tokens: Vec::new(),
+        }
+    }
+}
+
 /// `estimate_upload_cost`: what `start_upload` of `bytes` would hold now.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct UploadCost {

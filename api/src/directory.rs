@@ -31,6 +31,10 @@ pub struct FileMeta {
     /// The one bucket holding every chunk of the file: a file is never
     /// split across buckets, so one signed URL serves all of it.
     pub bucket: BucketId,
+    /// When the file's retention period ends and it is deleted; none: kept
+    /// until its owner deletes it. Added later: older records have none.
+    #[serde(default)]
+    pub delete_at_ns: Option<u64>,
 }
 
 /// Directory settings; every field of the install argument is optional and
@@ -64,6 +68,19 @@ pub struct StartUploadReq {
     pub size_bytes: u64,
     /// Declared whole-file SHA-256: the commit fails unless the bytes match.
     pub sha256: Option<ByteBuf>,
+    /// Keep the file this many days from now (1..=`MAX_RETENTION_DAYS`),
+    /// then delete it: it is charged for that long only. None: until its
+    /// owner deletes it. `set_retention` changes it later.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+}
+
+/// `set_retention`: the file is deleted `days` from now (none: kept until
+/// its owner deletes it).
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SetRetentionReq {
+    pub file_id: FileId,
+    pub days: Option<u32>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

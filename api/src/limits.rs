@@ -146,6 +146,12 @@ pub const DEPOSIT_FUTURE_SLACK_SECS: u64 = 5 * 60;
 /// inter-canister call the directory pays for.
 pub const MAX_DEPOSITS_IN_FLIGHT_PER_USER: u32 = 4;
 
+/// Longest retention period a file may be given (about 100 years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// Files deleted per maintenance tick when their retention ends.
+pub const RETENTION_BATCH: usize = 100;
+
 /// Files per `set_suspended` call: each removes or re-adds a file's
 /// certified responses (~1.3 M instructions per chunk to re-add).
 pub const MAX_FILES_PER_SUSPEND_CALL: usize = 100;

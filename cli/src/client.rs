@@ -199,6 +199,10 @@ impl Depot {
         self.dir(dm::DELETE_FILE, (file_id,)).await
     }
 
+    pub async fn set_retention(&self, req: SetRetentionReq) -> Result<FileMeta, CallError> {
+        self.dir(dm::SET_RETENTION, (req,)).await
+    }
+
     pub async fn list_files(&self, req: ListFilesReq) -> Result<ListFilesRes, CallError> {
         self.dir(dm::LIST_FILES, (req,)).await
     }

@@ -98,7 +98,7 @@ pub async fn balance(depot: &Depot, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-fn ns_date(ns: u64) -> String {
+pub fn ns_date(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

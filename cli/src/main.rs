@@ -46,6 +46,10 @@ enum Cmd {
         /// Chunks in flight at once.
         #[arg(long, default_value_t = upload::DEFAULT_PARALLEL)]
         parallel: usize,
+        /// Delete the file this many days after the upload; it is charged
+        /// for that long only (default: kept until you delete it).
+        #[arg(long, value_name = "DAYS")]
+        retention_days: Option<u32>,
     },
     /// Download a file, verifying every chunk against the IC's certified
     /// data (and the SHA-256 declared at upload).
@@ -85,6 +89,9 @@ enum Cmd {
     },
     /// Show your usage and quota.
     Usage,
+    /// Set when a file is deleted: DAYS from now, or `forever` (kept until
+    /// you delete it). Storage is charged until then.
+    Retain { file_id: String, days: String },
     /// Show system statistics (controllers only).
     Stat,
     /// Show what Depot charges and the tokens it accepts.
@@ -130,13 +137,21 @@ async fn run(cli: Cli) -> Result<()> {
     let depot = Depot::connect(&net.url, !net.is_mainnet, id, net.directory).await?;
     let tty = std::io::stderr().is_terminal() && !cli.json;
     match cli.cmd {
-        Cmd::Upload { file, name, mime, parallel } => {
+        Cmd::Upload { file, name, mime, parallel, retention_days } => {
             let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
             let cost = depot.estimate_upload_cost(size).await?;
             if cost.cycles > 0 && !cli.json {
                 eprintln!("{}", cost_line(&cost));
             }
-            let opts = upload::UploadOpts { path: file, name, mime, parallel, progress: tty, stop_after: None };
+            let opts = upload::UploadOpts {
+                path: file,
+                name,
+                mime,
+                parallel,
+                progress: tty,
+                stop_after: None,
+                retention_days,
+            };
             let out = match upload::upload(&depot, &config_dir, opts).await {
                 Err(e) => return Err(explain_short_credit(&depot, e).await),
                 Ok(out) => out,
@@ -199,7 +214,8 @@ async fn run(cli: Cli) -> Result<()> {
                 let v: Vec<_> = rows
                     .iter()
                     .map(|f| json!({"file_id": f.file_id.key().map(|k| k.to_hex()), "name": f.name, "size": f.size_bytes,
-                                    "mime": f.mime, "status": format!("{:?}", f.status), "created_at_ns": f.created_at_ns}))
+                                    "mime": f.mime, "status": format!("{:?}", f.status), "created_at_ns": f.created_at_ns,
+                                    "delete_at_ns": f.delete_at_ns}))
                     .collect();
                 println!("{}", serde_json::Value::Array(v));
             } else {
@@ -207,7 +223,9 @@ async fn run(cli: Cli) -> Result<()> {
                     let status =
                         if f.status == FileStatus::Ready { String::new() } else { format!("  [{:?}]", f.status) };
                     let key = f.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
-                    println!("{key}  {:>10}  {}{status}", human_bytes(f.size_bytes), f.name);
+                    let until =
+                        f.delete_at_ns.map(|t| format!("  (deleted on {})", commands::ns_date(t))).unwrap_or_default();
+                    println!("{key}  {:>10}  {}{status}{until}", human_bytes(f.size_bytes), f.name);
                 }
             }
         }
@@ -267,6 +285,19 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("buckets   {}", s.buckets_count);
                 println!("uploads   {} in progress ({} reserved)", s.active_uploads, human_bytes(s.reserved_bytes));
                 println!("deletes   {} pending in buckets", s.pending_bucket_deletes);
+            }
+        }
+        Cmd::Retain { file_id, days } => {
+            let days = match days.as_str() {
+                "forever" => None,
+                d => Some(d.trim_end_matches('d').parse::<u32>().context("DAYS is a number of days, or `forever`")?),
+            };
+            let fid = upload::parse_file_id(&depot, &file_id)?;
+            let meta = depot.set_retention(depot_api::directory::SetRetentionReq { file_id: fid, days }).await?;
+            match (cli.json, meta.delete_at_ns) {
+                (true, at) => println!("{}", json!({"file_id": file_id, "delete_at_ns": at})),
+                (false, Some(at)) => println!("{} is deleted on {}", meta.name, commands::ns_date(at)),
+                (false, None) => println!("{} is kept until you delete it", meta.name),
             }
         }
         Cmd::Pricing => commands::pricing(&depot, cli.json).await?,

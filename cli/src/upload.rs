@@ -35,6 +35,8 @@ pub struct UploadOpts {
     pub progress: bool,
     /// Stop (as if interrupted) after sending this many chunks: for tests.
     pub stop_after: Option<u32>,
+    /// Delete the file this many days after the upload (charged that long).
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -110,6 +112,7 @@ async fn open_session(
             mime: opts.mime.clone(),
             size_bytes: size,
             sha256: Some(ByteBuf::from(sha.to_vec())),
+            retention_days: opts.retention_days,
         })
         .await?;
     let file_key = res.file_id.key().ok_or_else(|| anyhow!("directory returned a malformed file id"))?;

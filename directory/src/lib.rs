@@ -150,6 +150,12 @@ async fn delete_file(file_id: FileId) -> DeleteResult {
     Ok(res)
 }
 
+/// Moves (or removes) the date a file is deleted at.
+#[ic_cdk::update]
+fn set_retention(req: SetRetentionReq) -> FileMetaResult {
+    state::mutate(|s| files::set_retention_impl(s, caller(), &req, now()))
+}
+
 #[ic_cdk::query]
 fn list_files(req: ListFilesReq) -> ListFilesResult {
     state::read(|s| files::list_files_impl(s, caller(), &req))
@@ -288,7 +294,7 @@ fn get_pricing() -> PricingResult {
 #[ic_cdk::query]
 fn estimate_upload_cost(bytes: u64) -> UploadCostResult {
     logic::require_user(caller())?;
-    state::read(|s| Ok(billing::quote(s, caller(), bytes, now())))
+    state::read(|s| Ok(billing::quote(s, caller(), bytes, None, now())))
 }
 
 #[ic_cdk::query]

@@ -97,6 +97,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
                         status,
                         sha256: sha.map(ByteBuf::from),
                         bucket,
+                        delete_at_ns: (c % 3 == 0).then_some(u),
                     },
                     upload_id,
                     suspended: c % 2 == 0,

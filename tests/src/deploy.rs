@@ -125,11 +125,8 @@ pub fn zero_pricing() -> depot_api::billing::Pricing {
         ingress_cycles_per_gib: 0,
         call_fee_cycles: 0,
         min_deposit_cycles: 0,
-        first_period_days: 30,
         free_bytes: 0,
-        grace_days: 30,
-        deletion_days: 30,
-        tokens: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -36,7 +36,13 @@ pub fn start_upload(
     declare_sha: bool,
 ) -> Result<StartUploadRes> {
     let sha256 = declare_sha.then(|| ByteBuf::from(Sha256::digest(content).to_vec()));
-    let req = StartUploadReq { name: "f.bin".into(), mime: None, size_bytes: content.len() as u64, sha256 };
+    let req = StartUploadReq {
+        name: "f.bin".into(),
+        mime: None,
+        size_bytes: content.len() as u64,
+        sha256,
+        retention_days: None,
+    };
     call(dev, user, d.directory, dm::START_UPLOAD, (req,))?.map_err(|e| anyhow!("start_upload: {e:?}"))
 }
 

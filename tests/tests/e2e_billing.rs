@@ -264,6 +264,7 @@ async fn uploads_hold_credit_charge_it_at_commit_and_storage_by_the_day() {
         parallel: 2,
         progress: false,
         stop_after: None,
+        retention_days: None,
     };
 
     // Without credit: refused with the amounts, and nothing held.
@@ -347,8 +348,15 @@ async fn an_unpaid_account_gets_a_certified_402_is_served_again_when_paid_and_de
     let path = dir.path().join("clip.mp4");
     let content = depot_tests::drive::content(9, 3_000_000);
     std::fs::write(&path, &content).unwrap();
-    let opts =
-        depot_cli::upload::UploadOpts { path, name: None, mime: None, parallel: 2, progress: false, stop_after: None };
+    let opts = depot_cli::upload::UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 2,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
 
     // 0.1 T buys about 90 s of storage of these 3 MB at this price.
     cli_deposit(&f.alice, Pay::Cycles(T / 10)).await.unwrap();
@@ -368,8 +376,13 @@ async fn an_unpaid_account_gets_a_certified_402_is_served_again_when_paid_and_de
     // the owner cannot read it by Candid either, nor upload more
     let err = f.alice.get_chunk(f.env.deployment.buckets[0], file.clone(), 0).await.unwrap_err();
     assert!(matches!(err, CallError::Bucket(depot_api::BucketError::Unauthorised { .. })), "{err:?}");
-    let start =
-        depot_api::directory::StartUploadReq { name: "more.bin".into(), mime: None, size_bytes: 10, sha256: None };
+    let start = depot_api::directory::StartUploadReq {
+        name: "more.bin".into(),
+        mime: None,
+        size_bytes: 10,
+        sha256: None,
+        retention_days: None,
+    };
     let refused = f.alice.start_upload(start).await;
     assert!(matches!(refused, Err(CallError::Directory(DirectoryError::InsufficientCredit { .. }))), "{refused:?}");
 
@@ -405,7 +418,13 @@ async fn a_canister_caller_pays_its_bucket_with_cycles_attached_to_put_chunk() {
             Decode!(&reply, Result<CallResult, String>).unwrap().unwrap().return_
         }
     };
-    let start = StartUploadReq { name: "from-a-canister.txt".into(), mime: None, size_bytes: 11, sha256: None };
+    let start = StartUploadReq {
+        name: "from-a-canister.txt".into(),
+        mime: None,
+        size_bytes: 11,
+        sha256: None,
+        retention_days: None,
+    };
     let reply = via_wallet(directory, "start_upload", Encode!(&start).unwrap(), 0).await;
     let s = Decode!(&reply, StartUploadResult).unwrap().unwrap();
     let req = GetUploadTokenReq { upload_id: s.upload_id.clone(), first_chunk: 0, last_chunk: 0 };
@@ -428,4 +447,38 @@ async fn a_canister_caller_pays_its_bucket_with_cycles_attached_to_put_chunk() {
     let (w2, b2) = balances();
     assert!((T..T + T / 100).contains(&(w1 - w2)), "the wallet paid {}", w1 - w2);
     assert!(b2 > b1 + T - T / 100, "the bucket received them: {}", b2 - b1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_kept_for_a_day_is_deleted_when_its_retention_ends_unless_extended() {
+    let f = fixture().await;
+    let dir = tempfile::tempdir().unwrap();
+    let upload = |name: &str, days: Option<u32>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, depot_tests::drive::content(3, 1000)).unwrap();
+        depot_cli::upload::UploadOpts {
+            path,
+            name: None,
+            mime: None,
+            parallel: 1,
+            progress: false,
+            stop_after: None,
+            retention_days: days,
+        }
+    };
+    let now = f.env.with_devnet(|d| d.time_ns());
+    let short = depot_cli::upload::upload(&f.alice, dir.path(), upload("short.txt", Some(1))).await.unwrap().meta;
+    let longer = depot_cli::upload::upload(&f.alice, dir.path(), upload("longer.txt", Some(1))).await.unwrap().meta;
+    let day = 86_400_000_000_000u64;
+    assert!(short.delete_at_ns.is_some_and(|t| t.abs_diff(now + day) < day / 24), "{:?}", short.delete_at_ns);
+    // the owner extends one of them to 5 days
+    let req = depot_api::directory::SetRetentionReq { file_id: longer.file_id.clone(), days: Some(5) };
+    let extended = f.alice.set_retention(req).await.unwrap();
+    assert!(extended.delete_at_ns.unwrap() > longer.delete_at_ns.unwrap() + 3 * day);
+
+    f.env.with_devnet(|dev| depot_tests::drive::jump(dev, std::time::Duration::from_secs(2 * 86_400), 2));
+    let gone = f.alice.get_file_meta(short.file_id.clone()).await;
+    assert!(matches!(gone, Err(CallError::Directory(DirectoryError::NotFound))), "{gone:?}");
+    let kept = f.alice.get_file_meta(longer.file_id.clone()).await.unwrap();
+    assert_eq!(kept.delete_at_ns, extended.delete_at_ns);
 }

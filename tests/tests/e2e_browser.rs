@@ -77,7 +77,15 @@ fn wav(secs: u32) -> Vec<u8> {
 async fn put(client: &Depot, dir: &Path, name: &str, bytes: &[u8]) -> FileId {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let opts = UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     upload(client, &dir.join("cfg"), opts).await.unwrap().meta.file_id
 }
 

@@ -27,7 +27,15 @@ fn pattern(n: usize, salt: u8) -> Vec<u8> {
 async fn put(client: &Depot, dir: &Path, name: &str, bytes: &[u8]) -> FileId {
     let path = dir.join(format!("src-{}", hex::encode(Sha256::digest(name.as_bytes()))));
     std::fs::write(&path, bytes).unwrap();
-    let opts = UploadOpts { path, name: Some(name.into()), mime: None, parallel: 4, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: Some(name.into()),
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     upload(client, &dir.join("cfg"), opts).await.unwrap().meta.file_id
 }
 
@@ -209,7 +217,7 @@ async fn hostile_stored_names_stay_inside_the_target_directory() {
 
     // Path names are refused by the directory at upload.
     for name in ["../evil", "a/b", "..", "C:\\x"] {
-        let req = StartUploadReq { name: name.into(), mime: None, size_bytes: 10, sha256: None };
+        let req = StartUploadReq { name: name.into(), mime: None, size_bytes: 10, sha256: None, retention_days: None };
         let r = alice.start_upload(req).await;
         assert!(matches!(r, Err(CallError::Directory(DirectoryError::InvalidRequest { .. }))), "{name:?}: {r:?}");
     }
@@ -222,8 +230,15 @@ async fn hostile_stored_names_stay_inside_the_target_directory() {
     {
         let path = src.path().join(format!("src-{written}"));
         std::fs::write(&path, &data).unwrap();
-        let opts =
-            UploadOpts { path, name: Some(stored.into()), mime: None, parallel: 1, progress: false, stop_after: None };
+        let opts = UploadOpts {
+            path,
+            name: Some(stored.into()),
+            mime: None,
+            parallel: 1,
+            progress: false,
+            stop_after: None,
+            retention_days: None,
+        };
         let fid = match upload(&alice, &src.path().join("cfg"), opts).await {
             Ok(out) => out.meta.file_id,
             Err(e) => {

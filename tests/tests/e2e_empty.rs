@@ -28,7 +28,15 @@ async fn an_empty_file_uploads_and_downloads_with_the_cli_and_curl() {
     let alice = env.client(DepotEnv::identity(1)).await.unwrap();
     let path = dir.path().join(".gitkeep");
     std::fs::write(&path, b"").unwrap();
-    let opts = UploadOpts { path, name: None, mime: None, parallel: 4, progress: true, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: true,
+        stop_after: None,
+        retention_days: None,
+    };
     let out = upload(&alice, &dir.path().join("cfg"), opts).await.unwrap();
     assert_eq!((out.meta.size_bytes, out.meta.chunk_count, out.sent_chunks), (0, 0, 0));
     assert_eq!(out.meta.sha256.as_deref().map(|h| h.to_vec()), Some(Sha256::digest(b"").to_vec()));

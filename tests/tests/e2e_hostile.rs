@@ -16,7 +16,13 @@ use ic_http_certification::{HttpRequest, HttpUpdateRequest};
 const CHUNK: usize = depot_api::limits::CHUNK_SIZE as usize;
 
 fn req(name: &str, mime: Option<&str>, size: u64) -> StartUploadReq {
-    StartUploadReq { name: name.into(), mime: mime.map(Into::into), size_bytes: size, sha256: None }
+    StartUploadReq {
+        name: name.into(),
+        mime: mime.map(Into::into),
+        size_bytes: size,
+        sha256: None,
+        retention_days: None,
+    }
 }
 
 fn stat(env: &DepotEnv, bucket: Principal) -> BucketStat {

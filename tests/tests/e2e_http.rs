@@ -20,7 +20,15 @@ async fn put_file(env: &DepotEnv, dir: &Path, user: u8, bytes: &[u8], name: &str
     std::fs::write(&path, bytes).unwrap();
     let client = env.client(DepotEnv::identity(user)).await.unwrap();
     let cfg = dir.join(format!("cfg{user}"));
-    let opts = UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     let out = upload(&client, &cfg, opts).await.unwrap();
     let url = client
         .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })

@@ -25,7 +25,15 @@ fn pattern(n: usize, salt: u8) -> Vec<u8> {
 async fn put_file(client: &Depot, dir: &Path, bytes: &[u8], name: &str) -> (depot_api::FileId, String) {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let opts = UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     let out = upload(client, &dir.join("cfg"), opts).await.unwrap();
     let url = client
         .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })

@@ -20,7 +20,7 @@ fn pattern(n: usize, salt: u8) -> Vec<u8> {
 }
 
 fn opts(path: std::path::PathBuf, stop_after: Option<u32>) -> UploadOpts {
-    UploadOpts { path, name: None, mime: None, parallel: 3, progress: false, stop_after }
+    UploadOpts { path, name: None, mime: None, parallel: 3, progress: false, stop_after, retention_days: None }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +111,13 @@ async fn delete_frees_usage_and_typed_errors_change_nothing() {
     assert_eq!(usage.used_bytes, 2 * C as u64);
 
     // Quota: one byte more than what is left.
-    let req = |size: u64| StartUploadReq { name: "x".into(), mime: None, size_bytes: size, sha256: None };
+    let req = |size: u64| StartUploadReq {
+        name: "x".into(),
+        mime: None,
+        size_bytes: size,
+        sha256: None,
+        retention_days: None,
+    };
     let r = alice.start_upload(req(3 * C as u64 + 1)).await;
     assert!(
         matches!(r, Err(CallError::Directory(DirectoryError::QuotaExceeded { requested, available })) if requested == 3 * C as u64 + 1 && available == 3 * C as u64),

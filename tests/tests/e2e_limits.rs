@@ -23,6 +23,7 @@ fn req(size: u64, sha256: Option<[u8; 32]>) -> StartUploadReq {
         mime: None,
         size_bytes: size,
         sha256: sha256.map(|h| ByteBuf::from(h.to_vec())),
+        retention_days: None,
     }
 }
 

@@ -28,7 +28,7 @@ fn setup(session_ttl_secs: u64) -> (Devnet, Deployment) {
 }
 
 fn start(dev: &mut Devnet, d: &Deployment, size: u64) -> Result<StartUploadRes, DirectoryError> {
-    let req = StartUploadReq { name: "a.bin".into(), mime: None, size_bytes: size, sha256: None };
+    let req = StartUploadReq { name: "a.bin".into(), mime: None, size_bytes: size, sha256: None, retention_days: None };
     call(dev, user(), d.directory, dm::START_UPLOAD, (req.clone(),)).unwrap()
 }
 

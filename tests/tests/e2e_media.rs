@@ -41,7 +41,15 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
     let size = std::fs::metadata(&path).unwrap().len();
     let chunk = CHUNK_SIZE as u64;
     assert!(size > 4 * chunk, "several chunks: {size} bytes");
-    let opts = UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     let file_id = upload(&alice, &dir.path().join("cfg"), opts).await.unwrap().meta.file_id;
     let url = alice.get_download_url(GetDownloadUrlReq { file_id, ttl_secs: None, disposition: None }).await.unwrap();
 

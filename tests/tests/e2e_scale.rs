@@ -13,7 +13,7 @@ fn pattern(n: usize, salt: u8) -> Vec<u8> {
 }
 
 fn opts(path: std::path::PathBuf) -> UploadOpts {
-    UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None }
+    UploadOpts { path, name: None, mime: None, parallel: 4, progress: false, stop_after: None, retention_days: None }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,7 +52,15 @@ fn content(rng: &mut StdRng, size: u64) -> Vec<u8> {
 }
 
 fn opts(path: &Path, stop_after: Option<u32>) -> UploadOpts {
-    UploadOpts { path: path.to_path_buf(), name: None, mime: None, parallel: 2, progress: false, stop_after }
+    UploadOpts {
+        path: path.to_path_buf(),
+        name: None,
+        mime: None,
+        parallel: 2,
+        progress: false,
+        stop_after,
+        retention_days: None,
+    }
 }
 
 async fn pending_ids(c: &Depot) -> BTreeSet<FileId> {
@@ -122,8 +130,13 @@ async fn wrong_hash(rng: &mut StdRng, u: &mut User) -> bool {
     let size = rng.gen_range(1..2 * C);
     let data = content(rng, size);
     let declared = Sha256::digest(b"other bytes").to_vec();
-    let req =
-        StartUploadReq { name: "w.bin".into(), mime: None, size_bytes: size, sha256: Some(ByteBuf::from(declared)) };
+    let req = StartUploadReq {
+        name: "w.bin".into(),
+        mime: None,
+        size_bytes: size,
+        sha256: Some(ByteBuf::from(declared)),
+        retention_days: None,
+    };
     let s = u.client.start_upload(req).await.unwrap();
     let token = u.client.get_upload_token(&s.upload_id, 0, s.expected_chunk_count - 1).await.unwrap();
     for (i, chunk) in data.chunks(C as usize).enumerate() {

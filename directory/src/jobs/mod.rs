@@ -26,6 +26,8 @@ pub async fn run_maintenance() {
     let accrual = state::mutate(|s| billing::accrue_due(s, now(), billing::ACCRUAL_BATCH));
     state::mutate(|s| billing::prune_deposits(s, now(), billing::PRUNE_BATCH));
     update_serving(accrual.attention).await;
+    let expired = state::mutate(|s| crate::logic::files::expire_retained(s, now(), depot_api::limits::RETENTION_BATCH));
+    attempt_deletes(expired).await;
     state::mutate(|s| crate::logic::keys::drop_expired_keys(s, now()));
     // Normally done by the push that completes the set; also here, so a
     // pending key never waits on a push that already happened.

@@ -240,6 +240,7 @@ pub fn reserve(
     user: Principal,
     bucket: BucketId,
     bytes: u64,
+    retention_days: Option<u32>,
     now_ns: u64,
 ) -> Result<Reservation, ReserveError> {
     let mut books = Books::open(state, Operation::Reserve, user, bucket).map_err(ReserveError::Drift)?;
@@ -250,7 +251,8 @@ pub fn reserve(
             (Counter::BucketReservedBytes, Change::Add(bytes)),
         ])
         .map_err(ReserveError::Drift)?;
-    let (reservation, credit) = billing::reserve(state, user, bytes, now_ns).map_err(ReserveError::Billing)?;
+    let (reservation, credit) =
+        billing::reserve(state, user, bytes, retention_days, now_ns).map_err(ReserveError::Billing)?;
     books.write(state);
     credit.write(state, now_ns);
     Ok(reservation)

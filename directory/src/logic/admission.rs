@@ -84,6 +84,7 @@ fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), S
         m::GET_BALANCE,
         m::ADMIN_SET_PRICING,
         m::ADMIN_CHARGE_STORAGE,
+        m::SET_RETENTION,
     );
     Err("no such method".into())
 }
@@ -109,7 +110,14 @@ mod tests {
 
     #[test]
     fn honest_messages_pass_and_hostile_ones_do_not() {
-        let start = Encode!(&StartUploadReq { name: "a".into(), mime: None, size_bytes: 1, sha256: None }).unwrap();
+        let start = Encode!(&StartUploadReq {
+            name: "a".into(),
+            mime: None,
+            size_bytes: 1,
+            sha256: None,
+            retention_days: None
+        })
+        .unwrap();
         assert_eq!(admit_ingress(m::START_UPLOAD.name, user(), false, &start), Ok(()));
         assert!(admit_ingress(m::START_UPLOAD.name, Principal::anonymous(), false, &start).is_err());
         assert!(admit_ingress(m::START_UPLOAD.name, user(), false, &Encode!(&1u64).unwrap()).is_err());

@@ -188,22 +188,25 @@ fn record_movement(
 
 // ---- uploads ----
 
-/// What `start_upload` of `size` bytes would hold for `user` now.
-pub fn quote(state: &State, user: Principal, size: u64, now_ns: u64) -> UploadCost {
+/// What `start_upload` of `size` bytes (kept `retention_days`, or until
+/// deleted) would hold for `user` now.
+pub fn quote(state: &State, user: Principal, size: u64, retention_days: Option<u32>, now_ns: u64) -> UploadCost {
     let change = CreditChange::open(state, user, now_ns);
-    quote_for(state, &change.account, size)
+    quote_for(state, &change.account, size, retention_days)
 }
 
-fn quote_for(state: &State, a: &CreditAccount, size: u64) -> UploadCost {
+fn quote_for(state: &State, a: &CreditAccount, size: u64, retention_days: Option<u32>) -> UploadCost {
     let p = state.pricing();
     let billable = billable_bytes(size, state.settings().chunk_size);
     let free_left = p.free_bytes.saturating_sub(a.stored_bytes.saturating_add(a.held_bytes));
     let charged = billable.saturating_sub(free_left);
-    let period = days_ns(p.first_period_days);
+    // A file kept for less than the first period is held for its retention.
+    let first_days = retention_days.map_or(p.first_period_days, |r| r.min(p.first_period_days));
+    let period = days_ns(first_days);
     let upload_cycles = ingress_cycles(p, charged) + if charged > 0 { p.call_fee_cycles } else { 0 };
     let first_period_cycles = storage_cycles(p, charged, period, true);
     let cycles = upload_cycles + first_period_cycles;
-    let existing = storage_cycles(p, charged_stored_bytes(p, a), period, true);
+    let existing = storage_cycles(p, charged_stored_bytes(p, a), days_ns(p.first_period_days), true);
     let required = cycles + existing + a.owed;
     let available = a.available();
     let short = required.saturating_sub(available);
@@ -244,10 +247,11 @@ pub fn reserve(
     state: &State,
     user: Principal,
     size: u64,
+    retention_days: Option<u32>,
     now_ns: u64,
 ) -> Result<(Reservation, CreditChange), DirectoryError> {
     let mut change = CreditChange::open(state, user, now_ns);
-    let cost = quote_for(state, &change.account, size);
+    let cost = quote_for(state, &change.account, size, retention_days);
     if cost.required_cycles > cost.available_cycles || change.account.owed > 0 {
         return Err(DirectoryError::InsufficientCredit {
             required: clamp_u64(cost.required_cycles),

@@ -163,6 +163,9 @@ pub fn finish_commit(
     file.upload_id = None;
     let meta = file.meta.clone();
     state.files.insert(list_key, file);
+    if let Some(at) = meta.delete_at_ns {
+        state.retention.insert(TimedKey::new(at, session.file_key), ());
+    }
 
     debug_assert_eq!(meta.file_id.key(), Some(FileKey(session.file_key)));
     CommitOutcome { result: Ok(meta), queued_delete: None }

@@ -11,7 +11,7 @@ use crate::model::storable::{ListKey, TimedKey};
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::directory::*;
-use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_RETENTION_DAYS};
 use depot_api::url::UrlGrant;
 use depot_api::{DirectoryError, FileId, FileKey};
 use serde_bytes::ByteBuf;
@@ -122,7 +122,7 @@ pub fn delete_file_impl(
     file_id: &FileId,
     now_ns: u64,
 ) -> Result<(DeleteRes, TimedKey), DirectoryError> {
-    let (list_key, mut record) = live_file(state, caller, file_id)?;
+    let (list_key, record) = live_file(state, caller, file_id)?;
     if record.meta.status == FileStatus::Pending {
         let session = record.upload_id.and_then(|id| state.uploads.get(&id)).ok_or(DirectoryError::NotFound)?;
         if super::commit::commit_in_flight(&session, now_ns) {
@@ -131,18 +131,78 @@ pub fn delete_file_impl(
         return Ok((DeleteRes { freed_bytes: 0 }, release_upload(state, &session, now_ns)?));
     }
     let size = record.meta.size_bytes;
-    let bucket = record.meta.bucket;
-    accounting::free(state, caller, bucket, size, record.meta.chunk_size, now_ns)?;
+    let key = delete_ready(state, list_key, record, now_ns)?;
+    Ok((DeleteRes { freed_bytes: size }, key))
+}
+
+/// Deletes a Ready file (its owner's `delete_file`, the end of its
+/// retention, an account unpaid past its deletion period): usage and
+/// storage billing freed at once, the bucket deletion queued. On drift
+/// nothing changes.
+pub fn delete_ready(
+    state: &mut State,
+    list_key: ListKey,
+    mut record: FileRecord,
+    now_ns: u64,
+) -> Result<TimedKey, accounting::AccountingError> {
+    let meta = &record.meta;
+    let (owner, bucket, size) = (meta.file_id.owner, meta.bucket, meta.size_bytes);
+    accounting::free(state, owner, bucket, size, meta.chunk_size, now_ns)?;
     record.meta.status = FileStatus::Deleted;
     record.meta.updated_at_ns = now_ns;
+    let file_id = record.meta.file_id.clone();
     state.files.insert(list_key, record);
     // Upload tokens issued before the commit may still be valid: the bucket
     // refuses them (it keeps a tombstone of the file), and the directory
     // sweeps once more after the last of them has expired.
     let token_ttl_ns = state.settings().upload_token_ttl_secs * NANOS_PER_SEC;
     let sweep_again = Some(now_ns.saturating_add(token_ttl_ns));
-    let key = state.queue_bucket_delete(file_id.clone(), bucket, DeleteReason::FileDeleted, sweep_again, now_ns);
-    Ok((DeleteRes { freed_bytes: size }, key))
+    Ok(state.queue_bucket_delete(file_id, bucket, DeleteReason::FileDeleted, sweep_again, now_ns))
+}
+
+/// Days from now as the end of a retention period, checked.
+pub fn retention_end(days: Option<u32>, now_ns: u64) -> Result<Option<u64>, DirectoryError> {
+    match days {
+        None => Ok(None),
+        Some(d) if (1..=MAX_RETENTION_DAYS).contains(&d) => {
+            Ok(Some(now_ns.saturating_add(u64::from(d) * 86_400 * NANOS_PER_SEC)))
+        }
+        Some(d) => Err(invalid(format!("retention of {d} days: must be 1..={MAX_RETENTION_DAYS}"))),
+    }
+}
+
+/// `set_retention`: the owner moves (or removes) the deletion date of a
+/// file, Ready or still uploading. Storage is charged until then.
+pub fn set_retention_impl(state: &mut State, caller: Principal, req: &SetRetentionReq, now_ns: u64) -> FileMetaResult {
+    let delete_at = retention_end(req.days, now_ns)?;
+    let (list_key, mut record) = live_file(state, caller, &req.file_id)?;
+    record.meta.delete_at_ns = delete_at;
+    record.meta.updated_at_ns = now_ns;
+    if let (Some(at), FileStatus::Ready) = (delete_at, record.meta.status) {
+        let key = record.meta.file_id.key().ok_or(DirectoryError::NotFound)?;
+        state.retention.insert(TimedKey::new(at, key.0), ());
+    }
+    let meta = record.meta.clone();
+    state.files.insert(list_key, record);
+    Ok(meta)
+}
+
+/// Files whose retention has ended, deleted (at most `batch` due
+/// entries). An entry whose file is gone, or whose date moved, is dropped.
+pub fn expire_retained(state: &mut State, now_ns: u64, batch: usize) -> Vec<TimedKey> {
+    let due: Vec<TimedKey> = state.retention.keys().take_while(|k| k.at_ns <= now_ns).take(batch).collect();
+    let mut queued = Vec::new();
+    for k in due {
+        state.retention.remove(&k);
+        let Some((list_key, record)) = state.file_by_key(&k.id) else { continue };
+        if record.meta.status != FileStatus::Ready || record.meta.delete_at_ns != Some(k.at_ns) {
+            continue;
+        }
+        if let Ok(q) = delete_ready(state, list_key, record, now_ns) {
+            queued.push(q);
+        }
+    }
+    queued
 }
 
 /// After the bucket confirmed a deletion: the tombstone goes away.

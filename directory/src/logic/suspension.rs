@@ -8,10 +8,9 @@
 //! target the files are being brought to). The job (`jobs::update_serving`)
 //! alternates a pure step here with one bucket call.
 
+use super::CallFailure;
 use super::billing::{CreditChange, account_state_at};
-use super::{CallFailure, accounting};
 use crate::model::State;
-use crate::model::deletions::DeleteReason;
 use crate::model::storable::{ListKey, TimedKey};
 use candid::Principal;
 use depot_api::billing::AccountState;
@@ -124,17 +123,8 @@ pub fn delete_unpaid(state: &mut State, user: Principal, now_ns: u64, batch: usi
         .filter(|(_, f)| f.meta.status == FileStatus::Ready)
         .take(batch)
         .collect();
-    let mut queued = Vec::with_capacity(ready.len());
-    for (list_key, mut record) in ready {
-        let meta = &record.meta;
-        if accounting::free(state, user, meta.bucket, meta.size_bytes, meta.chunk_size, now_ns).is_err() {
-            continue;
-        }
-        record.meta.status = FileStatus::Deleted;
-        record.meta.updated_at_ns = now_ns;
-        let (file_id, bucket) = (record.meta.file_id.clone(), record.meta.bucket);
-        state.files.insert(list_key, record);
-        queued.push(state.queue_bucket_delete(file_id, bucket, DeleteReason::FileDeleted, None, now_ns));
-    }
-    queued
+    ready
+        .into_iter()
+        .filter_map(|(list_key, record)| super::files::delete_ready(state, list_key, record, now_ns).ok())
+        .collect()
 }

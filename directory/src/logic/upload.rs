@@ -29,6 +29,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
         return Err(DirectoryError::InvalidSize { size, min: MIN_FILE_SIZE, max: settings.max_file_size });
     }
     let sha256 = validate::sha256(req.sha256.as_ref().map(|b| b.as_slice()))?;
+    let delete_at_ns = super::files::retention_end(req.retention_days, now_ns)?;
 
     let user = state.user(caller);
     user.check_rate(now_ns, settings.start_upload_per_minute, RATE_WINDOW_SECS)
@@ -44,7 +45,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
         choose_bucket(state, size).ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
     // The last check (billing, drift), and the first change: user and
     // bucket reservations.
-    let reservation = accounting::reserve(state, caller, bucket_id, size, now_ns)?;
+    let reservation = accounting::reserve(state, caller, bucket_id, size, req.retention_days, now_ns)?;
 
     // Every check passed: from here on nothing fails.
     let (file_key, upload_id) = state.update_runtime(|rt| {
@@ -73,6 +74,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
             status: FileStatus::Pending,
             sha256: sha256.map(|h| ByteBuf::from(h.to_vec())),
             bucket: bucket_id,
+            delete_at_ns,
         },
         upload_id: Some(upload_id),
         suspended: false,

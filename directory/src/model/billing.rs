@@ -8,21 +8,10 @@ use depot_api::billing::{DepositRes, Movement, Payment, Pricing};
 use serde::{Deserialize, Serialize};
 
 pub const TRILLION: u128 = 1_000_000_000_000;
-pub const MIB: u64 = 1024 * 1024;
 
-/// The defaults, derived from the IC's fees in `docs/billing.md` §2.
+/// The defaults (`Pricing::default`, derived in `docs/billing.md` §2).
 pub fn default_pricing() -> Pricing {
-    Pricing {
-        storage_cycles_per_gib_month: TRILLION,
-        ingress_cycles_per_gib: 3 * TRILLION,
-        call_fee_cycles: 0,
-        min_deposit_cycles: TRILLION / 10,
-        first_period_days: 30,
-        free_bytes: 100 * MIB,
-        grace_days: 30,
-        deletion_days: 30,
-        tokens: Vec::new(),
-    }
+    Pricing::default()
 }
 
 /// The pricing cell's value.

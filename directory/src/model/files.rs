@@ -50,6 +50,7 @@ mod tests {
             status: FileStatus::Pending,
             sha256: Some(ByteBuf::from(vec![9; 32])),
             bucket: Principal::from_slice(&[1; 10]),
+            delete_at_ns: None,
         };
         for retention_days in [Some(30), None] {
             let old = FileRecordWithRetention { meta: meta.clone(), upload_id: Some([4; ID_BYTES]), retention_days };

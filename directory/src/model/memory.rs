@@ -18,6 +18,7 @@
 //! | 11 | `ACCOUNTS_MEMORY`        | BTreeMap<Principal, CreditAccount>           |
 //! | 12 | `MOVEMENTS_MEMORY`       | BTreeMap<MovementKey(user, seq), StoredMovement> |
 //! | 13 | `DEPOSITS_MEMORY`        | BTreeMap<DepositKey(user, nonce), DepositEntry> |
+//! | 14 | `RETENTION_MEMORY`       | BTreeMap<TimedKey(delete_at, file key), ()>  |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -38,9 +39,10 @@ pub const PRICING_MEMORY: MemoryId = MemoryId::new(10);
 pub const ACCOUNTS_MEMORY: MemoryId = MemoryId::new(11);
 pub const MOVEMENTS_MEMORY: MemoryId = MemoryId::new(12);
 pub const DEPOSITS_MEMORY: MemoryId = MemoryId::new(13);
+pub const RETENTION_MEMORY: MemoryId = MemoryId::new(14);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 14] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 15] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -55,6 +57,7 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 14] = [
     ("accounts", ACCOUNTS_MEMORY),
     ("movements", MOVEMENTS_MEMORY),
     ("deposits", DEPOSITS_MEMORY),
+    ("retention", RETENTION_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

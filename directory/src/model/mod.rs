@@ -47,6 +47,9 @@ pub struct State {
     pub accounts: StableBTreeMap<Principal, CreditAccount, Memory>,
     pub movements: StableBTreeMap<MovementKey, StoredMovement, Memory>,
     pub deposits: StableBTreeMap<DepositKey, DepositEntry, Memory>,
+    /// Ready files by the end of their retention (an entry whose file was
+    /// deleted or given another date is dropped when it comes due).
+    pub retention: StableBTreeMap<TimedKey, (), Memory>,
 }
 
 impl State {
@@ -79,6 +82,7 @@ impl State {
             accounts: StableBTreeMap::init(manager.get(ACCOUNTS_MEMORY)),
             movements: StableBTreeMap::init(manager.get(MOVEMENTS_MEMORY)),
             deposits: StableBTreeMap::init(manager.get(DEPOSITS_MEMORY)),
+            retention: StableBTreeMap::init(manager.get(RETENTION_MEMORY)),
             manager,
         }
     }

@@ -42,7 +42,7 @@ fn each_operation_moves_user_and_bucket_together() {
     let b = fx.bucket_info(bucket(1));
     assert_eq!((b.reserved_bytes, b.used_bytes, b.files_count), (0, 100, 1));
     accounting::free(&mut fx.s, alice(), bucket(1), 100, res.chunk_size, fx.now).unwrap();
-    accounting::reserve(&mut fx.s, alice(), bucket(1), 100, fx.now).unwrap();
+    accounting::reserve(&mut fx.s, alice(), bucket(1), 100, None, fx.now).unwrap();
     accounting::release(&mut fx.s, alice(), bucket(1), 100, &session.reservation, fx.now).unwrap();
     let u = fx.usage(alice());
     assert_eq!((u.reserved_bytes, u.uploads_in_progress, u.used_bytes, u.files_count), (0, 0, 0, 0));

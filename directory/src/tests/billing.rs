@@ -9,6 +9,7 @@ use crate::logic::files::delete_file_impl;
 use crate::logic::upload::abort_upload_impl;
 use crate::model::billing::{TRILLION, default_pricing};
 use depot_api::billing::*;
+use depot_api::directory::{SetRetentionReq, StartUploadReq};
 use depot_api::limits::*;
 use proptest::prelude::*;
 
@@ -78,11 +79,11 @@ fn costs_follow_the_prices_and_the_minimum_chunk() {
 fn the_free_tier_needs_no_credit_and_past_it_start_upload_needs_it() {
     let mut fx = paid();
     // 100 MiB free: a 50 MiB file costs nothing
-    let q = billing::quote(&fx.s, alice(), 50 * MIB, fx.now);
+    let q = billing::quote(&fx.s, alice(), 50 * MIB, None, fx.now);
     assert_eq!((q.charged_bytes, q.cycles, q.required_cycles), (0, 0, 0));
     fx.ready_file(alice(), 50 * MIB);
     // 1 GiB more: 50 MiB still free, the rest charged
-    let q = billing::quote(&fx.s, alice(), GIB, fx.now);
+    let q = billing::quote(&fx.s, alice(), GIB, None, fx.now);
     let charged = billable_bytes(GIB, CHUNK as u32) - 50 * MIB;
     assert_eq!(q.charged_bytes, charged);
     let p = fx.s.pricing().clone();
@@ -100,7 +101,7 @@ fn a_hold_is_charged_at_commit_and_given_back_at_abort_and_expiry() {
     let mut fx = paid();
     fx.ready_file(alice(), 100 * MIB); // the free tier, used up
     deposit_cycles(&mut fx, alice(), 10 * TRILLION as u64, 1);
-    let q = billing::quote(&fx.s, alice(), GIB, fx.now);
+    let q = billing::quote(&fx.s, alice(), GIB, None, fx.now);
     let res = fx.start_ok(alice(), GIB);
     let b = balance(&fx, alice());
     assert_eq!((b.held_cycles, b.balance_cycles), (q.cycles, 10 * TRILLION));
@@ -537,4 +538,56 @@ fn a_suspended_account_is_held_back_served_again_when_paid_and_deleted_after_the
     assert_eq!(fx.usage(bob()).files_count, 1);
     let _ = bobs;
     fx.books();
+}
+
+#[test]
+fn a_retained_file_is_held_for_its_retention_only_and_deleted_when_it_ends() {
+    use crate::logic::files::{expire_retained, set_retention_impl};
+    use crate::logic::upload::start_upload_impl;
+    let mut fx = paid();
+    fx.s.set_pricing(Pricing { free_bytes: 0, ..default_pricing() });
+    deposit_cycles(&mut fx, alice(), 10 * TRILLION as u64, 1);
+    let kept = |days| StartUploadReq { retention_days: days, ..req(GIB) };
+    for bad in [0, MAX_RETENTION_DAYS + 1] {
+        let expected = DirectoryError::InvalidRequest {
+            reason: format!("retention of {bad} days: must be 1..={MAX_RETENTION_DAYS}"),
+        };
+        assert_err_unchanged(&mut fx, expected, |fx| start_upload_impl(&mut fx.s, alice(), kept(Some(bad)), fx.now));
+    }
+    // held for 10 days of storage, not the 30 of the first period
+    let ten = billing::quote(&fx.s, alice(), GIB, Some(10), fx.now);
+    let month = billing::quote(&fx.s, alice(), GIB, None, fx.now);
+    assert!(ten.first_period_cycles * 3 <= month.first_period_cycles + 3, "{ten:?} {month:?}");
+    let res = start_upload_impl(&mut fx.s, alice(), kept(Some(10)), fx.now).unwrap();
+    assert_eq!(balance(&fx, alice()).held_cycles, ten.cycles);
+    let meta = fx.commit_ok(alice(), &res.upload_id);
+    let ten_days = fx.now + 10 * NANOS_PER_DAY;
+    assert_eq!(meta.delete_at_ns, Some(ten_days));
+    // the owner moves the date to 20 days from now; nobody else can
+    let req = SetRetentionReq { file_id: meta.file_id.clone(), days: Some(20) };
+    assert_err_unchanged(&mut fx, DirectoryError::Unauthorised, |fx| {
+        set_retention_impl(&mut fx.s, bob(), &req, fx.now)
+    });
+    let bad = SetRetentionReq { days: Some(0), ..req.clone() };
+    assert!(matches!(set_retention_impl(&mut fx.s, alice(), &bad, fx.now), Err(DirectoryError::InvalidRequest { .. })));
+    let moved = set_retention_impl(&mut fx.s, alice(), &req, fx.now).unwrap();
+    assert_eq!(moved.delete_at_ns, Some(fx.now + 20 * NANOS_PER_DAY));
+    // at day 10 the old date comes due and is dropped: the file stays
+    fx.now = ten_days;
+    assert!(expire_retained(&mut fx.s, fx.now, 10).is_empty());
+    assert_eq!(fx.usage(alice()).files_count, 1);
+    // at day 20 it is deleted, and its storage charged until then only
+    fx.now = moved.delete_at_ns.unwrap() - 1;
+    assert!(expire_retained(&mut fx.s, fx.now, 10).is_empty(), "not before its date");
+    fx.now += 1;
+    assert_eq!(expire_retained(&mut fx.s, fx.now, 10).len(), 1);
+    assert_eq!(fx.usage(alice()).files_count, 0);
+    let after = balance(&fx, alice()).balance_cycles;
+    fx.now += 30 * NANOS_PER_DAY;
+    assert_eq!(balance(&fx, alice()).balance_cycles, after, "nothing accrues once deleted");
+    assert!(fx.s.retention.is_empty());
+    // kept until deleted: no date
+    let forever = fx.ready_file(alice(), 10);
+    let req = SetRetentionReq { file_id: forever, days: None };
+    assert_eq!(set_retention_impl(&mut fx.s, alice(), &req, fx.now).unwrap().delete_at_ns, None);
 }

@@ -232,7 +232,7 @@ pub fn stat(capacity: u64, used: u64, read_only: bool) -> BucketStat {
 }
 
 pub fn req(size: u64) -> StartUploadReq {
-    StartUploadReq { name: "report.pdf".into(), mime: None, size_bytes: size, sha256: None }
+    StartUploadReq { name: "report.pdf".into(), mime: None, size_bytes: size, sha256: None, retention_days: None }
 }
 
 pub fn commit_req(upload_id: &ByteBuf) -> CommitUploadReq {

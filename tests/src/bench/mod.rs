@@ -5,6 +5,7 @@
 //! Instruction counts are devnet's (`CallOutcome::instructions`: the
 //! callee's executions up to its reply).
 
+pub mod billing;
 pub mod bucket;
 pub mod directory;
 pub mod seek;
@@ -87,6 +88,7 @@ pub fn upload(dev: &mut Devnet, d: &Deployment, data: &[u8], name: &str) -> Resu
         mime: None,
         size_bytes: data.len() as u64,
         sha256: Some(ByteBuf::from(Sha256::digest(data).to_vec())),
+        retention_days: None,
     };
     let out = dev.update(user(), d.directory, dm::START_UPLOAD.name, &Encode!(&req)?)?;
     let started =

@@ -54,6 +54,7 @@ pub async fn run() -> Result<()> {
             parallel: DEFAULT_PARALLEL,
             progress: false,
             stop_after: None,
+            retention_days: None,
         };
         let out = cli_upload(&client, &dir.join("cfg"), opts).await?;
         let url = client

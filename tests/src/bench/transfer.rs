@@ -35,8 +35,15 @@ pub async fn run() -> Result<()> {
 
     let env = DepotEnv::start(EnvOpts::default()).await?;
     let client = env.client(DepotEnv::identity(1)).await?;
-    let opts =
-        UploadOpts { path, name: None, mime: None, parallel: DEFAULT_PARALLEL, progress: false, stop_after: None };
+    let opts = UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: DEFAULT_PARALLEL,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    };
     let t = Instant::now();
     let out = cli_upload(&client, &scratch.0.join("cli-config"), opts).await?;
     let upload_secs = t.elapsed().as_secs_f64();

@@ -12,7 +12,10 @@
 //! 4. MB/s of `depot upload` and of a verified gateway download, 256 MiB;
 //! 5. the bucket's `post_upgrade` rebuild per file and per chunk;
 //! 6. time to first byte of a seek (media query vs exact update) with
-//!    devnet's update latency at 0 and 1,500 ms.
+//!    devnet's update latency at 0 and 1,500 ms;
+//! 7. billing: a paid `start_upload` against a free one, the
+//!    storage-charging job per account (1,000 users; more with
+//!    `DEPOT_BENCH_BILLING_USERS`), Depot's price per GiB-month beside the IC's.
 
 //!
 //! `depot-bench 1 4` runs only the sections named (1 and 2 run together).
@@ -20,7 +23,7 @@
 use anyhow::{Result, bail};
 use depot_tests::bench;
 
-const SECTIONS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+const SECTIONS: [&str; 7] = ["1", "2", "3", "4", "5", "6", "7"];
 
 fn main() -> Result<()> {
     let chosen: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +47,9 @@ fn main() -> Result<()> {
     }
     if run("6") {
         tokio::runtime::Runtime::new()?.block_on(bench::seek::run())?;
+    }
+    if run("7") {
+        bench::billing::run()?;
     }
     Ok(())
 }
