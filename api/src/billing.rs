@@ -302,6 +302,26 @@ impl From<DirectoryError> for BillingError {
     }
 }
 
+/// `admin_resolve_deposit`: the operator settles a deposit whose ledger
+/// call never returned (the directory was upgraded without being stopped
+/// while it was out), after looking the transfer up on the ledger.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ResolveDepositReq {
+    pub user: Principal,
+    pub nonce: ByteBuf,
+    /// The ledger shows the transfer: credit it. Otherwise it failed.
+    pub paid: bool,
+}
+
+/// `admin_refund`: credit given to a user by the operator (a correction),
+/// recorded as a `Refund` movement.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RefundReq {
+    pub user: Principal,
+    pub cycles: u128,
+    pub reason: String,
+}
+
 /// `admin_charge_storage`: one run of the storage-charging job.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ChargeRun {

@@ -142,6 +142,14 @@ pub const DEPOSIT_WINDOW_SECS: u64 = 24 * 60 * 60;
 /// ... and this far in the future (clock skew of the client).
 pub const DEPOSIT_FUTURE_SLACK_SECS: u64 = 5 * 60;
 
+/// A deposit awaiting its ledger for longer than this may be resolved by
+/// the operator (`admin_resolve_deposit`): a guaranteed-response call
+/// returns long before, so its callback was lost.
+pub const DEPOSIT_STALE_SECS: u64 = 60 * 60;
+
+/// Longest reason of an operator's refund.
+pub const MAX_REFUND_REASON_BYTES: usize = 200;
+
 /// Deposits of one user awaiting their ledger at once: each is an
 /// inter-canister call the directory pays for.
 pub const MAX_DEPOSITS_IN_FLIGHT_PER_USER: u32 = 4;

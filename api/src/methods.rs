@@ -167,6 +167,9 @@ pub mod directory {
     pub const ADMIN_ACTIVATE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_activate_signing_key");
     pub const ADMIN_REVOKE_SIGNING_KEY: Method<(KeyId,), UnitResult> = Method::update("admin_revoke_signing_key");
     pub const SET_RETENTION: Method<(SetRetentionReq,), FileMetaResult> = Method::update("set_retention");
+    pub const ADMIN_RESOLVE_DEPOSIT: Method<(ResolveDepositReq,), DepositResult> =
+        Method::update("admin_resolve_deposit");
+    pub const ADMIN_REFUND: Method<(RefundReq,), BillingUnitResult> = Method::update("admin_refund");
     pub const GET_PRICING: Method<(), PricingResult> = Method::query("get_pricing");
     pub const ESTIMATE_UPLOAD_COST: Method<(u64,), UploadCostResult> = Method::query("estimate_upload_cost");
     pub const DEPOSIT: Method<(DepositReq,), DepositResult> = Method::update("deposit");
@@ -181,7 +184,7 @@ pub mod directory {
     pub const ANONYMOUS_OK: [MethodName; 2] = [method_name(GET_PUBLIC_KEYS), method_name(GET_PRICING)];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 31] = [
+    pub const ALL: [MethodName; 33] = [
         method_name(START_UPLOAD),
         method_name(ROUTE_CHUNKS),
         method_name(GET_UPLOAD_TOKEN),
@@ -213,6 +216,8 @@ pub mod directory {
         method_name(ADMIN_SET_PRICING),
         method_name(ADMIN_CHARGE_STORAGE),
         method_name(SET_RETENTION),
+        method_name(ADMIN_RESOLVE_DEPOSIT),
+        method_name(ADMIN_REFUND),
     ];
 }
 

@@ -341,6 +341,29 @@ async fn admin_charge_storage() -> ChargeRunResult {
     Ok(result)
 }
 
+/// Settles a deposit whose ledger call never returned, after the operator
+/// looked the transfer up (docs/billing.md §3).
+#[ic_cdk::update]
+async fn admin_resolve_deposit(req: ResolveDepositReq) -> DepositResult {
+    admin()?;
+    let result = state::mutate(|s| billing::resolve_deposit(s, &req, now()));
+    if result.is_ok() && state::read(|s| logic::suspension::needs_attention(s, req.user, now())) {
+        jobs::update_serving(vec![req.user]).await;
+    }
+    result
+}
+
+/// Credit given by the operator, with its reason.
+#[ic_cdk::update]
+async fn admin_refund(req: RefundReq) -> BillingUnitResult {
+    admin()?;
+    state::mutate(|s| billing::refund(s, &req, now()))?;
+    if state::read(|s| logic::suspension::needs_attention(s, req.user, now())) {
+        jobs::update_serving(vec![req.user]).await;
+    }
+    Ok(())
+}
+
 // `__export_service()` (the interface test) and `get_candid_pointer` (for
 // `candid-extractor`).
 ic_cdk::export_candid!();

@@ -85,6 +85,8 @@ fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), S
         m::ADMIN_SET_PRICING,
         m::ADMIN_CHARGE_STORAGE,
         m::SET_RETENTION,
+        m::ADMIN_RESOLVE_DEPOSIT,
+        m::ADMIN_REFUND,
     );
     Err("no such method".into())
 }

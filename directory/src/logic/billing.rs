@@ -567,6 +567,59 @@ pub fn finish_deposit(
     result
 }
 
+/// The operator settles a deposit whose ledger call never returned: only
+/// one InFlight for longer than `DEPOSIT_STALE_SECS`, credited (`paid`) or
+/// closed as failed, as its own reply would have.
+pub fn resolve_deposit(state: &mut State, req: &ResolveDepositReq, now_ns: u64) -> DepositResult {
+    let nonce: [u8; DEPOSIT_NONCE_BYTES] =
+        req.nonce.as_slice().try_into().map_err(|_| invalid(format!("nonce must be {DEPOSIT_NONCE_BYTES} bytes")))?;
+    let key = DepositKey::new(req.user, nonce);
+    let entry = state.deposits.get(&key).ok_or_else(|| invalid("no deposit with this nonce"))?;
+    let DepositState::InFlight { since_ns } = entry.state else {
+        return Err(invalid("this deposit is already settled"));
+    };
+    if since_ns.saturating_add(DEPOSIT_STALE_SECS * NANOS_PER_SEC) > now_ns {
+        return Err(BillingError::DepositInProgress);
+    }
+    let rate = match entry.payment.token_ledger() {
+        None => 1,
+        Some(ledger) => token_rate(state.pricing(), ledger)?,
+    };
+    let plan = DepositPlan {
+        user: req.user,
+        key,
+        payment: entry.payment.clone(),
+        amount: entry.amount,
+        rate,
+        credited: u128::from(entry.amount) * u128::from(rate),
+    };
+    let outcome = if req.paid {
+        Ok(())
+    } else {
+        Err(BillingError::PaymentFailed {
+            ledger: entry.payment.token_ledger().unwrap_or_else(cycles_ledger_id),
+            reason: "resolved as not paid by the operator".into(),
+        })
+    };
+    finish_deposit(state, &plan, outcome, now_ns)
+}
+
+/// The operator credits `cycles` to a user (a correction), recorded as a
+/// `Refund` movement with its reason.
+pub fn refund(state: &mut State, req: &RefundReq, now_ns: u64) -> Result<(), BillingError> {
+    if req.cycles == 0 || req.cycles > MAX_PRICE_CYCLES {
+        return Err(invalid(format!("a refund is 1..={MAX_PRICE_CYCLES} cycles")));
+    }
+    if req.reason.trim().is_empty() || req.reason.len() > MAX_REFUND_REASON_BYTES {
+        return Err(invalid(format!("a refund needs a reason of at most {MAX_REFUND_REASON_BYTES} bytes")));
+    }
+    let mut change = CreditChange::open(state, req.user, now_ns);
+    change.credit(req.cycles);
+    change.movements.push((MovementKind::Refund { reason: req.reason.clone() }, req.cycles));
+    change.write(state, now_ns);
+    Ok(())
+}
+
 /// Journal entries dropped per maintenance tick.
 pub const PRUNE_BATCH: usize = 500;
 

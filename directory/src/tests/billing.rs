@@ -591,3 +591,41 @@ fn a_retained_file_is_held_for_its_retention_only_and_deleted_when_it_ends() {
     let req = SetRetentionReq { file_id: forever, days: None };
     assert_eq!(set_retention_impl(&mut fx.s, alice(), &req, fx.now).unwrap().delete_at_ns, None);
 }
+
+#[test]
+fn the_operator_settles_a_lost_deposit_once_and_refunds_with_a_reason() {
+    let mut fx = paid();
+    let req = deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, 5);
+    // the ledger call went out and its reply never came back
+    let DepositStart::Pay(_) = billing::begin_deposit(&mut fx.s, alice(), &req, DIRECTORY, fx.now).unwrap() else {
+        panic!()
+    };
+    let resolve = |paid| ResolveDepositReq { user: alice(), nonce: nonce(5), paid };
+    // too early: the reply may still come
+    assert_eq!(billing::resolve_deposit(&mut fx.s, &resolve(true), fx.now), Err(BillingError::DepositInProgress));
+    fx.now += DEPOSIT_STALE_SECS * NANOS_PER_SEC;
+    let unknown = ResolveDepositReq { nonce: nonce(6), ..resolve(true) };
+    assert!(matches!(billing::resolve_deposit(&mut fx.s, &unknown, fx.now), Err(BillingError::InvalidRequest { .. })));
+    let r = billing::resolve_deposit(&mut fx.s, &resolve(true), fx.now).unwrap();
+    assert_eq!(r.credited_cycles, TRILLION);
+    // once only; and the client's retry of the same nonce gets the outcome
+    assert!(matches!(
+        billing::resolve_deposit(&mut fx.s, &resolve(true), fx.now),
+        Err(BillingError::InvalidRequest { .. })
+    ));
+    assert_eq!(deposit_with(&mut fx, alice(), &req, Ok(())), Ok(r));
+    assert_eq!(fx.s.account(alice()).deposits_in_flight, 0);
+
+    // a refund credits with its reason, bounded
+    let refund = |cycles, reason: &str| RefundReq { user: alice(), cycles, reason: reason.into() };
+    for bad in [refund(0, "x"), refund(1, " "), refund(1, &"x".repeat(MAX_REFUND_REASON_BYTES + 1))] {
+        let before = fx.digest();
+        assert!(matches!(billing::refund(&mut fx.s, &bad, fx.now), Err(BillingError::InvalidRequest { .. })));
+        assert_eq!(fx.digest(), before);
+    }
+    billing::refund(&mut fx.s, &refund(5, "outage on 2026-12-01"), fx.now).unwrap();
+    let b = balance(&fx, alice());
+    assert_eq!(b.balance_cycles, TRILLION + 5);
+    assert_eq!(b.movements[0].kind, MovementKind::Refund { reason: "outage on 2026-12-01".into() });
+    fx.books();
+}
