@@ -77,7 +77,7 @@ pub fn explain_billing_error(e: &BillingError) -> String {
             human_cycles(*amount_cycles)
         ),
         BillingError::PaymentFailed { ledger, reason } => {
-            format!("the ledger {ledger} refused the payment, nothing was paid: {reason}")
+            format!("the ledger {ledger} refused the transfer, so nothing was deposited: {reason}")
         }
         BillingError::UnsupportedToken { ledger } => {
             format!("ledger {ledger} is not accepted here (`depot pricing` lists the tokens)")

@@ -225,10 +225,12 @@ pub fn estimate(c: &UploadCost, p: &Pricing, size: u64, as_json: bool) {
         for t in &c.tokens {
             let price = p.tokens.iter().find(|x| x.ledger == t.ledger);
             if let Some(price) = price {
+                // The quote includes the ledger's fee, which the approval adds.
+                let units = u128::from(t.amount.saturating_sub(price.ledger_fee));
                 println!(
                     "       or   depot deposit --token {} {}",
                     t.symbol,
-                    human_token(u128::from(t.amount), price.decimals, "").trim_end()
+                    human_token(units, price.decimals, "").trim_end()
                 );
             }
         }
