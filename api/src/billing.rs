@@ -252,6 +252,10 @@ pub struct Balance {
     /// nothing burns.
     pub runway_days: Option<u64>,
     pub state: AccountState,
+    /// Every cycle ever credited and charged: `deposited + owed = balance +
+    /// charged` always holds.
+    pub deposited_cycles: u128,
+    pub charged_cycles: u128,
     /// Newest first; at most `MAX_MOVEMENTS_PER_USER`.
     pub movements: Vec<Movement>,
 }

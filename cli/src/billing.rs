@@ -9,7 +9,6 @@ use depot_api::billing::*;
 use icrc_ledger_types::icrc1::account::Account as IcrcAccount;
 use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
 use serde_bytes::ByteBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const TRILLION: u128 = 1_000_000_000_000;
 
@@ -86,8 +85,28 @@ pub fn explain_billing_error(e: &BillingError) -> String {
     }
 }
 
-fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+/// The IC's certified time, so that an approval's expiry and a deposit's
+/// `created_at_ns` do not depend on this machine's clock (the directory
+/// refuses a deposit outside its window of the IC's time).
+pub async fn ic_time_ns(depot: &Depot) -> Result<u64> {
+    let cert = depot
+        .agent
+        .read_state_raw(vec![vec!["time".into()]], depot.directory)
+        .await
+        .context("reading the IC's time")?;
+    let bytes = ic_agent::lookup_value(&cert, ["time".as_bytes()]).context("the IC's time in its certificate")?;
+    leb128_u64(bytes).ok_or_else(|| anyhow!("malformed time in the IC's certificate"))
+}
+
+fn leb128_u64(bytes: &[u8]) -> Option<u64> {
+    let mut value: u64 = 0;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 fn nonce() -> Result<ByteBuf> {
@@ -96,15 +115,16 @@ fn nonce() -> Result<ByteBuf> {
     Ok(ByteBuf::from(n.to_vec()))
 }
 
-/// Approves the directory to take `amount + fee` on `ledger`.
-async fn approve(depot: &Depot, ledger: Principal, amount: u128) -> Result<()> {
+/// Approves the directory to take `amount + fee` on `ledger`, for ten
+/// minutes of the IC's time.
+async fn approve(depot: &Depot, ledger: Principal, amount: u128, now_ns: u64) -> Result<()> {
     let fee = Decode!(&depot.raw_query(ledger, "icrc1_fee", Encode!()?).await?, Nat)?;
     let args = ApproveArgs {
         from_subaccount: None,
         spender: IcrcAccount { owner: depot.directory, subaccount: None },
         amount: Nat::from(amount) + fee,
         expected_allowance: None,
-        expires_at: Some(now_ns().saturating_add(10 * 60 * 1_000_000_000)),
+        expires_at: Some(now_ns.saturating_add(10 * 60 * 1_000_000_000)),
         fee: None,
         memo: None,
         created_at_time: None,
@@ -135,13 +155,10 @@ pub async fn deposit(depot: &Depot, pay: Pay) -> Result<DepositRes, CallError> {
         }
     };
     let amount = u64::try_from(amount).map_err(|_| CallError::Failed("amount too large".into()))?;
-    approve(depot, ledger, u128::from(amount)).await.map_err(|e| CallError::Failed(format!("{e:#}")))?;
-    let req = DepositReq {
-        payment,
-        amount,
-        nonce: nonce().map_err(|e| CallError::Failed(e.to_string()))?,
-        created_at_ns: now_ns(),
-    };
+    let failed = |e: anyhow::Error| CallError::Failed(format!("{e:#}"));
+    let now_ns = ic_time_ns(depot).await.map_err(failed)?;
+    approve(depot, ledger, u128::from(amount), now_ns).await.map_err(failed)?;
+    let req = DepositReq { payment, amount, nonce: nonce().map_err(failed)?, created_at_ns: now_ns };
     // A network error leaves the outcome unknown: the same nonce asks again
     // and is never credited twice.
     for _ in 0..IN_PROGRESS_WAITS {
@@ -184,5 +201,13 @@ mod tests {
         assert_eq!(human_token(12_500_000, 6, "TUSD"), "12.500000 TUSD");
         assert_eq!(deposit_hint(1, TRILLION / 10), "depot deposit --cycles 0.100T");
         assert_eq!(deposit_hint(1_234_567_890_123, 0), "depot deposit --cycles 1.235T");
+    }
+
+    #[test]
+    fn the_ics_time_decodes_from_leb128() {
+        assert_eq!(leb128_u64(&[0xe5, 0x8e, 0x26]), Some(624_485));
+        assert_eq!(leb128_u64(&[0x00]), Some(0));
+        assert_eq!(leb128_u64(&[0x80]), None, "unterminated");
+        assert_eq!(leb128_u64(&[0xff; 11]), None, "too long");
     }
 }

@@ -482,3 +482,99 @@ async fn a_file_kept_for_a_day_is_deleted_when_its_retention_ends_unless_extende
     let kept = f.alice.get_file_meta(longer.file_id.clone()).await.unwrap();
     assert_eq!(kept.delete_at_ns, extended.delete_at_ns);
 }
+
+/// A seeded random mix of deposits (cycles and tokens), uploads, deletes
+/// and days; then the books: each account's deposits equal its balance plus
+/// its charges less what it owes, and the ledgers moved exactly what was
+/// deposited plus their fees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_random_mix_the_books_balance_on_the_directory_and_the_ledgers() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("DEPOT_BOOKS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0xB00C5);
+    println!("seed {seed} (DEPOT_BOOKS_SEED replays it)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let f = fixture().await;
+    let d = f.env.deployment.clone();
+    let mut pricing = f.alice.get_pricing().await.unwrap();
+    pricing.free_bytes = 0;
+    f.env.with_devnet(|dev| depot_tests::deploy::set_pricing(dev, &d, pricing.clone())).unwrap();
+    let price = pricing.tokens[0].clone();
+    let clients = [&f.alice, &f.bob];
+    let (cycles, token) = (f.l.cycles, f.l.token);
+    let mut start_cycles = vec![];
+    let mut start_tokens = vec![];
+    for c in clients {
+        start_cycles.push(ledger_balance(c, cycles, c.me()).await);
+        start_tokens.push(ledger_balance(c, token, c.me()).await);
+    }
+    let mut credited = [0u128; 2];
+    let mut paid_cycles = [0u128; 2];
+    let mut paid_tokens = [0u128; 2];
+    let mut token_units = [0u128; 2];
+    let mut files: Vec<Vec<depot_api::FileId>> = vec![vec![], vec![]];
+    let dir = tempfile::tempdir().unwrap();
+    for step in 0..24 {
+        let u = rng.gen_range(0..2);
+        let c = clients[u];
+        match rng.gen_range(0..10) {
+            0..=1 => {
+                let amount = rng.gen_range(T / 10..T);
+                let r = cli_deposit(c, Pay::Cycles(amount)).await.unwrap();
+                credited[u] += r.credited_cycles;
+                paid_cycles[u] += amount + 2 * CYCLES_LEDGER_FEE;
+            }
+            2 => {
+                let units = rng.gen_range(200_000u128..2_000_000);
+                let r = cli_deposit(c, Pay::Token { price: price.clone(), units }).await.unwrap();
+                credited[u] += r.credited_cycles;
+                paid_tokens[u] += units + 2 * u128::from(TOKEN_FEE);
+                token_units[u] += units;
+            }
+            3..=6 => {
+                let path = dir.path().join(format!("f{step}.bin"));
+                std::fs::write(&path, depot_tests::drive::content(step as u8, rng.gen_range(1..3_000_000))).unwrap();
+                let opts = depot_cli::upload::UploadOpts {
+                    path,
+                    name: None,
+                    mime: None,
+                    parallel: 2,
+                    progress: false,
+                    stop_after: None,
+                    retention_days: None,
+                };
+                match depot_cli::upload::upload(c, dir.path(), opts).await {
+                    Ok(out) => files[u].push(out.meta.file_id),
+                    Err(e) => assert!(
+                        matches!(
+                            e.downcast_ref::<CallError>(),
+                            Some(CallError::Directory(DirectoryError::InsufficientCredit { .. }))
+                        ),
+                        "{e:#}"
+                    ),
+                }
+            }
+            7 if !files[u].is_empty() => {
+                let i = rng.gen_range(0..files[u].len());
+                c.delete_file(files[u].swap_remove(i)).await.unwrap();
+            }
+            _ => {
+                let hours = rng.gen_range(1..72);
+                f.env.with_devnet(|dev| depot_tests::drive::jump(dev, std::time::Duration::from_secs(hours * 3600), 1));
+            }
+        }
+    }
+    for (u, c) in clients.iter().enumerate() {
+        let b = c.get_balance().await.unwrap();
+        assert_eq!(b.deposited_cycles, credited[u], "user {u}: what was credited");
+        assert_eq!(b.deposited_cycles + b.owed_cycles, b.balance_cycles + b.charged_cycles, "user {u}: {b:?}");
+        assert_eq!(
+            ledger_balance(c, cycles, c.me()).await,
+            start_cycles[u] - paid_cycles[u],
+            "user {u}: cycles ledger"
+        );
+        assert_eq!(ledger_balance(c, token, c.me()).await, start_tokens[u] - paid_tokens[u], "user {u}: token ledger");
+    }
+    // The directory's token account holds every deposited unit (the fees
+    // went to the ledger).
+    assert_eq!(ledger_balance(&f.alice, token, f.env.directory()).await, token_units.iter().sum::<u128>());
+}

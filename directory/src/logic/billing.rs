@@ -397,6 +397,8 @@ pub fn get_balance(state: &State, user: Principal, now_ns: u64) -> Balance {
         burn_cycles_per_day: burn,
         runway_days: (burn > 0).then(|| clamp_u64(available / burn)),
         state: account_state_at(p, a, now_ns),
+        deposited_cycles: a.deposited,
+        charged_cycles: a.charged,
         movements,
     }
 }
