@@ -214,13 +214,23 @@ async fn refused_payments_are_typed_and_move_no_balance() {
     let pay = Payment::CallerPaysIcrc2Tokens(CallerPaysIcrc2Tokens { ledger: stranger });
     let e = billing_err(f.alice.deposit(req(pay, 1_000_000, 6, now)).await);
     assert_eq!(e, BillingError::LedgerUnreachable { ledger: stranger });
+    // A ledger that traps in icrc2_transfer_from: the same, nothing paid.
+    let admin = f.env.deployment.admin;
+    let fault =
+        |on: bool| f.env.with_devnet(|d| d.update(admin, token, "test_set_trap_transfer_from", &Encode!(&on).unwrap()));
+    fault(true).unwrap().result.unwrap();
+    approve(&f.alice, token, 1_000_000 + u128::from(TOKEN_FEE), None).await;
+    let pay = Payment::CallerPaysIcrc2Tokens(CallerPaysIcrc2Tokens { ledger: token });
+    let e = billing_err(f.alice.deposit(req(pay, 1_000_000, 8, now)).await);
+    assert_eq!(e, BillingError::LedgerUnreachable { ledger: token });
+    fault(false).unwrap().result.unwrap();
 
     // Nothing was credited, nothing left alice's ledger accounts but the
     // approvals' fees, and the directory holds no tokens.
     let b = f.alice.get_balance().await.unwrap();
     assert_eq!((b.balance_cycles, b.movements.len()), (0, 0));
     assert_eq!(ledger_balance(&f.alice, cycles, alice_p).await, alice_cycles - CYCLES_LEDGER_FEE);
-    assert_eq!(ledger_balance(&f.alice, token, alice_p).await, alice_tokens - u128::from(TOKEN_FEE));
+    assert_eq!(ledger_balance(&f.alice, token, alice_p).await, alice_tokens - 2 * u128::from(TOKEN_FEE));
     assert_eq!(ledger_balance(&f.alice, token, directory).await, 0);
 
     // The same deposit sent twice is credited once.

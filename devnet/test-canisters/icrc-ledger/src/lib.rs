@@ -126,8 +126,26 @@ fn icrc2_allowance(arg: AllowanceArgs) -> Allowance {
     Allowance { allowance: nat(a.amount), expires_at: a.expires_at }
 }
 
+thread_local! {
+    /// A fault for tests of callers: `icrc2_transfer_from` traps.
+    static TRAP_TRANSFER_FROM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// TEST-ONLY, controllers: makes `icrc2_transfer_from` trap (`true`) or
+/// work again, so callers can be tested against a ledger that traps.
+#[ic_cdk::update]
+fn test_set_trap_transfer_from(on: bool) {
+    if !ic_cdk::api::is_controller(&ic_cdk::caller()) {
+        ic_cdk::trap("test_set_trap_transfer_from: controllers only");
+    }
+    TRAP_TRANSFER_FROM.set(on);
+}
+
 #[ic_cdk::update]
 fn icrc2_transfer_from(arg: TransferFromArgs) -> Result<Nat, TransferFromError> {
+    if TRAP_TRANSFER_FROM.get() {
+        ic_cdk::trap("test fault: icrc2_transfer_from traps");
+    }
     let spender = caller_acct(arg.spender_subaccount);
     let from = acct(&arg.from);
     let memo = arg.memo.map(|m| m.0.into_vec());
