@@ -149,8 +149,9 @@ pub struct UploadCost {
     pub required_cycles: u128,
     /// Credit available now.
     pub available_cycles: u128,
-    /// `required_cycles − available_cycles` in each accepted token (ledger
-    /// fee included), when credit is short.
+    /// When credit is short, what to deposit in each accepted token: the
+    /// shortfall (`required_cycles − available_cycles`, and at least the
+    /// minimum deposit) plus the ledger's fee.
     pub tokens: Vec<TokenAmount>,
 }
 

@@ -213,12 +213,14 @@ fn quote_for(state: &State, a: &CreditAccount, size: u64, retention_days: Option
     let tokens = if short == 0 {
         Vec::new()
     } else {
+        // What to deposit: the shortfall, and at least the minimum deposit.
+        let to_pay = short.max(p.min_deposit_cycles);
         p.tokens
             .iter()
             .map(|t| TokenAmount {
                 ledger: t.ledger,
                 symbol: t.symbol.clone(),
-                amount: u64::try_from(short.div_ceil(u128::from(t.cycles_per_unit.max(1))))
+                amount: u64::try_from(to_pay.div_ceil(u128::from(t.cycles_per_unit.max(1))))
                     .unwrap_or(u64::MAX)
                     .saturating_add(t.ledger_fee),
             })
