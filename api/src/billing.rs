@@ -291,6 +291,8 @@ pub enum BillingError {
     DepositInProgress,
     #[error("too many deposits in progress (limit {limit})")]
     TooManyDepositsInProgress { limit: u32 },
+    #[error("too many deposits: retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("created_at_ns is outside the deposit window: {reason}")]
     OutsideDepositWindow { reason: String },
     #[error("internal error: {message}")]

@@ -150,6 +150,10 @@ pub const DEPOSIT_STALE_SECS: u64 = 60 * 60;
 /// Longest reason of an operator's refund.
 pub const MAX_REFUND_REASON_BYTES: usize = 200;
 
+/// Deposits one user may start per `RATE_WINDOW_SECS`: each that passes
+/// validation costs the directory a ledger call, paid or not.
+pub const DEPOSITS_PER_MINUTE: u32 = 10;
+
 /// Deposits of one user awaiting their ledger at once: each is an
 /// inter-canister call the directory pays for.
 pub const MAX_DEPOSITS_IN_FLIGHT_PER_USER: u32 = 4;

@@ -174,6 +174,7 @@ fn arb_account() -> impl Strategy<Value = CreditAccount> {
             deposited: c[3],
             charged: c[4],
             files_suspended: f % 2 == 0,
+            recent_deposits_ns: vec![n[0], n[1]],
         }
     })
 }

@@ -9,7 +9,7 @@
 use crate::model::State;
 use crate::model::billing::{CreditAccount, DepositEntry, DepositState, Reservation, StoredMovement};
 use crate::model::storable::{DepositKey, MovementKey};
-use crate::model::users::NANOS_PER_SEC;
+use crate::model::users::{NANOS_PER_SEC, check_window, record_in_window};
 use candid::Principal;
 use depot_api::DirectoryError;
 use depot_api::billing::*;
@@ -487,6 +487,9 @@ pub fn begin_deposit(
     if account.deposits_in_flight >= MAX_DEPOSITS_IN_FLIGHT_PER_USER {
         return Err(BillingError::TooManyDepositsInProgress { limit: MAX_DEPOSITS_IN_FLIGHT_PER_USER });
     }
+    check_window(&account.recent_deposits_ns, now_ns, DEPOSITS_PER_MINUTE, RATE_WINDOW_SECS)
+        .map_err(|retry_after_secs| BillingError::RateLimited { retry_after_secs })?;
+    record_in_window(&mut account.recent_deposits_ns, now_ns, DEPOSITS_PER_MINUTE, RATE_WINDOW_SECS);
     account.deposits_in_flight += 1;
     state.accounts.insert(caller, account);
     state.deposits.insert(

@@ -53,6 +53,10 @@ pub struct CreditAccount {
     /// user's files back: `logic::suspension` compares it with the state.
     #[serde(default)]
     pub files_suspended: bool,
+    /// Times of the deposits started in the last rate window (at most
+    /// `DEPOSITS_PER_MINUTE`).
+    #[serde(default)]
+    pub recent_deposits_ns: Vec<u64>,
 }
 cbor_storable!(CreditAccount);
 

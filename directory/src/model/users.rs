@@ -61,7 +61,7 @@ impl UserRecord {
 
 /// Sliding window over `times` (oldest first): `Err(retry_after_secs)` when
 /// `limit` events already happened in the `window_secs` before `now`.
-fn check_window(times: &[u64], now_ns: u64, limit: u32, window_secs: u64) -> Result<(), u64> {
+pub fn check_window(times: &[u64], now_ns: u64, limit: u32, window_secs: u64) -> Result<(), u64> {
     let window_ns = window_secs * NANOS_PER_SEC;
     let recent = in_window(times, now_ns, window_ns);
     if recent.len() < limit as usize {
@@ -75,7 +75,7 @@ fn check_window(times: &[u64], now_ns: u64, limit: u32, window_secs: u64) -> Res
 }
 
 /// Appends `now`, keeping only the last `limit` events inside the window.
-fn record_in_window(times: &mut Vec<u64>, now_ns: u64, limit: u32, window_secs: u64) {
+pub fn record_in_window(times: &mut Vec<u64>, now_ns: u64, limit: u32, window_secs: u64) {
     let mut recent = in_window(times, now_ns, window_secs * NANOS_PER_SEC);
     recent.push(now_ns);
     let excess = recent.len().saturating_sub(limit as usize);

@@ -50,9 +50,12 @@ fn deposit_with(fx: &mut Fx, user: Principal, req: &DepositReq, paid: Result<(),
     r
 }
 
+/// A deposit; the clock then moves on 7 s, under the deposit rate.
 fn deposit_cycles(fx: &mut Fx, user: Principal, cycles: u64, n: u8) -> DepositRes {
     let req = deposit_req(fx, Payment::CallerPaysIcrc2Cycles, cycles, n);
-    deposit_with(fx, user, &req, Ok(())).expect("deposit")
+    let r = deposit_with(fx, user, &req, Ok(())).expect("deposit");
+    fx.advance_secs(7);
+    r
 }
 
 fn balance(fx: &Fx, user: Principal) -> Balance {
@@ -326,9 +329,10 @@ fn hostile_deposits_are_refused_with_typed_errors_and_change_nothing() {
 #[test]
 fn the_journal_forgets_nonces_only_after_the_window() {
     let mut fx = paid();
+    let created = fx.now;
     deposit_cycles(&mut fx, alice(), TRILLION as u64, 1);
-    assert_eq!(billing::prune_deposits(&mut fx.s, fx.now + DEPOSIT_WINDOW_SECS * NANOS_PER_SEC, 10), 0);
-    assert_eq!(billing::prune_deposits(&mut fx.s, fx.now + DEPOSIT_WINDOW_SECS * NANOS_PER_SEC + 1, 10), 1);
+    assert_eq!(billing::prune_deposits(&mut fx.s, created + DEPOSIT_WINDOW_SECS * NANOS_PER_SEC, 10), 0);
+    assert_eq!(billing::prune_deposits(&mut fx.s, created + DEPOSIT_WINDOW_SECS * NANOS_PER_SEC + 1, 10), 1);
     assert!(fx.s.deposits.is_empty());
 }
 
@@ -364,6 +368,7 @@ fn movements_keep_the_newest_hundred() {
             ..deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, 0)
         };
         deposit_with(&mut fx, alice(), &req, Ok(())).unwrap();
+        fx.advance_secs(7);
     }
     let b = balance(&fx, alice());
     assert_eq!(b.movements.len() as u64, MAX_MOVEMENTS_PER_USER);
@@ -628,4 +633,26 @@ fn the_operator_settles_a_lost_deposit_once_and_refunds_with_a_reason() {
     assert_eq!(b.balance_cycles, TRILLION + 5);
     assert_eq!(b.movements[0].kind, MovementKind::Refund { reason: "outage on 2026-12-01".into() });
     fx.books();
+}
+
+#[test]
+fn deposits_are_rate_limited_per_user() {
+    let mut fx = paid();
+    for n in 0..DEPOSITS_PER_MINUTE as u8 {
+        let req = deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, n);
+        deposit_with(&mut fx, alice(), &req, Ok(())).unwrap();
+    }
+    let over = deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, 99);
+    let before = fx.digest();
+    assert_eq!(
+        billing::begin_deposit(&mut fx.s, alice(), &over, DIRECTORY, fx.now).err(),
+        Some(BillingError::RateLimited { retry_after_secs: RATE_WINDOW_SECS })
+    );
+    assert_eq!(fx.digest(), before);
+    // another user is not limited; alice may go on a window later
+    let bobs = deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, 1);
+    deposit_with(&mut fx, bob(), &bobs, Ok(())).unwrap();
+    fx.advance_secs(RATE_WINDOW_SECS);
+    let later = deposit_req(&fx, Payment::CallerPaysIcrc2Cycles, TRILLION as u64, 99);
+    deposit_with(&mut fx, alice(), &later, Ok(())).unwrap();
 }
