@@ -111,10 +111,18 @@ enum Cmd {
     },
     /// What uploading a file would cost you now.
     Estimate { file: PathBuf },
+    /// Print a shell completion script, e.g. `depot completions bash >
+    /// ~/.local/share/bash-completion/completions/depot`.
+    Completions { shell: clap_complete::Shell },
 }
 
 fn main() {
     let cli = Cli::parse();
+    // Needs no network: answered before connecting.
+    if let Cmd::Completions { shell } = cli.cmd {
+        clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "depot", &mut std::io::stdout());
+        return;
+    }
     let json = cli.json;
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Err(e) = rt.block_on(run(cli)) {
@@ -300,6 +308,7 @@ async fn run(cli: Cli) -> Result<()> {
                 (false, None) => println!("{} is kept until you delete it", meta.name),
             }
         }
+        Cmd::Completions { .. } => unreachable!("answered in main, before connecting"),
         Cmd::Pricing => commands::pricing(&depot, cli.json).await?,
         Cmd::Balance => commands::balance(&depot, cli.json).await?,
         Cmd::Deposit { cycles, token } => commands::deposit(&depot, cycles, token, cli.json).await?,
