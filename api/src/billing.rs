@@ -196,10 +196,8 @@ pub enum AccountState {
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChargeKind {
-    /// Upload bytes, at commit.
+    /// An upload, at commit: its bytes and the per-commit fee.
     Ingress,
-    /// The per-commit fee.
-    CallFee,
     /// Stored bytes over time.
     Storage,
 }

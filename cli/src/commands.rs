@@ -122,7 +122,6 @@ fn movement_line(m: &Movement) -> String {
         MovementKind::Charge { kind, from_ns, to_ns } => {
             let what = match kind {
                 ChargeKind::Ingress => "upload".to_string(),
-                ChargeKind::CallFee => "upload fee".to_string(),
                 ChargeKind::Storage => format!("storage for {}", days(to_ns - from_ns)),
             };
             format!("-{}  {what}", human_cycles(m.cycles))

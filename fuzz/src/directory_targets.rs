@@ -202,8 +202,8 @@ fn arb_movement() -> impl Strategy<Value = StoredMovement> {
     let kind = prop_oneof![
         (".{0,20}", proptest::option::of(arb_principal()), any::<u64>(), any::<u64>())
             .prop_map(|(payment, ledger, amount, rate)| MovementKind::Deposit { payment, ledger, amount, rate }),
-        (0u8..3, any::<u64>(), any::<u64>()).prop_map(|(k, from_ns, to_ns)| MovementKind::Charge {
-            kind: [ChargeKind::Ingress, ChargeKind::CallFee, ChargeKind::Storage][k as usize],
+        (0u8..2, any::<u64>(), any::<u64>()).prop_map(|(k, from_ns, to_ns)| MovementKind::Charge {
+            kind: [ChargeKind::Ingress, ChargeKind::Storage][k as usize],
             from_ns,
             to_ns
         }),

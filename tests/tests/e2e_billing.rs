@@ -50,6 +50,19 @@ async fn fixture() -> Fixture {
     Fixture { env, l, alice, bob, alice_id }
 }
 
+/// The CLI's upload of `path`, kept `retention_days` (or until deleted).
+fn upload_opts(path: std::path::PathBuf, retention_days: Option<u32>) -> depot_cli::upload::UploadOpts {
+    depot_cli::upload::UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 2,
+        progress: false,
+        stop_after: None,
+        retention_days,
+    }
+}
+
 fn account(owner: Principal) -> IcrcAccount {
     IcrcAccount { owner, subaccount: None }
 }
@@ -267,15 +280,7 @@ async fn uploads_hold_credit_charge_it_at_commit_and_storage_by_the_day() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("photo.jpg");
     std::fs::write(&path, depot_tests::drive::content(7, 3_000_000)).unwrap();
-    let opts = || depot_cli::upload::UploadOpts {
-        path: path.clone(),
-        name: None,
-        mime: None,
-        parallel: 2,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = || upload_opts(path.clone(), None);
 
     // Without credit: refused with the amounts, and nothing held.
     let cost = f.alice.estimate_upload_cost(3_000_000).await.unwrap();
@@ -358,15 +363,7 @@ async fn an_unpaid_account_gets_a_certified_402_is_served_again_when_paid_and_de
     let path = dir.path().join("clip.mp4");
     let content = depot_tests::drive::content(9, 3_000_000);
     std::fs::write(&path, &content).unwrap();
-    let opts = depot_cli::upload::UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 2,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = upload_opts(path, None);
 
     // 0.1 T buys about 90 s of storage of these 3 MB at this price.
     cli_deposit(&f.alice, Pay::Cycles(T / 10)).await.unwrap();
@@ -466,15 +463,7 @@ async fn a_file_kept_for_a_day_is_deleted_when_its_retention_ends_unless_extende
     let upload = |name: &str, days: Option<u32>| {
         let path = dir.path().join(name);
         std::fs::write(&path, depot_tests::drive::content(3, 1000)).unwrap();
-        depot_cli::upload::UploadOpts {
-            path,
-            name: None,
-            mime: None,
-            parallel: 1,
-            progress: false,
-            stop_after: None,
-            retention_days: days,
-        }
+        upload_opts(path, days)
     };
     let now = f.env.with_devnet(|d| d.time_ns());
     let short = depot_cli::upload::upload(&f.alice, dir.path(), upload("short.txt", Some(1))).await.unwrap().meta;
@@ -543,15 +532,7 @@ async fn after_a_random_mix_the_books_balance_on_the_directory_and_the_ledgers()
             3..=6 => {
                 let path = dir.path().join(format!("f{step}.bin"));
                 std::fs::write(&path, depot_tests::drive::content(step as u8, rng.gen_range(1..3_000_000))).unwrap();
-                let opts = depot_cli::upload::UploadOpts {
-                    path,
-                    name: None,
-                    mime: None,
-                    parallel: 2,
-                    progress: false,
-                    stop_after: None,
-                    retention_days: None,
-                };
+                let opts = upload_opts(path, None);
                 match depot_cli::upload::upload(c, dir.path(), opts).await {
                     Ok(out) => files[u].push(out.meta.file_id),
                     Err(e) => assert!(

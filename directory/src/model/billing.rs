@@ -9,21 +9,10 @@ use serde::{Deserialize, Serialize};
 
 pub const TRILLION: u128 = 1_000_000_000_000;
 
-/// The defaults (`Pricing::default`, derived in `docs/billing.md` §2).
-pub fn default_pricing() -> Pricing {
-    Pricing::default()
-}
-
-/// The pricing cell's value.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// The pricing cell's value: the defaults (`Pricing::default`) until `admin_set_pricing`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct StoredPricing(pub Pricing);
 cbor_storable!(StoredPricing);
-
-impl Default for StoredPricing {
-    fn default() -> Self {
-        Self(default_pricing())
-    }
-}
 
 /// A user's credit, in cycles. `balance − held` is what new uploads may
 /// hold; `owed` is storage that accrued while the balance was empty, paid

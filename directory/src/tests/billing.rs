@@ -7,7 +7,7 @@ use crate::jobs::reaper::reap_expired_uploads;
 use crate::logic::billing::{self, DepositStart, GIB as GIB128, NANOS_PER_DAY, billable_bytes};
 use crate::logic::files::delete_file_impl;
 use crate::logic::upload::abort_upload_impl;
-use crate::model::billing::{TRILLION, default_pricing};
+use crate::model::billing::TRILLION;
 use depot_api::billing::*;
 use depot_api::directory::{SetRetentionReq, StartUploadReq};
 use depot_api::limits::*;
@@ -27,7 +27,7 @@ fn token() -> TokenPrice {
 
 fn paid() -> Fx {
     let mut fx = Fx::new();
-    fx.s.set_pricing(Pricing { tokens: vec![token()], ..default_pricing() });
+    fx.s.set_pricing(Pricing { tokens: vec![token()], ..Pricing::default() });
     fx
 }
 
@@ -64,7 +64,7 @@ fn balance(fx: &Fx, user: Principal) -> Balance {
 
 #[test]
 fn costs_follow_the_prices_and_the_minimum_chunk() {
-    let p = default_pricing();
+    let p = Pricing::default();
     assert_eq!(billable_bytes(0, 2_000_000), MIN_BILLABLE_CHUNK_BYTES);
     assert_eq!(billable_bytes(10, 2_000_000), MIN_BILLABLE_CHUNK_BYTES);
     assert_eq!(billable_bytes(2_000_000, 2_000_000), 2_000_000);
@@ -343,7 +343,7 @@ fn concurrent_uploads_never_hold_more_than_the_credit() {
         max_uploads_in_progress: Some(100),
         ..Default::default()
     });
-    fx.s.set_pricing(Pricing { free_bytes: 0, ..default_pricing() });
+    fx.s.set_pricing(Pricing { free_bytes: 0, ..Pricing::default() });
     deposit_cycles(&mut fx, alice(), TRILLION as u64, 1);
     let mut started = 0;
     while fx.start(alice(), 100 * MIB).is_ok() {
@@ -378,7 +378,7 @@ fn movements_keep_the_newest_hundred() {
 
 #[test]
 fn pricing_is_validated() {
-    let ok = Pricing { tokens: vec![token()], ..default_pricing() };
+    let ok = Pricing { tokens: vec![token()], ..Pricing::default() };
     assert_eq!(billing::validate_pricing(&ok), Ok(()));
     let bad = [
         Pricing { storage_cycles_per_gib_month: billing::MAX_PRICE_CYCLES + 1, ..ok.clone() },
@@ -426,7 +426,7 @@ proptest! {
     #[test]
     fn the_books_balance_after_a_random_mix(ops in proptest::collection::vec(op(), 1..40)) {
         let mut fx = Fx::with(DirectoryInit { start_upload_per_minute: Some(600), max_uploads_in_progress: Some(100), ..Default::default() });
-        fx.s.set_pricing(Pricing { tokens: vec![token()], ..default_pricing() });
+        fx.s.set_pricing(Pricing { tokens: vec![token()], ..Pricing::default() });
         let users = [alice(), bob()];
         let mut deposited = [0u128; 2];
         let mut n = 0u8;
@@ -550,7 +550,7 @@ fn a_retained_file_is_held_for_its_retention_only_and_deleted_when_it_ends() {
     use crate::logic::files::{expire_retained, set_retention_impl};
     use crate::logic::upload::start_upload_impl;
     let mut fx = paid();
-    fx.s.set_pricing(Pricing { free_bytes: 0, ..default_pricing() });
+    fx.s.set_pricing(Pricing { free_bytes: 0, ..Pricing::default() });
     deposit_cycles(&mut fx, alice(), 10 * TRILLION as u64, 1);
     let kept = |days| StartUploadReq { retention_days: days, ..req(GIB) };
     for bad in [0, MAX_RETENTION_DAYS + 1] {

@@ -211,7 +211,7 @@ pub fn free_pricing() -> depot_api::billing::Pricing {
         call_fee_cycles: 0,
         min_deposit_cycles: 0,
         free_bytes: 0,
-        ..crate::model::billing::default_pricing()
+        ..Default::default()
     }
 }
 
