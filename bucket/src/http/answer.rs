@@ -52,7 +52,7 @@ pub fn query_plan<M: Memory>(
             Plan::Fallback(FallbackResponse::Preflight)
         }
         (Plan::File(r @ (FileResponse::Forbidden | FileResponse::Preflight)), Some(_)) => Plan::File(r),
-        (Plan::File(_), Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
+        (Plan::File(_) | Plan::Resume { .. }, Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
         (plan, _) => plan,
     };
     (plan, file)
@@ -60,7 +60,7 @@ pub fn query_plan<M: Memory>(
 
 /// Whether the query answers this request with `upgrade`.
 pub fn query_upgrades<M: Memory>(cx: &Context<M>, method: &str, url: &str, headers: &[(String, String)]) -> bool {
-    query_plan(cx, method, url, headers).0 == Plan::Upgrade
+    matches!(query_plan(cx, method, url, headers).0, Plan::Upgrade | Plan::Resume { .. })
 }
 
 /// The answer to a query `http_request`. `data_certificate` is `None` only
@@ -77,21 +77,15 @@ pub fn answer_query<M: Memory>(
         return plain(503, "certificate unavailable: call http_request as a query\n");
     };
     match (plan, file) {
-        (Plan::File(r), Some(f)) => {
-            let shape = file_shape(&f, r, |i| chunk_hash(cx.store, &f.key, i));
-            let body = match shape.fixed_body {
-                Some(b) => b.to_vec(),
-                None => body_of(cx.store, &f, r),
-            };
-            let mut resp = shape.to_response(body);
-            match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::exact(f.path()), url, cert) {
-                Ok(()) => resp,
-                Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
-            }
+        (Plan::File(r), Some(f)) => certified_file(cx, &f, r, false, url, cert),
+        // The chunk (past chunk 0, so never an attachment) for the
+        // gateway's chunk fetch, and `upgrade` for a client resuming.
+        (Plan::Resume { index, .. }, Some(f)) => {
+            certified_file(cx, &f, FileResponse::Chunk { index, attachment: false }, true, url, cert)
         }
         (Plan::Fallback(r), _) => {
             let shape = fallback_shape(r);
-            let mut resp = shape.to_response(shape.fixed_body.unwrap_or_default().to_vec());
+            let mut resp = shape.to_response(shape.fixed_body.unwrap_or_default().to_vec(), false);
             match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::wildcard(FALLBACK_PATH), url, cert) {
                 Ok(()) => resp,
                 Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
@@ -102,9 +96,31 @@ pub fn answer_query<M: Memory>(
             .with_status_code(StatusCode::PERMANENT_REDIRECT)
             .with_headers(vec![("location".into(), location), ("cache-control".into(), "no-store".into())])
             .build(),
-        (Plan::File(_) | Plan::Exact { .. } | Plan::Multipart { .. }, _) => {
+        (Plan::File(_) | Plan::Resume { .. } | Plan::Exact { .. } | Plan::Multipart { .. }, _) => {
             plain(500, "internal error: no file for a file plan\n")
         }
+    }
+}
+
+/// A file's certified response; `upgrade` also asks the gateway to upgrade
+/// (see `Plan::Resume`).
+fn certified_file<M: Memory>(
+    cx: &Context<M>,
+    f: &FileView,
+    r: FileResponse,
+    upgrade: bool,
+    url: &str,
+    cert: &[u8],
+) -> HttpResponse<'static> {
+    let shape = file_shape(f, r, |i| chunk_hash(cx.store, &f.key, i));
+    let body = match shape.fixed_body {
+        Some(b) => b.to_vec(),
+        None => body_of(cx.store, f, r),
+    };
+    let mut resp = shape.to_response(body, upgrade);
+    match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::exact(f.path()), url, cert) {
+        Ok(()) => resp,
+        Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
     }
 }
 

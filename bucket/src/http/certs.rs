@@ -38,7 +38,7 @@ pub struct CertTree {
 }
 
 fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
-    let response = shape.to_response(vec![]);
+    let response = shape.to_response(vec![], false);
     let cert = HttpCertification::response_only(&CEL, &response, Some(shape.body_hash))
         .expect("our responses carry the CEL header they are certified with");
     HttpCertificationTreeEntry::new(path, cert)

@@ -18,9 +18,14 @@
 //!   holds the bytes up to the end of the first chunk and whose streaming
 //!   callbacks (`stream`) carry the rest. Multi-range requests get a
 //!   `multipart/byteranges` 206, or the whole file when the ranges are many
-//!   or large. Exception: `bytes=<chunk start>-` (past 0, no `If-Range`) is
-//!   byte for byte the gateway's own request for the next chunk of a plain
-//!   GET, and gets that one chunk (the gateway refuses streaming there).
+//!   or large. `bytes=<chunk start>-` past chunk 0 is also byte for byte
+//!   the gateway's own request for the next chunk of a plain GET, which
+//!   must get that one chunk (the gateway refuses streaming there): the
+//!   query answers the chunk's certified 206 *and* `upgrade`. The gateway's
+//!   chunk fetches ignore `upgrade`; a client's request (a download resumed
+//!   where it broke, between two chunks) is upgraded and answered to the
+//!   end. Chunk fetches through ic-gateway carry an `x-request-id` that the
+//!   gateway strips from clients' requests, and get no `upgrade`.
 //! - A `Range` that the answer ignores (malformed, or `If-Range` with an old
 //!   validator) gets the whole file as a 200, streamed, when the client sent
 //!   it: the gateway passes such answers through without reassembling.

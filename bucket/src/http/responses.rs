@@ -97,12 +97,13 @@ pub struct ResponseShape {
 }
 
 impl ResponseShape {
-    pub fn to_response(&self, body: Vec<u8>) -> HttpResponse<'static> {
-        HttpResponse::builder()
+    /// `upgrade`: also ask the gateway to upgrade to an update call.
+    pub fn to_response(&self, body: Vec<u8>, upgrade: bool) -> HttpResponse<'static> {
+        let builder = HttpResponse::builder()
             .with_status_code(StatusCode::from_u16(self.status).expect("our status codes are valid"))
             .with_headers(self.headers.clone())
-            .with_body(body)
-            .build()
+            .with_body(body);
+        if upgrade { builder.with_upgrade(true).build() } else { builder.build() }
     }
 }
 

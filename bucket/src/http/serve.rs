@@ -15,6 +15,16 @@ pub enum Plan {
     Fallback(FallbackResponse),
     /// An exact answer: the query asks the gateway to upgrade to an update.
     Upgrade,
+    /// `bytes=<chunk start>-` past chunk 0: byte for byte both the HTTP
+    /// gateway's own request for the next chunk of a plain GET (which must
+    /// get that chunk's certified 206, without streaming) and a client
+    /// resuming a download that broke at a chunk boundary (which must get
+    /// every byte to the end). The query answers the chunk's certified 206
+    /// *with* `upgrade`: the gateway's chunk fetches read the query's reply
+    /// and ignore `upgrade` (ic-http-gateway-protocol 0.6,
+    /// `response_handler::create_206_stream`), while a client's request is
+    /// upgraded, and the update answers it as `Exact` to the end.
+    Resume { index: u32, start: u64, end: u64, attachment: bool },
     /// Bytes `start..=end` of the file, answered by `http_request_update`:
     /// the part up to the end of the chunk holding `start` in the reply,
     /// the rest through streaming callbacks. `whole`: a 200 with the whole
@@ -35,6 +45,14 @@ pub struct RequestView<'a> {
 impl RequestView<'_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// A request that can only be the HTTP gateway's fetch of the next
+    /// chunk of a plain GET: ic-gateway gives every request an
+    /// `x-request-id`, and ic-http-gateway-protocol strips it from the
+    /// requests it forwards for clients but not from its chunk fetches.
+    fn is_gateway_chunk_fetch(&self) -> bool {
+        self.header("x-request-id").is_some()
     }
 
     /// A request from a media element (`<video>`, `<audio>`, `<track>`):
@@ -124,6 +142,9 @@ fn plan_file(
     let plan = plan_get(req, f, attachment, &etag);
     match plan {
         Plan::Exact { .. } | Plan::Multipart { .. } if !is_update => Plan::Upgrade,
+        Plan::Resume { start, end, attachment, .. } if is_update => {
+            Plan::Exact { start, end, whole: false, attachment }
+        }
         plan => plan,
     }
 }
@@ -156,15 +177,17 @@ fn plan_get(req: &RequestView, f: &FileView, attachment: bool, etag: &str) -> Pl
             let index = chunk_of(start);
             let (chunk_start, chunk_end) = f.chunk_span(index);
             let whole_chunk = start == chunk_start && end == chunk_end;
-            // `bytes=<chunk start>-` (past chunk 0, no If-Range) is byte for
-            // byte what the gateway sends to fetch the next chunk of a plain
-            // GET, and it must get one certified chunk: it refuses streaming
-            // there. A client resuming at exactly that offset gets the same.
-            let reassembly = start > 0
+            let at_next_chunk = start > 0
                 && start == chunk_start
                 && if_range.is_none()
                 && range.and_then(range::open_start) == Some(start);
-            if whole_chunk || reassembly { chunk(index) } else { Plan::Exact { start, end, whole: false, attachment } }
+            if whole_chunk || (at_next_chunk && req.is_gateway_chunk_fetch()) {
+                chunk(index)
+            } else if at_next_chunk {
+                Plan::Resume { index, start, end, attachment }
+            } else {
+                Plan::Exact { start, end, whole: false, attachment }
+            }
         }
         RangeDecision::Multi(ranges) => {
             let bytes: u64 = ranges.iter().map(|(a, b)| b - a + 1).sum();
@@ -212,7 +235,9 @@ mod tests {
     #[test]
     fn ranges() {
         let r = |h: &str, update| run("GET", &[("Range", h)], 250, update, true);
-        assert_eq!(r("bytes=100-", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
+        // At a chunk boundary: the chunk with `upgrade` (see `Plan::Resume`).
+        assert_eq!(r("bytes=100-", false), Plan::Resume { index: 1, start: 100, end: 249, attachment: false });
+        // The rest from the last chunk's start is that chunk: no upgrade.
         assert_eq!(r("bytes=200-", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
         assert_eq!(r("bytes=100-199", false), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
         assert_eq!(r("bytes=-50", false), Plan::File(FileResponse::Chunk { index: 2, attachment: false }));
@@ -222,10 +247,20 @@ mod tests {
         assert_eq!(r("bytes=150-", true), Plan::Exact { start: 150, end: 249, whole: false, attachment: false });
         assert_eq!(r("bytes=-10", true), Plan::Exact { start: 240, end: 249, whole: false, attachment: false });
         assert_eq!(r("bytes=0-", false), Plan::Upgrade, "from 0 a client wants everything");
-        assert_eq!(r("bytes=100-", true), Plan::File(FileResponse::Chunk { index: 1, attachment: false }));
+        assert_eq!(r("bytes=100-", true), Plan::Exact { start: 100, end: 249, whole: false, attachment: false });
         assert_eq!(r("bytes=100-249", true), Plan::Exact { start: 100, end: 249, whole: false, attachment: false });
         assert_eq!(r("bytes=250-", false), Plan::File(FileResponse::RangeNotSatisfiable));
         assert_eq!(r("bytes=x", true), Plan::Exact { start: 0, end: 249, whole: true, attachment: false });
+    }
+
+    #[test]
+    fn the_gateways_chunk_fetch_is_told_apart_by_its_request_id() {
+        let fetch = [("Range", "bytes=100-"), ("x-request-id", "0190f3a2-0000-7000-8000-000000000000")];
+        let chunk = Plan::File(FileResponse::Chunk { index: 1, attachment: false });
+        assert_eq!(run("GET", &fetch, 250, false, true), chunk);
+        // Only at a chunk boundary: any other range is exact all the same.
+        let off = [("Range", "bytes=150-"), ("x-request-id", "x")];
+        assert_eq!(run("GET", &off, 250, false, true), Plan::Upgrade);
     }
 
     #[test]

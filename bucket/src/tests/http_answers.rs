@@ -185,6 +185,10 @@ fn ranges_other_than_one_chunk_upgrade_and_are_exact_to_the_end() {
         ("bytes=5-2999", 5, 2999),
         ("bytes=1024-3071", c, 3 * c - 1),
         ("bytes=1-", 1, size - 1),
+        // A client resuming at a chunk boundary (wget -c after a break
+        // between chunks) gets every byte to the end, not one chunk.
+        ("bytes=1024-", c, size - 1),
+        ("bytes=2048-", 2 * c, size - 1),
     ] {
         let q = get(&fx, &certs, "GET", &url, &[("Range", range)]);
         assert_eq!(q.resp.upgrade(), Some(true), "{range}");
@@ -211,6 +215,16 @@ fn one_whole_chunk_and_the_gateways_next_chunk_come_certified_from_the_query() {
         let (a, b) = (index * c, ((index + 1) * c).min(size) - 1);
         assert_eq!(s.header("content-range"), Some(format!("bytes {a}-{b}/{size}").as_str()), "{range}");
         assert_eq!(s.resp.body(), &up.data[a..=b]);
+        // An open range at a chunk boundary short of the last chunk also
+        // asks for an upgrade: the gateway's own chunk fetch ignores it, a
+        // client's request is upgraded and answered to the end (see the
+        // test above). From the last chunk, the chunk is the whole rest.
+        let short_of_the_end = range.ends_with('-') && b < size - 1;
+        assert_eq!(s.resp.upgrade(), short_of_the_end.then_some(true), "{range}");
+        // With the request id only the gateway's chunk fetches carry, no
+        // upgrade.
+        let s = get(&fx, &certs, "GET", &url, &[("Range", range), ("x-request-id", "r")]);
+        assert_eq!((s.status(), s.verified.clone(), s.resp.upgrade()), (206, Ok(()), None), "{range}");
     }
     // The same open range from a client resuming with If-Range is exact.
     let etag = get(&fx, &certs, "HEAD", &url, &[]).header("etag").unwrap().to_string();

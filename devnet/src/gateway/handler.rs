@@ -76,9 +76,14 @@ async fn serve(State(state): State<Arc<GatewayState>>, request: Request) -> Resp
     // The canister sees the path and query only, as on mainnet.
     let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut canister_request = http::Request::builder().method(parts.method.clone()).uri(path_and_query);
-    for (name, value) in &parts.headers {
+    for (name, value) in parts.headers.iter().filter(|(name, _)| *name != X_REQUEST_ID) {
         canister_request = canister_request.header(name, value);
     }
+    // Like ic-gateway, every request gets a fresh id (a client's own is not
+    // trusted). The gateway protocol strips it from what it forwards for
+    // the client, but not from its own fetches of further chunks.
+    let request_id = new_request_id();
+    canister_request = canister_request.header(X_REQUEST_ID, &request_id);
     let canister_request = match canister_request.body(body) {
         Ok(r) => r,
         Err(e) => return text_response(StatusCode::BAD_REQUEST, format!("devnet gateway: bad request: {e}")),
@@ -89,6 +94,18 @@ async fn serve(State(state): State<Arc<GatewayState>>, request: Request) -> Resp
     builder.unsafe_set_skip_verification(target.raw);
     let response = builder.send().await;
 
-    let (parts, body) = response.canister_response.into_parts();
+    let (mut parts, body) = response.canister_response.into_parts();
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        parts.headers.insert(X_REQUEST_ID, v);
+    }
     Response::from_parts(parts, Body::new(body))
+}
+
+const X_REQUEST_ID: &str = "x-request-id";
+
+/// A random UUID (version 4 layout), as ic-gateway's request ids are UUIDs.
+fn new_request_id() -> String {
+    let b = (rand::random::<u128>() & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+    let h = format!("{b:032x}");
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
