@@ -13,6 +13,11 @@ if ! command -v ic-wasm >/dev/null 2>&1; then
   echo "installing ic-wasm from crates.io" >&2
   cargo install --locked ic-wasm >&2
 fi
+if [ "$name" = directory ]; then
+  # The directory embeds the bucket it installs (directory/build.rs).
+  "$0" bucket target/canisters/bucket.wasm.gz
+  export DEPOT_BUCKET_WASM_GZ="$PWD/target/canisters/bucket.wasm.gz"
+fi
 cargo build --locked --release --target wasm32-unknown-unknown -p "depot-${name}" >&2
 mkdir -p target/canisters "$(dirname "$out")"
 raw="target/wasm32-unknown-unknown/release/depot_${name}.wasm"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The main job: builds the canisters (release wasm), starts devnet on
-# 127.0.0.1:4943 (DEPOT_PORT to change) with a directory and two buckets
-# deployed, and devnet's test ledgers beside them (the CLI's identity gets
+# 127.0.0.1:4943 (DEPOT_PORT to change) with the directory deployed (it
+# creates its buckets as uploads need them; --bucket-capacity BYTES makes
+# them small for a demo), and devnet's test ledgers beside it (the CLI's identity gets
 # test tokens and cycles), prints their ids and a quick start, and runs until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null
-cargo build --locked --release --target wasm32-unknown-unknown -p depot-bucket -p depot-directory \
-  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet
+./scripts/build-wasm.sh
 cargo build --locked -p depot-cli -p depot-tests
 # Debug profile: shares the test build; the hot crates are optimised (Cargo.toml).
-exec cargo run --locked -p depot-tests --bin depot-local
+exec cargo run --locked -p depot-tests --bin depot-local -- "$@"

@@ -29,20 +29,9 @@ if [ -n "$missing" ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
-# Canister wasm (release): the directory embeds nothing yet, but both must build;
-# and devnet's test-only ledgers and wallet (devnet/test-canisters/README.md).
-cargo build --locked --target wasm32-unknown-unknown --release -p depot-bucket -p depot-directory \
-  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet
-for c in bucket directory; do
-  f="target/wasm32-unknown-unknown/release/depot_${c}.wasm"
-  gz=$(gzip -9 -c "$f" | wc -c)
-  echo "wasm: depot_${c}.wasm $(stat -c %s "$f") bytes, gzipped ${gz} bytes"
-done
-bucket_gz=$(gzip -9 -c target/wasm32-unknown-unknown/release/depot_bucket.wasm | wc -c)
-if [ "$bucket_gz" -ge $((2 * 1024 * 1024)) ]; then
-  echo "bucket wasm gzipped is ${bucket_gz} bytes, over the 2 MiB install limit" >&2
-  exit 1
-fi
+# Canister wasm (release): the bucket, the directory embedding it, and
+# devnet's test-only ledgers and wallet (devnet/test-canisters/README.md).
+./scripts/build-wasm.sh
 
 # A bounded fuzzing pass (fuzz/README.md), new random cases each run (the
 # seed is printed, DEPOT_FUZZ_SEED replays it); the tests below also replay

@@ -58,6 +58,23 @@ pub struct DirectoryInit {
     pub upload_tokens_per_minute: Option<u32>,
     /// Tokens one upload session may be issued over its life.
     pub max_tokens_per_upload: Option<u32>,
+    /// Capacity (bytes) of the buckets the directory creates; their hard
+    /// limit, with the soft limit at `BUCKET_SOFT_LIMIT_PERCENT` of it.
+    pub bucket_capacity_bytes: Option<u64>,
+    /// Ready, empty buckets kept in the pool.
+    pub bucket_pool_target: Option<u32>,
+    /// Cycles each new bucket is created with.
+    pub bucket_creation_cycles: Option<candid::Nat>,
+    /// The directory provisions nothing that would leave it below this.
+    pub directory_reserve_cycles: Option<candid::Nat>,
+    /// Files per bucket (Ready plus in progress).
+    pub bucket_max_files: Option<u64>,
+    /// Controllers given to created buckets besides the directory.
+    pub bucket_controllers: Option<Vec<Principal>>,
+    pub bucket_freezing_threshold_secs: Option<u64>,
+    /// A bucket under this balance is topped up by `bucket_top_up_cycles`.
+    pub bucket_top_up_threshold_cycles: Option<candid::Nat>,
+    pub bucket_top_up_cycles: Option<candid::Nat>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -227,6 +244,19 @@ pub struct BucketInfo {
     /// Version of the directory's key set this bucket last accepted; below
     /// `AdminStats::keys_version` it is behind (the key-push job retries).
     pub keys_version: u64,
+    /// Files of uploads in progress, counted against `max_files`.
+    pub reserved_files: u64,
+    pub max_files: u64,
+    /// Created by the directory and kept empty in the pool until a file
+    /// needs it.
+    pub in_pool: bool,
+    /// Created by the directory (it is a controller and tops it up).
+    pub provisioned: bool,
+    /// From the last `canister_status` the directory read (only buckets it
+    /// controls): balance, module hash and when.
+    pub cycles: Option<candid::Nat>,
+    pub module_hash: Option<ByteBuf>,
+    pub status_at_ns: Option<u64>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -255,6 +285,54 @@ pub struct AdminStats {
     pub pending_signing_key_id: Option<u32>,
     /// Version of the directory's current public key set.
     pub keys_version: u64,
+    /// The bucket wasm the directory installs; `None` for a build that
+    /// embeds none (it then cannot create buckets).
+    pub bucket_wasm: Option<BucketWasmInfo>,
+    pub provisioning: ProvisioningStats,
+    /// Every registered bucket.
+    pub buckets: Vec<BucketInfo>,
+}
+
+/// Where bucket provisioning stands.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProvisioningStats {
+    pub pool_target: u32,
+    /// Pooled buckets ready for files.
+    pub pool_ready: u32,
+    /// Buckets being created, installed or registered.
+    pub in_progress: Vec<ProvisionInfo>,
+    /// Why the directory creates no bucket now, if it cannot.
+    pub paused_reason: Option<String>,
+    /// The directory's balance and the reserve it keeps.
+    pub directory_cycles: candid::Nat,
+    pub reserve_cycles: candid::Nat,
+    /// Buckets created and cycles sent to buckets, over the directory's life.
+    pub buckets_created: u64,
+    pub top_up_cycles_sent: candid::Nat,
+}
+
+/// One bucket being made (the provisioning journal).
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ProvisionInfo {
+    pub seq: u64,
+    /// `creating`, `created`, `installed`.
+    pub step: String,
+    pub bucket: Option<Principal>,
+    pub started_at_ns: u64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// The bucket wasm embedded in the directory.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BucketWasmInfo {
+    /// SHA-256 of the gzipped module: the `module_hash` a bucket running it
+    /// reports.
+    pub sha256: ByteBuf,
+    /// Size of the gzipped module.
+    pub bytes: u64,
+    /// The workspace version it was built from.
+    pub version: String,
 }
 
 /// Bytes of stable memory one structure of the directory occupies.

@@ -173,3 +173,61 @@ pub const MAX_PRICED_TOKENS: usize = 16;
 
 /// Longest token symbol.
 pub const MAX_TOKEN_SYMBOL_BYTES: usize = 16;
+
+// ---- bucket provisioning (docs/provisioning.md) ----
+
+/// Ready, empty buckets the directory keeps so that no upload waits for a
+/// bucket to be created.
+pub const DEFAULT_BUCKET_POOL_TARGET: u32 = 1;
+/// Highest pool setting: each pooled bucket holds its creation cycles idle.
+pub const MAX_BUCKET_POOL_TARGET: u32 = 20;
+
+/// Cycles a new bucket is created with. On mainnet creation itself costs
+/// 0.5 T (13-node subnet); the rest is the bucket's first balance.
+pub const DEFAULT_BUCKET_CREATION_CYCLES: u128 = 2_000_000_000_000;
+/// Least a bucket may be created with: below it a bucket would freeze
+/// almost at once.
+pub const MIN_BUCKET_CREATION_CYCLES: u128 = 500_000_000_000;
+
+/// The directory creates no bucket and tops none up that would leave it
+/// with fewer cycles than this: it keeps serving (its freezing threshold
+/// plus about a month of its own burn) rather than provision.
+pub const DEFAULT_DIRECTORY_RESERVE_CYCLES: u128 = 5_000_000_000_000;
+
+/// Freezing threshold set on every bucket the directory creates.
+pub const DEFAULT_BUCKET_FREEZING_THRESHOLD_SECS: u64 = 30 * 24 * 60 * 60;
+
+/// Heap limit set on every bucket the directory creates: the bucket's heap
+/// holds its certification tree; past this the bucket traps instead of
+/// running out of the 4 GiB wasm32 address space mid-message.
+pub const BUCKET_WASM_MEMORY_LIMIT_BYTES: u64 = 3584 * 1024 * 1024;
+
+/// Files one bucket may hold (Ready plus uploads in progress). Each file
+/// costs heap in the bucket's certification tree (about 1.8 KB measured,
+/// `depot-bench`): a million files keep it under 2 GiB.
+pub const DEFAULT_BUCKET_MAX_FILES: u64 = 1_000_000;
+
+/// A created bucket's soft limit, in percent of its capacity (its hard
+/// limit): past it the bucket drains, so uploads in progress still fit.
+pub const BUCKET_SOFT_LIMIT_PERCENT: u64 = 90;
+
+/// A bucket is topped up when its balance falls under this...
+pub const DEFAULT_BUCKET_TOP_UP_THRESHOLD_CYCLES: u128 = 1_000_000_000_000;
+/// ... by this many cycles.
+pub const DEFAULT_BUCKET_TOP_UP_CYCLES: u128 = 2_000_000_000_000;
+
+/// Buckets whose `canister_status` one maintenance run reads: each is a
+/// management-canister call.
+pub const FLEET_STATUS_BATCH: usize = 50;
+
+/// Extra controllers a created bucket may be given (with the directory).
+pub const MAX_BUCKET_CONTROLLERS: usize = 9;
+
+/// A journal entry still `Creating` after this long has no call in flight
+/// (every call returns long before): its reply was lost to an upgrade that
+/// did not stop the directory, and the operator resolves it.
+pub const PROVISION_STALE_SECS: u64 = 60 * 60;
+
+/// Attempts at installing or registering a created bucket before the entry
+/// waits for the operator.
+pub const MAX_PROVISION_ATTEMPTS: u32 = 10;

@@ -235,3 +235,70 @@ pub fn estimate(c: &UploadCost, p: &Pricing, size: u64, as_json: bool) {
         }
     }
 }
+
+/// `depot stat`: totals, provisioning and one line (or object) per bucket.
+pub async fn stat(depot: &Depot, as_json: bool) -> Result<()> {
+    let s = depot.admin_get_stats().await?;
+    let p = &s.provisioning;
+    let t = |n: &candid::Nat| u128::try_from(n.0.clone()).unwrap_or(u128::MAX);
+    if as_json {
+        let buckets: Vec<_> = s
+            .buckets
+            .iter()
+            .map(|b| {
+                json!({"id": b.id.to_text(), "state": format!("{:?}", b.state), "used_bytes": b.used_bytes,
+                       "reserved_bytes": b.reserved_bytes, "files": b.files_count, "max_files": b.max_files,
+                       "soft_limit_bytes": b.soft_limit_bytes, "hard_limit_bytes": b.hard_limit_bytes,
+                       "in_pool": b.in_pool, "provisioned": b.provisioned,
+                       "cycles": b.cycles.as_ref().map(|c| t(c).to_string()),
+                       "module_hash": b.module_hash.as_ref().map(hex::encode)})
+            })
+            .collect();
+        let json = json!({"total_bytes": s.total_bytes, "total_files": s.total_files, "users": s.users_count,
+            "buckets_count": s.buckets_count, "buckets": buckets, "active_uploads": s.active_uploads,
+            "reserved_bytes": s.reserved_bytes, "pending_bucket_deletes": s.pending_bucket_deletes,
+            "bucket_wasm": s.bucket_wasm.as_ref().map(|w| json!({"sha256": hex::encode(&w.sha256), "bytes": w.bytes, "version": w.version})),
+            "provisioning": {"pool_target": p.pool_target, "pool_ready": p.pool_ready, "in_progress": p.in_progress.len(),
+                "paused_reason": p.paused_reason, "directory_cycles": t(&p.directory_cycles).to_string(),
+                "reserve_cycles": t(&p.reserve_cycles).to_string(), "buckets_created": p.buckets_created,
+                "top_up_cycles_sent": t(&p.top_up_cycles_sent).to_string()}});
+        println!("{json}");
+        return Ok(());
+    }
+    println!("files     {} ({})", s.total_files, human_bytes(s.total_bytes));
+    println!("users     {}", s.users_count);
+    println!("uploads   {} in progress ({} reserved)", s.active_uploads, human_bytes(s.reserved_bytes));
+    println!("deletes   {} pending in buckets", s.pending_bucket_deletes);
+    match &s.bucket_wasm {
+        Some(w) => {
+            println!("wasm      bucket {} ({}, sha256 {})", w.version, human_bytes(w.bytes), hex::encode(&w.sha256))
+        }
+        None => println!("wasm      none embedded: this directory cannot create buckets"),
+    }
+    println!(
+        "cycles    {} (reserve {}); {} buckets created, {} sent as top-ups",
+        human_cycles(t(&p.directory_cycles)),
+        human_cycles(t(&p.reserve_cycles)),
+        p.buckets_created,
+        human_cycles(t(&p.top_up_cycles_sent))
+    );
+    println!("pool      {} of {} ready, {} being made", p.pool_ready, p.pool_target, p.in_progress.len());
+    if let Some(why) = &p.paused_reason {
+        println!("          not creating buckets: {why}");
+    }
+    println!("buckets   {}", s.buckets_count);
+    for b in &s.buckets {
+        let cycles = b.cycles.as_ref().map(|c| human_cycles(t(c))).unwrap_or_else(|| "?".into());
+        let pool = if b.in_pool { "  [pool]" } else { "" };
+        println!(
+            "  {}  {:<8} {:>10} of {:>10}  {:>7} files  {} cycles{pool}",
+            b.id,
+            format!("{:?}", b.state),
+            human_bytes(b.used_bytes),
+            human_bytes(b.hard_limit_bytes),
+            b.files_count,
+            cycles
+        );
+    }
+    Ok(())
+}

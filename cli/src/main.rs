@@ -92,7 +92,7 @@ enum Cmd {
     /// Set when a file is deleted: DAYS from now, or `forever` (kept until
     /// you delete it). Storage is charged until then.
     Retain { file_id: String, days: String },
-    /// Show system statistics (controllers only).
+    /// Show system statistics and the bucket fleet (controllers only).
     Stat,
     /// Show what Depot charges and the tokens it accepts.
     Pricing,
@@ -278,23 +278,7 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("files     {}", u.files_count);
             }
         }
-        Cmd::Stat => {
-            let s = depot.admin_get_stats().await?;
-            if cli.json {
-                println!(
-                    "{}",
-                    json!({"total_bytes": s.total_bytes, "total_files": s.total_files, "users": s.users_count,
-                           "buckets": s.buckets_count, "active_uploads": s.active_uploads, "reserved_bytes": s.reserved_bytes,
-                           "pending_bucket_deletes": s.pending_bucket_deletes})
-                );
-            } else {
-                println!("files     {} ({})", s.total_files, human_bytes(s.total_bytes));
-                println!("users     {}", s.users_count);
-                println!("buckets   {}", s.buckets_count);
-                println!("uploads   {} in progress ({} reserved)", s.active_uploads, human_bytes(s.reserved_bytes));
-                println!("deletes   {} pending in buckets", s.pending_bucket_deletes);
-            }
-        }
+        Cmd::Stat => commands::stat(&depot, cli.json).await?,
         Cmd::Retain { file_id, days } => {
             let days = match days.as_str() {
                 "forever" => None,

@@ -7,9 +7,11 @@
 //! a bucket call) and returns its result.
 
 pub mod bucket_client;
+pub mod bucket_wasm;
 pub mod jobs;
 pub mod lifecycle;
 pub mod logic;
+pub mod management;
 pub mod model;
 pub mod payments;
 pub mod state;
@@ -87,7 +89,14 @@ fn inspect_message() {
 
 #[ic_cdk::update]
 fn start_upload(req: StartUploadReq) -> StartUploadResult {
-    state::mutate(|s| upload::start_upload_impl(s, caller(), req, now()))
+    let r = state::mutate(|s| upload::start_upload_impl(s, caller(), req, now()));
+    // No room (or the pool short after taking a bucket from it): the
+    // provisioning job runs in its own message; this reply waits for none.
+    let no_room = matches!(r, Err(DirectoryError::ServiceTemporarilyUnavailable { .. }));
+    if no_room || state::read(logic::provisioning::pool_short) {
+        jobs::provision::kick(no_room);
+    }
+    r
 }
 
 #[ic_cdk::query]
@@ -193,7 +202,7 @@ fn get_public_keys() -> PublicKeysResult {
 #[ic_cdk::query]
 fn admin_get_stats() -> AdminStatsResult {
     admin()?;
-    state::read(|s| Ok(admin::admin_get_stats_impl(s)))
+    state::read(|s| Ok(admin::admin_get_stats_impl(s, ic_cdk::api::canister_balance128())))
 }
 
 /// Stable memory per structure (whole pages).
@@ -222,7 +231,7 @@ async fn admin_register_bucket(req: RegisterBucketReq) -> UnitResult {
     let bucket = req.id;
     bucket_client::set_keys(bucket, keys).await?.map_err(|error| DirectoryError::Bucket { bucket, error })?;
     let stat = bucket_client::stat(bucket).await?;
-    state::mutate(|s| admin::finish_register_bucket(s, &req, &stat, version, now()))?;
+    state::mutate(|s| admin::finish_register_bucket(s, &req, &stat, version, false, now()))?;
     // Keys may have rotated during the calls: the job catches the bucket up.
     jobs::push_keys().await;
     Ok(())

@@ -187,6 +187,7 @@ fn plan_run(input: &[u8]) {
                 | FileResponse::RangeNotSatisfiable
         ) | Plan::Exact { .. }
             | Plan::Multipart { .. }
+            | Plan::Resume { .. }
             | Plan::Upgrade
     );
     if serves {
@@ -212,6 +213,12 @@ fn plan_run(input: &[u8]) {
                 assert!(signed_ok, "404 (not 403) for a file URL without a valid signature");
             }
             let _ = fallback_shape(*r);
+        }
+        Plan::Resume { index, start, end, .. } => {
+            assert!(!is_update, "the update answers a resume exactly");
+            let f = found.as_ref().unwrap();
+            assert!(*index > 0 && *index < f.chunk_count && start < end && *end == f.size - 1, "{p:?} of {}", f.size);
+            assert_eq!(*start, *index as u64 * f.chunk_size, "{p:?}");
         }
         Plan::Exact { start, end, whole, .. } => {
             assert!(is_update, "an exact range in a query");

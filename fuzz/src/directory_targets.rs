@@ -12,7 +12,9 @@ use depot_directory::model::billing::{
 use depot_directory::model::buckets::BucketRecord;
 use depot_directory::model::deletions::{DeleteReason, PendingDelete};
 use depot_directory::model::files::FileRecord;
+use depot_directory::model::fleet_settings::FleetSettings;
 use depot_directory::model::keys::SigningKeyRecord;
+use depot_directory::model::provisioning::{ProvisionEntry, ProvisionStep};
 use depot_directory::model::runtime::Runtime;
 use depot_directory::model::settings::Settings;
 use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, TimedKey};
@@ -42,19 +44,53 @@ fn arb_bucket_state() -> impl Strategy<Value = BucketState> {
 }
 
 fn arb_bucket_record() -> impl Strategy<Value = BucketRecord> {
-    (arb_bucket_state(), any::<bool>(), any::<[u64; 9]>()).prop_map(|(state, auto_draining, n)| BucketRecord {
-        state,
-        auto_draining,
-        used_bytes: n[0],
-        reserved_bytes: n[1],
-        soft_limit_bytes: n[2],
-        hard_limit_bytes: n[3],
-        files_count: n[4],
-        registered_used_bytes: n[5],
-        registered_at_ns: n[6],
-        keys_pushed_version: n[7],
-        keys_push_not_before_ns: n[8],
-    })
+    (
+        arb_bucket_state(),
+        any::<[bool; 3]>(),
+        any::<[u64; 11]>(),
+        any::<Option<u128>>(),
+        proptest::option::of(vec(any::<u8>(), 0..40)),
+    )
+        .prop_map(|(state, flags, n, cycles, module_hash)| BucketRecord {
+            state,
+            auto_draining: flags[0],
+            used_bytes: n[0],
+            reserved_bytes: n[1],
+            soft_limit_bytes: n[2],
+            hard_limit_bytes: n[3],
+            files_count: n[4],
+            registered_used_bytes: n[5],
+            registered_at_ns: n[6],
+            keys_pushed_version: n[7],
+            keys_push_not_before_ns: n[8],
+            reserved_files: n[9],
+            max_files: n[10],
+            in_pool: flags[1],
+            provisioned: flags[2],
+            cycles,
+            status_at_ns: cycles.map(|c| c as u64),
+            module_hash,
+        })
+}
+
+fn arb_provision_entry() -> impl Strategy<Value = ProvisionEntry> {
+    (
+        prop_oneof![
+            Just(ProvisionStep::Creating),
+            arb_principal().prop_map(ProvisionStep::Created),
+            arb_principal().prop_map(ProvisionStep::Installed)
+        ],
+        any::<[u64; 2]>(),
+        any::<u32>(),
+        proptest::option::of(".*"),
+    )
+        .prop_map(|(step, t, attempts, last_error)| ProvisionEntry {
+            step,
+            started_at_ns: t[0],
+            step_at_ns: t[1],
+            attempts,
+            last_error,
+        })
 }
 
 fn arb_pending_delete() -> impl Strategy<Value = PendingDelete> {
@@ -119,14 +155,34 @@ fn arb_signing_key() -> impl Strategy<Value = SigningKeyRecord> {
 }
 
 fn arb_runtime() -> impl Strategy<Value = Runtime> {
-    (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u32>(), any::<u64>(), proptest::option::of(arb_principal()))
-        .prop_map(|(rng_seed, rng_counter, last_kid, keys_version, accrual_cursor)| Runtime {
-            rng_seed,
-            rng_counter,
-            last_kid,
-            keys_version,
-            accrual_cursor,
-        })
+    (
+        (any::<Option<[u8; 32]>>(), any::<u64>(), any::<u32>(), any::<u64>(), proptest::option::of(arb_principal())),
+        (
+            any::<[u64; 2]>(),
+            any::<u128>(),
+            proptest::option::of(arb_principal()),
+            any::<bool>(),
+            proptest::option::of(".*"),
+        ),
+    )
+        .prop_map(
+            |(
+                (rng_seed, rng_counter, last_kid, keys_version, accrual_cursor),
+                (n, top_up_cycles_sent, fleet_status_cursor, reserved_files_counted, provision_paused),
+            )| Runtime {
+                rng_seed,
+                rng_counter,
+                last_kid,
+                keys_version,
+                accrual_cursor,
+                next_provision_seq: n[0],
+                buckets_created: n[1],
+                top_up_cycles_sent,
+                fleet_status_cursor,
+                reserved_files_counted,
+                provision_paused,
+            },
+        )
 }
 
 fn arb_settings() -> impl Strategy<Value = Settings> {
@@ -143,6 +199,17 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
         max_file_size: b[4],
         upload_tokens_per_minute: a[3],
         max_tokens_per_upload: a[4],
+        fleet: FleetSettings {
+            bucket_capacity_bytes: b[0],
+            pool_target: a[0],
+            creation_cycles: b[1] as u128 * 1000,
+            directory_reserve_cycles: b[2] as u128,
+            bucket_max_files: b[3],
+            bucket_controllers: vec![],
+            freezing_threshold_secs: b[4],
+            top_up_threshold_cycles: a[1] as u128,
+            top_up_cycles: a[2] as u128,
+        },
     })
 }
 
@@ -344,6 +411,7 @@ fn from_bytes_run(input: &[u8]) {
     errors.push(check_from_bytes::<StoredPricing>("StoredPricing", input));
     errors.push(check_from_bytes::<MovementKey>("MovementKey", input));
     errors.push(check_from_bytes::<DepositKey>("DepositKey", input));
+    errors.push(check_from_bytes::<ProvisionEntry>("ProvisionEntry", input));
     errors.push(catch(|| {
         if let Some(k) = decode_or_trap("UserKey", || MovementKey::from_bytes(Cow::Borrowed(input))) {
             let _ = k.user();
@@ -368,7 +436,7 @@ fn draw<S: Strategy>(rng: &mut Rng, s: S) -> S::Value {
 }
 
 fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(18) {
+    match rng.below(19) {
         0 => draw(rng, arb_bucket_record()).into_bytes(),
         1 => draw(rng, arb_pending_delete()).into_bytes(),
         2 => draw(rng, arb_file_record()).into_bytes(),
@@ -395,6 +463,7 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             let (p, _, nonce) = draw(rng, arb_user_key());
             DepositKey::new(p, nonce).into_bytes()
         }
+        17 => draw(rng, arb_provision_entry()).into_bytes(),
         _ => rng.bytes_below(80),
     }
 }
@@ -456,6 +525,7 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
     round_trip(cases, arb_movement())?;
     round_trip(cases, arb_deposit_entry())?;
     round_trip(cases, arb_pricing())?;
+    round_trip(cases, arb_provision_entry())?;
     // Keys: the byte order is the iteration order, and the owner comes back.
     let mut runner = TestRunner::new(PropConfig {
         cases,

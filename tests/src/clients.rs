@@ -23,3 +23,17 @@ pub fn aria2c(url: &str, dir: &std::path::Path, name: &str) {
     let url = loopback_url(url);
     run("aria2c", &["-q", "-x", "8", "-s", "8", "-k", "1M", "--allow-overwrite=true", "-d", dir, "-o", name, &url]);
 }
+
+/// What `depot upload PATH` does with no options: 4 chunks in flight, no
+/// progress bar, the file's own name and type.
+pub fn plain_upload(path: std::path::PathBuf) -> depot_cli::upload::UploadOpts {
+    depot_cli::upload::UploadOpts {
+        path,
+        name: None,
+        mime: None,
+        parallel: 4,
+        progress: false,
+        stop_after: None,
+        retention_days: None,
+    }
+}

@@ -7,7 +7,7 @@ use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::bucket::BucketInit;
-use depot_api::directory::{DirectoryInit, RegisterBucketReq};
+use depot_api::directory::{AdminStats, DirectoryInit, RegisterBucketReq};
 use depot_api::keys::PublicKeyInfo;
 use depot_api::methods::{Method, directory as dm};
 use depot_devnet::{CallOutcome, Devnet, DevnetError, InstallMode};
@@ -82,6 +82,9 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
     let init = DirectoryInit {
         domain_template: Some(opts.domain_template.clone()),
         url_scheme: Some("http".into()),
+        // A fleet registered by hand is the whole fleet: no pool, unless
+        // the test asks for one.
+        bucket_pool_target: opts.directory_init.bucket_pool_target.or((opts.buckets > 0).then_some(0)),
         ..opts.directory_init
     };
     dev.install_code(admin, directory, &directory_wasm, &Encode!(&init)?, InstallMode::Install)?;
@@ -94,6 +97,10 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
         }
     }
 
+    let stats = admin_stats(dev, admin, directory)?;
+    if stats.bucket_wasm.is_none() {
+        bail!("the directory wasm embeds no bucket wasm: build it with scripts/build-wasm.sh");
+    }
     let mut d = Deployment { admin, directory, buckets: vec![] };
     for _ in 0..opts.buckets {
         add_bucket(dev, &mut d, &bucket_wasm)?;
@@ -116,6 +123,29 @@ pub fn add_bucket(dev: &mut Devnet, d: &mut Deployment, wasm: &[u8]) -> Result<P
     }
     d.buckets.push(bucket);
     Ok(bucket)
+}
+
+/// `admin_get_stats`, as the operator.
+pub fn admin_stats(dev: &mut Devnet, admin: Principal, directory: Principal) -> Result<AdminStats> {
+    query(dev, admin, directory, dm::ADMIN_GET_STATS, ())?.map_err(|e| anyhow!("admin_get_stats: {e}"))
+}
+
+/// Most devnet rounds `wait_for_pool` runs.
+pub const POOL_WAIT_TICKS: usize = 200;
+
+/// Runs devnet rounds until the directory's pool holds `ready` buckets,
+/// then lists every registered bucket in `d.buckets`.
+pub fn wait_for_pool(dev: &mut Devnet, d: &mut Deployment, ready: u32) -> Result<()> {
+    for _ in 0..POOL_WAIT_TICKS {
+        let stats = admin_stats(dev, d.admin, d.directory)?;
+        if stats.provisioning.pool_ready >= ready && stats.provisioning.in_progress.is_empty() {
+            d.buckets = stats.buckets.iter().map(|b| b.id).collect();
+            return Ok(());
+        }
+        dev.tick();
+    }
+    let stats = admin_stats(dev, d.admin, d.directory)?;
+    bail!("the pool did not reach {ready} ready buckets: {:?}", stats.provisioning)
 }
 
 /// Prices of zero and no free tier: nothing is ever charged.

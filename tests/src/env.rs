@@ -45,7 +45,8 @@ impl DepotEnv {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
         let port = listener.local_addr()?.port();
         let mut dev = Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() });
-        let deployment = deploy(
+        let pool = opts.directory_init.bucket_pool_target.unwrap_or(depot_api::limits::DEFAULT_BUCKET_POOL_TARGET);
+        let mut deployment = deploy(
             &mut dev,
             DeployOpts {
                 buckets: opts.buckets,
@@ -53,6 +54,10 @@ impl DepotEnv {
                 directory_init: opts.directory_init,
             },
         )?;
+        if opts.buckets == 0 {
+            // No bucket registered by hand: the directory makes its pool.
+            crate::deploy::wait_for_pool(&mut dev, &mut deployment, pool)?;
+        }
         let devnet = Arc::new(Mutex::new(dev));
         let api = ApiConfig { update_latency: opts.update_latency, ..ApiConfig::default() };
         let server = spawn(listener, devnet.clone(), api).await?;

@@ -28,7 +28,7 @@ fn package_wasm(package: &str) -> Result<Vec<u8>> {
     let file = format!("{}.wasm", package.replace('-', "_"));
     let path = target_dir().join("wasm32-unknown-unknown/release").join(file);
     if !path.exists() || std::env::var_os("DEPOT_REBUILD_WASM").is_some() {
-        build(package)?;
+        build_all()?;
     }
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
@@ -58,14 +58,15 @@ pub fn bench_bucket_wasm() -> Result<Vec<u8>> {
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn build(package: &str) -> Result<()> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(workspace_root())
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
+/// `scripts/build-wasm.sh`: the bucket, then the directory embedding it
+/// (a directory built alone would embed no bucket), then the test canisters.
+fn build_all() -> Result<()> {
+    let status = Command::new("bash")
+        .arg(workspace_root().join("scripts/build-wasm.sh"))
         .status()
-        .context("running cargo to build canister wasm")?;
+        .context("running scripts/build-wasm.sh")?;
     if !status.success() {
-        bail!("building {package} for wasm32 failed");
+        bail!("scripts/build-wasm.sh failed");
     }
     Ok(())
 }

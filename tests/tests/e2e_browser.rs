@@ -12,7 +12,7 @@ use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
 use depot_api::url::Disposition;
 use depot_cli::client::Depot;
-use depot_cli::upload::{UploadOpts, upload};
+use depot_cli::upload::upload;
 use depot_tests::browser::{ensure_browser, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use serde_json::Value;
@@ -77,15 +77,7 @@ fn wav(secs: u32) -> Vec<u8> {
 async fn put(client: &Depot, dir: &Path, name: &str, bytes: &[u8]) -> FileId {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let opts = UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 4,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = depot_tests::clients::plain_upload(path);
     upload(client, &dir.join("cfg"), opts).await.unwrap().meta.file_id
 }
 

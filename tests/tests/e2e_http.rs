@@ -4,7 +4,7 @@
 
 use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
-use depot_cli::upload::{UploadOpts, upload};
+use depot_cli::upload::upload;
 use depot_tests::clients::{aria2c, loopback_url, run};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use std::path::Path;
@@ -20,15 +20,7 @@ async fn put_file(env: &DepotEnv, dir: &Path, user: u8, bytes: &[u8], name: &str
     std::fs::write(&path, bytes).unwrap();
     let client = env.client(DepotEnv::identity(user)).await.unwrap();
     let cfg = dir.join(format!("cfg{user}"));
-    let opts = UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 4,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = depot_tests::clients::plain_upload(path);
     let out = upload(&client, &cfg, opts).await.unwrap();
     let url = client
         .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })

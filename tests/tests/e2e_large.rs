@@ -13,7 +13,7 @@ use depot_api::directory::{DirectoryInit, GetDownloadUrlReq};
 use depot_api::limits::{MIN_CHUNK_SIZE, VERIFIED_GET_MAX_CHUNKS};
 use depot_cli::client::Depot;
 use depot_cli::download::{DownloadOpts, download_file};
-use depot_cli::upload::{UploadOpts, upload};
+use depot_cli::upload::upload;
 use depot_tests::clients::{aria2c, run};
 use depot_tests::env::{DepotEnv, EnvOpts};
 use std::path::Path;
@@ -25,15 +25,7 @@ fn pattern(n: usize, salt: u8) -> Vec<u8> {
 async fn put_file(client: &Depot, dir: &Path, bytes: &[u8], name: &str) -> (depot_api::FileId, String) {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let opts = UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 4,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = depot_tests::clients::plain_upload(path);
     let out = upload(client, &dir.join("cfg"), opts).await.unwrap();
     let url = client
         .get_download_url(GetDownloadUrlReq { file_id: out.meta.file_id.clone(), ttl_secs: None, disposition: None })

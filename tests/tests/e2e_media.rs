@@ -6,7 +6,7 @@
 
 use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
-use depot_cli::upload::{UploadOpts, upload};
+use depot_cli::upload::upload;
 use depot_devnet::CallKind;
 use depot_tests::browser::{ensure_browser, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
@@ -41,15 +41,7 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
     let size = std::fs::metadata(&path).unwrap().len();
     let chunk = CHUNK_SIZE as u64;
     assert!(size > 4 * chunk, "several chunks: {size} bytes");
-    let opts = UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 4,
-        progress: false,
-        stop_after: None,
-        retention_days: None,
-    };
+    let opts = depot_tests::clients::plain_upload(path);
     let file_id = upload(&alice, &dir.path().join("cfg"), opts).await.unwrap().meta.file_id;
     let url = alice.get_download_url(GetDownloadUrlReq { file_id, ttl_secs: None, disposition: None }).await.unwrap();
 

@@ -2,7 +2,9 @@
 //! steps live in the submodules; this file only sequences them around the
 //! bucket calls.
 
+pub mod fleet;
 pub mod key_push;
+pub mod provision;
 pub mod reaper;
 pub mod reconcile;
 
@@ -38,6 +40,8 @@ pub async fn run_maintenance() {
         state::mutate(|s| reconcile::finish_delete(s, key, answer, now()));
     }
     push_keys().await;
+    provision::run().await;
+    fleet::run().await;
 }
 
 /// Bucket calls per user and run of `update_serving`: the rest waits for

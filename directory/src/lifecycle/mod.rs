@@ -14,7 +14,10 @@ pub fn init(args: DirectoryInit) {
     let settings = Settings::default()
         .with_overrides(&args)
         .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
-    state::mutate(|s| s.set_settings(settings));
+    state::mutate(|s| {
+        s.set_settings(settings);
+        s.update_runtime(|rt| rt.reserved_files_counted = true);
+    });
     start_timers();
 }
 
@@ -26,10 +29,33 @@ pub fn post_upgrade(args: Option<DirectoryInit>) {
             .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
         state::mutate(|s| s.set_settings(settings));
     }
+    state::mutate(count_reserved_files);
     start_timers();
 }
 
+/// Buckets' `reserved_files`, from the upload sessions, once: records
+/// written before the counter existed hold none, while their sessions
+/// still hold a reservation each.
+pub fn count_reserved_files(s: &mut crate::model::State) {
+    if s.runtime().reserved_files_counted {
+        return;
+    }
+    let mut counts = std::collections::BTreeMap::<candid::Principal, u64>::new();
+    for session in s.uploads.values() {
+        *counts.entry(session.bucket).or_default() += 1;
+    }
+    for (bucket, n) in counts {
+        if let Some(mut b) = s.buckets.get(&bucket) {
+            b.reserved_files = n;
+            s.buckets.insert(bucket, b);
+        }
+    }
+    s.update_runtime(|rt| rt.reserved_files_counted = true);
+}
+
 fn start_timers() {
+    // Hashed here, in a message whose heap is kept, not in every query.
+    crate::bucket_wasm::sha256();
     ic_cdk_timers::set_timer_interval(Duration::from_secs(jobs::MAINTENANCE_INTERVAL_SECS), || {
         ic_cdk::spawn(jobs::run_maintenance())
     });
@@ -38,5 +64,8 @@ fn start_timers() {
     // the first key is still missing).
     if !state::read(|s| s.is_initialised()) {
         randomness::schedule(Duration::ZERO);
+    } else {
+        // After an upgrade: go on with any bucket being made.
+        jobs::provision::kick(false);
     }
 }

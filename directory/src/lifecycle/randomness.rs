@@ -21,9 +21,13 @@ pub async fn random_seed() -> Result<[u8; 32], String> {
 }
 
 async fn initialise() {
-    if let Err(e) = try_initialise().await {
-        ic_cdk::println!("initialisation failed, retrying in {RETRY_SECS} s: {e}");
-        schedule(Duration::from_secs(RETRY_SECS));
+    match try_initialise().await {
+        // With a signing key, new buckets can be given it: fill the pool.
+        Ok(()) => crate::jobs::provision::kick(false),
+        Err(e) => {
+            ic_cdk::println!("initialisation failed, retrying in {RETRY_SECS} s: {e}");
+            schedule(Duration::from_secs(RETRY_SECS));
+        }
     }
 }
 

@@ -1,14 +1,14 @@
 //! Usage accounting: the only code that changes the usage counters of a
 //! user record (`used_bytes`, `reserved_bytes`, `files_count`,
 //! `uploads_in_progress`) and of a bucket record (`used_bytes`,
-//! `reserved_bytes`, `files_count`). Four operations cover an upload's
+//! `reserved_bytes`, `files_count`, `reserved_files`). Four operations cover an upload's
 //! whole life, each updating the user AND the bucket together:
 //!
 //! | operation   | when                                         | user                                   | bucket                       |
 //! |-------------|----------------------------------------------|----------------------------------------|------------------------------|
-//! | [`reserve`] | `start_upload`                               | reserved += n, uploads_in_progress += 1 | reserved += n                |
-//! | [`release`] | abort, expiry, hash mismatch, deleting a Pending file | reserved −= n, uploads_in_progress −= 1 | reserved −= n        |
-//! | [`settle`]  | commit                                       | reserved −= n, used += n, files += 1, uploads_in_progress −= 1 | reserved −= n, used += n, files += 1 |
+//! | [`reserve`] | `start_upload`                               | reserved += n, uploads_in_progress += 1 | reserved += n, reserved_files += 1 |
+//! | [`release`] | abort, expiry, hash mismatch, deleting a Pending file | reserved −= n, uploads_in_progress −= 1 | reserved −= n, reserved_files −= 1 |
+//! | [`settle`]  | commit                                       | reserved −= n, used += n, files += 1, uploads_in_progress −= 1 | reserved −= n, used += n, files += 1, reserved_files −= 1 |
 //! | [`free`]    | deleting a Ready file                        | used −= n, files −= 1                  | used −= n, files −= 1        |
 //!
 //! Every operation re-applies the bucket's automatic Writable ⇄ Draining
@@ -86,6 +86,7 @@ pub enum Counter {
     BucketUsedBytes,
     BucketReservedBytes,
     BucketFilesCount,
+    BucketReservedFiles,
 }
 
 impl Counter {
@@ -98,6 +99,7 @@ impl Counter {
             Counter::BucketUsedBytes => "bucket.used_bytes",
             Counter::BucketReservedBytes => "bucket.reserved_bytes",
             Counter::BucketFilesCount => "bucket.files_count",
+            Counter::BucketReservedFiles => "bucket.reserved_files",
         }
     }
 }
@@ -195,6 +197,7 @@ impl Books {
             Counter::BucketUsedBytes => self.bucket.used_bytes,
             Counter::BucketReservedBytes => self.bucket.reserved_bytes,
             Counter::BucketFilesCount => self.bucket.files_count,
+            Counter::BucketReservedFiles => self.bucket.reserved_files,
         }
     }
 
@@ -217,6 +220,7 @@ impl Books {
             Counter::BucketUsedBytes => self.bucket.used_bytes = new,
             Counter::BucketReservedBytes => self.bucket.reserved_bytes = new,
             Counter::BucketFilesCount => self.bucket.files_count = new,
+            Counter::BucketReservedFiles => self.bucket.reserved_files = new,
         }
         Ok(())
     }
@@ -249,6 +253,7 @@ pub fn reserve(
             (Counter::UserReservedBytes, Change::Add(bytes)),
             (Counter::UserUploadsInProgress, Change::Add(1)),
             (Counter::BucketReservedBytes, Change::Add(bytes)),
+            (Counter::BucketReservedFiles, Change::Add(1)),
         ])
         .map_err(ReserveError::Drift)?;
     let (reservation, credit) =
@@ -273,6 +278,7 @@ pub fn release(
         (Counter::UserReservedBytes, Change::Sub(bytes)),
         (Counter::UserUploadsInProgress, Change::Sub(1)),
         (Counter::BucketReservedBytes, Change::Sub(bytes)),
+        (Counter::BucketReservedFiles, Change::Sub(1)),
     ])?;
     let credit = billing::release(state, reservation, now_ns).map_err(|d| AccountingError::Credit {
         op: Operation::Release,
@@ -305,6 +311,7 @@ pub fn settle(
         (Counter::BucketReservedBytes, Change::Sub(bytes)),
         (Counter::BucketUsedBytes, Change::Add(bytes)),
         (Counter::BucketFilesCount, Change::Add(1)),
+        (Counter::BucketReservedFiles, Change::Sub(1)),
     ])?;
     let credit = billing::settle(state, reservation, now_ns).map_err(|d| AccountingError::Credit {
         op: Operation::Settle,

@@ -35,7 +35,8 @@ pub fn get_usage_impl(state: &State, caller: Principal, user: Option<Principal>,
 
 /// Totals come from the bucket registry (few entries), not from scanning
 /// users or files.
-pub fn admin_get_stats_impl(state: &State) -> AdminStats {
+/// `balance`: the directory's cycles now.
+pub fn admin_get_stats_impl(state: &State, balance: u128) -> AdminStats {
     let (mut total_bytes, mut total_files, mut reserved_bytes) = (0u64, 0u64, 0u64);
     for b in state.buckets.values() {
         total_bytes += b.used_bytes;
@@ -54,6 +55,9 @@ pub fn admin_get_stats_impl(state: &State) -> AdminStats {
         active_signing_key_id: state.active_key().map(|(kid, _)| kid),
         pending_signing_key_id: state.pending_key().map(|(kid, _)| kid),
         keys_version: state.runtime().keys_version,
+        bucket_wasm: crate::bucket_wasm::info(),
+        provisioning: super::provisioning::stats(state, balance),
+        buckets: list_buckets_impl(state),
     }
 }
 
@@ -99,11 +103,13 @@ pub fn begin_register_bucket(
 }
 
 /// Registers the bucket once it accepted our keys and answered `stat`.
+/// `provisioned`: the directory created it (it goes to the pool).
 pub fn finish_register_bucket(
     state: &mut State,
     req: &RegisterBucketReq,
     stat: &BucketStat,
     keys_version: u64,
+    provisioned: bool,
     now_ns: u64,
 ) -> UnitResult {
     // Re-checked: another registration may have run during the calls.
@@ -129,6 +135,13 @@ pub fn finish_register_bucket(
         registered_at_ns: now_ns,
         keys_pushed_version: keys_version,
         keys_push_not_before_ns: 0,
+        reserved_files: 0,
+        max_files: state.settings().fleet.bucket_max_files,
+        in_pool: provisioned,
+        provisioned,
+        cycles: None,
+        module_hash: None,
+        status_at_ns: None,
     };
     record.update_draining();
     state.buckets.insert(req.id, record);

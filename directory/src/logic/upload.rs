@@ -41,11 +41,23 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     if size > available {
         return Err(DirectoryError::QuotaExceeded { requested: size, available });
     }
-    let (bucket_id, _) =
-        choose_bucket(state, size).ok_or_else(|| unavailable("no bucket has room for this file; retry later"))?;
+    let Some((bucket_id, chosen)) = choose_bucket(state, size) else {
+        // Larger than any bucket could ever take: waiting would not help.
+        let largest = super::provisioning::largest_placeable(state);
+        if size > largest {
+            return Err(DirectoryError::InvalidSize { size, min: MIN_FILE_SIZE, max: largest });
+        }
+        return Err(unavailable(super::provisioning::no_room_reason(state)));
+    };
     // The last check (billing, drift), and the first change: user and
     // bucket reservations.
     let reservation = accounting::reserve(state, caller, bucket_id, size, req.retention_days, now_ns)?;
+    if chosen.in_pool {
+        // Out of the pool: the provisioning job makes its replacement.
+        let mut b = state.buckets.get(&bucket_id).expect("reserved in just now");
+        b.in_pool = false;
+        state.buckets.insert(bucket_id, b);
+    }
 
     // Every check passed: from here on nothing fails.
     let (file_key, upload_id) = state.update_runtime(|rt| {
@@ -105,17 +117,19 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
     })
 }
 
-/// The bucket for a new file of `size`: among Writable buckets whose
-/// committed + reserved bytes stay within the soft limit with this file, the
-/// emptiest (ties: lowest principal). Spreading new files evens out load and
-/// keeps every bucket below its soft limit for as long as possible.
+/// The bucket for a new file of `size`: among Writable buckets in use whose
+/// committed + reserved bytes stay within the soft limit with this file
+/// (and that have a file to spare), the emptiest (ties: lowest principal).
+/// Spreading new files evens out load and keeps every bucket below its soft
+/// limit for as long as possible. Only when none fits is a bucket taken
+/// from the pool (the lowest principal), so pooled buckets stay empty and
+/// ready.
 pub fn choose_bucket(state: &State, size: u64) -> Option<(BucketId, BucketRecord)> {
-    state
-        .buckets
-        .iter()
-        .map(|e| e.into_pair())
-        .filter(|(_, b)| b.fits(size))
+    let fitting = || state.buckets.iter().map(|e| e.into_pair()).filter(|(_, b)| b.fits(size));
+    fitting()
+        .filter(|(_, b)| !b.in_pool)
         .min_by_key(|(_, b)| b.committed_and_reserved())
+        .or_else(|| fitting().find(|(_, b)| b.in_pool))
 }
 
 /// The caller's session: `UploadNotFound` for an unknown id, `Unauthorised`

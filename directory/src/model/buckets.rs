@@ -27,6 +27,32 @@ pub struct BucketRecord {
     /// The key-push job does not call the bucket before this time (lease
     /// while a push is in flight, back-off after a failure).
     pub keys_push_not_before_ns: u64,
+    /// Files of uploads in progress (each will be one file when committed).
+    /// Added later: see `Runtime::reserved_files_counted`.
+    #[serde(default)]
+    pub reserved_files: u64,
+    /// Files (Ready plus in progress) this bucket may hold.
+    #[serde(default = "default_max_files")]
+    pub max_files: u64,
+    /// Created by the directory, still empty and kept back for when no
+    /// other bucket has room.
+    #[serde(default)]
+    pub in_pool: bool,
+    /// Created by the directory: it is a controller, reads the bucket's
+    /// status and tops it up.
+    #[serde(default)]
+    pub provisioned: bool,
+    /// The last `canister_status` read: balance, module hash, when.
+    #[serde(default)]
+    pub cycles: Option<u128>,
+    #[serde(default)]
+    pub module_hash: Option<Vec<u8>>,
+    #[serde(default)]
+    pub status_at_ns: Option<u64>,
+}
+
+fn default_max_files() -> u64 {
+    depot_api::limits::DEFAULT_BUCKET_MAX_FILES
 }
 cbor_storable!(BucketRecord);
 
@@ -35,16 +61,24 @@ impl BucketRecord {
         self.used_bytes.saturating_add(self.reserved_bytes)
     }
 
-    /// Can take a new file of `size` without passing its soft limit.
+    /// Files held and being uploaded.
+    pub fn files_and_reserved(&self) -> u64 {
+        self.files_count.saturating_add(self.reserved_files)
+    }
+
+    /// Can take a new file of `size` without passing its soft limit or its
+    /// file limit.
     pub fn fits(&self, size: u64) -> bool {
         self.state == BucketState::Writable
             && self.committed_and_reserved().saturating_add(size) <= self.soft_limit_bytes
+            && self.files_and_reserved() < self.max_files
     }
 
     /// Applies the automatic Writable ⇄ Draining rule after usage changed.
     /// Admin-chosen states (Draining by hand, ReadOnly) are never touched.
     pub fn update_draining(&mut self) {
-        let full = self.committed_and_reserved() >= self.soft_limit_bytes;
+        let full =
+            self.committed_and_reserved() >= self.soft_limit_bytes || self.files_and_reserved() >= self.max_files;
         match self.state {
             BucketState::Writable if full => {
                 self.state = BucketState::Draining;
@@ -68,6 +102,13 @@ impl BucketRecord {
             hard_limit_bytes: self.hard_limit_bytes,
             files_count: self.files_count,
             keys_version: self.keys_pushed_version,
+            reserved_files: self.reserved_files,
+            max_files: self.max_files,
+            in_pool: self.in_pool,
+            provisioned: self.provisioned,
+            cycles: self.cycles.map(candid::Nat::from),
+            module_hash: self.module_hash.clone().map(serde_bytes::ByteBuf::from),
+            status_at_ns: self.status_at_ns,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! | 12 | `MOVEMENTS_MEMORY`       | BTreeMap<MovementKey(user, seq), StoredMovement> |
 //! | 13 | `DEPOSITS_MEMORY`        | BTreeMap<DepositKey(user, nonce), DepositEntry> |
 //! | 14 | `RETENTION_MEMORY`       | BTreeMap<TimedKey(delete_at, file key), ()>  |
+//! | 15 | `PROVISIONS_MEMORY`      | BTreeMap<u64 seq, ProvisionEntry>            |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -40,9 +41,10 @@ pub const ACCOUNTS_MEMORY: MemoryId = MemoryId::new(11);
 pub const MOVEMENTS_MEMORY: MemoryId = MemoryId::new(12);
 pub const DEPOSITS_MEMORY: MemoryId = MemoryId::new(13);
 pub const RETENTION_MEMORY: MemoryId = MemoryId::new(14);
+pub const PROVISIONS_MEMORY: MemoryId = MemoryId::new(15);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 15] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 16] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -58,6 +60,7 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 15] = [
     ("movements", MOVEMENTS_MEMORY),
     ("deposits", DEPOSITS_MEMORY),
     ("retention", RETENTION_MEMORY),
+    ("provisions", PROVISIONS_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

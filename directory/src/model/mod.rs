@@ -5,8 +5,10 @@ pub mod billing;
 pub mod buckets;
 pub mod deletions;
 pub mod files;
+pub mod fleet_settings;
 pub mod keys;
 pub mod memory;
+pub mod provisioning;
 pub mod runtime;
 pub mod settings;
 pub mod storable;
@@ -50,6 +52,8 @@ pub struct State {
     /// Ready files by the end of their retention (an entry whose file was
     /// deleted or given another date is dropped when it comes due).
     pub retention: StableBTreeMap<TimedKey, (), Memory>,
+    /// Buckets being created, installed or registered.
+    pub provisions: StableBTreeMap<u64, provisioning::ProvisionEntry, Memory>,
 }
 
 impl State {
@@ -83,6 +87,7 @@ impl State {
             movements: StableBTreeMap::init(manager.get(MOVEMENTS_MEMORY)),
             deposits: StableBTreeMap::init(manager.get(DEPOSITS_MEMORY)),
             retention: StableBTreeMap::init(manager.get(RETENTION_MEMORY)),
+            provisions: StableBTreeMap::init(manager.get(PROVISIONS_MEMORY)),
             manager,
         }
     }

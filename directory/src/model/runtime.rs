@@ -26,6 +26,26 @@ pub struct Runtime {
     /// Added later: older runtimes decode with none (start from the first).
     #[serde(default)]
     pub accrual_cursor: Option<candid::Principal>,
+    /// Sequence number of the next provisioning journal entry.
+    #[serde(default)]
+    pub next_provision_seq: u64,
+    /// Buckets the directory created and registered, over its life.
+    #[serde(default)]
+    pub buckets_created: u64,
+    /// Cycles sent to buckets as top-ups, over the directory's life.
+    #[serde(default)]
+    pub top_up_cycles_sent: u128,
+    /// Where the fleet-status job goes on (`jobs::fleet`).
+    #[serde(default)]
+    pub fleet_status_cursor: Option<candid::Principal>,
+    /// Buckets' `reserved_files` were counted from the upload sessions
+    /// (records written before the counter existed have none).
+    #[serde(default)]
+    pub reserved_files_counted: bool,
+    /// Why no bucket can be created, as the provisioning job last found it
+    /// (none: it can).
+    #[serde(default)]
+    pub provision_paused: Option<String>,
 }
 cbor_storable!(Runtime);
 

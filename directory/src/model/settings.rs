@@ -31,6 +31,8 @@ pub struct Settings {
     pub upload_tokens_per_minute: u32,
     #[serde(default = "default_max_tokens_per_upload")]
     pub max_tokens_per_upload: u32,
+    #[serde(default)]
+    pub fleet: super::fleet_settings::FleetSettings,
 }
 cbor_storable!(Settings);
 
@@ -57,6 +59,7 @@ impl Default for Settings {
             max_file_size: MAX_FILE_SIZE,
             upload_tokens_per_minute: DEFAULT_UPLOAD_TOKENS_PER_MINUTE,
             max_tokens_per_upload: DEFAULT_MAX_TOKENS_PER_UPLOAD,
+            fleet: Default::default(),
         }
     }
 }
@@ -108,6 +111,7 @@ impl Settings {
         if let Some(v) = init.max_tokens_per_upload {
             s.max_tokens_per_upload = v;
         }
+        s.fleet.apply(init)?;
         s.validate()?;
         Ok(s)
     }
@@ -157,7 +161,7 @@ impl Settings {
         if !(1..=cap).contains(&self.max_file_size) {
             return Err(format!("max_file_size must be in 1..={cap} for this chunk size"));
         }
-        Ok(())
+        self.fleet.validate()
     }
 
     /// TTL of a download URL when the caller names none.

@@ -32,9 +32,8 @@ fn every_start_upload_refusal_is_side_effect_free() {
     assert_err_unchanged(&mut fx, e, |fx| fx.start(bob(), 10 * MIB + 1));
     // Full buckets: nothing reserved, nothing counted against the rate.
     apply_bucket_state(&mut fx.s, bucket(1), BucketState::ReadOnly).unwrap();
-    let e = DirectoryError::ServiceTemporarilyUnavailable {
-        reason: "no bucket has room for this file; retry later".into(),
-    };
+    let e =
+        DirectoryError::ServiceTemporarilyUnavailable { reason: crate::logic::provisioning::NO_ROOM_CREATING.into() };
     assert_err_unchanged(&mut fx, e, |fx| fx.start(bob(), 1));
 }
 
@@ -73,7 +72,7 @@ fn errors_of_sessions_files_admin_and_keys() {
     });
     let dup = RegisterBucketReq { id: bucket(1), soft_limit_bytes: 1, hard_limit_bytes: 1 };
     assert_err_unchanged(&mut fx, invalid("bucket is already registered"), |fx| {
-        finish_register_bucket(&mut fx.s, &dup, &stat(1, 0, false), 0, fx.now)
+        finish_register_bucket(&mut fx.s, &dup, &stat(1, 0, false), 0, false, fx.now)
     });
     for i in 1..MAX_SIGNING_KEYS {
         fx.rotate_and_activate([i as u8; 32]);

@@ -160,10 +160,12 @@ pub fn check_books(state: &State) {
     for (id, b) in state.buckets.iter().map(|e| e.into_pair()) {
         let expected = by_bucket.remove(&id).unwrap_or_default();
         assert_eq!(
-            (b.reserved_bytes, b.used_bytes, b.files_count),
-            (expected.reserved, b.registered_used_bytes + expected.used, expected.files),
+            (b.reserved_bytes, b.used_bytes, b.files_count, b.reserved_files),
+            (expected.reserved, b.registered_used_bytes + expected.used, expected.files, expected.uploads),
             "bucket {id}"
         );
+        // A pooled bucket is empty: it leaves the pool with its first upload.
+        assert!(!b.in_pool || (b.files_count, b.reserved_files) == (0, 0), "pooled bucket {id} is empty");
     }
     assert!(by_bucket.is_empty(), "usage of unregistered buckets: {by_bucket:?}");
     assert_eq!(state.upload_expiry.len(), state.uploads.len());

@@ -74,7 +74,7 @@ fn pending_key_is_published_and_pushed_but_does_not_sign() {
     // Not signing: the old key does until every bucket has the new one.
     assert_eq!(active(&fx), old);
     assert_eq!(token(&mut fx, &res.upload_id).kid, old);
-    let stats = admin_get_stats_impl(&fx.s);
+    let stats = admin_get_stats_impl(&fx.s, 0);
     assert_eq!((stats.active_signing_key_id, stats.pending_signing_key_id), (Some(old), Some(new)));
     assert_eq!(stats.keys_version, version + 1);
     assert!(fx.s.signing_keys.get(&old).unwrap().retired_at_ns.is_none(), "not retired before activation");
@@ -126,7 +126,8 @@ fn a_bucket_registered_during_rotation_must_accept_too() {
     let new = rotate_key_impl(&mut fx.s, [0x77; 32], fx.now).unwrap();
     // Registration began before the rotation: the bucket got the old set.
     let req = RegisterBucketReq { id: bucket(3), soft_limit_bytes: GIB, hard_limit_bytes: GIB };
-    crate::logic::admin::finish_register_bucket(&mut fx.s, &req, &stat(GIB, 0, false), old_version, fx.now).unwrap();
+    crate::logic::admin::finish_register_bucket(&mut fx.s, &req, &stat(GIB, 0, false), old_version, false, fx.now)
+        .unwrap();
     let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     let first = pushes.iter().find(|p| p.bucket == bucket(1)).unwrap();
     assert_eq!(finish_key_push(&mut fx.s, first, Ok(Ok(())), fx.now), None, "bucket 3 lacks it");

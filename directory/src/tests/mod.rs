@@ -12,6 +12,7 @@ mod key_rotation;
 mod limits;
 mod listing;
 mod lost_commit;
+mod provisioning;
 mod routing;
 mod signing;
 mod token_limits;
@@ -104,6 +105,7 @@ impl Fx {
         s.set_settings(Settings::default().with_overrides(&init).expect("valid test settings"));
         // Tests of other concerns run free; `tests::billing` sets prices.
         s.set_pricing(free_pricing());
+        s.update_runtime(|rt| rt.reserved_files_counted = true);
         Self { s, mem, now: T0, check_books: true }
     }
 
@@ -129,7 +131,7 @@ impl Fx {
     pub fn add_bucket(&mut self, id: BucketId, soft: u64, hard: u64) {
         let req = RegisterBucketReq { id, soft_limit_bytes: soft, hard_limit_bytes: hard };
         let version = self.s.runtime().keys_version;
-        finish_register_bucket(&mut self.s, &req, &stat(hard, 0, false), version, self.now).unwrap();
+        finish_register_bucket(&mut self.s, &req, &stat(hard, 0, false), version, false, self.now).unwrap();
         self.books();
     }
 

@@ -19,7 +19,7 @@ fn fx_with_buckets(buckets: &[(u8, u64, u64)]) -> Fx {
 }
 
 fn unavailable() -> DirectoryError {
-    DirectoryError::ServiceTemporarilyUnavailable { reason: "no bucket has room for this file; retry later".into() }
+    DirectoryError::ServiceTemporarilyUnavailable { reason: crate::logic::provisioning::NO_ROOM_CREATING.into() }
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn reservations_are_released_on_expiry_and_converted_at_commit() {
     assert_eq!(reap_expired_uploads(&mut fx.s, fx.now, REAP_BATCH).len(), 1);
     let info = fx.bucket_info(bucket(1));
     assert_eq!((info.used_bytes, info.reserved_bytes, info.files_count), (100, 0, 1));
-    let stats = admin_get_stats_impl(&fx.s);
+    let stats = admin_get_stats_impl(&fx.s, 0);
     assert_eq!((stats.total_bytes, stats.total_files, stats.reserved_bytes, stats.active_uploads), (100, 1, 0, 0));
 }
 
@@ -114,13 +114,13 @@ fn register_checks() {
     let (keys, version) = begin_register_bucket(&fx.s, &r(2, 10, 10)).unwrap();
     assert_eq!(keys, fx.s.public_keys());
     assert_err_unchanged(&mut fx, invalid("hard_limit_bytes 10 exceeds the bucket's capacity 9"), |fx| {
-        finish_register_bucket(&mut fx.s, &r(2, 10, 10), &stat(9, 0, false), version, fx.now)
+        finish_register_bucket(&mut fx.s, &r(2, 10, 10), &stat(9, 0, false), version, false, fx.now)
     });
     assert_err_unchanged(&mut fx, invalid("bucket is already registered"), |fx| {
-        finish_register_bucket(&mut fx.s, &r(1, 10, 10), &stat(10, 0, false), version, fx.now)
+        finish_register_bucket(&mut fx.s, &r(1, 10, 10), &stat(10, 0, false), version, false, fx.now)
     });
     // A read-only bucket registers as ReadOnly; bytes it holds count.
-    finish_register_bucket(&mut fx.s, &r(2, 10, 10), &stat(10, 4, true), version, fx.now).unwrap();
+    finish_register_bucket(&mut fx.s, &r(2, 10, 10), &stat(10, 4, true), version, false, fx.now).unwrap();
     let info = fx.bucket_info(bucket(2));
     assert_eq!((info.state, info.used_bytes), (BucketState::ReadOnly, 4));
     assert_eq!(list_buckets_impl(&fx.s).len(), 2);

@@ -1,0 +1,63 @@
+//! The only place that calls the management canister about buckets:
+//! creating, installing, reading status, topping up. Each function is one
+//! call; a rejection becomes a `CallFailure` (docs/provisioning.md §2).
+//!
+//! Creation goes to the management canister, which places the bucket on
+//! the directory's own subnet: what devnet and a local replica offer, and
+//! what a single-subnet deployment on mainnet uses. Creation through the
+//! cycles minting canister (buckets on other subnets) is not built yet:
+//! `docs/provisioning.md` §2 says what it needs.
+
+use crate::logic::CallFailure;
+use candid::{Nat, Principal};
+use ic_cdk::api::management_canister::main::{
+    self as mgmt, CanisterIdRecord, CanisterInstallMode, CanisterSettings, CreateCanisterArgument, InstallCodeArgument,
+};
+
+fn failure((code, message): (ic_cdk::api::call::RejectionCode, String)) -> CallFailure {
+    CallFailure::Rejected { code, message }
+}
+
+/// Settings a bucket is created with.
+pub struct BucketSettings {
+    pub controllers: Vec<Principal>,
+    pub freezing_threshold_secs: u64,
+    pub wasm_memory_limit_bytes: u64,
+}
+
+/// Creates an empty canister with `cycles` (the creation fee comes out of
+/// them).
+pub async fn create_bucket(settings: BucketSettings, cycles: u128) -> Result<Principal, CallFailure> {
+    let arg = CreateCanisterArgument {
+        settings: Some(CanisterSettings {
+            controllers: Some(settings.controllers),
+            freezing_threshold: Some(Nat::from(settings.freezing_threshold_secs)),
+            wasm_memory_limit: Some(Nat::from(settings.wasm_memory_limit_bytes)),
+            ..Default::default()
+        }),
+    };
+    mgmt::create_canister(arg, cycles).await.map(|(r,)| r.canister_id).map_err(failure)
+}
+
+/// Installs (or, for a retry, reinstalls) `wasm` with `arg`.
+pub async fn install_bucket(bucket: Principal, wasm: &[u8], arg: Vec<u8>, reinstall: bool) -> Result<(), CallFailure> {
+    let mode = if reinstall { CanisterInstallMode::Reinstall } else { CanisterInstallMode::Install };
+    let arg = InstallCodeArgument { mode, canister_id: bucket, wasm_module: wasm.to_vec(), arg };
+    mgmt::install_code(arg).await.map_err(failure)
+}
+
+/// A bucket's balance and module hash.
+pub struct BucketStatus {
+    pub cycles: u128,
+    pub module_hash: Option<Vec<u8>>,
+}
+
+pub async fn bucket_status(bucket: Principal) -> Result<BucketStatus, CallFailure> {
+    let (r,) = mgmt::canister_status(CanisterIdRecord { canister_id: bucket }).await.map_err(failure)?;
+    Ok(BucketStatus { cycles: u128::try_from(r.cycles.0).unwrap_or(u128::MAX), module_hash: r.module_hash })
+}
+
+/// Sends `cycles` of the directory's balance to `bucket`.
+pub async fn top_up(bucket: Principal, cycles: u128) -> Result<(), CallFailure> {
+    mgmt::deposit_cycles(CanisterIdRecord { canister_id: bucket }, cycles).await.map_err(failure)
+}

@@ -1,0 +1,201 @@
+//! Automatic bucket provisioning (docs/provisioning.md): the directory
+//! creates, installs, registers and tops up its own buckets on devnet.
+
+use candid::{Encode, Principal};
+use depot_api::DirectoryError;
+use depot_api::directory::{BucketState, DirectoryInit, GetDownloadUrlReq, StartUploadReq, StartUploadRes};
+use depot_api::limits::CHUNK_SIZE;
+use depot_api::methods::{bucket as bm, directory as dm};
+use depot_cli::upload::upload;
+use depot_devnet::{Devnet, InstallMode};
+use depot_tests::clients::{loopback_url, plain_upload};
+use depot_tests::deploy::{DeployOpts, Deployment, admin_stats, call, deploy, query, wait_for_pool};
+use depot_tests::env::{DepotEnv, EnvOpts};
+use std::time::Duration;
+
+const C: u64 = CHUNK_SIZE as u64;
+const T: u128 = 1_000_000_000_000;
+
+fn pattern(n: usize, salt: u8) -> Vec<u8> {
+    (0..n).map(|i| ((i as u32).wrapping_mul(2654435761) >> 13) as u8 ^ salt).collect()
+}
+
+/// Runs the provisioning job's rounds to completion (devnet's HTTP server
+/// ticks in the background): the pool is back at `ready`.
+async fn pool_settles(env: &DepotEnv, ready: u32) {
+    for _ in 0..200 {
+        let s = env.with_devnet(|dev| admin_stats(dev, env.deployment.admin, env.directory())).unwrap();
+        if s.provisioning.pool_ready >= ready && s.provisioning.in_progress.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the pool did not refill to {ready}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_fill_small_buckets_and_the_fleet_grows_by_itself() {
+    let init = DirectoryInit {
+        bucket_pool_target: Some(1),
+        // Room for two files of 1.5 chunks under the soft limit (90 %).
+        bucket_capacity_bytes: Some(4 * C),
+        bucket_max_files: Some(2),
+        start_upload_per_minute: Some(600),
+        ..Default::default()
+    };
+    let env = DepotEnv::start(EnvOpts { buckets: 0, directory_init: init, ..EnvOpts::default() }).await.unwrap();
+    assert_eq!(env.deployment.buckets.len(), 1, "the pool's one bucket, made by the directory");
+    let dir = tempfile::tempdir().unwrap();
+    let client = env.client(DepotEnv::identity(1)).await.unwrap();
+    let mut files = vec![];
+    for i in 0..5u8 {
+        let data = pattern((C + C / 2) as usize, i);
+        let path = dir.path().join(format!("f{i}.bin"));
+        std::fs::write(&path, &data).unwrap();
+        let out = upload(&client, &dir.path().join("cfg"), plain_upload(path)).await.unwrap();
+        files.push((out.meta.file_id.clone(), out.meta.bucket, data));
+        pool_settles(&env, 1).await;
+    }
+    let stats = env.with_devnet(|dev| admin_stats(dev, env.deployment.admin, env.directory())).unwrap();
+    // Two files per bucket (the file limit), so files 0–1, 2–3 and 4 each
+    // have their bucket, and the pool holds a fourth, empty.
+    let used: std::collections::BTreeSet<Principal> = files.iter().map(|f| f.1).collect();
+    assert_eq!(used.len(), 3, "{:?}", files.iter().map(|f| f.1).collect::<Vec<_>>());
+    assert_eq!(stats.buckets.len(), 4);
+    assert_eq!(stats.provisioning.buckets_created, 4);
+    assert_eq!(stats.provisioning.pool_ready, 1);
+    let full = stats.buckets.iter().find(|b| b.id == files[0].1).unwrap();
+    assert_eq!((full.state, full.files_count), (BucketState::Draining, 2), "at its file limit");
+    for b in &stats.buckets {
+        assert!(b.provisioned && b.soft_limit_bytes == 4 * C * 9 / 10 && b.hard_limit_bytes == 4 * C);
+    }
+
+    // Every file downloads whole through the verifying gateway.
+    let http = reqwest::Client::new();
+    for (id, _, data) in &files {
+        let url = client
+            .get_download_url(GetDownloadUrlReq { file_id: id.clone(), ttl_secs: None, disposition: None })
+            .await
+            .unwrap()
+            .url;
+        let got = http.get(loopback_url(&url)).send().await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert!(got.bytes().await.unwrap()[..] == data[..], "file {id:?}");
+    }
+
+    // The fleet job reads each bucket's status: its balance and the hash
+    // of the module the directory installed.
+    env.with_devnet(|dev| {
+        dev.advance_time(Duration::from_secs(61));
+        for _ in 0..10 {
+            dev.tick();
+        }
+    });
+    let stats = env.with_devnet(|dev| admin_stats(dev, env.deployment.admin, env.directory())).unwrap();
+    let wasm = stats.bucket_wasm.clone().expect("embedded");
+    for b in &stats.buckets {
+        assert_eq!(b.module_hash.as_ref(), Some(&wasm.sha256), "bucket {}", b.id);
+        assert!(b.cycles.is_some());
+    }
+
+    // Deleting a file of the draining bucket brings it back under its
+    // limits: it takes files again (the pooled bucket stays empty).
+    client.delete_file(files[0].0.clone()).await.unwrap();
+    let b = env.with_devnet(|dev| admin_stats(dev, env.deployment.admin, env.directory())).unwrap();
+    let again = b.buckets.iter().find(|x| x.id == files[0].1).unwrap();
+    assert_eq!(again.state, BucketState::Writable);
+}
+
+fn library_deploy(init: DirectoryInit) -> (Devnet, Deployment) {
+    let mut dev = Devnet::new(depot_devnet::DevnetConfig { debug_print: false, ..Default::default() });
+    let ready = init.bucket_pool_target.unwrap_or(1);
+    let mut d = deploy(
+        &mut dev,
+        DeployOpts { buckets: 0, domain_template: "{bucket}.localhost:1".into(), directory_init: init },
+    )
+    .unwrap();
+    wait_for_pool(&mut dev, &mut d, ready).unwrap();
+    (dev, d)
+}
+
+fn user() -> Principal {
+    Principal::self_authenticating(b"provisioning user")
+}
+
+fn start(dev: &mut Devnet, d: &Deployment, size: u64) -> Result<StartUploadRes, DirectoryError> {
+    let req = StartUploadReq { name: "a.bin".into(), mime: None, size_bytes: size, sha256: None, retention_days: None };
+    call(dev, user(), d.directory, dm::START_UPLOAD, (req,)).unwrap()
+}
+
+#[test]
+fn under_its_reserve_the_directory_refuses_uploads_it_cannot_place_and_changes_nothing() {
+    // 100 T in the directory: one creation (2 T) fits above a 97 T reserve,
+    // a second does not.
+    let init = DirectoryInit {
+        bucket_pool_target: Some(1),
+        bucket_max_files: Some(1),
+        directory_reserve_cycles: Some((97 * T).into()),
+        ..Default::default()
+    };
+    let (mut dev, d) = library_deploy(init);
+    // The pooled bucket takes the first file; no replacement can be made.
+    let first = start(&mut dev, &d, 10).unwrap();
+    assert_eq!(first.bucket, d.buckets[0]);
+    for _ in 0..10 {
+        dev.tick();
+    }
+    let before = admin_stats(&mut dev, d.admin, d.directory).unwrap();
+    let why = before.provisioning.paused_reason.clone().expect("paused");
+    assert!(why.contains("under its reserve"), "{why}");
+    assert_eq!(before.buckets.len(), 1);
+    let refused = start(&mut dev, &d, 10).unwrap_err();
+    let DirectoryError::ServiceTemporarilyUnavailable { reason } = refused else { panic!("{refused:?}") };
+    assert!(reason.contains("none can be created now") && reason.contains("under its reserve"), "{reason}");
+    for _ in 0..10 {
+        dev.tick();
+    }
+    let after = admin_stats(&mut dev, d.admin, d.directory).unwrap();
+    assert_eq!(
+        (after.buckets, after.active_uploads, after.reserved_bytes, after.provisioning.buckets_created),
+        (before.buckets, before.active_uploads, before.reserved_bytes, before.provisioning.buckets_created)
+    );
+}
+
+#[test]
+fn a_bucket_burning_cycles_is_topped_up_before_it_freezes() {
+    let top_up = T / 2;
+    let init = DirectoryInit {
+        bucket_pool_target: Some(1),
+        bucket_creation_cycles: Some((2 * T).into()),
+        bucket_top_up_cycles: Some(top_up.into()),
+        ..Default::default()
+    };
+    let (mut dev, d) = library_deploy(init);
+    let bucket = d.buckets[0];
+    // The threshold just under the bucket's balance now: idle storage
+    // alone takes it below within days.
+    let start_balance = dev.cycle_balance(bucket);
+    let upgrade =
+        Some(DirectoryInit { bucket_top_up_threshold_cycles: Some((start_balance - 1).into()), ..Default::default() });
+    let wasm = depot_tests::wasm::canister_wasm("directory").unwrap();
+    dev.install_code(d.admin, d.directory, &wasm, &Encode!(&upgrade).unwrap(), InstallMode::Upgrade).unwrap();
+    let mut lowest = start_balance;
+    let mut sent = 0u128;
+    for _ in 0..30 {
+        dev.advance_time(Duration::from_secs(24 * 3600));
+        for _ in 0..5 {
+            dev.tick();
+        }
+        lowest = lowest.min(dev.cycle_balance(bucket));
+        sent = u128::try_from(admin_stats(&mut dev, d.admin, d.directory).unwrap().provisioning.top_up_cycles_sent.0)
+            .unwrap();
+        if sent > 0 {
+            break;
+        }
+    }
+    assert_eq!(sent, top_up, "one top-up");
+    assert!(dev.cycle_balance(bucket) > lowest + top_up - T / 100, "the bucket received it");
+    // Still running: it answers.
+    let stat: depot_api::bucket::BucketStat = query(&mut dev, user(), bucket, bm::STAT, ()).unwrap();
+    assert!(!stat.read_only);
+}
