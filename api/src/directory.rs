@@ -291,7 +291,50 @@ pub struct AdminStats {
     pub provisioning: ProvisioningStats,
     /// Every registered bucket.
     pub buckets: Vec<BucketInfo>,
+    /// The last rollout of the bucket wasm (`admin_upgrade_buckets`).
+    pub rollout: Option<RolloutInfo>,
 }
+
+/// `admin_upgrade_buckets`: starts a rollout of the embedded bucket wasm to
+/// every bucket the directory created that runs another module (or resumes
+/// a paused one).
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct UpgradeBucketsReq {
+    /// Buckets per maintenance tick after the canary
+    /// (`DEFAULT_ROLLOUT_BATCH`, at most `MAX_ROLLOUT_BATCH`).
+    pub batch_size: Option<u32>,
+}
+
+/// Where a rollout stands.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RolloutInfo {
+    /// The module every bucket ends with.
+    pub target_sha256: ByteBuf,
+    pub started_at_ns: u64,
+    pub finished_at_ns: Option<u64>,
+    pub batch_size: u32,
+    /// Upgraded first, alone; the rest wait until it answers.
+    pub canary: Option<Principal>,
+    pub total: u64,
+    pub upgraded: u64,
+    /// Buckets not started yet.
+    pub waiting: u64,
+    /// The bucket being upgraded and its step (`stopping`, `installing`,
+    /// `starting`, `checking`, `restarting`).
+    pub current: Option<(Principal, String)>,
+    pub failed: Vec<RolloutFailure>,
+    /// Set when a bucket failed: the rollout waits for the operator
+    /// (`admin_upgrade_buckets` again resumes it, failed buckets first).
+    pub paused_reason: Option<String>,
+}
+
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RolloutFailure {
+    pub bucket: Principal,
+    pub error: String,
+}
+
+pub type RolloutResult = Result<RolloutInfo, DirectoryError>;
 
 /// Where bucket provisioning stands.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

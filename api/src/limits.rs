@@ -231,3 +231,9 @@ pub const PROVISION_STALE_SECS: u64 = 60 * 60;
 /// Attempts at installing or registering a created bucket before the entry
 /// waits for the operator.
 pub const MAX_PROVISION_ATTEMPTS: u32 = 10;
+
+/// Buckets one maintenance tick upgrades in a rollout, after the canary
+/// (`admin_upgrade_buckets`): each is stopped, upgraded, started and
+/// checked, one after another.
+pub const DEFAULT_ROLLOUT_BATCH: u32 = 10;
+pub const MAX_ROLLOUT_BATCH: u32 = 50;

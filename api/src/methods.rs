@@ -176,6 +176,8 @@ pub mod directory {
     pub const GET_BALANCE: Method<(), BalanceResult> = Method::query("get_balance");
     pub const ADMIN_SET_PRICING: Method<(Pricing,), BillingUnitResult> = Method::update("admin_set_pricing");
     pub const ADMIN_CHARGE_STORAGE: Method<(), ChargeRunResult> = Method::update("admin_charge_storage");
+    pub const ADMIN_UPGRADE_BUCKETS: Method<(UpgradeBucketsReq,), RolloutResult> =
+        Method::update("admin_upgrade_buckets");
 
     /// Methods only controllers may call, besides those named `admin_*`.
     pub const CONTROLLER_ONLY: [MethodName; 1] = [method_name(LIST_BUCKETS)];
@@ -184,7 +186,8 @@ pub mod directory {
     pub const ANONYMOUS_OK: [MethodName; 2] = [method_name(GET_PUBLIC_KEYS), method_name(GET_PRICING)];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 33] = [
+    pub const ALL: [MethodName; 34] = [
+        method_name(ADMIN_UPGRADE_BUCKETS),
         method_name(START_UPLOAD),
         method_name(ROUTE_CHUNKS),
         method_name(GET_UPLOAD_TOKEN),

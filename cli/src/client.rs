@@ -227,6 +227,10 @@ impl Depot {
         self.dir(dm::ADMIN_GET_STATS, ()).await
     }
 
+    pub async fn admin_upgrade_buckets(&self, req: UpgradeBucketsReq) -> Result<RolloutInfo, CallError> {
+        self.dir(dm::ADMIN_UPGRADE_BUCKETS, (req,)).await
+    }
+
     pub async fn put_chunk(&self, bucket: Principal, args: PutChunkArgs) -> Result<PutChunkOk, CallError> {
         self.bucket(bucket, bm::PUT_CHUNK, (args,)).await
     }

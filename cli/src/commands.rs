@@ -261,7 +261,8 @@ pub async fn stat(depot: &Depot, as_json: bool) -> Result<()> {
             "provisioning": {"pool_target": p.pool_target, "pool_ready": p.pool_ready, "in_progress": p.in_progress.len(),
                 "paused_reason": p.paused_reason, "directory_cycles": t(&p.directory_cycles).to_string(),
                 "reserve_cycles": t(&p.reserve_cycles).to_string(), "buckets_created": p.buckets_created,
-                "top_up_cycles_sent": t(&p.top_up_cycles_sent).to_string()}});
+                "top_up_cycles_sent": t(&p.top_up_cycles_sent).to_string()},
+            "rollout": s.rollout.as_ref().map(rollout_json)});
         println!("{json}");
         return Ok(());
     }
@@ -286,6 +287,9 @@ pub async fn stat(depot: &Depot, as_json: bool) -> Result<()> {
     if let Some(why) = &p.paused_reason {
         println!("          not creating buckets: {why}");
     }
+    if let Some(r) = &s.rollout {
+        println!("rollout   {}", rollout_line(r));
+    }
     println!("buckets   {}", s.buckets_count);
     for b in &s.buckets {
         let cycles = b.cycles.as_ref().map(|c| human_cycles(t(c))).unwrap_or_else(|| "?".into());
@@ -301,4 +305,27 @@ pub async fn stat(depot: &Depot, as_json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// One line on a rollout: progress, what is under way, why it waits.
+pub fn rollout_line(r: &depot_api::directory::RolloutInfo) -> String {
+    let mut line =
+        format!("{} of {} buckets upgraded to {}", r.upgraded, r.total, &hex::encode(&r.target_sha256)[..12]);
+    if r.finished_at_ns.is_some() {
+        line.push_str(", done");
+    } else if let Some((b, step)) = &r.current {
+        line.push_str(&format!(", {b} {step}"));
+    }
+    if let Some(why) = &r.paused_reason {
+        line.push_str(&format!("; paused: {why}"));
+    }
+    line
+}
+
+pub fn rollout_json(r: &depot_api::directory::RolloutInfo) -> serde_json::Value {
+    json!({"target_sha256": hex::encode(&r.target_sha256), "total": r.total, "upgraded": r.upgraded,
+           "waiting": r.waiting, "canary": r.canary.map(|c| c.to_text()), "batch_size": r.batch_size,
+           "current": r.current.as_ref().map(|(b, s)| json!({"bucket": b.to_text(), "step": s})),
+           "failed": r.failed.iter().map(|f| json!({"bucket": f.bucket.to_text(), "error": f.error})).collect::<Vec<_>>(),
+           "paused_reason": r.paused_reason, "finished": r.finished_at_ns.is_some()})
 }

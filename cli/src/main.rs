@@ -94,6 +94,13 @@ enum Cmd {
     Retain { file_id: String, days: String },
     /// Show system statistics and the bucket fleet (controllers only).
     Stat,
+    /// Roll the bucket wasm the directory carries out to its buckets: a
+    /// canary, then BATCH per minute (controllers only). Again: resumes a
+    /// paused rollout. `depot stat` shows progress.
+    UpgradeBuckets {
+        #[arg(long)]
+        batch: Option<u32>,
+    },
     /// Show what Depot charges and the tokens it accepts.
     Pricing,
     /// Show your credit: balance, burn rate, runway, state and last movements.
@@ -279,6 +286,15 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Stat => commands::stat(&depot, cli.json).await?,
+        Cmd::UpgradeBuckets { batch } => {
+            let req = depot_api::directory::UpgradeBucketsReq { batch_size: batch };
+            let r = depot.admin_upgrade_buckets(req).await?;
+            if cli.json {
+                println!("{}", commands::rollout_json(&r));
+            } else {
+                println!("{}", commands::rollout_line(&r));
+            }
+        }
         Cmd::Retain { file_id, days } => {
             let days = match days.as_str() {
                 "forever" => None,

@@ -237,6 +237,17 @@ async fn admin_register_bucket(req: RegisterBucketReq) -> UnitResult {
     Ok(())
 }
 
+/// Rolls the embedded bucket wasm out to the buckets the directory created
+/// (a canary, then batches, per maintenance tick); again: resumes a paused
+/// rollout. Progress in `admin_get_stats().rollout`.
+#[ic_cdk::update]
+fn admin_upgrade_buckets(req: UpgradeBucketsReq) -> RolloutResult {
+    admin()?;
+    let r = state::mutate(|s| logic::rollout::start(s, bucket_wasm::sha256(), &req, now()))?;
+    jobs::rollout::kick();
+    Ok(r)
+}
+
 #[ic_cdk::update]
 async fn admin_set_bucket_state(bucket: Principal, new_state: BucketState) -> UnitResult {
     admin()?;

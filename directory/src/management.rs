@@ -61,3 +61,22 @@ pub async fn bucket_status(bucket: Principal) -> Result<BucketStatus, CallFailur
 pub async fn top_up(bucket: Principal, cycles: u128) -> Result<(), CallFailure> {
     mgmt::deposit_cycles(CanisterIdRecord { canister_id: bucket }, cycles).await.map_err(failure)
 }
+
+/// Upgrades `bucket` to `wasm` (its `post_upgrade` takes no argument).
+pub async fn upgrade_bucket(bucket: Principal, wasm: &[u8]) -> Result<(), CallFailure> {
+    let arg = InstallCodeArgument {
+        mode: CanisterInstallMode::Upgrade(None),
+        canister_id: bucket,
+        wasm_module: wasm.to_vec(),
+        arg: candid::encode_args(()).expect("empty arguments encode"),
+    };
+    mgmt::install_code(arg).await.map_err(failure)
+}
+
+pub async fn stop_bucket(bucket: Principal) -> Result<(), CallFailure> {
+    mgmt::stop_canister(CanisterIdRecord { canister_id: bucket }).await.map_err(failure)
+}
+
+pub async fn start_bucket(bucket: Principal) -> Result<(), CallFailure> {
+    mgmt::start_canister(CanisterIdRecord { canister_id: bucket }).await.map_err(failure)
+}

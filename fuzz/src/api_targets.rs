@@ -551,6 +551,7 @@ pub fn candid_targets() -> Vec<Target> {
         candid_target("directory", d::GET_BALANCE),
         candid_target("directory", d::ADMIN_SET_PRICING),
         candid_target("directory", d::ADMIN_CHARGE_STORAGE),
+        candid_target("directory", d::ADMIN_UPGRADE_BUCKETS),
         candid_target("directory", d::SET_RETENTION),
         candid_target("directory", d::ADMIN_RESOLVE_DEPOSIT),
         candid_target("directory", d::ADMIN_REFUND),

@@ -15,6 +15,7 @@ use depot_directory::model::files::FileRecord;
 use depot_directory::model::fleet_settings::FleetSettings;
 use depot_directory::model::keys::SigningKeyRecord;
 use depot_directory::model::provisioning::{ProvisionEntry, ProvisionStep};
+use depot_directory::model::rollout::{Rollout, StoredRollout, UpgradeStep};
 use depot_directory::model::runtime::Runtime;
 use depot_directory::model::settings::Settings;
 use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, TimedKey};
@@ -71,6 +72,41 @@ fn arb_bucket_record() -> impl Strategy<Value = BucketRecord> {
             status_at_ns: cycles.map(|c| c as u64),
             module_hash,
         })
+}
+
+fn arb_rollout() -> impl Strategy<Value = StoredRollout> {
+    let step = prop_oneof![
+        Just(UpgradeStep::Stopping),
+        Just(UpgradeStep::Installing),
+        Just(UpgradeStep::Starting),
+        Just(UpgradeStep::Checking),
+        Just(UpgradeStep::Restarting)
+    ];
+    proptest::option::of((
+        any::<[u8; 32]>(),
+        any::<[u64; 4]>(),
+        vec(arb_principal(), 0..5),
+        proptest::option::of((arb_principal(), step, proptest::option::of(".*"))),
+        vec((arb_principal(), ".*"), 0..3),
+        proptest::option::of(".*"),
+        any::<bool>(),
+    ))
+    .prop_map(|r| {
+        StoredRollout(r.map(|(target_sha256, n, waiting, current, failed, paused_reason, canary_done)| Rollout {
+            target_sha256,
+            started_at_ns: n[0],
+            finished_at_ns: (n[1] % 2 == 0).then_some(n[1]),
+            batch_size: n[2] as u32,
+            canary: waiting.first().copied(),
+            canary_done,
+            total: n[3],
+            upgraded: n[3] / 2,
+            waiting,
+            current,
+            failed,
+            paused_reason,
+        }))
+    })
 }
 
 fn arb_provision_entry() -> impl Strategy<Value = ProvisionEntry> {
@@ -412,6 +448,7 @@ fn from_bytes_run(input: &[u8]) {
     errors.push(check_from_bytes::<MovementKey>("MovementKey", input));
     errors.push(check_from_bytes::<DepositKey>("DepositKey", input));
     errors.push(check_from_bytes::<ProvisionEntry>("ProvisionEntry", input));
+    errors.push(check_from_bytes::<StoredRollout>("StoredRollout", input));
     errors.push(catch(|| {
         if let Some(k) = decode_or_trap("UserKey", || MovementKey::from_bytes(Cow::Borrowed(input))) {
             let _ = k.user();
@@ -436,7 +473,7 @@ fn draw<S: Strategy>(rng: &mut Rng, s: S) -> S::Value {
 }
 
 fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(19) {
+    match rng.below(20) {
         0 => draw(rng, arb_bucket_record()).into_bytes(),
         1 => draw(rng, arb_pending_delete()).into_bytes(),
         2 => draw(rng, arb_file_record()).into_bytes(),
@@ -464,6 +501,7 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             DepositKey::new(p, nonce).into_bytes()
         }
         17 => draw(rng, arb_provision_entry()).into_bytes(),
+        18 => draw(rng, arb_rollout()).into_bytes(),
         _ => rng.bytes_below(80),
     }
 }
@@ -526,6 +564,7 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
     round_trip(cases, arb_deposit_entry())?;
     round_trip(cases, arb_pricing())?;
     round_trip(cases, arb_provision_entry())?;
+    round_trip(cases, arb_rollout())?;
     // Keys: the byte order is the iteration order, and the owner comes back.
     let mut runner = TestRunner::new(PropConfig {
         cases,

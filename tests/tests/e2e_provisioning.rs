@@ -199,3 +199,129 @@ fn a_bucket_burning_cycles_is_topped_up_before_it_freezes() {
     let stat: depot_api::bucket::BucketStat = query(&mut dev, user(), bucket, bm::STAT, ()).unwrap();
     assert!(!stat.read_only);
 }
+
+/// The bucket wasm with a custom section appended: a module of another
+/// hash that behaves the same (the "old" version a rollout replaces).
+fn other_build(wasm: &[u8]) -> Vec<u8> {
+    let mut w = wasm.to_vec();
+    // Custom section 0: size, name "depot-test", one byte of payload.
+    w.extend_from_slice(&[0x00, 12, 10]);
+    w.extend_from_slice(b"depot-test");
+    w.push(1);
+    w
+}
+
+fn put_chunk(dev: &mut Devnet, d: &Deployment, s: &StartUploadRes, index: u32, bytes: &[u8]) {
+    use depot_api::bucket::PutChunkArgs;
+    use depot_api::directory::GetUploadTokenReq;
+    let req = GetUploadTokenReq { upload_id: s.upload_id.clone(), first_chunk: index, last_chunk: index };
+    let token: Result<depot_api::token::UploadToken, DirectoryError> =
+        call(dev, user(), d.directory, dm::GET_UPLOAD_TOKEN, (req,)).unwrap();
+    let args = PutChunkArgs { token: token.unwrap(), chunk_index: index, bytes: bytes.to_vec() };
+    let r: depot_api::bucket::PutChunkResult = call(dev, user(), s.bucket, bm::PUT_CHUNK, (args,)).unwrap();
+    r.unwrap();
+}
+
+#[test]
+fn a_fleet_upgrade_interrupted_by_a_directory_upgrade_completes_with_no_byte_lost() {
+    use depot_api::directory::{CommitUploadReq, UpgradeBucketsReq};
+    use sha2::{Digest, Sha256};
+    let chunk = depot_api::limits::MIN_CHUNK_SIZE as usize;
+    let init = DirectoryInit {
+        bucket_pool_target: Some(3),
+        bucket_controllers: Some(vec![depot_tests::deploy::admin_principal()]),
+        chunk_size: Some(chunk as u32),
+        ..Default::default()
+    };
+    let (mut dev, d) = library_deploy(init);
+    // Every bucket runs an older build, as after a release of the directory.
+    let bucket_wasm = depot_tests::wasm::canister_wasm("bucket").unwrap();
+    let old = other_build(&bucket_wasm);
+    for b in &d.buckets {
+        dev.install_code(d.admin, *b, &old, &Encode!().unwrap(), InstallMode::Upgrade).unwrap();
+    }
+    // A file uploaded whole, and one half-way when the rollout starts.
+    let data: Vec<u8> = (0..2 * chunk).map(|i| (i % 251) as u8).collect();
+    let sha = |b: &[u8]| serde_bytes::ByteBuf::from(Sha256::digest(b).to_vec());
+    let start_req = |name: &str| StartUploadReq {
+        name: name.into(),
+        mime: None,
+        size_bytes: data.len() as u64,
+        sha256: Some(sha(&data)),
+        retention_days: None,
+    };
+    let commit = |dev: &mut Devnet, s: &StartUploadRes| {
+        let req = CommitUploadReq { upload_id: s.upload_id.clone(), uploaded_chunk_count: None, final_sha256: None };
+        let r: depot_api::directory::CommitUploadResult =
+            call(dev, user(), d.directory, dm::COMMIT_UPLOAD, (req,)).unwrap();
+        r
+    };
+    let whole: StartUploadRes =
+        call(&mut dev, user(), d.directory, dm::START_UPLOAD, (start_req("whole"),)).unwrap().unwrap();
+    put_chunk(&mut dev, &d, &whole, 0, &data[..chunk]);
+    put_chunk(&mut dev, &d, &whole, 1, &data[chunk..]);
+    commit(&mut dev, &whole).unwrap();
+    let half: StartUploadRes =
+        call(&mut dev, user(), d.directory, dm::START_UPLOAD, (start_req("half"),)).unwrap().unwrap();
+    put_chunk(&mut dev, &d, &half, 0, &data[..chunk]);
+    let stat_before: depot_api::bucket::BucketStat = query(&mut dev, user(), half.bucket, bm::STAT, ()).unwrap();
+
+    // The fleet job notes the old module, then the rollout starts.
+    dev.advance_time(Duration::from_secs(61));
+    for _ in 0..5 {
+        dev.tick();
+    }
+    let old_hash: [u8; 32] = Sha256::digest(&old).into();
+    let stats = admin_stats(&mut dev, d.admin, d.directory).unwrap();
+    // Uploads took a bucket out of the pool: a fourth, new one refilled it.
+    assert_eq!(stats.buckets.len(), 4);
+    let old_ones = stats.buckets.iter().filter(|b| b.module_hash.as_deref() == Some(&old_hash.to_vec())).count();
+    assert_eq!(old_ones, 3, "{:?}", stats.buckets);
+    let req = UpgradeBucketsReq { batch_size: Some(1) };
+    let r: depot_api::directory::RolloutResult =
+        call(&mut dev, d.admin, d.directory, dm::ADMIN_UPGRADE_BUCKETS, (req,)).unwrap();
+    let r = r.unwrap();
+    assert_eq!((r.total, r.upgraded), (3, 0));
+    // The canary, then one more, then the directory itself is upgraded.
+    let mut upgraded = 0;
+    for _ in 0..20 {
+        dev.tick();
+        upgraded = admin_stats(&mut dev, d.admin, d.directory).unwrap().rollout.unwrap().upgraded;
+        if upgraded >= 1 {
+            break;
+        }
+    }
+    assert_eq!(upgraded, 1, "the canary first");
+    let dir_wasm = depot_tests::wasm::canister_wasm("directory").unwrap();
+    dev.install_code(d.admin, d.directory, &dir_wasm, &Encode!(&None::<DirectoryInit>).unwrap(), InstallMode::Upgrade)
+        .unwrap();
+    let mut done = None;
+    for _ in 0..30 {
+        dev.advance_time(Duration::from_secs(61));
+        dev.tick();
+        let r = admin_stats(&mut dev, d.admin, d.directory).unwrap().rollout.unwrap();
+        if r.finished_at_ns.is_some() {
+            done = Some(r);
+            break;
+        }
+    }
+    let r = done.expect("the rollout finished after the directory's upgrade");
+    assert_eq!((r.upgraded, r.failed.len(), r.paused_reason), (3, 0, None));
+    let wasm = admin_stats(&mut dev, d.admin, d.directory).unwrap().bucket_wasm.unwrap();
+    for b in &d.buckets {
+        assert_eq!(dev.module_hash(*b).map(|h| h.to_vec()), Some(wasm.sha256.to_vec()), "bucket {b}");
+    }
+
+    // Nothing lost: the half-way upload goes on and commits with its
+    // declared hash, the whole file reads back, the bucket's books agree.
+    put_chunk(&mut dev, &d, &half, 1, &data[chunk..]);
+    commit(&mut dev, &half).unwrap();
+    for i in 0..2u32 {
+        let args = depot_api::bucket::GetChunkArgs { file_id: whole.file_id.clone(), chunk_index: i };
+        let got: depot_api::bucket::GetChunkResult =
+            query(&mut dev, user(), whole.bucket, bm::GET_CHUNK, (args,)).unwrap();
+        assert!(got.unwrap()[..] == data[i as usize * chunk..(i as usize + 1) * chunk]);
+    }
+    let stat_after: depot_api::bucket::BucketStat = query(&mut dev, user(), half.bucket, bm::STAT, ()).unwrap();
+    assert_eq!(stat_after.used_bytes, stat_before.used_bytes + chunk as u64);
+}

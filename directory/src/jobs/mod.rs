@@ -7,6 +7,7 @@ pub mod key_push;
 pub mod provision;
 pub mod reaper;
 pub mod reconcile;
+pub mod rollout;
 
 use crate::logic::billing;
 use crate::model::storable::TimedKey;
@@ -42,6 +43,7 @@ pub async fn run_maintenance() {
     push_keys().await;
     provision::run().await;
     fleet::run().await;
+    rollout::run().await;
 }
 
 /// Bucket calls per user and run of `update_serving`: the rest waits for

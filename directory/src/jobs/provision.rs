@@ -87,7 +87,7 @@ pub async fn run() {
                 }
             }
             Next::Register { seq, bucket } => match register(bucket).await {
-                Ok(()) => state::mutate(|s| provisioning::registered(s, seq)),
+                Ok(()) => state::mutate(|s| provisioning::registered(s, seq, bucket, bucket_wasm::sha256())),
                 Err(e) => state::mutate(|s| provisioning::step_failed(s, seq, e, now())),
             },
         }

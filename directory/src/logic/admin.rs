@@ -58,6 +58,7 @@ pub fn admin_get_stats_impl(state: &State, balance: u128) -> AdminStats {
         bucket_wasm: crate::bucket_wasm::info(),
         provisioning: super::provisioning::stats(state, balance),
         buckets: list_buckets_impl(state),
+        rollout: state.rollout().map(super::rollout::info),
     }
 }
 

@@ -87,6 +87,7 @@ fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), S
         m::SET_RETENTION,
         m::ADMIN_RESOLVE_DEPOSIT,
         m::ADMIN_REFUND,
+        m::ADMIN_UPGRADE_BUCKETS,
     );
     Err("no such method".into())
 }

@@ -13,6 +13,7 @@ pub mod files;
 pub mod fleet;
 pub mod keys;
 pub mod provisioning;
+pub mod rollout;
 pub mod suspension;
 pub mod upload;
 pub mod validate;

@@ -165,10 +165,15 @@ pub fn step_failed(state: &mut State, seq: u64, error: String, now_ns: u64) {
     });
 }
 
-/// The bucket is registered (in the pool): its journal entry goes.
-pub fn registered(state: &mut State, seq: u64) {
+/// The bucket is registered (in the pool): its journal entry goes, and the
+/// module it was given (`module_hash`) is noted until its status is read.
+pub fn registered(state: &mut State, seq: u64, bucket: Principal, module_hash: Option<[u8; 32]>) {
     if state.provisions.remove(&seq).is_some() {
         state.update_runtime(|rt| rt.buckets_created += 1);
+    }
+    if let Some(mut b) = state.buckets.get(&bucket) {
+        b.module_hash = module_hash.map(|h| h.to_vec());
+        state.buckets.insert(bucket, b);
     }
 }
 

@@ -20,6 +20,7 @@
 //! | 13 | `DEPOSITS_MEMORY`        | BTreeMap<DepositKey(user, nonce), DepositEntry> |
 //! | 14 | `RETENTION_MEMORY`       | BTreeMap<TimedKey(delete_at, file key), ()>  |
 //! | 15 | `PROVISIONS_MEMORY`      | BTreeMap<u64 seq, ProvisionEntry>            |
+//! | 16 | `ROLLOUT_MEMORY`         | StableCell<StoredRollout>                    |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -42,9 +43,10 @@ pub const MOVEMENTS_MEMORY: MemoryId = MemoryId::new(12);
 pub const DEPOSITS_MEMORY: MemoryId = MemoryId::new(13);
 pub const RETENTION_MEMORY: MemoryId = MemoryId::new(14);
 pub const PROVISIONS_MEMORY: MemoryId = MemoryId::new(15);
+pub const ROLLOUT_MEMORY: MemoryId = MemoryId::new(16);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 16] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 17] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -61,6 +63,7 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 16] = [
     ("deposits", DEPOSITS_MEMORY),
     ("retention", RETENTION_MEMORY),
     ("provisions", PROVISIONS_MEMORY),
+    ("rollout", ROLLOUT_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

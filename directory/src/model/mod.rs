@@ -9,6 +9,7 @@ pub mod fleet_settings;
 pub mod keys;
 pub mod memory;
 pub mod provisioning;
+pub mod rollout;
 pub mod runtime;
 pub mod settings;
 pub mod storable;
@@ -54,6 +55,7 @@ pub struct State {
     pub retention: StableBTreeMap<TimedKey, (), Memory>,
     /// Buckets being created, installed or registered.
     pub provisions: StableBTreeMap<u64, provisioning::ProvisionEntry, Memory>,
+    rollout: StableCell<rollout::StoredRollout, Memory>,
 }
 
 impl State {
@@ -88,6 +90,7 @@ impl State {
             deposits: StableBTreeMap::init(manager.get(DEPOSITS_MEMORY)),
             retention: StableBTreeMap::init(manager.get(RETENTION_MEMORY)),
             provisions: StableBTreeMap::init(manager.get(PROVISIONS_MEMORY)),
+            rollout: StableCell::init(manager.get(ROLLOUT_MEMORY), rollout::StoredRollout::default()),
             manager,
         }
     }
@@ -100,6 +103,14 @@ impl State {
 
     pub fn set_settings(&mut self, settings: Settings) {
         self.settings.set(settings);
+    }
+
+    pub fn rollout(&self) -> Option<&rollout::Rollout> {
+        self.rollout.get().0.as_ref()
+    }
+
+    pub fn set_rollout(&mut self, r: Option<rollout::Rollout>) {
+        self.rollout.set(rollout::StoredRollout(r));
     }
 
     pub fn pricing(&self) -> &depot_api::billing::Pricing {

@@ -13,6 +13,7 @@ mod limits;
 mod listing;
 mod lost_commit;
 mod provisioning;
+mod rollout;
 mod routing;
 mod signing;
 mod token_limits;

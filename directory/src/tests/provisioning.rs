@@ -49,7 +49,7 @@ fn run_job(fx: &mut Fx, means: Means, demand: bool, next_id: &mut u64) -> Vec<Pr
                 let version = fx.s.runtime().keys_version;
                 let capacity = fx.s.settings().fleet.bucket_capacity_bytes;
                 finish_register_bucket(&mut fx.s, &req, &stat(capacity, 0, false), version, true, fx.now).unwrap();
-                p::registered(&mut fx.s, seq);
+                p::registered(&mut fx.s, seq, bucket, Some([5; 32]));
                 made.push(bucket);
             }
         }
@@ -67,6 +67,7 @@ fn the_pool_fills_to_its_target_through_the_journal() {
     assert!(fx.s.provisions.is_empty(), "registered buckets leave the journal");
     let b = fx.s.buckets.get(&bucket_of(1)).unwrap();
     assert!(b.in_pool && b.provisioned);
+    assert_eq!(b.module_hash, Some(vec![5; 32]), "the module it was given");
     assert_eq!((b.soft_limit_bytes, b.hard_limit_bytes, b.max_files), (9 * MIB, 10 * MIB, 100));
     assert_eq!(fx.s.runtime().buckets_created, 2);
     // Full: nothing more to do.
