@@ -12,6 +12,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod limits;
 pub mod logic;
+pub mod metrics;
 pub mod model;
 pub mod state;
 
@@ -123,6 +124,7 @@ fn decode_ingress_arg<T: candid::CandidType + serde::de::DeserializeOwned>() -> 
 fn put_chunk(args: PutChunkArgs) -> PutChunkResult {
     let result =
         with_store_mut(|s| logic::put_chunk::put_chunk_impl(s, ic_cdk::id(), ic_cdk::caller(), now_ns(), args));
+    metrics::count_put_chunk(&result);
     if result.is_ok() {
         ic_cdk::api::call::msg_cycles_accept128(ic_cdk::api::call::msg_cycles_available128());
     }
@@ -183,6 +185,9 @@ fn set_suspended(args: SetSuspendedArgs) -> SetSuspendedResult {
 
 #[query]
 fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
+    if req.url().split('?').next() == Some(metrics::METRICS_PATH) && req.method().as_str() == "GET" {
+        return metrics_response();
+    }
     let cert = ic_cdk::api::data_certificate();
     let now_secs = now_ns() / 1_000_000_000;
     with_store(|store| {
@@ -199,9 +204,43 @@ fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpStreamingResponse
     with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
-            answer_update(&cx, req.method().as_str(), req.url(), req.headers())
+            let resp = answer_update(&cx, req.method().as_str(), req.url(), req.headers());
+            metrics::count_http_update(resp.status_code);
+            resp
         })
     })
+}
+
+/// `/metrics`, uncertified (read it through the raw domain).
+fn metrics_response() -> HttpResponse<'static> {
+    let sys = metrics::System {
+        now_millis: (now_ns() / 1_000_000) as i64,
+        cycles: ic_cdk::api::canister_balance128(),
+        heap_bytes: heap_bytes(),
+    };
+    let (status, body) = match metrics::encode(&stat(), &sys) {
+        Ok(body) => (200, body),
+        Err(e) => (500, format!("metrics: {e}\n").into_bytes()),
+    };
+    HttpResponse::builder()
+        .with_status_code(ic_http_certification::StatusCode::from_u16(status).expect("valid status"))
+        .with_headers(vec![
+            ("content-type".into(), "text/plain; version=0.0.4".into()),
+            ("cache-control".into(), "no-store".into()),
+        ])
+        .with_body(body)
+        .build()
+}
+
+fn heap_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
 }
 
 /// The rest of an exact range, one chunk per call, for a token that

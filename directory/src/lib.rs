@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod logic;
 pub mod management;
+pub mod metrics;
 pub mod model;
 pub mod payments;
 pub mod state;
@@ -203,6 +204,33 @@ fn get_public_keys() -> PublicKeysResult {
 fn admin_get_stats() -> AdminStatsResult {
     admin()?;
     state::read(|s| Ok(admin::admin_get_stats_impl(s, ic_cdk::api::canister_balance128())))
+}
+
+/// `/metrics` (Prometheus text), uncertified: read through the raw domain.
+/// Anything else is 404.
+#[ic_cdk::query]
+fn http_request(req: ic_http_certification::HttpRequest<'static>) -> ic_http_certification::HttpResponse<'static> {
+    use ic_http_certification::{HttpResponse, StatusCode};
+    let text = |status: StatusCode, body: Vec<u8>, kind: &str| {
+        HttpResponse::builder()
+            .with_status_code(status)
+            .with_headers(vec![("content-type".into(), kind.into()), ("cache-control".into(), "no-store".into())])
+            .with_body(body)
+            .build()
+    };
+    if req.url().split('?').next() != Some(metrics::METRICS_PATH) || req.method().as_str() != "GET" {
+        return text(StatusCode::NOT_FOUND, b"not found: the directory serves /metrics only\n".to_vec(), "text/plain");
+    }
+    let sys = metrics::System {
+        now_ns: now(),
+        cycles: ic_cdk::api::canister_balance128(),
+        heap_bytes: lifecycle::heap_bytes(),
+        stable_bytes: ic_cdk::api::stable::stable_size() * 65536,
+    };
+    match state::read(|s| metrics::encode(s, &sys)) {
+        Ok(body) => text(StatusCode::OK, body, "text/plain; version=0.0.4"),
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("metrics: {e}\n").into_bytes(), "text/plain"),
+    }
 }
 
 /// Stable memory per structure (whole pages).

@@ -98,6 +98,28 @@ async fn uploads_fill_small_buckets_and_the_fleet_grows_by_itself() {
         assert!(b.cycles.is_some());
     }
 
+    // Operators scrape /metrics from the directory and every bucket,
+    // through the raw domain (the answers are not certified).
+    let scrape = |id: Principal| {
+        let host = format!("{id}.raw.localhost");
+        let http = reqwest::Client::builder().resolve(&host, env.server.addr).build().unwrap();
+        let url = format!("http://{host}:{}/metrics", env.port());
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "text/plain; version=0.0.4");
+            r.text().await.unwrap()
+        }
+    };
+    let text = scrape(env.directory()).await;
+    assert!(text.lines().any(|l| l.starts_with("depot_directory_files 5 ")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("depot_directory_buckets_created_total 4 ")), "{text}");
+    assert!(text.contains("depot_directory_job_last_run_seconds{job=\"maintenance\"}"), "{text}");
+    // Two files of two chunks each.
+    let text = scrape(files[0].1).await;
+    assert!(text.lines().any(|l| l.starts_with("depot_bucket_files 2 ")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("depot_bucket_put_chunk_total{outcome=\"ok\"} 4 ")), "{text}");
+
     // Deleting a file of the draining bucket brings it back under its
     // limits: it takes files again (the pooled bucket stays empty).
     client.delete_file(files[0].0.clone()).await.unwrap();

@@ -26,4 +26,5 @@ pub async fn run() {
             state::mutate(|s| fleet::topped_up(s, bucket, cycles));
         }
     }
+    crate::metrics::job_ran("fleet", now());
 }

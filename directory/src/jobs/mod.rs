@@ -44,6 +44,7 @@ pub async fn run_maintenance() {
     provision::run().await;
     fleet::run().await;
     rollout::run().await;
+    crate::metrics::job_ran("maintenance", now());
 }
 
 /// Bucket calls per user and run of `update_serving`: the rest waits for

@@ -93,6 +93,7 @@ pub async fn run() {
         }
     }
     RUNNING_SINCE.set(None);
+    crate::metrics::job_ran("provision", now());
 }
 
 /// Registers a created bucket as `admin_register_bucket` does, into the

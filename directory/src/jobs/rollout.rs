@@ -48,6 +48,7 @@ pub async fn run() {
         state::mutate(|s| rollout::advance(s, outcome, now()));
     }
     RUNNING_SINCE.set(None);
+    crate::metrics::job_ran("rollout", now());
 }
 
 async fn check(bucket: candid::Principal) -> Result<(), String> {

@@ -69,3 +69,15 @@ fn start_timers() {
         jobs::provision::kick(false);
     }
 }
+
+/// The wasm heap's size (0 off wasm32, in native tests).
+pub fn heap_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}

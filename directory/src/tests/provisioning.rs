@@ -245,3 +245,29 @@ fn a_file_no_bucket_could_ever_hold_is_refused_as_too_large_and_makes_no_bucket(
     run_job(&mut fx, rich(), true, &mut id);
     assert_eq!(fx.s.buckets.len(), 2);
 }
+
+#[test]
+fn metrics_show_the_books_the_fleet_and_the_jobs() {
+    let mut fx = fx_pool(1, 10 * MIB, 100);
+    let mut id = 0;
+    run_job(&mut fx, rich(), false, &mut id);
+    fx.ready_file(alice(), 1000);
+    run_job(&mut fx, rich(), false, &mut id);
+    crate::metrics::job_ran("maintenance", 7_000_000_000);
+    let sys = crate::metrics::System { now_ns: 9_000_000, cycles: 42, heap_bytes: 1, stable_bytes: 2 };
+    let text = String::from_utf8(crate::metrics::encode(&fx.s, &sys).unwrap()).unwrap();
+    let b1 = bucket_of(1).to_text();
+    for line in [
+        "depot_directory_stored_bytes 1000 9".to_string(),
+        "depot_directory_files 1 9".into(),
+        "depot_directory_cycles 42 9".into(),
+        "depot_directory_pool_ready 1 9".into(),
+        "depot_directory_buckets_created_total 2 9".into(),
+        "depot_directory_buckets{state=\"writable\"} 2 9".into(),
+        format!("depot_directory_bucket_files{{bucket=\"{b1}\"}} 1 9"),
+        "depot_directory_job_last_run_seconds{job=\"maintenance\"} 7 9".into(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    assert!(!text.contains(&alice().to_text()), "no user is named");
+}
