@@ -415,3 +415,41 @@ async fn admin_refund(req: RefundReq) -> BillingUnitResult {
 // `__export_service()` (the interface test) and `get_candid_pointer` (for
 // `candid-extractor`).
 ic_cdk::export_candid!();
+
+/// Benchmark only (feature `bench`, off by default; see Cargo.toml):
+/// registers `n` synthetic Writable buckets of 1 TiB, each holding a few
+/// bytes (no canister behind them), so routing can be measured with many
+/// buckets. Not in `directory.did`.
+#[cfg(feature = "bench")]
+#[ic_cdk::update]
+fn bench_add_buckets(n: u32) -> UnitResult {
+    admin()?;
+    state::mutate(|s| {
+        let start = s.buckets.len() as u32;
+        for i in start..start + n {
+            let id = Principal::from_slice(&[&[0xbe, 0x4c][..], &i.to_be_bytes()[..]].concat());
+            let record = model::buckets::BucketRecord {
+                state: BucketState::Writable,
+                auto_draining: false,
+                used_bytes: 1 + i as u64,
+                reserved_bytes: 0,
+                soft_limit_bytes: 1 << 40,
+                hard_limit_bytes: 1 << 40,
+                files_count: 0,
+                registered_used_bytes: 1 + i as u64,
+                registered_at_ns: now(),
+                keys_pushed_version: s.runtime().keys_version,
+                keys_push_not_before_ns: u64::MAX,
+                reserved_files: 0,
+                max_files: 1_000_000,
+                in_pool: false,
+                provisioned: false,
+                cycles: None,
+                module_hash: None,
+                status_at_ns: None,
+            };
+            s.put_bucket(id, record);
+        }
+    });
+    Ok(())
+}

@@ -18,7 +18,7 @@ use depot_directory::model::provisioning::{ProvisionEntry, ProvisionStep};
 use depot_directory::model::rollout::{Rollout, StoredRollout, UpgradeStep};
 use depot_directory::model::runtime::Runtime;
 use depot_directory::model::settings::Settings;
-use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, TimedKey};
+use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, RouteKey, TimedKey};
 use depot_directory::model::uploads::{SessionState, UploadSession};
 use depot_directory::model::users::UserRecord;
 use depot_fuzz::decode_or_trap;
@@ -449,6 +449,7 @@ fn from_bytes_run(input: &[u8]) {
     errors.push(check_from_bytes::<DepositKey>("DepositKey", input));
     errors.push(check_from_bytes::<ProvisionEntry>("ProvisionEntry", input));
     errors.push(check_from_bytes::<StoredRollout>("StoredRollout", input));
+    errors.push(check_from_bytes::<RouteKey>("RouteKey", input));
     errors.push(catch(|| {
         if let Some(k) = decode_or_trap("UserKey", || MovementKey::from_bytes(Cow::Borrowed(input))) {
             let _ = k.user();
@@ -473,7 +474,7 @@ fn draw<S: Strategy>(rng: &mut Rng, s: S) -> S::Value {
 }
 
 fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(20) {
+    match rng.below(21) {
         0 => draw(rng, arb_bucket_record()).into_bytes(),
         1 => draw(rng, arb_pending_delete()).into_bytes(),
         2 => draw(rng, arb_file_record()).into_bytes(),
@@ -502,6 +503,10 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
         }
         17 => draw(rng, arb_provision_entry()).into_bytes(),
         18 => draw(rng, arb_rollout()).into_bytes(),
+        19 => {
+            let (p, t, _) = draw(rng, arb_list_key());
+            RouteKey::new((t % 2) as u8, t, p).into_bytes()
+        }
         _ => rng.bytes_below(80),
     }
 }

@@ -18,6 +18,16 @@ pub fn canister_wasm(name: &str) -> Result<Vec<u8>> {
     package_wasm(&format!("depot-{name}"))
 }
 
+/// The gzipped bucket wasm `scripts/build-wasm.sh` embedded in the
+/// directory (built first when absent).
+pub fn embedded_bucket_wasm() -> Result<Vec<u8>> {
+    let path = target_dir().join("canisters/bucket-embedded.wasm.gz");
+    if !path.exists() {
+        build_all()?;
+    }
+    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
 /// A devnet test-only canister (`devnet/test-canisters/<name>`, package
 /// `test-<name>`): the stand-in ledgers and the wallet.
 pub fn test_canister_wasm(name: &str) -> Result<Vec<u8>> {
@@ -43,18 +53,30 @@ pub fn bench_target_dir() -> PathBuf {
 /// `bench_sha256` endpoint, for `depot-bench`), built in
 /// [`bench_target_dir`]. Cargo runs every time: a no-op when up to date.
 pub fn bench_bucket_wasm() -> Result<Vec<u8>> {
+    bench_variant("depot-bucket")
+}
+
+/// The directory's release wasm with the `bench` feature
+/// (`bench_add_buckets`), built in [`bench_target_dir`] without an embedded
+/// bucket (the routing benchmark creates none).
+pub fn bench_directory_wasm() -> Result<Vec<u8>> {
+    bench_variant("depot-directory")
+}
+
+fn bench_variant(package: &str) -> Result<Vec<u8>> {
     let target = bench_target_dir();
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(workspace_root())
         .env("CARGO_TARGET_DIR", &target)
-        .args(["build", "--locked", "--release", "--target", "wasm32-unknown-unknown", "-p", "depot-bucket"])
+        .env_remove("DEPOT_BUCKET_WASM_GZ")
+        .args(["build", "--locked", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
         .args(["--features", "bench"])
         .status()
-        .context("running cargo to build the bench bucket wasm")?;
+        .with_context(|| format!("running cargo to build the bench {package} wasm"))?;
     if !status.success() {
-        bail!("building depot-bucket --features bench for wasm32 failed");
+        bail!("building {package} --features bench for wasm32 failed");
     }
-    let path = target.join("wasm32-unknown-unknown/release/depot_bucket.wasm");
+    let path = target.join("wasm32-unknown-unknown/release").join(format!("{}.wasm", package.replace('-', "_")));
     std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 

@@ -347,3 +347,70 @@ fn a_fleet_upgrade_interrupted_by_a_directory_upgrade_completes_with_no_byte_los
     let stat_after: depot_api::bucket::BucketStat = query(&mut dev, user(), half.bucket, bm::STAT, ()).unwrap();
     assert_eq!(stat_after.used_bytes, stat_before.used_bytes + chunk as u64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_uploaders_at_a_buckets_limit_never_over_commit_it() {
+    use depot_cli::client::CallError;
+    use std::sync::Arc;
+    // No pool: a bucket is made only when one is needed. One takes ten
+    // files of half a chunk under its soft limit (5.4 chunks), not eleven.
+    let init = DirectoryInit {
+        bucket_pool_target: Some(0),
+        bucket_capacity_bytes: Some(6 * C),
+        start_upload_per_minute: Some(600),
+        ..Default::default()
+    };
+    let env =
+        Arc::new(DepotEnv::start(EnvOpts { buckets: 1, directory_init: init, ..EnvOpts::default() }).await.unwrap());
+    // The hand-registered bucket is full to the brim: every upload is near
+    // a limit from the start.
+    env.with_devnet(|dev| {
+        let b = env.deployment.buckets[0];
+        let r: Result<(), DirectoryError> =
+            call(dev, env.deployment.admin, env.directory(), dm::ADMIN_SET_BUCKET_STATE, (b, BucketState::ReadOnly))
+                .unwrap();
+        r.unwrap();
+    });
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut tasks = vec![];
+    let mut users = vec![];
+    for n in 1..=20u8 {
+        let client = env.client(DepotEnv::identity(n)).await.unwrap();
+        users.push(client.me());
+        let dir = dir.clone();
+        tasks.push(tokio::spawn(async move {
+            let data = pattern((C / 2) as usize, n);
+            let path = dir.path().join(format!("u{n}.bin"));
+            std::fs::write(&path, &data).unwrap();
+            let cfg = dir.path().join(format!("cfg{n}"));
+            upload(&client, &cfg, plain_upload(path)).await.map(|out| (out.meta.file_id, data))
+        }));
+    }
+    let (mut stored, mut refused) = (vec![], 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(f) => stored.push(f),
+            Err(e) => {
+                // Only the typed "no room yet" answer, never a failure.
+                let typed = e.downcast_ref::<CallError>().is_some_and(|c| {
+                    matches!(c, CallError::Directory(DirectoryError::ServiceTemporarilyUnavailable { .. }))
+                });
+                assert!(typed, "untyped failure: {e:#}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(stored.len() + refused, 20);
+    assert!(stored.len() >= 10, "a bucket's worth at least: {} stored", stored.len());
+    let books = env.with_devnet(|d| depot_tests::books::read_books(d, &env.deployment, &users)).unwrap();
+    books.assert_balanced("after twenty uploaders");
+    for (id, b) in &books.buckets {
+        assert!(b.info.used_bytes + b.info.reserved_bytes <= b.info.soft_limit_bytes, "bucket {id}: {:?}", b.info);
+        assert!(b.stat.used_bytes <= b.stat.capacity_bytes, "bucket {id}: {:?}", b.stat);
+    }
+    for (id, data) in &stored {
+        let got = env.with_devnet(|d| depot_tests::books::download(d, &env.deployment, id)).unwrap();
+        assert!(got == *data, "{id:?}");
+    }
+    eprintln!("twenty uploaders: {} stored, {refused} told to retry, {} buckets", stored.len(), books.buckets.len());
+}

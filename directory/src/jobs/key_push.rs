@@ -47,7 +47,7 @@ pub fn lease_key_pushes(state: &mut State, now_ns: u64, max: usize) -> Vec<KeyPu
         .map(|bucket| {
             let mut b = state.buckets.get(&bucket).expect("listed above");
             b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC);
-            state.buckets.insert(bucket, b);
+            state.put_bucket(bucket, b);
             KeyPush { bucket, version, keys: keys.clone() }
         })
         .collect()
@@ -71,6 +71,6 @@ pub fn finish_key_push(
     } else {
         b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC);
     }
-    state.buckets.insert(push.bucket, b);
+    state.put_bucket(push.bucket, b);
     if accepted { activate_if_accepted(state, now_ns) } else { None }
 }

@@ -29,7 +29,10 @@ pub fn post_upgrade(args: Option<DirectoryInit>) {
             .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
         state::mutate(|s| s.set_settings(settings));
     }
-    state::mutate(count_reserved_files);
+    state::mutate(|s| {
+        count_reserved_files(s);
+        s.rebuild_routing();
+    });
     start_timers();
 }
 
@@ -47,7 +50,7 @@ pub fn count_reserved_files(s: &mut crate::model::State) {
     for (bucket, n) in counts {
         if let Some(mut b) = s.buckets.get(&bucket) {
             b.reserved_files = n;
-            s.buckets.insert(bucket, b);
+            s.put_bucket(bucket, b);
         }
     }
     s.update_runtime(|rt| rt.reserved_files_counted = true);

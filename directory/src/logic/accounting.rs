@@ -232,7 +232,7 @@ impl Books {
     fn write(mut self, state: &mut State) {
         self.bucket.update_draining();
         state.put_user(self.user_id, self.user);
-        state.buckets.insert(self.bucket_id, self.bucket);
+        state.put_bucket(self.bucket_id, self.bucket);
     }
 }
 

@@ -145,7 +145,7 @@ pub fn finish_register_bucket(
         status_at_ns: None,
     };
     record.update_draining();
-    state.buckets.insert(req.id, record);
+    state.put_bucket(req.id, record);
     Ok(())
 }
 
@@ -168,6 +168,6 @@ pub fn apply_bucket_state(state: &mut State, id: BucketId, new: BucketState) -> 
     if new == BucketState::Writable {
         b.update_draining();
     }
-    state.buckets.insert(id, b);
+    state.put_bucket(id, b);
     Ok(())
 }

@@ -54,7 +54,7 @@ pub fn record_status(
     b.cycles = Some(cycles);
     b.module_hash = module_hash;
     b.status_at_ns = Some(now_ns);
-    state.buckets.insert(bucket, b);
+    state.put_bucket(bucket, b);
     let fleet = &state.settings().fleet;
     let affordable =
         balance.saturating_sub(fleet.top_up_cycles) >= fleet.directory_reserve_cycles && balance >= fleet.top_up_cycles;
@@ -65,7 +65,7 @@ pub fn record_status(
 pub fn topped_up(state: &mut State, bucket: Principal, cycles: u128) {
     if let Some(mut b) = state.buckets.get(&bucket) {
         b.cycles = b.cycles.map(|c| c.saturating_add(cycles));
-        state.buckets.insert(bucket, b);
+        state.put_bucket(bucket, b);
     }
     state.update_runtime(|rt| rt.top_up_cycles_sent = rt.top_up_cycles_sent.saturating_add(cycles));
 }

@@ -4,6 +4,7 @@
 
 use crate::model::State;
 use crate::model::provisioning::{ProvisionEntry, ProvisionStep};
+use crate::model::storable::RouteKey;
 use candid::Principal;
 use depot_api::bucket::BucketInit;
 use depot_api::directory::{BucketState, ProvisionInfo, ProvisioningStats, RegisterBucketReq};
@@ -67,7 +68,8 @@ pub fn paused_reason(state: &State, means: Means) -> Option<String> {
 
 /// Pooled buckets ready to take files.
 pub fn pool_ready(state: &State) -> u32 {
-    state.buckets.values().filter(|b| b.in_pool && b.state == BucketState::Writable).count() as u32
+    // The routing index's class 1: Writable pooled buckets.
+    state.routing.range(RouteKey::first_of(1)..RouteKey::first_of(2)).count() as u32
 }
 
 /// The pool holds fewer ready buckets than its target.
@@ -173,7 +175,7 @@ pub fn registered(state: &mut State, seq: u64, bucket: Principal, module_hash: O
     }
     if let Some(mut b) = state.buckets.get(&bucket) {
         b.module_hash = module_hash.map(|h| h.to_vec());
-        state.buckets.insert(bucket, b);
+        state.put_bucket(bucket, b);
     }
 }
 

@@ -148,7 +148,7 @@ pub fn advance(state: &mut State, outcome: Result<(), String>, now_ns: u64) {
             }
             if let Some(mut rec) = state.buckets.get(&b) {
                 rec.module_hash = Some(r.target_sha256.to_vec());
-                state.buckets.insert(b, rec);
+                state.put_bucket(b, rec);
             }
             if r.waiting.is_empty() {
                 r.finished_at_ns = Some(now_ns);

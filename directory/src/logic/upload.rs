@@ -6,7 +6,7 @@ use crate::model::buckets::BucketRecord;
 use crate::model::deletions::DeleteReason;
 use crate::model::files::FileRecord;
 use crate::model::runtime::{ID_DOMAIN_FILE, ID_DOMAIN_UPLOAD};
-use crate::model::storable::TimedKey;
+use crate::model::storable::{RouteKey, TimedKey};
 use crate::model::uploads::{SessionState, UploadSession};
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
@@ -56,7 +56,7 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
         // Out of the pool: the provisioning job makes its replacement.
         let mut b = state.buckets.get(&bucket_id).expect("reserved in just now");
         b.in_pool = false;
-        state.buckets.insert(bucket_id, b);
+        state.put_bucket(bucket_id, b);
     }
 
     // Every check passed: from here on nothing fails.
@@ -125,11 +125,18 @@ pub fn start_upload_impl(state: &mut State, caller: Principal, req: StartUploadR
 /// from the pool (the lowest principal), so pooled buckets stay empty and
 /// ready.
 pub fn choose_bucket(state: &State, size: u64) -> Option<(BucketId, BucketRecord)> {
-    let fitting = || state.buckets.iter().map(|e| e.into_pair()).filter(|(_, b)| b.fits(size));
-    fitting()
-        .filter(|(_, b)| !b.in_pool)
-        .min_by_key(|(_, b)| b.committed_and_reserved())
-        .or_else(|| fitting().find(|(_, b)| b.in_pool))
+    // The routing index lists Writable buckets by class (0 in use, 1
+    // pooled), then fill: the first that fits is the emptiest, and the
+    // search reads a few entries whatever the number of buckets.
+    let from = |class: u8| {
+        state
+            .routing
+            .range(RouteKey::first_of(class)..RouteKey::first_of(class + 1))
+            .map(|e| e.key().bucket())
+            .filter_map(|id| state.buckets.get(&id).map(|b| (id, b)))
+            .find(|(_, b)| b.fits(size))
+    };
+    from(0).or_else(|| from(1))
 }
 
 /// The caller's session: `UploadNotFound` for an unknown id, `Unauthorised`

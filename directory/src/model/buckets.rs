@@ -61,6 +61,12 @@ impl BucketRecord {
         self.used_bytes.saturating_add(self.reserved_bytes)
     }
 
+    /// Its routing entry: class 0 (in use) or 1 (pooled) while Writable.
+    pub fn route_key(&self, id: BucketId) -> Option<super::storable::RouteKey> {
+        (self.state == BucketState::Writable)
+            .then(|| super::storable::RouteKey::new(self.in_pool as u8, self.committed_and_reserved(), id))
+    }
+
     /// Files held and being uploaded.
     pub fn files_and_reserved(&self) -> u64 {
         self.files_count.saturating_add(self.reserved_files)

@@ -21,6 +21,7 @@
 //! | 14 | `RETENTION_MEMORY`       | BTreeMap<TimedKey(delete_at, file key), ()>  |
 //! | 15 | `PROVISIONS_MEMORY`      | BTreeMap<u64 seq, ProvisionEntry>            |
 //! | 16 | `ROLLOUT_MEMORY`         | StableCell<StoredRollout>                    |
+//! | 17 | `ROUTING_MEMORY`         | BTreeMap<RouteKey(class, fill, bucket), ()>  |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -44,9 +45,10 @@ pub const DEPOSITS_MEMORY: MemoryId = MemoryId::new(13);
 pub const RETENTION_MEMORY: MemoryId = MemoryId::new(14);
 pub const PROVISIONS_MEMORY: MemoryId = MemoryId::new(15);
 pub const ROLLOUT_MEMORY: MemoryId = MemoryId::new(16);
+pub const ROUTING_MEMORY: MemoryId = MemoryId::new(17);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 17] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 18] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -64,6 +66,7 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 17] = [
     ("retention", RETENTION_MEMORY),
     ("provisions", PROVISIONS_MEMORY),
     ("rollout", ROLLOUT_MEMORY),
+    ("routing", ROUTING_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

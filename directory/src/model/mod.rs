@@ -30,7 +30,7 @@ use keys::SigningKeyRecord;
 use memory::*;
 use runtime::Runtime;
 use settings::Settings;
-use storable::{DepositKey, ListKey, MovementKey, TimedKey};
+use storable::{DepositKey, ListKey, MovementKey, RouteKey, TimedKey};
 use uploads::UploadSession;
 use users::UserRecord;
 
@@ -43,7 +43,12 @@ pub struct State {
     pub file_index: StableBTreeMap<[u8; ID_BYTES], ListKey, Memory>,
     pub uploads: StableBTreeMap<[u8; ID_BYTES], UploadSession, Memory>,
     pub upload_expiry: StableBTreeMap<TimedKey, (), Memory>,
+    /// Read freely; written only through `put_bucket`, which keeps the
+    /// routing index in step.
     pub buckets: StableBTreeMap<Principal, BucketRecord, Memory>,
+    /// Buckets that take files, by class and fill (`RouteKey`), so that
+    /// routing reads a few entries whatever the fleet's size.
+    pub routing: StableBTreeMap<RouteKey, (), Memory>,
     pub signing_keys: StableBTreeMap<u32, SigningKeyRecord, Memory>,
     pub pending_deletes: StableBTreeMap<TimedKey, PendingDelete, Memory>,
     pricing: StableCell<StoredPricing, Memory>,
@@ -82,6 +87,7 @@ impl State {
             uploads: StableBTreeMap::init(manager.get(UPLOADS_MEMORY)),
             upload_expiry: StableBTreeMap::init(manager.get(UPLOAD_EXPIRY_MEMORY)),
             buckets: StableBTreeMap::init(manager.get(BUCKETS_MEMORY)),
+            routing: StableBTreeMap::init(manager.get(ROUTING_MEMORY)),
             signing_keys: StableBTreeMap::init(manager.get(SIGNING_KEYS_MEMORY)),
             pending_deletes: StableBTreeMap::init(manager.get(PENDING_DELETES_MEMORY)),
             pricing: StableCell::init(manager.get(PRICING_MEMORY), StoredPricing::default()),
@@ -103,6 +109,32 @@ impl State {
 
     pub fn set_settings(&mut self, settings: Settings) {
         self.settings.set(settings);
+    }
+
+    /// Writes a bucket record and moves its routing entry with it.
+    pub fn put_bucket(&mut self, id: Principal, record: BucketRecord) {
+        let new = record.route_key(id);
+        if let Some(old) = self.buckets.insert(id, record).and_then(|old| old.route_key(id))
+            && Some(old) != new
+        {
+            self.routing.remove(&old);
+        }
+        if let Some(k) = new {
+            self.routing.insert(k, ());
+        }
+    }
+
+    /// Rebuilds the routing index from the bucket records (after an
+    /// upgrade: self-healing, and how an older state gets its index).
+    pub fn rebuild_routing(&mut self) {
+        let keys: Vec<RouteKey> = self.routing.keys().collect();
+        for k in keys {
+            self.routing.remove(&k);
+        }
+        let entries: Vec<RouteKey> = self.buckets.iter().filter_map(|e| e.value().route_key(*e.key())).collect();
+        for k in entries {
+            self.routing.insert(k, ());
+        }
     }
 
     pub fn rollout(&self) -> Option<&rollout::Rollout> {

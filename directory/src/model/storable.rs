@@ -148,6 +148,69 @@ impl Storable for TimedKey {
     const BOUND: Bound = Bound::Bounded { max_size: TIMED_KEY_BYTES as u32, is_fixed_size: true };
 }
 
+/// Longest principal.
+const PRINCIPAL_MAX: usize = 29;
+
+/// `class u8 | fill u64 BE | len u8 | bucket padded to 29`: the routing
+/// index (`State::routing`). Class 0 holds the Writable buckets in use, by
+/// committed + reserved bytes, so the emptiest comes first; class 1 the
+/// pooled ones. Among equal fills, buckets come in `Principal`'s own order
+/// (length, then bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RouteKey {
+    pub class: u8,
+    pub fill: u64,
+    len: u8,
+    bucket: [u8; PRINCIPAL_MAX],
+}
+
+pub const ROUTE_KEY_BYTES: usize = 1 + 8 + PRINCIPAL_MAX + 1;
+
+impl RouteKey {
+    pub fn new(class: u8, fill: u64, bucket: Principal) -> Self {
+        let s = bucket.as_slice();
+        let mut padded = [0u8; PRINCIPAL_MAX];
+        padded[..s.len()].copy_from_slice(s);
+        Self { class, fill, len: s.len() as u8, bucket: padded }
+    }
+
+    /// The first key of `class`.
+    pub fn first_of(class: u8) -> Self {
+        Self { class, fill: 0, len: 0, bucket: [0; PRINCIPAL_MAX] }
+    }
+
+    pub fn bucket(&self) -> Principal {
+        Principal::from_slice(&self.bucket[..self.len as usize])
+    }
+}
+
+impl Storable for RouteKey {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(ROUTE_KEY_BYTES);
+        out.push(self.class);
+        out.extend_from_slice(&self.fill.to_be_bytes());
+        out.push(self.len);
+        out.extend_from_slice(&self.bucket);
+        out
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let b = bytes.as_ref();
+        if b.len() != ROUTE_KEY_BYTES || b[9] as usize > PRINCIPAL_MAX {
+            corrupted("RouteKey", b);
+        }
+        Self {
+            class: b[0],
+            fill: u64::from_be_bytes(b[1..9].try_into().expect("8 bytes")),
+            len: b[9],
+            bucket: b[10..].try_into().expect("29 bytes"),
+        }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: ROUTE_KEY_BYTES as u32, is_fixed_size: true };
+}
+
 /// `len(user) u8 | user padded to 29 | suffix (N bytes)`: records of one
 /// user, contiguous and ordered by the suffix (a movement's sequence number
 /// BE, a deposit's nonce).
@@ -240,6 +303,39 @@ mod tests {
         assert!(ListKey::last_of(b) < ListKey::first_of(a));
         assert_eq!(ListKey::from_cursor(a, &k.cursor()), Some(k));
         assert_eq!(ListKey::from_cursor(a, &[0; 3]), None);
+    }
+
+    #[test]
+    fn route_keys_order_by_class_fill_then_principal_as_principals_do() {
+        let ps = [
+            Principal::from_slice(&[1]),
+            Principal::from_slice(&[1, 0]),
+            Principal::from_slice(&[1, 2]),
+            Principal::from_slice(&[0, 9, 9]),
+            Principal::from_slice(&[2; 29]),
+        ];
+        let mut keys = vec![];
+        for class in [0u8, 1] {
+            for fill in [0u64, 5, u64::MAX] {
+                for p in ps {
+                    keys.push((class, fill, p));
+                }
+            }
+        }
+        for a in &keys {
+            let ka = RouteKey::new(a.0, a.1, a.2);
+            assert_eq!(RouteKey::from_bytes(ka.to_bytes()), ka);
+            assert_eq!(ka.bucket(), a.2);
+            assert!(RouteKey::first_of(a.0) <= ka && ka < RouteKey::first_of(a.0 + 1));
+            for b in &keys {
+                let kb = RouteKey::new(b.0, b.1, b.2);
+                assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(ka.cmp(&kb), ka.to_bytes().cmp(&kb.to_bytes()));
+            }
+        }
+        let mut bad = RouteKey::new(0, 0, ps[0]).into_bytes();
+        bad[9] = 30;
+        assert!(std::panic::catch_unwind(|| RouteKey::from_bytes(Cow::Owned(bad))).is_err());
     }
 
     #[test]

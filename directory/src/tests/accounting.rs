@@ -83,7 +83,7 @@ fn start_upload_with_an_overflowing_bucket_counter_changes_nothing() {
     fx.check_books = false;
     let mut b = fx.s.buckets.get(&bucket(2)).unwrap();
     b.reserved_bytes = u64::MAX - 5;
-    fx.s.buckets.insert(bucket(2), b);
+    fx.s.put_bucket(bucket(2), b);
     let e = AccountingError::Drift {
         op: Operation::Reserve,
         user: alice(),
@@ -102,7 +102,7 @@ fn delete_of_a_ready_file_with_drift_changes_nothing() {
     fx.check_books = false;
     let mut b = fx.s.buckets.get(&bucket(1)).unwrap();
     b.files_count = 0;
-    fx.s.buckets.insert(bucket(1), b);
+    fx.s.put_bucket(bucket(1), b);
     let e = AccountingError::Drift {
         op: Operation::Free,
         user: alice(),

@@ -164,10 +164,14 @@ pub fn check_books(state: &State) {
             (expected.reserved, b.registered_used_bytes + expected.used, expected.files, expected.uploads),
             "bucket {id}"
         );
+        // The routing index lists exactly the Writable buckets, at their fill.
+        let listed: Vec<_> = state.routing.keys().filter(|k| k.bucket() == id).collect();
+        assert_eq!(listed, b.route_key(id).into_iter().collect::<Vec<_>>(), "routing entry of bucket {id}");
         // A pooled bucket is empty: it leaves the pool with its first upload.
         assert!(!b.in_pool || (b.files_count, b.reserved_files) == (0, 0), "pooled bucket {id} is empty");
     }
     assert!(by_bucket.is_empty(), "usage of unregistered buckets: {by_bucket:?}");
+    assert_eq!(state.routing.len(), state.buckets.values().filter(|b| b.state == BucketState::Writable).count() as u64);
     assert_eq!(state.upload_expiry.len(), state.uploads.len());
     for k in state.upload_expiry.keys() {
         assert_eq!(state.uploads.get(&k.id).map(|s| s.expires_at_ns), Some(k.at_ns), "expiry index");

@@ -222,7 +222,7 @@ fn reserved_files_are_counted_once_from_the_sessions_after_an_upgrade() {
     // As a record written before the counter existed would decode.
     let mut b = fx.s.buckets.get(&bucket(1)).unwrap();
     b.reserved_files = 0;
-    fx.s.buckets.insert(bucket(1), b);
+    fx.s.put_bucket(bucket(1), b);
     fx.s.update_runtime(|rt| rt.reserved_files_counted = false);
     count_reserved_files(&mut fx.s);
     assert_eq!(fx.bucket_info(bucket(1)).reserved_files, 2);

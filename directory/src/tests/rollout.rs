@@ -18,7 +18,7 @@ fn fleet(n: u8) -> Fx {
         finish_register_bucket(&mut fx.s, &req, &stat(GIB, 0, false), v, true, fx.now).unwrap();
         let mut b = fx.s.buckets.get(&bucket(i)).unwrap();
         b.module_hash = Some(OLD.to_vec());
-        fx.s.buckets.insert(bucket(i), b);
+        fx.s.put_bucket(bucket(i), b);
     }
     fx.add_bucket(bucket(99), GIB, GIB);
     fx

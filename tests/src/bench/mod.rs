@@ -8,6 +8,7 @@
 pub mod billing;
 pub mod bucket;
 pub mod directory;
+pub mod provisioning;
 pub mod seek;
 pub mod transfer;
 pub mod upgrade;

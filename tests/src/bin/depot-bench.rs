@@ -15,7 +15,11 @@
 //!    devnet's update latency at 0 and 1,500 ms;
 //! 7. billing: a paid `start_upload` against a free one, the
 //!    storage-charging job per account (1,000 users; more with
-//!    `DEPOT_BENCH_BILLING_USERS`), Depot's price per GiB-month beside the IC's.
+//!    `DEPOT_BENCH_BILLING_USERS`), Depot's price per GiB-month beside the IC's;
+//! 8. provisioning: cycles and instructions to create and install one
+//!    bucket, devnet's time from an empty pool to a ready bucket, and
+//!    `start_upload` with 10 and 1,000 buckets registered (a directory
+//!    built with its `bench` feature).
 
 //!
 //! `depot-bench 1 4` runs only the sections named (1 and 2 run together).
@@ -23,7 +27,7 @@
 use anyhow::{Result, bail};
 use depot_tests::bench;
 
-const SECTIONS: [&str; 7] = ["1", "2", "3", "4", "5", "6", "7"];
+const SECTIONS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
 fn main() -> Result<()> {
     let chosen: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +54,9 @@ fn main() -> Result<()> {
     }
     if run("7") {
         bench::billing::run()?;
+    }
+    if run("8") {
+        bench::provisioning::run()?;
     }
     Ok(())
 }
