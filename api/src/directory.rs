@@ -257,6 +257,10 @@ pub struct BucketInfo {
     pub cycles: Option<candid::Nat>,
     pub module_hash: Option<ByteBuf>,
     pub status_at_ns: Option<u64>,
+    /// Cycles it burns per day, measured between two status reads.
+    pub burn_cycles_per_day: Option<candid::Nat>,
+    /// The balance under which the directory tops it up.
+    pub top_up_below_cycles: Option<candid::Nat>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -237,3 +237,10 @@ pub const MAX_PROVISION_ATTEMPTS: u32 = 10;
 /// checked, one after another.
 pub const DEFAULT_ROLLOUT_BATCH: u32 = 10;
 pub const MAX_ROLLOUT_BATCH: u32 = 50;
+
+/// A bucket is topped up when its balance would last fewer than this many
+/// days above its freezing limit at its measured burn...
+pub const BUCKET_RUNWAY_DAYS: u64 = 7;
+/// ... by enough for this many days of that burn (at least
+/// `bucket_top_up_cycles`).
+pub const BUCKET_TOP_UP_DAYS: u64 = 30;

@@ -447,6 +447,8 @@ fn bench_add_buckets(n: u32) -> UnitResult {
                 cycles: None,
                 module_hash: None,
                 status_at_ns: None,
+                burn_per_day: None,
+                top_up_below: None,
             };
             s.put_bucket(id, record);
         }

@@ -46,15 +46,23 @@ pub async fn install_bucket(bucket: Principal, wasm: &[u8], arg: Vec<u8>, reinst
     mgmt::install_code(arg).await.map_err(failure)
 }
 
-/// A bucket's balance and module hash.
+/// A bucket's balance, module hash, idle burn and freezing threshold.
 pub struct BucketStatus {
     pub cycles: u128,
     pub module_hash: Option<Vec<u8>>,
+    pub idle_cycles_per_day: u128,
+    pub freezing_threshold_secs: u64,
 }
 
 pub async fn bucket_status(bucket: Principal) -> Result<BucketStatus, CallFailure> {
     let (r,) = mgmt::canister_status(CanisterIdRecord { canister_id: bucket }).await.map_err(failure)?;
-    Ok(BucketStatus { cycles: u128::try_from(r.cycles.0).unwrap_or(u128::MAX), module_hash: r.module_hash })
+    let n128 = |n: Nat| u128::try_from(n.0).unwrap_or(u128::MAX);
+    Ok(BucketStatus {
+        cycles: n128(r.cycles),
+        module_hash: r.module_hash,
+        idle_cycles_per_day: n128(r.idle_cycles_burned_per_day),
+        freezing_threshold_secs: u64::try_from(r.settings.freezing_threshold.0).unwrap_or(u64::MAX),
+    })
 }
 
 /// Sends `cycles` of the directory's balance to `bucket`.

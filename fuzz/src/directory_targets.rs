@@ -71,6 +71,8 @@ fn arb_bucket_record() -> impl Strategy<Value = BucketRecord> {
             cycles,
             status_at_ns: cycles.map(|c| c as u64),
             module_hash,
+            burn_per_day: cycles.map(|c| c / 3),
+            top_up_below: cycles.map(|c| c / 2),
         })
 }
 

@@ -216,6 +216,11 @@ fn a_bucket_burning_cycles_is_topped_up_before_it_freezes() {
         }
     }
     assert_eq!(sent, top_up, "one top-up");
+    let info =
+        admin_stats(&mut dev, d.admin, d.directory).unwrap().buckets.into_iter().find(|b| b.id == bucket).unwrap();
+    let burn = u128::try_from(info.burn_cycles_per_day.expect("measured").0).unwrap();
+    assert!(burn > 0, "idle storage burns cycles");
+    eprintln!("bucket burns {burn} cycles a day idle; topped up under {:?}", info.top_up_below_cycles);
     assert!(dev.cycle_balance(bucket) > lowest + top_up - T / 100, "the bucket received it");
     // Still running: it answers.
     let stat: depot_api::bucket::BucketStat = query(&mut dev, user(), bucket, bm::STAT, ()).unwrap();

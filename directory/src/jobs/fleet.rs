@@ -15,7 +15,12 @@ pub async fn run() {
     let batch = state::mutate(|s| fleet::next_batch(s, FLEET_STATUS_BATCH));
     for bucket in batch {
         let read = match management::bucket_status(bucket).await {
-            Ok(st) => StatusRead::Read { cycles: st.cycles, module_hash: st.module_hash },
+            Ok(st) => StatusRead::Read {
+                cycles: st.cycles,
+                module_hash: st.module_hash,
+                idle_cycles_per_day: st.idle_cycles_per_day,
+                freezing_threshold_secs: st.freezing_threshold_secs,
+            },
             Err(e) => StatusRead::Failed(e.to_string()),
         };
         let top_up =

@@ -143,6 +143,8 @@ pub fn finish_register_bucket(
         cycles: None,
         module_hash: None,
         status_at_ns: None,
+        burn_per_day: None,
+        top_up_below: None,
     };
     record.update_draining();
     state.put_bucket(req.id, record);

@@ -49,6 +49,15 @@ pub struct BucketRecord {
     pub module_hash: Option<Vec<u8>>,
     #[serde(default)]
     pub status_at_ns: Option<u64>,
+    /// Cycles burned per day, measured between the last two status reads
+    /// (storage, traffic, everything), at least the idle burn the IC
+    /// reports.
+    #[serde(default)]
+    pub burn_per_day: Option<u128>,
+    /// The balance under which it is topped up, and by how much, from the
+    /// last read (`logic::fleet::top_up_plan`).
+    #[serde(default)]
+    pub top_up_below: Option<u128>,
 }
 
 fn default_max_files() -> u64 {
@@ -115,6 +124,8 @@ impl BucketRecord {
             cycles: self.cycles.map(candid::Nat::from),
             module_hash: self.module_hash.clone().map(serde_bytes::ByteBuf::from),
             status_at_ns: self.status_at_ns,
+            burn_cycles_per_day: self.burn_per_day.map(candid::Nat::from),
+            top_up_below_cycles: self.top_up_below.map(candid::Nat::from),
         }
     }
 }

@@ -197,10 +197,17 @@ fn buckets_under_the_threshold_are_topped_up_without_breaking_the_reserve() {
     let batch = fleet::next_batch(&mut fx.s, 1);
     assert_eq!(batch, vec![bucket_of(1)]);
     assert_eq!(fleet::next_batch(&mut fx.s, 5), vec![bucket_of(2), bucket_of(1)], "wraps around");
-    let low = |c| StatusRead::Read { cycles: c, module_hash: Some(vec![7; 32]) };
+    // No idle burn and no freezing threshold: the settings alone decide.
+    let low = |c| StatusRead::Read {
+        cycles: c,
+        module_hash: Some(vec![7; 32]),
+        idle_cycles_per_day: 0,
+        freezing_threshold_secs: 0,
+    };
     let enough = f.directory_reserve_cycles + f.top_up_cycles;
     assert_eq!(fleet::record_status(&mut fx.s, bucket_of(1), low(f.top_up_threshold_cycles), enough, fx.now), None);
     let under = f.top_up_threshold_cycles - 1;
+    // Same instant: no burn measured, the settings' threshold and amount.
     assert_eq!(fleet::record_status(&mut fx.s, bucket_of(1), low(under), enough - 1, fx.now), None, "reserve kept");
     assert_eq!(fleet::record_status(&mut fx.s, bucket_of(1), low(under), enough, fx.now), Some(f.top_up_cycles));
     fleet::topped_up(&mut fx.s, bucket_of(1), f.top_up_cycles);
@@ -270,4 +277,30 @@ fn metrics_show_the_books_the_fleet_and_the_jobs() {
         assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
     }
     assert!(!text.contains(&alice().to_text()), "no user is named");
+}
+
+#[test]
+fn the_top_up_threshold_follows_each_buckets_measured_burn() {
+    let mut fx = fx_pool(1, 10 * MIB, 100);
+    let mut id = 0;
+    run_job(&mut fx, rich(), false, &mut id);
+    let read = |cycles| StatusRead::Read {
+        cycles,
+        module_hash: None,
+        idle_cycles_per_day: T / 10,
+        freezing_threshold_secs: 30 * 86_400,
+    };
+    // First read: only the idle burn is known. Freezing limit 3 T, plus a
+    // week of 0.1 T a day: topped up under 3.7 T, by a month of burn (3 T).
+    assert_eq!(fleet::record_status(&mut fx.s, bucket_of(1), read(10 * T), 1000 * T, fx.now), None);
+    let info = fx.bucket_info(bucket_of(1));
+    assert_eq!(info.top_up_below_cycles, Some((37 * T / 10).into()));
+    assert_eq!(info.burn_cycles_per_day, Some((T / 10).into()));
+    // A day later it holds 1 T less: it burns 1 T a day (traffic), so it
+    // is topped up under 3 T + 7 T, by 30 T.
+    fx.advance_secs(86_400);
+    assert_eq!(fleet::record_status(&mut fx.s, bucket_of(1), read(9 * T), 1000 * T, fx.now), Some(30 * T));
+    assert_eq!(fx.bucket_info(bucket_of(1)).top_up_below_cycles, Some((10 * T).into()));
+    let (below, amount) = fleet::top_up_plan(0, 0, 0, &fx.s.settings().fleet);
+    assert_eq!((below, amount), (fx.s.settings().fleet.top_up_threshold_cycles, fx.s.settings().fleet.top_up_cycles));
 }
