@@ -15,7 +15,7 @@ gzip -9 -n -c "$target/wasm32-unknown-unknown/release/depot_bucket.wasm" > "$gz.
 # Replaced only when it changed, so the directory is not rebuilt for nothing.
 if cmp -s "$gz.tmp" "$gz"; then rm "$gz.tmp"; else mv "$gz.tmp" "$gz"; fi
 DEPOT_BUCKET_WASM_GZ="$gz" cargo build --locked --release --target wasm32-unknown-unknown -p depot-directory
-cargo build --locked --release --target wasm32-unknown-unknown -p test-icrc-ledger -p test-cycles-ledger -p test-wallet
+cargo build --locked --release --target wasm32-unknown-unknown -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -p test-cmc
 for c in bucket directory; do
   f="$target/wasm32-unknown-unknown/release/depot_${c}.wasm"
   echo "wasm: depot_${c}.wasm $(stat -c %s "$f") bytes, gzipped $(gzip -9 -n -c "$f" | wc -c) bytes" >&2

@@ -12,7 +12,7 @@ rustup component add rustfmt clippy >/dev/null
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory \
-  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -- -D warnings
+  -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -p test-cmc -- -D warnings
 
 # Real clients the end-to-end tests drive: Chromium (tests/tests/e2e_browser.rs;
 # its npm package playwright-core is installed by the test from the lock

@@ -75,6 +75,20 @@ pub struct DirectoryInit {
     /// A bucket under this balance is topped up by `bucket_top_up_cycles`.
     pub bucket_top_up_threshold_cycles: Option<candid::Nat>,
     pub bucket_top_up_cycles: Option<candid::Nat>,
+    /// Who creates buckets (default: the management canister).
+    pub bucket_factory: Option<BucketFactory>,
+}
+
+/// Who creates the directory's buckets.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub enum BucketFactory {
+    /// The management canister: buckets on the directory's own subnet.
+    #[default]
+    ManagementCanister,
+    /// The cycles minting canister (`rkp4c-7iaaa-aaaaa-aaaca-cai` on
+    /// mainnet): buckets on `subnet`, or on any subnet of `subnet_type`
+    /// (e.g. `"application"`, `"european"`), or where it chooses.
+    CyclesMintingCanister { cmc: Principal, subnet: Option<Principal>, subnet_type: Option<String> },
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -244,3 +244,6 @@ pub const BUCKET_RUNWAY_DAYS: u64 = 7;
 /// ... by enough for this many days of that burn (at least
 /// `bucket_top_up_cycles`).
 pub const BUCKET_TOP_UP_DAYS: u64 = 30;
+
+/// Longest subnet type a bucket factory may name.
+pub const MAX_SUBNET_TYPE_BYTES: usize = 64;

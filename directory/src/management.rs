@@ -2,14 +2,14 @@
 //! creating, installing, reading status, topping up. Each function is one
 //! call; a rejection becomes a `CallFailure` (docs/provisioning.md §2).
 //!
-//! Creation goes to the management canister, which places the bucket on
-//! the directory's own subnet: what devnet and a local replica offer, and
-//! what a single-subnet deployment on mainnet uses. Creation through the
-//! cycles minting canister (buckets on other subnets) is not built yet:
-//! `docs/provisioning.md` §2 says what it needs.
+//! Creation goes to the management canister (the bucket lands on the
+//! directory's own subnet: devnet, a local replica, or a single-subnet
+//! deployment on mainnet) or to the cycles minting canister, which places
+//! it on the subnet or the subnet type the operator chose (`BucketFactory`).
 
 use crate::logic::CallFailure;
 use candid::{Nat, Principal};
+use depot_api::directory::BucketFactory;
 use ic_cdk::api::management_canister::main::{
     self as mgmt, CanisterIdRecord, CanisterInstallMode, CanisterSettings, CreateCanisterArgument, InstallCodeArgument,
 };
@@ -26,17 +26,79 @@ pub struct BucketSettings {
 }
 
 /// Creates an empty canister with `cycles` (the creation fee comes out of
-/// them).
-pub async fn create_bucket(settings: BucketSettings, cycles: u128) -> Result<Principal, CallFailure> {
-    let arg = CreateCanisterArgument {
-        settings: Some(CanisterSettings {
-            controllers: Some(settings.controllers),
-            freezing_threshold: Some(Nat::from(settings.freezing_threshold_secs)),
-            wasm_memory_limit: Some(Nat::from(settings.wasm_memory_limit_bytes)),
-            ..Default::default()
-        }),
+/// them) through `factory`.
+pub async fn create_bucket(
+    settings: BucketSettings,
+    cycles: u128,
+    factory: &BucketFactory,
+) -> Result<Principal, String> {
+    let settings = CanisterSettings {
+        controllers: Some(settings.controllers),
+        freezing_threshold: Some(Nat::from(settings.freezing_threshold_secs)),
+        wasm_memory_limit: Some(Nat::from(settings.wasm_memory_limit_bytes)),
+        ..Default::default()
     };
-    mgmt::create_canister(arg, cycles).await.map(|(r,)| r.canister_id).map_err(failure)
+    match factory {
+        BucketFactory::ManagementCanister => {
+            let arg = CreateCanisterArgument { settings: Some(settings) };
+            mgmt::create_canister(arg, cycles).await.map(|(r,)| r.canister_id).map_err(|e| failure(e).to_string())
+        }
+        BucketFactory::CyclesMintingCanister { cmc, subnet, subnet_type } => {
+            let subnet_selection = match (subnet, subnet_type) {
+                (Some(subnet), _) => Some(cmc_api::SubnetSelection::Subnet { subnet: *subnet }),
+                (None, Some(t)) => {
+                    Some(cmc_api::SubnetSelection::Filter(cmc_api::SubnetFilter { subnet_type: Some(t.clone()) }))
+                }
+                (None, None) => None,
+            };
+            let arg = cmc_api::CreateCanisterArg { settings: Some(settings), subnet_type: None, subnet_selection };
+            let (r,): (Result<Principal, cmc_api::CreateCanisterError>,) =
+                ic_cdk::api::call::call_with_payment128(*cmc, "create_canister", (arg,), cycles)
+                    .await
+                    .map_err(|e| failure(e).to_string())?;
+            r.map_err(|e| match e {
+                cmc_api::CreateCanisterError::Refunded { create_error, .. } => {
+                    format!("the cycles minting canister refused (cycles refunded): {create_error}")
+                }
+                cmc_api::CreateCanisterError::RefundFailed { create_error, refund_error } => {
+                    format!(
+                        "the cycles minting canister refused ({create_error}) and its refund failed: {refund_error}"
+                    )
+                }
+            })
+        }
+    }
+}
+
+/// The cycles minting canister's `create_canister` (`cmc.did` of
+/// dfinity/ic).
+mod cmc_api {
+    use candid::{CandidType, Deserialize, Nat, Principal};
+    use ic_cdk::api::management_canister::main::CanisterSettings;
+
+    #[derive(CandidType, Deserialize)]
+    pub struct SubnetFilter {
+        pub subnet_type: Option<String>,
+    }
+
+    #[derive(CandidType, Deserialize)]
+    pub enum SubnetSelection {
+        Subnet { subnet: Principal },
+        Filter(SubnetFilter),
+    }
+
+    #[derive(CandidType)]
+    pub struct CreateCanisterArg {
+        pub settings: Option<CanisterSettings>,
+        pub subnet_type: Option<String>,
+        pub subnet_selection: Option<SubnetSelection>,
+    }
+
+    #[derive(CandidType, Deserialize)]
+    pub enum CreateCanisterError {
+        Refunded { refund_amount: Nat, create_error: String },
+        RefundFailed { create_error: String, refund_error: String },
+    }
 }
 
 /// Installs (or, for a retry, reinstalls) `wasm` with `arg`.

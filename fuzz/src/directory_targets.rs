@@ -247,6 +247,15 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
             freezing_threshold_secs: b[4],
             top_up_threshold_cycles: a[1] as u128,
             top_up_cycles: a[2] as u128,
+            factory: if b[0] % 2 == 0 {
+                depot_api::directory::BucketFactory::ManagementCanister
+            } else {
+                depot_api::directory::BucketFactory::CyclesMintingCanister {
+                    cmc: Principal::from_slice(&[1]),
+                    subnet: None,
+                    subnet_type: Some(format!("t{}", a[3])),
+                }
+            },
         },
     })
 }

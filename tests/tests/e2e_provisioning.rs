@@ -1,7 +1,7 @@
 //! Automatic bucket provisioning (docs/provisioning.md): the directory
 //! creates, installs, registers and tops up its own buckets on devnet.
 
-use candid::{Encode, Principal};
+use candid::{Decode, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::directory::{BucketState, DirectoryInit, GetDownloadUrlReq, StartUploadReq, StartUploadRes};
 use depot_api::limits::CHUNK_SIZE;
@@ -418,4 +418,47 @@ async fn twenty_uploaders_at_a_buckets_limit_never_over_commit_it() {
         assert!(got == *data, "{id:?}");
     }
     eprintln!("twenty uploaders: {} stored, {refused} told to retry, {} buckets", stored.len(), books.buckets.len());
+}
+
+#[test]
+fn through_the_cycles_minting_canister_buckets_go_where_the_operator_chose() {
+    use depot_api::directory::BucketFactory;
+    #[derive(candid::CandidType, serde::Deserialize, Debug, PartialEq, Clone)]
+    struct SubnetFilter {
+        subnet_type: Option<String>,
+    }
+    #[derive(candid::CandidType, serde::Deserialize, Debug, PartialEq, Clone)]
+    enum SubnetSelection {
+        Subnet { subnet: Principal },
+        Filter(SubnetFilter),
+    }
+    let mut dev = Devnet::new(depot_devnet::DevnetConfig { debug_print: false, ..Default::default() });
+    let admin = depot_tests::deploy::admin_principal();
+    // The stand-in CMC (devnet/test-canisters/cmc) at a devnet id.
+    let cmc = dev.create_canister(admin, depot_tests::deploy::CANISTER_CYCLES, None).unwrap();
+    let wasm = depot_tests::wasm::test_canister_wasm("cmc").unwrap();
+    dev.install_code(admin, cmc, &wasm, &Encode!().unwrap(), InstallMode::Install).unwrap();
+    let factory = BucketFactory::CyclesMintingCanister { cmc, subnet: None, subnet_type: Some("european".into()) };
+    let init = DirectoryInit { bucket_pool_target: Some(2), bucket_factory: Some(factory), ..Default::default() };
+    let mut d = deploy(
+        &mut dev,
+        DeployOpts { buckets: 0, domain_template: "{bucket}.localhost:1".into(), directory_init: init },
+    )
+    .unwrap();
+    wait_for_pool(&mut dev, &mut d, 2).unwrap();
+    // Both buckets were asked of the CMC for a European subnet, and are
+    // the directory's: it installed, registered and controls them.
+    let out = dev.query(admin, cmc, "subnet_selections", &Encode!().unwrap()).unwrap();
+    let asked = Decode!(&out.result.unwrap(), Vec<Option<SubnetSelection>>).unwrap();
+    let european = Some(SubnetSelection::Filter(SubnetFilter { subnet_type: Some("european".into()) }));
+    assert_eq!(asked, vec![european.clone(), european]);
+    assert_eq!(d.buckets.len(), 2);
+    for b in &d.buckets {
+        assert!(dev.controllers(*b).unwrap().contains(&d.directory), "bucket {b}");
+        let stat: depot_api::bucket::BucketStat = query(&mut dev, user(), *b, bm::STAT, ()).unwrap();
+        assert!(!stat.read_only);
+    }
+    // And they take files.
+    let s = start(&mut dev, &d, 10).unwrap();
+    assert!(d.buckets.contains(&s.bucket));
 }

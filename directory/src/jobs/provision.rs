@@ -60,15 +60,18 @@ pub async fn run() {
         match next {
             Next::Nothing => break,
             Next::Create { seq, cycles } => {
-                let settings = state::read(|s| BucketSettings {
-                    controllers: provisioning::controllers(s, me),
-                    freezing_threshold_secs: s.settings().fleet.freezing_threshold_secs,
-                    wasm_memory_limit_bytes: BUCKET_WASM_MEMORY_LIMIT_BYTES,
+                let (settings, factory) = state::read(|s| {
+                    let settings = BucketSettings {
+                        controllers: provisioning::controllers(s, me),
+                        freezing_threshold_secs: s.settings().fleet.freezing_threshold_secs,
+                        wasm_memory_limit_bytes: BUCKET_WASM_MEMORY_LIMIT_BYTES,
+                    };
+                    (settings, s.settings().fleet.factory.clone())
                 });
-                match management::create_bucket(settings, cycles).await {
+                match management::create_bucket(settings, cycles, &factory).await {
                     Ok(bucket) => state::mutate(|s| provisioning::created(s, seq, bucket, now())),
                     Err(e) => {
-                        state::mutate(|s| provisioning::create_failed(s, seq, &e.to_string()));
+                        state::mutate(|s| provisioning::create_failed(s, seq, &e));
                         break;
                     }
                 }

@@ -2,7 +2,7 @@
 //! `Settings`, from the same install argument.
 
 use candid::{Nat, Principal};
-use depot_api::directory::DirectoryInit;
+use depot_api::directory::{BucketFactory, DirectoryInit};
 use depot_api::limits::*;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ pub struct FleetSettings {
     pub freezing_threshold_secs: u64,
     pub top_up_threshold_cycles: u128,
     pub top_up_cycles: u128,
+    /// Added later: older settings decode with the management canister.
+    #[serde(default)]
+    pub factory: BucketFactory,
 }
 
 impl Default for FleetSettings {
@@ -36,6 +39,7 @@ impl Default for FleetSettings {
             freezing_threshold_secs: DEFAULT_BUCKET_FREEZING_THRESHOLD_SECS,
             top_up_threshold_cycles: DEFAULT_BUCKET_TOP_UP_THRESHOLD_CYCLES,
             top_up_cycles: DEFAULT_BUCKET_TOP_UP_CYCLES,
+            factory: BucketFactory::ManagementCanister,
         }
     }
 }
@@ -73,6 +77,9 @@ impl FleetSettings {
         if let Some(v) = &init.bucket_top_up_cycles {
             self.top_up_cycles = cycles("bucket_top_up_cycles", v)?;
         }
+        if let Some(v) = &init.bucket_factory {
+            self.factory = v.clone();
+        }
         Ok(())
     }
 
@@ -97,6 +104,17 @@ impl FleetSettings {
         }
         if self.top_up_cycles == 0 {
             return Err("bucket_top_up_cycles must be ≥ 1".into());
+        }
+        if let BucketFactory::CyclesMintingCanister { cmc, subnet, subnet_type } = &self.factory {
+            if *cmc == Principal::anonymous() || *cmc == Principal::management_canister() {
+                return Err("bucket_factory: not a cycles minting canister id".into());
+            }
+            if subnet.is_some() && subnet_type.is_some() {
+                return Err("bucket_factory: name a subnet or a subnet type, not both".into());
+            }
+            if subnet_type.as_ref().is_some_and(|t| t.is_empty() || t.len() > MAX_SUBNET_TYPE_BYTES) {
+                return Err(format!("bucket_factory: subnet_type must be 1..={MAX_SUBNET_TYPE_BYTES} bytes"));
+            }
         }
         Ok(())
     }
@@ -145,6 +163,24 @@ mod tests {
         let top = |v: u128| DirectoryInit { bucket_top_up_cycles: Some(Nat::from(v)), ..Default::default() };
         assert!(ok(top(1)).is_ok());
         assert!(ok(top(0)).is_err());
+        let cmc = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 4, 1, 1]);
+        let factory = |subnet: Option<Principal>, subnet_type: Option<&str>| DirectoryInit {
+            bucket_factory: Some(BucketFactory::CyclesMintingCanister {
+                cmc,
+                subnet,
+                subnet_type: subnet_type.map(String::from),
+            }),
+            ..Default::default()
+        };
+        assert!(ok(factory(None, None)).is_ok());
+        assert!(ok(factory(Some(cmc), None)).is_ok());
+        assert!(ok(factory(None, Some(&"a".repeat(MAX_SUBNET_TYPE_BYTES)))).is_ok());
+        assert!(ok(factory(None, Some(&"a".repeat(MAX_SUBNET_TYPE_BYTES + 1)))).is_err());
+        assert!(ok(factory(None, Some(""))).is_err());
+        assert!(ok(factory(Some(cmc), Some("application"))).is_err(), "not both");
+        let anon =
+            BucketFactory::CyclesMintingCanister { cmc: Principal::anonymous(), subnet: None, subnet_type: None };
+        assert!(ok(DirectoryInit { bucket_factory: Some(anon), ..Default::default() }).is_err());
     }
 
     #[test]

@@ -1,0 +1,92 @@
+//! TEST-ONLY stand-in for the cycles minting canister's `create_canister`
+//! on devnet, which has one subnet: it creates the canister through the
+//! management canister with the cycles attached and the settings given,
+//! and remembers the subnet selection it was asked for, so a test can see
+//! what a caller would ask the real CMC. Its types are the CMC's
+//! (`cmc.did` of dfinity/ic). **Not for mainnet.**
+
+use candid::{CandidType, Deserialize, Nat, Principal};
+use ic_cdk::api::management_canister::main::{self as mgmt, CanisterIdRecord, CreateCanisterArgument};
+use std::cell::RefCell;
+
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct CanisterSettings {
+    pub controllers: Option<Vec<Principal>>,
+    pub compute_allocation: Option<Nat>,
+    pub memory_allocation: Option<Nat>,
+    pub freezing_threshold: Option<Nat>,
+    pub reserved_cycles_limit: Option<Nat>,
+    pub wasm_memory_limit: Option<Nat>,
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SubnetFilter {
+    pub subnet_type: Option<String>,
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum SubnetSelection {
+    Subnet { subnet: Principal },
+    Filter(SubnetFilter),
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct CreateCanisterArg {
+    pub settings: Option<CanisterSettings>,
+    pub subnet_type: Option<String>,
+    pub subnet_selection: Option<SubnetSelection>,
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub enum CreateCanisterError {
+    Refunded { refund_amount: Nat, create_error: String },
+    RefundFailed { create_error: String, refund_error: String },
+}
+
+thread_local! {
+    static SELECTIONS: RefCell<Vec<Option<SubnetSelection>>> = const { RefCell::new(vec![]) };
+}
+
+#[ic_cdk::update]
+async fn create_canister(arg: CreateCanisterArg) -> Result<Principal, CreateCanisterError> {
+    let cycles = ic_cdk::api::call::msg_cycles_accept128(ic_cdk::api::call::msg_cycles_available128());
+    SELECTIONS.with_borrow_mut(|s| s.push(arg.subnet_selection.clone()));
+    let s = arg.settings.unwrap_or_default();
+    let settings = mgmt::CanisterSettings {
+        controllers: s.controllers,
+        compute_allocation: s.compute_allocation,
+        memory_allocation: s.memory_allocation,
+        freezing_threshold: s.freezing_threshold,
+        reserved_cycles_limit: s.reserved_cycles_limit,
+        wasm_memory_limit: s.wasm_memory_limit,
+        ..Default::default()
+    };
+    match mgmt::create_canister(CreateCanisterArgument { settings: Some(settings) }, cycles).await {
+        Ok((r,)) => Ok(r.canister_id),
+        Err((_, create_error)) => {
+            // The cycles came back to us: give them back as the CMC does.
+            let back = CanisterIdRecord { canister_id: ic_cdk::caller() };
+            match mgmt::deposit_cycles(back, cycles).await {
+                Ok(()) => Err(CreateCanisterError::Refunded { refund_amount: Nat::from(cycles), create_error }),
+                Err((_, e)) => Err(CreateCanisterError::RefundFailed { create_error, refund_error: e }),
+            }
+        }
+    }
+}
+
+/// The subnet selections `create_canister` was called with, oldest first.
+#[ic_cdk::query]
+fn subnet_selections() -> Vec<Option<SubnetSelection>> {
+    SELECTIONS.with_borrow(|s| s.clone())
+}
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn candid_interface_matches_cmc_did() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cmc.did");
+        test_ledger_core::check_did(&super::__export_service(), &file);
+    }
+}
