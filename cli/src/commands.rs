@@ -236,36 +236,48 @@ pub fn estimate(c: &UploadCost, p: &Pricing, size: u64, as_json: bool) {
     }
 }
 
+/// Cycles as a number (`Nat` past u128 shows as the maximum).
+fn t(n: &candid::Nat) -> u128 {
+    u128::try_from(n.0.clone()).unwrap_or(u128::MAX)
+}
+
+/// `depot stat --json`: `buckets` is an array of objects (id, state,
+/// used_bytes, files, cycles, ...); cycles are decimal strings, as JSON
+/// numbers lose precision past 2^53.
+pub fn stat_json(s: &depot_api::directory::AdminStats) -> serde_json::Value {
+    let p = &s.provisioning;
+    let buckets: Vec<_> = s
+        .buckets
+        .iter()
+        .map(|b| {
+            json!({"id": b.id.to_text(), "state": format!("{:?}", b.state), "used_bytes": b.used_bytes,
+                   "reserved_bytes": b.reserved_bytes, "files": b.files_count, "max_files": b.max_files,
+                   "soft_limit_bytes": b.soft_limit_bytes, "hard_limit_bytes": b.hard_limit_bytes,
+                   "in_pool": b.in_pool, "provisioned": b.provisioned,
+                   "cycles": b.cycles.as_ref().map(|c| t(c).to_string()),
+                   "burn_cycles_per_day": b.burn_cycles_per_day.as_ref().map(|c| t(c).to_string()),
+                   "module_hash": b.module_hash.as_ref().map(hex::encode)})
+        })
+        .collect();
+    json!({"total_bytes": s.total_bytes, "total_files": s.total_files, "users": s.users_count,
+        "buckets_count": s.buckets_count, "buckets": buckets, "active_uploads": s.active_uploads,
+        "reserved_bytes": s.reserved_bytes, "pending_bucket_deletes": s.pending_bucket_deletes,
+        "bucket_wasm": s.bucket_wasm.as_ref().map(|w| json!({"sha256": hex::encode(&w.sha256), "bytes": w.bytes, "version": w.version})),
+        "provisioning": {"pool_target": p.pool_target, "pool_ready": p.pool_ready, "in_progress": p.in_progress.len(),
+            "paused_reason": p.paused_reason, "directory_cycles": t(&p.directory_cycles).to_string(),
+            "reserve_cycles": t(&p.reserve_cycles).to_string(), "buckets_created": p.buckets_created,
+            "top_up_cycles_sent": t(&p.top_up_cycles_sent).to_string()},
+        "rollout": s.rollout.as_ref().map(rollout_json)})
+}
+
 /// `depot stat`: totals, provisioning and one line (or object) per bucket.
 pub async fn stat(depot: &Depot, as_json: bool) -> Result<()> {
     let s = depot.admin_get_stats().await?;
-    let p = &s.provisioning;
-    let t = |n: &candid::Nat| u128::try_from(n.0.clone()).unwrap_or(u128::MAX);
     if as_json {
-        let buckets: Vec<_> = s
-            .buckets
-            .iter()
-            .map(|b| {
-                json!({"id": b.id.to_text(), "state": format!("{:?}", b.state), "used_bytes": b.used_bytes,
-                       "reserved_bytes": b.reserved_bytes, "files": b.files_count, "max_files": b.max_files,
-                       "soft_limit_bytes": b.soft_limit_bytes, "hard_limit_bytes": b.hard_limit_bytes,
-                       "in_pool": b.in_pool, "provisioned": b.provisioned,
-                       "cycles": b.cycles.as_ref().map(|c| t(c).to_string()),
-                       "module_hash": b.module_hash.as_ref().map(hex::encode)})
-            })
-            .collect();
-        let json = json!({"total_bytes": s.total_bytes, "total_files": s.total_files, "users": s.users_count,
-            "buckets_count": s.buckets_count, "buckets": buckets, "active_uploads": s.active_uploads,
-            "reserved_bytes": s.reserved_bytes, "pending_bucket_deletes": s.pending_bucket_deletes,
-            "bucket_wasm": s.bucket_wasm.as_ref().map(|w| json!({"sha256": hex::encode(&w.sha256), "bytes": w.bytes, "version": w.version})),
-            "provisioning": {"pool_target": p.pool_target, "pool_ready": p.pool_ready, "in_progress": p.in_progress.len(),
-                "paused_reason": p.paused_reason, "directory_cycles": t(&p.directory_cycles).to_string(),
-                "reserve_cycles": t(&p.reserve_cycles).to_string(), "buckets_created": p.buckets_created,
-                "top_up_cycles_sent": t(&p.top_up_cycles_sent).to_string()},
-            "rollout": s.rollout.as_ref().map(rollout_json)});
-        println!("{json}");
+        println!("{}", stat_json(&s));
         return Ok(());
     }
+    let p = &s.provisioning;
     println!("files     {} ({})", s.total_files, human_bytes(s.total_bytes));
     println!("users     {}", s.users_count);
     println!("uploads   {} in progress ({} reserved)", s.active_uploads, human_bytes(s.reserved_bytes));
@@ -328,4 +340,70 @@ pub fn rollout_json(r: &depot_api::directory::RolloutInfo) -> serde_json::Value 
            "current": r.current.as_ref().map(|(b, s)| json!({"bucket": b.to_text(), "step": s})),
            "failed": r.failed.iter().map(|f| json!({"bucket": f.bucket.to_text(), "error": f.error})).collect::<Vec<_>>(),
            "paused_reason": r.paused_reason, "finished": r.finished_at_ns.is_some()})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candid::{Nat, Principal};
+    use depot_api::directory::{AdminStats, BucketInfo, BucketState, ProvisioningStats};
+
+    #[test]
+    fn stat_json_lists_the_fleet_as_objects() {
+        let bucket = BucketInfo {
+            id: Principal::from_slice(&[1, 2, 3]),
+            state: BucketState::Draining,
+            used_bytes: 10,
+            reserved_bytes: 0,
+            soft_limit_bytes: 90,
+            hard_limit_bytes: 100,
+            files_count: 2,
+            keys_version: 1,
+            reserved_files: 0,
+            max_files: 2,
+            in_pool: false,
+            provisioned: true,
+            cycles: Some(Nat::from(u128::MAX)),
+            module_hash: None,
+            status_at_ns: None,
+            burn_cycles_per_day: None,
+            top_up_below_cycles: None,
+        };
+        let s = AdminStats {
+            total_bytes: 10,
+            total_files: 2,
+            users_count: 1,
+            buckets_count: 1,
+            active_uploads: 0,
+            reserved_bytes: 0,
+            pending_bucket_deletes: 0,
+            signing_key_ids: vec![1],
+            active_signing_key_id: Some(1),
+            pending_signing_key_id: None,
+            keys_version: 1,
+            bucket_wasm: None,
+            provisioning: ProvisioningStats {
+                pool_target: 1,
+                pool_ready: 0,
+                in_progress: vec![],
+                paused_reason: Some("why".into()),
+                directory_cycles: Nat::from(5u8),
+                reserve_cycles: Nat::from(1u8),
+                buckets_created: 1,
+                top_up_cycles_sent: Nat::from(0u8),
+            },
+            buckets: vec![bucket],
+            rollout: None,
+        };
+        let j = stat_json(&s);
+        let b = &j["buckets"][0];
+        assert_eq!(b["id"], Principal::from_slice(&[1, 2, 3]).to_text());
+        assert_eq!(
+            (b["state"].as_str(), b["used_bytes"].as_u64(), b["files"].as_u64()),
+            (Some("Draining"), Some(10), Some(2))
+        );
+        assert_eq!(b["cycles"], u128::MAX.to_string(), "exact, as a string");
+        assert_eq!(j["buckets_count"], 1);
+        assert_eq!(j["provisioning"]["paused_reason"], "why");
+    }
 }
