@@ -86,12 +86,19 @@ pub async fn run() {
                     state::read(|s| Encode!(&provisioning::bucket_init(s, me))).expect("BucketInit always encodes");
                 match management::install_bucket(bucket, wasm, arg, reinstall).await {
                     Ok(()) => state::mutate(|s| provisioning::installed(s, seq, now())),
-                    Err(e) => state::mutate(|s| provisioning::step_failed(s, seq, e.to_string(), now())),
+                    Err(e) => {
+                        // Tried again on the next tick, not at once.
+                        state::mutate(|s| provisioning::step_failed(s, seq, e.to_string(), now()));
+                        break;
+                    }
                 }
             }
             Next::Register { seq, bucket } => match register(bucket).await {
                 Ok(()) => state::mutate(|s| provisioning::registered(s, seq, bucket, bucket_wasm::sha256())),
-                Err(e) => state::mutate(|s| provisioning::step_failed(s, seq, e, now())),
+                Err(e) => {
+                    state::mutate(|s| provisioning::step_failed(s, seq, e, now()));
+                    break;
+                }
             },
         }
     }
