@@ -22,15 +22,15 @@ pub enum StatusRead {
     Failed(String),
 }
 
-/// The next `n` buckets the directory created, from the cursor on
-/// (wrapping), and the cursor moved past them.
+/// The next `n` registered buckets, from the cursor on (wrapping), and the
+/// cursor moved past them. A bucket the directory does not control answers
+/// `canister_status` with a reject, and stays outside the fleet's care.
 pub fn next_batch(state: &mut State, n: usize) -> Vec<Principal> {
     let cursor = state.runtime().fleet_status_cursor;
     let after = |from: Bound<Principal>| {
         state
             .buckets
             .range((from, Bound::Unbounded))
-            .filter(|e| e.value().provisioned)
             .map(|e| *e.key())
             .take(n)
             .collect::<Vec<_>>()

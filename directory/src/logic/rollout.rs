@@ -43,8 +43,9 @@ pub fn info(r: &Rollout) -> RolloutInfo {
 }
 
 /// `admin_upgrade_buckets`: starts a rollout of `target` to every bucket the
-/// directory created whose last known module differs; with a rollout under
-/// way it changes nothing, and a paused one resumes, failed buckets first.
+/// directory controls (it created it, or it could read its status) whose
+/// last known module differs; with a rollout under way it changes nothing,
+/// and a paused one resumes, failed buckets first.
 pub fn start(
     state: &mut State,
     target: Option<[u8; 32]>,
@@ -69,7 +70,10 @@ pub fn start(
     let waiting: Vec<Principal> = state
         .buckets
         .iter()
-        .filter(|e| e.value().provisioned && e.value().module_hash.as_deref() != Some(&target[..]))
+        .filter(|e| {
+            let b = e.value();
+            (b.provisioned || b.module_hash.is_some()) && b.module_hash.as_deref() != Some(&target[..])
+        })
         .map(|e| *e.key())
         .collect();
     let r = Rollout {

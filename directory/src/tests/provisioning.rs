@@ -197,6 +197,10 @@ fn buckets_under_the_threshold_are_topped_up_without_breaking_the_reserve() {
     let batch = fleet::next_batch(&mut fx.s, 1);
     assert_eq!(batch, vec![bucket_of(1)]);
     assert_eq!(fleet::next_batch(&mut fx.s, 5), vec![bucket_of(2), bucket_of(1)], "wraps around");
+    // Buckets registered by hand are read too (the read fails unless the
+    // directory controls them).
+    fx.add_bucket(bucket(9), GIB, GIB);
+    assert!(fleet::next_batch(&mut fx.s, 5).contains(&bucket(9)));
     // No idle burn and no freezing threshold: the settings alone decide.
     let low = |c| StatusRead::Read {
         cycles: c,

@@ -8,7 +8,7 @@ const OLD: [u8; 32] = [1; 32];
 const NEW: [u8; 32] = [2; 32];
 
 /// `n` buckets the directory created, running `OLD`, and one registered
-/// by hand (not the directory's to upgrade).
+/// by hand whose status the directory could not read (not its to upgrade).
 fn fleet(n: u8) -> Fx {
     let mut fx = Fx::bare(DirectoryInit::default());
     fx.initialise();
@@ -134,4 +134,18 @@ fn the_check_wants_the_target_module_and_an_answer() {
     assert!(r::check(Some(&OLD), &NEW, Ok(())).is_err());
     assert!(r::check(None, &NEW, Ok(())).is_err());
     assert_eq!(r::check(Some(&NEW), &NEW, Err("stat: x".into())), Err("stat: x".into()));
+}
+
+#[test]
+fn a_hand_registered_bucket_the_directory_controls_is_upgraded_too() {
+    let mut fx = fleet(1);
+    // The fleet job read its status: the operator made the directory a
+    // controller.
+    let mut b = fx.s.buckets.get(&bucket(99)).unwrap();
+    b.module_hash = Some(OLD.to_vec());
+    fx.s.put_bucket(bucket(99), b);
+    let info = r::start(&mut fx.s, Some(NEW), &req(5), fx.now).unwrap();
+    assert_eq!(info.total, 2);
+    run(&mut fx, None);
+    assert_eq!(run(&mut fx, None), vec![bucket(99)]);
 }
