@@ -28,12 +28,7 @@ pub enum StatusRead {
 pub fn next_batch(state: &mut State, n: usize) -> Vec<Principal> {
     let cursor = state.runtime().fleet_status_cursor;
     let after = |from: Bound<Principal>| {
-        state
-            .buckets
-            .range((from, Bound::Unbounded))
-            .map(|e| *e.key())
-            .take(n)
-            .collect::<Vec<_>>()
+        state.buckets.range((from, Bound::Unbounded)).map(|e| *e.key()).take(n).collect::<Vec<_>>()
     };
     let mut batch = after(cursor.map_or(Bound::Unbounded, Bound::Excluded));
     if batch.len() < n && cursor.is_some() {
