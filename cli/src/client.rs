@@ -73,6 +73,10 @@ pub const HTTP_REQUEST_UPDATE: Method<(HttpUpdateRequest<'static>,), HttpUpdateR
 pub struct Depot {
     pub agent: Agent,
     pub directory: Principal,
+    /// How long `start_upload` may wait out rate limits and a directory
+    /// with no room yet, in all (`None`: fail at once, the library's
+    /// default; the `depot` command waits unless `--no-wait`).
+    pub max_wait: Option<Duration>,
 }
 
 impl Depot {
@@ -90,7 +94,7 @@ impl Depot {
         if fetch_root_key {
             agent.fetch_root_key().await.map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
         }
-        Ok(Self { agent, directory })
+        Ok(Self { agent, directory, max_wait: None })
     }
 
     pub fn me(&self) -> Principal {

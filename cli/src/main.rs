@@ -50,6 +50,10 @@ enum Cmd {
         /// for that long only (default: kept until you delete it).
         #[arg(long, value_name = "DAYS")]
         retention_days: Option<u32>,
+        /// Fail at once when the directory asks to retry later (too many
+        /// uploads started, or no bucket ready yet) instead of waiting.
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Download a file, verifying every chunk against the IC's certified
     /// data (and the SHA-256 declared at upload).
@@ -149,10 +153,13 @@ async fn run(cli: Cli) -> Result<()> {
         Some(p) => identity::from_pem_file(p)?,
         None => identity::load_or_create_default(&config_dir)?,
     };
-    let depot = Depot::connect(&net.url, !net.is_mainnet, id, net.directory).await?;
+    let mut depot = Depot::connect(&net.url, !net.is_mainnet, id, net.directory).await?;
     let tty = std::io::stderr().is_terminal() && !cli.json;
     match cli.cmd {
-        Cmd::Upload { file, name, mime, parallel, retention_days } => {
+        Cmd::Upload { file, name, mime, parallel, retention_days, no_wait } => {
+            if !no_wait {
+                depot.max_wait = Some(upload::DEFAULT_MAX_WAIT);
+            }
             let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
             let cost = depot.estimate_upload_cost(size).await?;
             if cost.cycles > 0 && !cli.json {

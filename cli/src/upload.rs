@@ -6,7 +6,7 @@ use crate::resume::{self, SavedUpload};
 use anyhow::{Context, Result, anyhow, bail};
 use candid::Principal;
 use depot_api::bucket::PutChunkArgs;
-use depot_api::directory::{CommitUploadReq, FileMeta, StartUploadReq};
+use depot_api::directory::{CommitUploadReq, FileMeta, StartUploadReq, StartUploadRes};
 use depot_api::token::UploadToken;
 use depot_api::{BucketError, DirectoryError, FileId, FileKey};
 use futures::stream::{self, StreamExt};
@@ -106,15 +106,14 @@ async fn open_session(
         Some(n) => n.clone(),
         None => opts.path.file_name().context("the path has no file name; pass --name")?.to_string_lossy().into_owned(),
     };
-    let res = depot
-        .start_upload(StartUploadReq {
-            name,
-            mime: opts.mime.clone(),
-            size_bytes: size,
-            sha256: Some(ByteBuf::from(sha.to_vec())),
-            retention_days: opts.retention_days,
-        })
-        .await?;
+    let req = StartUploadReq {
+        name,
+        mime: opts.mime.clone(),
+        size_bytes: size,
+        sha256: Some(ByteBuf::from(sha.to_vec())),
+        retention_days: opts.retention_days,
+    };
+    let res = start_waiting(depot, req, opts.progress).await?;
     let file_key = res.file_id.key().ok_or_else(|| anyhow!("directory returned a malformed file id"))?;
     resume::save(
         saved_at,
@@ -189,6 +188,52 @@ async fn send_chunk(
             },
         }
     }
+}
+
+/// Seconds to wait when the directory has no room yet (it is making a
+/// bucket) and says no more.
+pub const UNAVAILABLE_WAIT_SECS: u64 = 10;
+
+/// Most the `depot` command waits, in all, for one upload to start.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// `start_upload`, waiting out `RateLimited` (as long as the directory
+/// says) and `ServiceTemporarilyUnavailable` (`UNAVAILABLE_WAIT_SECS`)
+/// while `depot.max_wait` lasts, with a countdown on a terminal. Not
+/// retried on a lost reply: a second start would hold a second
+/// reservation.
+async fn start_waiting(depot: &Depot, req: StartUploadReq, countdown: bool) -> Result<StartUploadRes, CallError> {
+    let mut waited = Duration::ZERO;
+    loop {
+        let r = depot.start_upload(req.clone()).await;
+        let (wait, why) = match (&r, depot.max_wait) {
+            (Err(CallError::Directory(DirectoryError::RateLimited { retry_after_secs })), Some(_)) => {
+                (Duration::from_secs((*retry_after_secs).max(1)), "too many uploads started".to_string())
+            }
+            (Err(CallError::Directory(DirectoryError::ServiceTemporarilyUnavailable { reason })), Some(_)) => {
+                (Duration::from_secs(UNAVAILABLE_WAIT_SECS), reason.clone())
+            }
+            _ => return r,
+        };
+        if depot.max_wait.is_some_and(|max| waited + wait > max) {
+            return r;
+        }
+        wait_with_countdown(&why, wait, countdown).await;
+        waited += wait;
+    }
+}
+
+async fn wait_with_countdown(why: &str, wait: Duration, countdown: bool) {
+    if !countdown {
+        eprintln!("{why}: waiting {} s (--no-wait fails instead)", wait.as_secs());
+        tokio::time::sleep(wait).await;
+        return;
+    }
+    for left in (1..=wait.as_secs()).rev() {
+        eprint!("\r{why}: waiting {left} s (--no-wait fails instead)   ");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    eprint!("\r{}\r", " ".repeat(why.len() + 48));
 }
 
 pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Result<UploadOutcome> {

@@ -130,3 +130,39 @@ async fn a_wrong_hash_fails_the_commit_and_releases_the_upload() {
     let r = alice.commit_upload(commit(declared)).await;
     assert!(matches!(r, Err(CallError::Directory(DirectoryError::UploadNotFound))), "{r:?}");
 }
+
+/// `depot upload` waits out a rate limit for as long as the directory says,
+/// and goes on; with no wait allowed (the library's default, `--no-wait`)
+/// the same refusal is returned at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_waits_out_the_rate_limit_and_goes_on() {
+    use depot_cli::upload::upload;
+    use depot_tests::clients::plain_upload;
+    let init = DirectoryInit { start_upload_per_minute: Some(1), ..Default::default() };
+    let env = DepotEnv::start(EnvOpts { buckets: 1, directory_init: init, ..EnvOpts::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = env.client(DepotEnv::identity(4)).await.unwrap();
+    let file = |n: u8| {
+        let path = dir.path().join(format!("f{n}.bin"));
+        std::fs::write(&path, vec![n; 1000]).unwrap();
+        path
+    };
+    let cfg = dir.path().join("cfg");
+    upload(&client, &cfg, plain_upload(file(1))).await.unwrap();
+    let e = upload(&client, &cfg, plain_upload(file(2))).await.unwrap_err();
+    let limited = e
+        .downcast_ref::<CallError>()
+        .is_some_and(|c| matches!(c, CallError::Directory(DirectoryError::RateLimited { .. })));
+    assert!(limited, "fails at once without a wait budget: {e:#}");
+    // Most of the window passes on the IC's clock; the rest is waited out.
+    env.with_devnet(|d| d.advance_time(std::time::Duration::from_secs(57)));
+    client.max_wait = Some(std::time::Duration::from_secs(30));
+    let started = std::time::Instant::now();
+    let out = upload(&client, &cfg, plain_upload(file(2))).await.unwrap();
+    assert_eq!(out.meta.size_bytes, 1000);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "it waited");
+    // A wait longer than the budget is not started.
+    client.max_wait = Some(std::time::Duration::from_secs(5));
+    let e = upload(&client, &cfg, plain_upload(file(3))).await.unwrap_err();
+    assert!(format!("{e:#}").contains("too many uploads"), "{e:#}");
+}
