@@ -52,15 +52,7 @@ async fn fixture() -> Fixture {
 
 /// The CLI's upload of `path`, kept `retention_days` (or until deleted).
 fn upload_opts(path: std::path::PathBuf, retention_days: Option<u32>) -> depot_cli::upload::UploadOpts {
-    depot_cli::upload::UploadOpts {
-        path,
-        name: None,
-        mime: None,
-        parallel: 2,
-        progress: false,
-        stop_after: None,
-        retention_days,
-    }
+    depot_cli::upload::UploadOpts { parallel: 2, retention_days, ..depot_tests::clients::plain_upload(path) }
 }
 
 fn account(owner: Principal) -> IcrcAccount {

@@ -64,15 +64,7 @@ async fn client(c: Depot, n: u8, dir: &Path, deadline: Instant) -> (Tally, BTree
                 let data: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(0x9E37_79B9) >> 11) as u8 ^ salt ^ n).collect();
                 let path = dir.join(format!("u{n}-{op}.bin"));
                 std::fs::write(&path, &data).unwrap();
-                let opts = UploadOpts {
-                    path,
-                    name: None,
-                    mime: None,
-                    parallel: 2,
-                    progress: false,
-                    stop_after: None,
-                    retention_days: None,
-                };
+                let opts = UploadOpts { parallel: 2, ..depot_tests::clients::plain_upload(path) };
                 // Every limit is raised above what the load reaches: any
                 // failure is a failure.
                 let out =
