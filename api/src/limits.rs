@@ -44,8 +44,12 @@ const _: () = assert!(MAX_FILE_SIZE <= MAX_CHUNKS_PER_FILE as u64 * CHUNK_SIZE a
 /// served as a certified empty 200.
 pub const MIN_FILE_SIZE: u64 = 0;
 
-/// File names (UTF-8 bytes). Enough for any file system's name.
-pub const MAX_NAME_BYTES: usize = 255;
+/// File names (UTF-8 bytes). A name is a relative path, `photos/2024/a.jpg`
+/// (what `depot upload -r` stores): 1,024 bytes in all, as S3 keys, and
+/// each `/`-separated component at most 255, any file system's `NAME_MAX`,
+/// so every name can be written back to disk.
+pub const MAX_NAME_BYTES: usize = 1024;
+pub const MAX_NAME_COMPONENT_BYTES: usize = 255;
 
 /// MIME type strings (RFC 6838 caps type and subtype at 127 each).
 pub const MAX_MIME_BYTES: usize = 255;
@@ -64,9 +68,16 @@ pub const DEFAULT_UPLOAD_SESSION_TTL_SECS: u64 = 24 * 60 * 60;
 pub const DEFAULT_DOWNLOAD_URL_TTL_SECS: u64 = 60 * 60;
 pub const MAX_DOWNLOAD_URL_TTL_SECS: u64 = 7 * 24 * 60 * 60;
 
-/// Rate limit on `start_upload` per user: 5 per minute, a pace no person
-/// uploading by hand reaches and one that slows identity farms.
-pub const DEFAULT_START_UPLOAD_PER_MINUTE: u32 = 5;
+/// Rate limit on `start_upload` per user: 60 per minute. `depot upload -r`
+/// of a folder of small files starts one upload per file; on the IC each
+/// file takes a few update rounds (start, token, chunk, commit), so 4 files
+/// in flight start about 20–40 a minute, and a folder of hundreds goes
+/// through without a wait. Abuse stays bounded: every start is one update
+/// the caller signed, holds a reservation within the user's quota, counts
+/// against the uploads in progress (10) and, with billing, its call fee;
+/// one start a second per identity is work the directory absorbs. (It was 5
+/// a minute, which made a folder of 300 photos take an hour.)
+pub const DEFAULT_START_UPLOAD_PER_MINUTE: u32 = 60;
 /// Highest setting: the user record keeps one timestamp per start inside
 /// the window, read and written by every `start_upload` (600 = 10/s).
 pub const MAX_START_UPLOAD_PER_MINUTE: u32 = 600;
@@ -96,12 +107,15 @@ pub const MAX_CHUNKS_PER_TOKEN: u32 = MAX_CHUNKS_PER_FILE;
 
 /// Rate limit on `get_upload_token` per user (same window as
 /// `start_upload`), so a client cannot make the directory sign in a loop.
-/// 60 per minute: the CLI asks for one whole-file token per upload and
-/// replaces it about every 9 minutes (10-minute tokens, renewed 1 minute
-/// before expiry), at most 1 + its parallelism (4) in a burst after a
-/// `TokenExpired`; even 10 uploads in progress (the default cap) bursting
-/// at once stay below 60.
-pub const DEFAULT_UPLOAD_TOKENS_PER_MINUTE: u32 = 60;
+/// 120 per minute: the CLI asks for one whole-file token per upload (so
+/// up to `DEFAULT_START_UPLOAD_PER_MINUTE` a minute for a folder of small
+/// files) and replaces it about every 9 minutes (10-minute tokens, renewed
+/// 1 minute before expiry), at most 1 + its parallelism (4) in a burst after
+/// a `TokenExpired`; the starts plus 10 uploads in progress (the default
+/// cap) bursting at once stay below 120.
+pub const DEFAULT_UPLOAD_TOKENS_PER_MINUTE: u32 = 120;
+const _: () =
+    assert!(DEFAULT_START_UPLOAD_PER_MINUTE + DEFAULT_MAX_UPLOADS_IN_PROGRESS * 5 <= DEFAULT_UPLOAD_TOKENS_PER_MINUTE);
 /// Highest setting: the user record keeps one timestamp per token inside
 /// the window, read and written by every `get_upload_token` (600 = 10/s).
 pub const MAX_UPLOAD_TOKENS_PER_MINUTE: u32 = 600;

@@ -77,6 +77,17 @@ pub struct Depot {
     /// with no room yet, in all (`None`: fail at once, the library's
     /// default; the `depot` command waits unless `--no-wait`).
     pub max_wait: Option<Duration>,
+    /// How those waits pass: a timer (`tokio::time::sleep`). Tests that
+    /// run the IC's clock forward in place of waiting set their own.
+    pub sleep: Sleeper,
+}
+
+/// Waits out a duration (see [`Depot::sleep`]).
+pub type Sleeper = Arc<dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// The real passage of time.
+pub fn timer() -> Sleeper {
+    Arc::new(|d| Box::pin(tokio::time::sleep(d)))
 }
 
 impl Depot {
@@ -94,7 +105,7 @@ impl Depot {
         if fetch_root_key {
             agent.fetch_root_key().await.map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
         }
-        Ok(Self { agent, directory, max_wait: None })
+        Ok(Self { agent, directory, max_wait: None, sleep: timer() })
     }
 
     pub fn me(&self) -> Principal {

@@ -23,6 +23,7 @@
 
 use crate::client::{Depot, retry};
 use crate::names;
+use crate::progress::Bars;
 use crate::verify::{self, ChunkError, Trust, VerifiedChunk};
 use anyhow::{Context, Result, anyhow, bail};
 use candid::Principal;
@@ -31,7 +32,6 @@ use depot_api::directory::GetDownloadUrlReq;
 use depot_api::url::{Disposition, SignedUrl, file_key_of_path};
 use futures::stream::{self, StreamExt};
 use ic_http_certification::HttpRequest;
-use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -177,8 +177,20 @@ pub async fn download_file(
     Ok((out, r))
 }
 
-/// Downloads `file_id` to `out` (see the module comment).
+/// Downloads `file_id` to `out` (see the module comment), with a bar of
+/// its own when `opts.progress`.
 pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &DownloadOpts) -> Result<DownloadOutcome> {
+    download_with(depot, file_id, out, opts, None).await
+}
+
+/// [`download`], moving `bars` (a batch's) when given.
+pub async fn download_with(
+    depot: &Depot,
+    file_id: FileId,
+    out: &Path,
+    opts: &DownloadOpts,
+    bars: Option<&Bars>,
+) -> Result<DownloadOutcome> {
     if !opts.overwrite && out.symlink_metadata().is_ok() {
         bail!("{} already exists: pass --force to replace it, or -o to choose another path", out.display());
     }
@@ -211,10 +223,14 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
     }
     let chunk_count = u32::try_from(total.div_ceil(chunk_size)).context("too many chunks")?;
 
-    let bar = if opts.progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}").expect("valid"),
-    );
+    let own;
+    let bars = match bars {
+        Some(b) => b,
+        None => {
+            own = Bars::single(total, opts.progress);
+            &own
+        }
+    };
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -237,7 +253,7 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
         hasher.update(&c.bytes);
         f.write_all(&c.bytes)?;
         written += c.bytes.len() as u64;
-        bar.inc(c.bytes.len() as u64);
+        bars.inc(c.bytes.len() as u64);
         Ok(())
     };
     if let Some(first) = first {
@@ -260,7 +276,7 @@ pub async fn download(depot: &Depot, file_id: FileId, out: &Path, opts: &Downloa
     drop(chunks);
     f.flush()?;
     drop(f);
-    bar.finish_and_clear();
+    bars.file.finish_and_clear();
     if written != total {
         bail!("received {written} bytes, expected {total}");
     }

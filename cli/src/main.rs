@@ -8,7 +8,7 @@ use depot_api::url::Disposition;
 use depot_cli::billing::{deposit_hint, human_cycles};
 use depot_cli::client::{CallError, Depot};
 use depot_cli::format::human_bytes;
-use depot_cli::{download, identity, network, upload};
+use depot_cli::{batch, download, identity, network, upload};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -36,16 +36,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Upload a file (resumes an interrupted upload of the same file).
+    /// Upload files, and with -r folders (resumes an interrupted upload of
+    /// the same file under the same name).
+    ///
+    /// A folder's files are stored under their path relative to it
+    /// (`photos/2024/a.jpg`); symbolic links inside folders are skipped.
+    /// With several files, one that fails does not stop the others.
     Upload {
-        file: PathBuf,
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Upload the files in folders, at any depth.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Store the (one) file under this name.
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
         mime: Option<String>,
-        /// Chunks in flight at once.
+        /// Chunks in flight at once, per file.
         #[arg(long, default_value_t = upload::DEFAULT_PARALLEL)]
         parallel: usize,
+        /// Files in flight at once.
+        #[arg(long, default_value_t = batch::DEFAULT_PARALLEL_FILES)]
+        parallel_files: usize,
+        /// Skip a file already stored under the same name with the same
+        /// size and SHA-256.
+        #[arg(long)]
+        skip_existing: bool,
         /// Delete the file this many days after the upload; it is charged
         /// for that long only (default: kept until you delete it).
         #[arg(long, value_name = "DAYS")]
@@ -55,21 +72,33 @@ enum Cmd {
         #[arg(long)]
         no_wait: bool,
     },
-    /// Download a file, verifying every chunk against the IC's certified
+    /// Download files, verifying every chunk against the IC's certified
     /// data (and the SHA-256 declared at upload).
     ///
-    /// Without -o the file is written into the current directory under its
+    /// One file without -o is written into the current directory under its
     /// stored name made safe: the last path component only, no control
-    /// characters, no leading dot, at most 255 bytes.
+    /// characters, no leading dot, at most 255 bytes. Several files (or
+    /// --all) go into the -o folder (default: the current one), each under
+    /// its stored name with its folders, every part made safe the same way.
     Download {
-        file_id: String,
-        /// Where to write: a file path, or an existing directory to write into.
+        #[arg(value_name = "FILE_ID", required_unless_present = "all", conflicts_with = "all")]
+        file_ids: Vec<String>,
+        /// Every file you have, or with --prefix those whose name starts so.
+        #[arg(long)]
+        all: bool,
+        /// With --all: only names starting with this (e.g. `photos/2024/`).
+        #[arg(long, requires = "all")]
+        prefix: Option<String>,
+        /// Where to write: a file path, or a folder to write into.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// Chunks in flight at once.
+        /// Chunks in flight at once, per file.
         #[arg(long, default_value_t = download::DEFAULT_PARALLEL)]
         parallel: usize,
-        /// Replace the target file if it already exists.
+        /// Files in flight at once.
+        #[arg(long, default_value_t = batch::DEFAULT_PARALLEL_FILES)]
+        parallel_files: usize,
+        /// Replace target files that already exist.
         #[arg(short, long)]
         force: bool,
     },
@@ -156,67 +185,135 @@ async fn run(cli: Cli) -> Result<()> {
     let mut depot = Depot::connect(&net.url, !net.is_mainnet, id, net.directory).await?;
     let tty = std::io::stderr().is_terminal() && !cli.json;
     match cli.cmd {
-        Cmd::Upload { file, name, mime, parallel, retention_days, no_wait } => {
+        Cmd::Upload {
+            paths,
+            recursive,
+            name,
+            mime,
+            parallel,
+            parallel_files,
+            skip_existing,
+            retention_days,
+            no_wait,
+        } => {
             if !no_wait {
                 depot.max_wait = Some(upload::DEFAULT_MAX_WAIT);
             }
-            let size = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
-            let cost = depot.estimate_upload_cost(size).await?;
-            if cost.cycles > 0 && !cli.json {
-                eprintln!("{}", cost_line(&cost));
+            let collected = batch::collect(&paths, recursive, name.as_deref())?;
+            for why in &collected.skipped {
+                eprintln!("skipped {why}");
             }
-            let opts = upload::UploadOpts {
-                path: file,
-                name,
-                mime,
-                parallel,
-                progress: tty,
-                stop_after: None,
-                retention_days,
-            };
-            let out = match upload::upload(&depot, &config_dir, opts).await {
-                Err(e) => return Err(explain_short_credit(&depot, e).await),
-                Ok(out) => out,
-            };
-            let key = out.meta.file_id.key().context("malformed file id")?.to_hex();
-            let url = depot
-                .get_download_url(GetDownloadUrlReq {
-                    file_id: out.meta.file_id.clone(),
-                    ttl_secs: None,
-                    disposition: None,
-                })
-                .await?;
-            if cli.json {
-                println!(
-                    "{}",
-                    json!({"file_id": key, "name": out.meta.name, "size": out.meta.size_bytes, "bucket": out.meta.bucket.to_text(),
-                           "url": url.url, "resumed": out.resumed, "sent_chunks": out.sent_chunks, "skipped_chunks": out.skipped_chunks})
-                );
-            } else {
-                if out.resumed {
-                    eprintln!("resumed: {} chunk(s) were already stored", out.skipped_chunks);
+            let single = collected.jobs.len() == 1;
+            if single {
+                let size = std::fs::metadata(&collected.jobs[0].path)?.len();
+                let cost = depot.estimate_upload_cost(size).await?;
+                if cost.cycles > 0 && !cli.json {
+                    eprintln!("{}", cost_line(&cost));
                 }
-                println!("{key}  {}  {}", out.meta.name, human_bytes(out.meta.size_bytes));
-                println!("{}", url.url);
+            }
+            let opts = batch::ManyOpts {
+                parallel_files,
+                parallel,
+                mime,
+                retention_days,
+                skip_existing,
+                progress: tty,
+                urls: cli.json || single,
+            };
+            let total = collected.jobs.len();
+            let mut first_error = None;
+            let summary = batch::upload_many(&depot, &config_dir, collected.jobs, &opts, |bars, done| {
+                let line = upload_line(done, cli.json, single);
+                if !line.is_empty() {
+                    bars.println(&line);
+                }
+                if let Err(e) = &done.result {
+                    if !cli.json {
+                        eprintln!("failed {}: {e:#}", done.job.name);
+                    }
+                    first_error.get_or_insert_with(|| anyhow::anyhow!("{e:#}"));
+                }
+            })
+            .await?;
+            if cli.json {
+                println!("{}", summary.json());
+            } else if !single {
+                eprintln!("{}", summary_line("uploaded", &summary));
+            }
+            if let Some(e) = first_error {
+                if single {
+                    return Err(explain_short_credit(&depot, e).await);
+                }
+                anyhow::bail!("{} of {total} files failed (run the same command again to retry them)", summary.failed);
             }
         }
-        Cmd::Download { file_id, output, parallel, force } => {
-            let fid = upload::parse_file_id(&depot, &file_id)?;
+        Cmd::Download { file_ids, all, prefix, output, parallel, parallel_files, force } => {
             let opts = download::DownloadOpts { parallel, progress: tty, overwrite: force };
-            let (out, r) = download::download_file(&depot, fid, output.as_deref(), &opts).await?;
-            if cli.json {
-                println!(
-                    "{}",
-                    json!({"path": out, "bytes": r.bytes, "chunks_verified": r.chunks, "sha256_checked": r.sha256_checked})
-                );
+            if let [one] = file_ids.as_slice() {
+                let fid = upload::parse_file_id(&depot, one)?;
+                let (out, r) = download::download_file(&depot, fid, output.as_deref(), &opts).await?;
+                if cli.json {
+                    println!(
+                        "{}",
+                        json!({"path": out, "bytes": r.bytes, "chunks_verified": r.chunks, "sha256_checked": r.sha256_checked})
+                    );
+                } else {
+                    println!(
+                        "{} ({}, {} certified chunk(s){})",
+                        out.display(),
+                        human_bytes(r.bytes),
+                        r.chunks,
+                        if r.sha256_checked { ", SHA-256 ok" } else { "" }
+                    );
+                }
+                return Ok(());
+            }
+            let files = if all {
+                let prefix = prefix.unwrap_or_default();
+                let files: Vec<_> =
+                    batch::list_all(&depot).await?.into_iter().filter(|f| f.name.starts_with(&prefix)).collect();
+                if files.is_empty() {
+                    anyhow::bail!("no file's name starts with {prefix:?}: `depot ls` lists them");
+                }
+                files
             } else {
-                println!(
-                    "{} ({}, {} certified chunk(s){})",
-                    out.display(),
-                    human_bytes(r.bytes),
-                    r.chunks,
-                    if r.sha256_checked { ", SHA-256 ok" } else { "" }
-                );
+                let mut files = vec![];
+                for id in &file_ids {
+                    files.push(depot.get_file_meta(upload::parse_file_id(&depot, id)?).await?);
+                }
+                files
+            };
+            let dir = output.unwrap_or_else(|| PathBuf::from("."));
+            let total = files.len();
+            let summary = batch::download_many(&depot, files, &dir, &opts, parallel_files, |bars, done| {
+                let key = done.meta.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
+                let line = match (&done.result, cli.json) {
+                    (Ok(r), true) => {
+                        json!({"file_id": key, "name": done.meta.name, "path": done.path, "bytes": r.bytes,
+                                            "chunks_verified": r.chunks, "sha256_checked": r.sha256_checked})
+                        .to_string()
+                    }
+                    (Err(e), true) => {
+                        json!({"file_id": key, "name": done.meta.name, "error": format!("{e:#}")}).to_string()
+                    }
+                    (Ok(_), false) => done.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    (Err(e), false) => {
+                        eprintln!("failed {}: {e:#}", done.meta.name);
+                        String::new()
+                    }
+                };
+                if !line.is_empty() {
+                    bars.println(&line);
+                }
+            })
+            .await?;
+            if cli.json {
+                println!("{}", summary.json());
+            } else {
+                eprintln!("{}", summary_line("downloaded", &summary));
+            }
+            if summary.failed > 0 {
+                anyhow::bail!("{} of {total} files failed", summary.failed);
             }
         }
         Cmd::Ls { all } => {
@@ -327,6 +424,54 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What `depot upload` prints for one file: a JSON object per file with
+/// `--json`; else, for one file, its id, name and size and its URL, and for
+/// several a line per file.
+fn upload_line(done: &batch::UploadDone, as_json: bool, single: bool) -> String {
+    use batch::Uploaded;
+    let key = |m: &depot_api::directory::FileMeta| m.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
+    match (&done.result, as_json) {
+        (Ok(Uploaded::Sent { outcome: o, url }), true) => json!({"file_id": key(&o.meta), "name": o.meta.name,
+            "size": o.meta.size_bytes, "bucket": o.meta.bucket.to_text(), "url": url, "resumed": o.resumed,
+            "sent_chunks": o.sent_chunks, "skipped_chunks": o.skipped_chunks, "path": done.job.path})
+        .to_string(),
+        (Ok(Uploaded::Skipped(m)), true) => json!({"file_id": key(m), "name": m.name, "size": m.size_bytes,
+            "skipped": "already stored with the same size and SHA-256", "path": done.job.path})
+        .to_string(),
+        (Err(e), true) => json!({"name": done.job.name, "path": done.job.path, "error": format!("{e:#}")}).to_string(),
+        (Ok(Uploaded::Sent { outcome: o, url }), false) => {
+            let resumed = if o.resumed {
+                format!("  (resumed: {} chunk(s) already stored)", o.skipped_chunks)
+            } else {
+                String::new()
+            };
+            let line = format!("{}  {:>10}  {}{resumed}", key(&o.meta), human_bytes(o.meta.size_bytes), o.meta.name);
+            match (single, url) {
+                (true, Some(u)) => format!("{line}\n{u}"),
+                _ => line,
+            }
+        }
+        (Ok(Uploaded::Skipped(m)), false) => {
+            format!("{}  {:>10}  {}  (already stored)", key(m), human_bytes(m.size_bytes), m.name)
+        }
+        (Err(_), false) => String::new(),
+    }
+}
+
+/// The last line of a batch: counts, bytes and rate.
+fn summary_line(verb: &str, s: &batch::Summary) -> String {
+    let secs = s.elapsed.as_secs_f64().max(0.001);
+    format!(
+        "{verb} {} file(s), {} in {:.1} s ({}/s); {} skipped, {} failed",
+        s.done,
+        human_bytes(s.bytes),
+        secs,
+        human_bytes((s.bytes as f64 / secs) as u64),
+        s.skipped,
+        s.failed
+    )
 }
 
 fn cost_line(c: &depot_api::billing::UploadCost) -> String {

@@ -76,6 +76,21 @@ fn truncate_name(name: &str, max: usize) -> String {
     format!("{}{ext}", &name[..cut])
 }
 
+/// A safe relative path for a stored name with folders, for downloads of
+/// several files into one folder: `photos/2024/a.jpg` keeps its folders.
+/// Each `/`- or `\\`-separated component gets the rules of
+/// [`safe_file_name`]; components with nothing left (empty, `.`, `..`) are
+/// dropped, so the result never climbs out of the folder it is joined to. A
+/// name with no component left becomes `fallback`.
+pub fn safe_relative_path(stored: &str, fallback: &str) -> PathBuf {
+    let parts: Vec<String> =
+        stored.split(['/', '\\']).map(|c| safe_file_name(c, "")).filter(|c| !c.is_empty()).collect();
+    if parts.is_empty() {
+        return PathBuf::from(safe_file_name(fallback, "depot-file"));
+    }
+    parts.iter().collect()
+}
+
 /// Where a download goes: the `-o` path as given; inside it when it is an
 /// existing directory; else the safe name in the current directory.
 pub fn output_path(stored_name: &str, fallback: &str, output: Option<&Path>) -> PathBuf {
@@ -181,6 +196,41 @@ mod tests {
         while let Some(s) = stack.pop() {
             assert_one_safe_component(&s);
             if s.chars().count() < 4 {
+                for c in alphabet {
+                    stack.push(format!("{s}{c}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn relative_paths_keep_folders_and_stay_inside() {
+        let cases: &[(&str, &str)] = &[
+            ("photos/2024/a.jpg", "photos/2024/a.jpg"),
+            ("a.txt", "a.txt"),
+            ("../../etc/passwd", "etc/passwd"),
+            ("/abs/x", "abs/x"),
+            ("a/../../b", "a/b"),
+            ("a//b/./c", "a/b/c"),
+            ("C:\\win\\x.exe", "C_/win/x.exe"),
+            (".ssh/authorized_keys", "_ssh/authorized_keys"),
+            ("dir/\u{202e}gpj.exe", "dir/_gpj.exe"),
+            ("../..", FB),
+            ("", FB),
+            ("/", FB),
+        ];
+        for (input, want) in cases {
+            assert_eq!(safe_relative_path(input, FB), PathBuf::from(want), "{input:?}");
+        }
+        let alphabet = ['/', '\\', '.', ' ', '\0', ':', 'a', '\u{202e}'];
+        let mut stack = vec![String::new()];
+        while let Some(s) = stack.pop() {
+            let p = safe_relative_path(&s, FB);
+            assert!(p.components().all(|c| matches!(c, Component::Normal(_))), "{s:?} -> {p:?}");
+            for c in p.components() {
+                assert_one_safe_component(c.as_os_str().to_str().unwrap());
+            }
+            if s.chars().count() < 5 {
                 for c in alphabet {
                     stack.push(format!("{s}{c}"));
                 }

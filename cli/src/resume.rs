@@ -17,11 +17,14 @@ pub struct SavedUpload {
     pub sha256: String,
 }
 
-/// One file per (directory, identity, content): the same bytes uploaded by
-/// the same user to the same directory resume the same session.
-pub fn path_for(config_dir: &Path, directory: &str, owner: &str, sha256_hex: &str, size: u64) -> PathBuf {
+/// One file per (directory, identity, name, content): the same bytes
+/// uploaded under the same name by the same user to the same directory
+/// resume the same session. The name is part of it so that two files of a
+/// folder with equal bytes, uploaded side by side, keep their own sessions.
+pub fn path_for(config_dir: &Path, directory: &str, owner: &str, name: &str, sha256_hex: &str, size: u64) -> PathBuf {
     use sha2::{Digest, Sha256};
-    let id = hex::encode(&Sha256::digest(format!("{directory}|{owner}|{sha256_hex}|{size}"))[..16]);
+    let key = format!("{directory}|{owner}|{}|{name}|{sha256_hex}|{size}", name.len());
+    let id = hex::encode(&Sha256::digest(key)[..16]);
     config_dir.join("uploads").join(format!("{id}.json"))
 }
 
@@ -50,8 +53,9 @@ mod tests {
     #[test]
     fn round_trip_and_keys() {
         let d = tempfile::tempdir().unwrap();
-        let p = path_for(d.path(), "dir", "me", "ab", 3);
-        assert_ne!(p, path_for(d.path(), "dir", "you", "ab", 3));
+        let p = path_for(d.path(), "dir", "me", "a.bin", "ab", 3);
+        assert_ne!(p, path_for(d.path(), "dir", "you", "a.bin", "ab", 3));
+        assert_ne!(p, path_for(d.path(), "dir", "me", "b.bin", "ab", 3), "same bytes, another name");
         assert!(load(&p).is_none());
         let s = SavedUpload {
             directory: "dir".into(),

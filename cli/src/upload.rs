@@ -2,15 +2,15 @@
 //! retries for transient failures, and resume after an interruption.
 
 use crate::client::{CallError, Depot, retry};
+use crate::progress::Bars;
 use crate::resume::{self, SavedUpload};
 use anyhow::{Context, Result, anyhow, bail};
 use candid::Principal;
 use depot_api::bucket::PutChunkArgs;
-use depot_api::directory::{CommitUploadReq, FileMeta, StartUploadReq, StartUploadRes};
+use depot_api::directory::{CommitUploadReq, FileMeta, StartUploadReq};
 use depot_api::token::UploadToken;
 use depot_api::{BucketError, DirectoryError, FileId, FileKey};
 use futures::stream::{self, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -76,9 +76,10 @@ struct Session {
 async fn open_session(
     depot: &Depot,
     saved_at: &Path,
-    opts: &UploadOpts,
+    (opts, name): (&UploadOpts, &str),
     size: u64,
     sha: [u8; 32],
+    bars: &Bars,
 ) -> Result<(Session, BTreeSet<u32>, bool)> {
     if let Some(s) = resume::load(saved_at) {
         let upload_id = hex::decode(&s.upload_id).unwrap_or_default();
@@ -102,18 +103,15 @@ async fn open_session(
             Err(e) => return Err(e.into()),
         }
     }
-    let name = match &opts.name {
-        Some(n) => n.clone(),
-        None => opts.path.file_name().context("the path has no file name; pass --name")?.to_string_lossy().into_owned(),
-    };
     let req = StartUploadReq {
-        name,
+        name: name.to_string(),
         mime: opts.mime.clone(),
         size_bytes: size,
         sha256: Some(ByteBuf::from(sha.to_vec())),
         retention_days: opts.retention_days,
     };
-    let res = start_waiting(depot, req, opts.progress).await?;
+    let res =
+        waiting(depot, &Notice::of(opts, bars), "too many uploads started", || depot.start_upload(req.clone())).await?;
     let file_key = res.file_id.key().ok_or_else(|| anyhow!("directory returned a malformed file id"))?;
     resume::save(
         saved_at,
@@ -142,6 +140,7 @@ struct Tokens<'a> {
     depot: &'a Depot,
     session: &'a Session,
     current: Mutex<Option<UploadToken>>,
+    notice: Notice<'a>,
 }
 
 impl Tokens<'_> {
@@ -150,7 +149,8 @@ impl Tokens<'_> {
         let fresh = cur.as_ref().is_some_and(|t| t.expires_at_ns > now_ns() + TOKEN_MARGIN.as_nanos() as u64);
         if force_new || !fresh {
             let last = self.session.chunk_count - 1;
-            *cur = Some(retry(|| self.depot.get_upload_token(&self.session.upload_id, 0, last)).await?);
+            let get = || retry(|| self.depot.get_upload_token(&self.session.upload_id, 0, last));
+            *cur = Some(waiting(self.depot, &self.notice, "too many upload tokens asked for", get).await?);
         }
         Ok(cur.clone().expect("set above"))
     }
@@ -197,18 +197,45 @@ pub const UNAVAILABLE_WAIT_SECS: u64 = 10;
 /// Most the `depot` command waits, in all, for one upload to start.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
-/// `start_upload`, waiting out `RateLimited` (as long as the directory
-/// says) and `ServiceTemporarilyUnavailable` (`UNAVAILABLE_WAIT_SECS`)
-/// while `depot.max_wait` lasts, with a countdown on a terminal. Not
-/// retried on a lost reply: a second start would hold a second
-/// reservation.
-async fn start_waiting(depot: &Depot, req: StartUploadReq, countdown: bool) -> Result<StartUploadRes, CallError> {
+/// How a wait is shown: a line, a countdown on the terminal, or beside the
+/// file's bar in a batch.
+enum Notice<'a> {
+    Line,
+    Countdown,
+    Bar(&'a Bars),
+}
+
+impl<'a> Notice<'a> {
+    fn of(opts: &UploadOpts, bars: &'a Bars) -> Self {
+        match (opts.progress, bars.total.is_some()) {
+            (false, _) => Notice::Line,
+            (true, false) => Notice::Countdown,
+            (true, true) => Notice::Bar(bars),
+        }
+    }
+}
+
+/// `call` (`start_upload`, `get_upload_token`), waiting out `RateLimited`
+/// (as long as the directory says; `limited` says what) and
+/// `ServiceTemporarilyUnavailable` (`UNAVAILABLE_WAIT_SECS`) while
+/// `depot.max_wait` lasts, shown as `notice` says. Not retried on a lost
+/// reply: a second start would hold a second reservation (`retry` covers
+/// the token's transport errors).
+async fn waiting<T, Fut>(
+    depot: &Depot,
+    notice: &Notice<'_>,
+    limited: &str,
+    call: impl Fn() -> Fut,
+) -> Result<T, CallError>
+where
+    Fut: std::future::Future<Output = Result<T, CallError>>,
+{
     let mut waited = Duration::ZERO;
     loop {
-        let r = depot.start_upload(req.clone()).await;
+        let r = call().await;
         let (wait, why) = match (&r, depot.max_wait) {
             (Err(CallError::Directory(DirectoryError::RateLimited { retry_after_secs })), Some(_)) => {
-                (Duration::from_secs((*retry_after_secs).max(1)), "too many uploads started".to_string())
+                (Duration::from_secs((*retry_after_secs).max(1)), limited.to_string())
             }
             (Err(CallError::Directory(DirectoryError::ServiceTemporarilyUnavailable { reason })), Some(_)) => {
                 (Duration::from_secs(UNAVAILABLE_WAIT_SECS), reason.clone())
@@ -218,45 +245,83 @@ async fn start_waiting(depot: &Depot, req: StartUploadReq, countdown: bool) -> R
         if depot.max_wait.is_some_and(|max| waited + wait > max) {
             return r;
         }
-        wait_with_countdown(&why, wait, countdown).await;
+        wait_with_notice(depot, &why, wait, notice).await;
         waited += wait;
     }
 }
 
-async fn wait_with_countdown(why: &str, wait: Duration, countdown: bool) {
-    if !countdown {
-        eprintln!("{why}: waiting {} s (--no-wait fails instead)", wait.as_secs());
-        tokio::time::sleep(wait).await;
-        return;
+async fn wait_with_notice(depot: &Depot, why: &str, wait: Duration, notice: &Notice<'_>) {
+    let line = |left: u64| format!("{why}: waiting {left} s (--no-wait fails instead)");
+    match notice {
+        Notice::Line => {
+            eprintln!("{}", line(wait.as_secs()));
+            (depot.sleep)(wait).await;
+        }
+        Notice::Countdown | Notice::Bar(_) => {
+            for left in (1..=wait.as_secs()).rev() {
+                match notice {
+                    Notice::Bar(bars) => bars.notice(&line(left)),
+                    _ => eprint!("\r{}   ", line(left)),
+                }
+                (depot.sleep)(Duration::from_secs(1)).await;
+            }
+            match notice {
+                Notice::Bar(bars) => bars.notice(""),
+                _ => eprint!("\r{}\r", " ".repeat(line(wait.as_secs()).len() + 3)),
+            }
+        }
     }
-    for left in (1..=wait.as_secs()).rev() {
-        eprint!("\r{why}: waiting {left} s (--no-wait fails instead)   ");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    eprint!("\r{}\r", " ".repeat(why.len() + 48));
 }
 
+/// The name a file is stored under: `--name`, else the file's own name.
+pub fn upload_name(opts: &UploadOpts) -> Result<String> {
+    match &opts.name {
+        Some(n) => Ok(n.clone()),
+        None => {
+            let n = opts.path.file_name().context("the path has no file name; pass --name")?;
+            n.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("{} is not a UTF-8 name; pass --name", opts.path.display()))
+        }
+    }
+}
+
+/// The file's SHA-256, computed off the async threads.
+pub async fn hash_file(path: &Path) -> Result<[u8; 32]> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || file_sha256(&path)).await?
+}
+
+/// Uploads one file (see the module comment), with a bar of its own when
+/// `opts.progress`.
 pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Result<UploadOutcome> {
     let size = std::fs::metadata(&opts.path).with_context(|| format!("reading {}", opts.path.display()))?.len();
-    let path = opts.path.clone();
-    let sha = tokio::task::spawn_blocking(move || file_sha256(&path)).await??;
+    let sha = hash_file(&opts.path).await?;
+    let bars = Bars::single(size, opts.progress);
+    upload_hashed(depot, config_dir, &opts, size, sha, &bars).await
+}
+
+/// Uploads one file whose size and SHA-256 are known, moving `bars`.
+pub async fn upload_hashed(
+    depot: &Depot,
+    config_dir: &Path,
+    opts: &UploadOpts,
+    size: u64,
+    sha: [u8; 32],
+    bars: &Bars,
+) -> Result<UploadOutcome> {
+    let name = upload_name(opts)?;
     let saved_at =
-        resume::path_for(config_dir, &depot.directory.to_text(), &depot.me().to_text(), &hex::encode(sha), size);
-    let (session, present, resumed) = open_session(depot, &saved_at, &opts, size, sha).await?;
+        resume::path_for(config_dir, &depot.directory.to_text(), &depot.me().to_text(), &name, &hex::encode(sha), size);
+    let (session, present, resumed) = open_session(depot, &saved_at, (opts, &name), size, sha, bars).await?;
     let missing: Vec<u32> = (0..session.chunk_count).filter(|i| !present.contains(i)).collect();
     let skipped = session.chunk_count - missing.len() as u32;
-
-    let bar = if opts.progress { ProgressBar::new(size) } else { ProgressBar::hidden() };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
-            .expect("valid template"),
-    );
-    bar.set_position(
+    bars.already(
         present.iter().map(|&i| (size - i as u64 * session.chunk_size as u64).min(session.chunk_size as u64)).sum(),
     );
 
     let file = Arc::new(std::fs::File::open(&opts.path)?);
-    let tokens = Tokens { depot, session: &session, current: Mutex::new(None) };
+    let tokens = Tokens { depot, session: &session, current: Mutex::new(None), notice: Notice::of(opts, bars) };
     let to_send: Vec<u32> = match opts.stop_after {
         Some(n) => missing.iter().copied().take(n as usize).collect(),
         None => missing.clone(),
@@ -264,10 +329,10 @@ pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Resul
     let mut sends = stream::iter(to_send.iter().copied())
         .map(|i| {
             let file = file.clone();
-            let (tokens, session, bar) = (&tokens, &session, &bar);
+            let (tokens, session) = (&tokens, &session);
             async move {
                 let n = send_chunk(depot, tokens, &file, session, size, i).await?;
-                bar.inc(n);
+                bars.inc(n);
                 anyhow::Ok(())
             }
         })
@@ -277,7 +342,7 @@ pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Resul
     }
     drop(sends);
     if opts.stop_after.is_some_and(|n| (n as usize) < missing.len()) {
-        bar.abandon();
+        bars.file.abandon();
         bail!("interrupted after {} chunk(s); run the same command again to resume", to_send.len());
     }
 
@@ -302,7 +367,7 @@ pub async fn upload(depot: &Depot, config_dir: &Path, opts: UploadOpts) -> Resul
             return Err(e.into());
         }
     };
-    bar.finish_and_clear();
+    bars.file.finish_and_clear();
     resume::forget(&saved_at);
     Ok(UploadOutcome { meta, resumed, sent_chunks: to_send.len() as u32, skipped_chunks: skipped })
 }

@@ -82,7 +82,10 @@ const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `Content-Disposition` per RFC 6266 with an RFC 5987 `filename*` for
 /// non-ASCII names and a plain ASCII `filename` fallback for old clients.
+/// A name with folders (`photos/2024/a.jpg`) offers its last part: a
+/// browser saves one file, and RFC 6266 §4.3 has it drop path information.
 pub fn content_disposition(attachment: bool, name: &str) -> String {
+    let name = name.rsplit('/').next().unwrap_or(name);
     let kind = if attachment { "attachment" } else { "inline" };
     let fallback: String = name
         .chars()
@@ -99,6 +102,10 @@ mod tests {
 
     #[test]
     fn disposition_encodes_names() {
+        assert_eq!(
+            content_disposition(true, "photos/2024/a b.jpg"),
+            "attachment; filename=\"a b.jpg\"; filename*=UTF-8''a%20b.jpg"
+        );
         assert_eq!(content_disposition(false, "a b.txt"), "inline; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt");
         assert_eq!(
             content_disposition(true, "naïve \"q\"\\.pdf"),

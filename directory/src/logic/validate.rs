@@ -2,11 +2,16 @@
 
 use super::invalid;
 use depot_api::DirectoryError;
-use depot_api::limits::MAX_NAME_BYTES;
+use depot_api::limits::{MAX_NAME_BYTES, MAX_NAME_COMPONENT_BYTES};
 use depot_api::mime_type::canonical_mime;
 
 pub const SHA256_BYTES: usize = 32;
 
+/// A name is a relative path: one or more components separated by `/`.
+/// Clients write downloads under it, so no component may climb out of the
+/// folder it is written into or be empty: no leading or trailing `/`, no
+/// `//`, no `.` or `..` component, no `\` (a separator on Windows), no
+/// control characters.
 pub fn name(name: &str) -> Result<(), DirectoryError> {
     if name.is_empty() {
         return Err(invalid("name is empty"));
@@ -17,9 +22,18 @@ pub fn name(name: &str) -> Result<(), DirectoryError> {
     if name.chars().any(char::is_control) {
         return Err(invalid("name contains control characters"));
     }
-    // A name is one path component: clients write downloads under it.
-    if name.contains(['/', '\\']) || name == "." || name == ".." {
-        return Err(invalid("name must be a file name, without / or \\, and not . or .."));
+    if name.contains('\\') {
+        return Err(invalid("name must not contain \\ (separate folders with /)"));
+    }
+    for component in name.split('/') {
+        if component.is_empty() || component == "." || component == ".." {
+            return Err(invalid(
+                "name must be a relative path: no leading, trailing or double /, and no . or .. component",
+            ));
+        }
+        if component.len() > MAX_NAME_COMPONENT_BYTES {
+            return Err(invalid(format!("a name component is longer than {MAX_NAME_COMPONENT_BYTES} bytes")));
+        }
     }
     Ok(())
 }
@@ -45,17 +59,35 @@ mod tests {
     #[test]
     fn names() {
         assert!(name("a.txt").is_ok());
-        assert!(name(&"é".repeat(MAX_NAME_BYTES / 2)).is_ok());
-        assert!(name(&"x".repeat(MAX_NAME_BYTES)).is_ok());
-        assert!(name(&"x".repeat(MAX_NAME_BYTES + 1)).is_err());
+        assert!(name(&"é".repeat(MAX_NAME_COMPONENT_BYTES / 2)).is_ok());
+        assert!(name(&"x".repeat(MAX_NAME_COMPONENT_BYTES)).is_ok());
+        assert!(name(&"x".repeat(MAX_NAME_COMPONENT_BYTES + 1)).is_err());
         assert!(name("").is_err());
         assert!(name("a\nb").is_err());
         assert!(name("a\u{7f}").is_err());
-        for bad in ["../evil", "a/b", "/abs", "a\\b", "..\\x", ".", ".."] {
+        assert!(name("dir/a\u{85}b").is_err(), "a C1 control");
+        for bad in
+            ["../evil", "/abs", "a\\b", "..\\x", ".", "..", "a/", "a//b", "./a", "a/./b", "a/../b", "a/..", "/", "//"]
+        {
             assert!(name(bad).is_err(), "{bad:?}");
         }
-        assert!(name("..hidden").is_ok());
-        assert!(name("a..b").is_ok());
+        for good in ["a/b", "photos/2024/a.jpg", "..hidden", "a..b", "dir/.hidden", "a/...", "a b/c d"] {
+            assert!(name(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn names_at_their_length_limits() {
+        let component = "c".repeat(MAX_NAME_COMPONENT_BYTES);
+        // Four full components and three separators: 1,023 bytes.
+        let deep = [component.as_str(); 4].join("/");
+        assert_eq!(deep.len(), MAX_NAME_BYTES - 1);
+        assert!(name(&deep).is_ok());
+        let exact = format!("{}/{}/x", [component.as_str(); 3].join("/"), &component[1..]);
+        assert_eq!(exact.len(), MAX_NAME_BYTES);
+        assert!(name(&exact).is_ok());
+        assert!(name(&format!("{exact}x")).is_err(), "one byte past the whole-name limit");
+        assert!(name(&format!("a/{component}x")).is_err(), "one byte past the component limit");
     }
 
     #[test]

@@ -43,12 +43,19 @@ fn default_quota_setting_applies_at_its_edge() {
     fx.start_ok(alice(), 50);
 }
 
+/// The default rate's edge: its last start is accepted, the next refused
+/// until the window lets the first go. (The uploads-in-progress cap, 10 by
+/// default, would answer first: it is raised out of the way.)
+fn fx_for_rate() -> Fx {
+    Fx::with(DirectoryInit { max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS), ..Default::default() })
+}
+
 #[test]
-fn rate_limit_fifth_ok_sixth_refused_ok_after_window() {
-    let mut fx = Fx::new();
+fn rate_limit_last_ok_next_refused_ok_after_window() {
+    let mut fx = fx_for_rate();
     let t0 = fx.now;
     for i in 0..DEFAULT_START_UPLOAD_PER_MINUTE as u64 {
-        fx.now = t0 + i * NANOS_PER_SEC;
+        fx.now = t0 + i * NANOS_PER_SEC / 10;
         fx.start_ok(alice(), 1);
     }
     fx.now = t0 + 30 * NANOS_PER_SEC;
@@ -65,7 +72,7 @@ fn rate_limit_fifth_ok_sixth_refused_ok_after_window() {
 
 #[test]
 fn refused_starts_do_not_count_against_the_rate() {
-    let mut fx = Fx::new();
+    let mut fx = fx_for_rate();
     for _ in 0..10 {
         assert!(matches!(fx.start(alice(), u64::MAX), Err(DirectoryError::InvalidSize { .. })));
     }
@@ -139,7 +146,12 @@ fn bad_names_mimes_and_hashes_are_invalid_requests() {
     let cases: Vec<(StartUploadReq, &str)> = vec![
         (StartUploadReq { name: "".into(), ..req(1) }, "name is empty"),
         (StartUploadReq { name: "a\u{0}b".into(), ..req(1) }, "name contains control characters"),
-        (StartUploadReq { name: "x".repeat(MAX_NAME_BYTES + 1), ..req(1) }, "name is longer than 255 bytes"),
+        (StartUploadReq { name: "x".repeat(MAX_NAME_BYTES + 1), ..req(1) }, "name is longer than 1024 bytes"),
+        (
+            StartUploadReq { name: "photos/../../etc/passwd".into(), ..req(1) },
+            "name must be a relative path: no leading, trailing or double /, and no . or .. component",
+        ),
+        (StartUploadReq { name: "C:\\evil".into(), ..req(1) }, "name must not contain \\ (separate folders with /)"),
         (
             StartUploadReq { mime: Some("nonsense".into()), ..req(1) },
             "mime is not one well-formed type/subtype: mime parse error: a slash (/) was missing between the type and subtype",
@@ -150,7 +162,7 @@ fn bad_names_mimes_and_hashes_are_invalid_requests() {
         ),
         (
             StartUploadReq { name: "../evil".into(), ..req(1) },
-            "name must be a file name, without / or \\, and not . or ..",
+            "name must be a relative path: no leading, trailing or double /, and no . or .. component",
         ),
         (StartUploadReq { sha256: Some(ByteBuf::from(vec![0; 16])), ..req(1) }, "sha256 must be 32 bytes"),
     ];
