@@ -19,6 +19,8 @@
 //!   modification time; Depot keeps a hash, which is exact).
 //! - Downloads of several files go into one folder, each under its stored
 //!   name made safe component by component (`names::safe_relative_path`).
+//!   A target that already holds the same bytes (size and SHA-256) is
+//!   skipped; one that differs is refused unless `--force`.
 
 use crate::client::{Depot, retry};
 use crate::download::{self, DownloadOpts, DownloadOutcome};
@@ -283,10 +285,16 @@ pub fn targets(files: Vec<FileMeta>, dir: &Path) -> Vec<(FileMeta, Result<PathBu
         .collect()
 }
 
+pub enum Fetched {
+    Downloaded(DownloadOutcome),
+    /// The target already holds these bytes (same size and SHA-256).
+    AlreadyThere,
+}
+
 pub struct DownloadDone {
     pub meta: FileMeta,
     pub path: Option<PathBuf>,
-    pub result: Result<DownloadOutcome>,
+    pub result: Result<Fetched>,
 }
 
 /// Downloads `files` into `dir` (created if missing), `parallel_files` at
@@ -316,10 +324,11 @@ pub async fn download_many(
     let mut s = Summary::default();
     while let Some(done) = results.next().await {
         match &done.result {
-            Ok(r) => (s.done += 1, s.bytes += r.bytes),
+            Ok(Fetched::Downloaded(r)) => (s.done += 1, s.bytes += r.bytes),
+            Ok(Fetched::AlreadyThere) => (s.skipped += 1, ()),
             Err(_) => (s.failed += 1, ()),
         };
-        batch.files_done(s.done + s.failed);
+        batch.files_done(s.done + s.skipped + s.failed);
         on_done(&batch, &done);
     }
     batch.finish();
@@ -333,14 +342,29 @@ async fn download_one(
     path: &Path,
     opts: &DownloadOpts,
     batch: &Batch,
-) -> Result<DownloadOutcome> {
+) -> Result<Fetched> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    if !opts.overwrite && holds_the_same_bytes(path, meta).await {
+        batch.total.inc(meta.size_bytes);
+        return Ok(Fetched::AlreadyThere);
     }
     let bars = batch.file(&meta.name, meta.size_bytes);
     let r = download::download_with(depot, meta.file_id.clone(), path, opts, Some(&bars)).await;
     batch.remove(&bars);
-    r
+    r.map(Fetched::Downloaded)
+}
+
+/// A regular file at `path` with the stored file's size and SHA-256 (a
+/// download run again skips what it already fetched, as rclone does).
+async fn holds_the_same_bytes(path: &Path, meta: &FileMeta) -> bool {
+    let Some(want) = &meta.sha256 else { return false };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == meta.size_bytes => {}
+        _ => return false,
+    }
+    upload::hash_file(path).await.is_ok_and(|h| h.as_slice() == want.as_slice())
 }
 
 #[cfg(test)]

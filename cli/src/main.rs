@@ -287,8 +287,15 @@ async fn run(cli: Cli) -> Result<()> {
             let total = files.len();
             let summary = batch::download_many(&depot, files, &dir, &opts, parallel_files, |bars, done| {
                 let key = done.meta.file_id.key().map(|k| k.to_hex()).unwrap_or_default();
+                use batch::Fetched;
                 let line = match (&done.result, cli.json) {
-                    (Ok(r), true) => {
+                    (Ok(Fetched::AlreadyThere), true) => {
+                        json!({"file_id": key, "name": done.meta.name, "path": done.path,
+                        "skipped": "the file there holds the same bytes"})
+                        .to_string()
+                    }
+                    (Ok(Fetched::AlreadyThere), false) => String::new(),
+                    (Ok(Fetched::Downloaded(r)), true) => {
                         json!({"file_id": key, "name": done.meta.name, "path": done.path, "bytes": r.bytes,
                                             "chunks_verified": r.chunks, "sha256_checked": r.sha256_checked})
                         .to_string()

@@ -190,7 +190,7 @@ async fn skip_existing_and_download_all_by_prefix() {
     assert_eq!(picked.len(), 3);
     let out = tmp.path().join("back");
     let mut failures = vec![];
-    let s = batch::download_many(&client, picked, &out, &DownloadOpts::default(), 2, |_, done| {
+    let s = batch::download_many(&client, picked.clone(), &out, &DownloadOpts::default(), 2, |_, done| {
         if let Err(e) = &done.result {
             failures.push(format!("{e:#}"));
         }
@@ -203,6 +203,11 @@ async fn skip_existing_and_download_all_by_prefix() {
     assert_eq!(tree.keys().collect::<Vec<_>>(), ["a/b/three.bin", "a/two.txt"]);
     assert_eq!(tree["a/b/three.bin"], pattern(CHUNK + 5, 3));
     assert!(tree["a/two.txt"] == b"TWO" || tree["a/two.txt"] == b"two");
+
+    // Run again: what is there already is skipped, not refused or fetched.
+    let s = batch::download_many(&client, picked, &out, &DownloadOpts::default(), 2, |_, _| {}).await.unwrap();
+    assert_eq!((s.done, s.skipped, s.failed), (0, 2, 1));
+    assert_eq!(read_tree(&out), tree);
 }
 
 /// The binary as `cargo install --path cli` installs it, run as a person
