@@ -77,6 +77,11 @@ pub struct DirectoryInit {
     pub bucket_top_up_cycles: Option<candid::Nat>,
     /// Who creates buckets (default: the management canister).
     pub bucket_factory: Option<BucketFactory>,
+    /// Where share links point, `{share}` replaced by the share id, e.g.
+    /// `https://<gateway>.icp0.io/s/{share}` (the stable link that
+    /// redirects is that URL with `/raw`). Empty: none (the default), and
+    /// shares carry no URL.
+    pub share_url_template: Option<String>,
 }
 
 /// Who creates the directory's buckets.

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod methods;
 pub mod mime_type;
 pub mod reject;
+pub mod share;
 #[cfg(feature = "storable")]
 pub mod storable;
 pub mod token;

@@ -261,3 +261,30 @@ pub const BUCKET_TOP_UP_DAYS: u64 = 30;
 
 /// Longest subnet type a bucket factory may name.
 pub const MAX_SUBNET_TYPE_BYTES: usize = 64;
+
+/// Shares one user may hold (live ones: expired and spent shares make room
+/// when the next is created). Each is one record in the directory's stable
+/// memory and one index entry.
+pub const MAX_SHARES_PER_USER: u32 = 1_000;
+
+/// Longest a share may be given to live; a share with no expiry lives
+/// until it is revoked or its file deleted.
+pub const MAX_SHARE_TTL_SECS: u64 = 365 * 24 * 60 * 60;
+
+/// Most uses a share may be limited to (a limit past it is no limit).
+pub const MAX_SHARE_USES: u32 = 1_000_000;
+
+/// `resolve_share` calls one share answers per `RATE_WINDOW_SECS`: each
+/// signs a URL, an update anyone may send. 600 a minute lets a link shared
+/// in a busy chat be opened by ten people a second; the counter lives in
+/// the share's record, so strangers cost no state of their own.
+pub const SHARE_RESOLVES_PER_MINUTE: u32 = 600;
+
+/// Lifetime of the signed URL a share resolves to: an hour, as a download
+/// URL's default, so that a film opened from a share plays through and
+/// seeks with the URL it was given; never past the share's own expiry.
+pub const SHARE_URL_TTL_SECS: u64 = 60 * 60;
+
+/// `list_shares`: default and maximum page size.
+pub const DEFAULT_SHARE_LIST_LIMIT: u32 = 100;
+pub const MAX_SHARE_LIST_LIMIT: u32 = 1_000;

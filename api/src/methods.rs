@@ -139,6 +139,7 @@ pub mod directory {
     use crate::billing::*;
     use crate::directory::*;
     use crate::keys::KeyId;
+    use crate::share::*;
     use serde_bytes::ByteBuf;
 
     pub const START_UPLOAD: Method<(StartUploadReq,), StartUploadResult> = Method::update("start_upload");
@@ -178,16 +179,26 @@ pub mod directory {
     pub const ADMIN_CHARGE_STORAGE: Method<(), ChargeRunResult> = Method::update("admin_charge_storage");
     pub const ADMIN_UPGRADE_BUCKETS: Method<(UpgradeBucketsReq,), RolloutResult> =
         Method::update("admin_upgrade_buckets");
+    pub const CREATE_SHARE: Method<(CreateShareReq,), ShareResult> = Method::update("create_share");
+    pub const LIST_SHARES: Method<(ListSharesReq,), ListSharesResult> = Method::query("list_shares");
+    pub const REVOKE_SHARE: Method<(String,), RevokeShareResult> = Method::update("revoke_share");
+    /// Anyone's, anonymous included: an update, as it counts a use.
+    pub const RESOLVE_SHARE: Method<(String,), ResolveShareResult> = Method::update("resolve_share");
 
     /// Methods only controllers may call, besides those named `admin_*`.
     pub const CONTROLLER_ONLY: [MethodName; 1] = [method_name(LIST_BUCKETS)];
 
     /// Methods anonymous callers may call.
-    pub const ANONYMOUS_OK: [MethodName; 2] = [method_name(GET_PUBLIC_KEYS), method_name(GET_PRICING)];
+    pub const ANONYMOUS_OK: [MethodName; 3] =
+        [method_name(GET_PUBLIC_KEYS), method_name(GET_PRICING), method_name(RESOLVE_SHARE)];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 34] = [
+    pub const ALL: [MethodName; 38] = [
         method_name(ADMIN_UPGRADE_BUCKETS),
+        method_name(CREATE_SHARE),
+        method_name(LIST_SHARES),
+        method_name(REVOKE_SHARE),
+        method_name(RESOLVE_SHARE),
         method_name(START_UPLOAD),
         method_name(ROUTE_CHUNKS),
         method_name(GET_UPLOAD_TOKEN),

@@ -6,6 +6,7 @@ use depot_api::billing::*;
 use depot_api::bucket::*;
 use depot_api::directory::*;
 use depot_api::methods::{Method, Mode, bucket as bm, directory as dm};
+use depot_api::share::*;
 use depot_api::token::UploadToken;
 use depot_api::{BucketError, DirectoryError, FileId};
 use ic_agent::{Agent, AgentError, Identity};
@@ -24,6 +25,7 @@ pub enum CallError {
     Directory(DirectoryError),
     Bucket(BucketError),
     Billing(BillingError),
+    Share(ShareError),
 }
 
 impl std::fmt::Display for CallError {
@@ -34,6 +36,7 @@ impl std::fmt::Display for CallError {
             CallError::Directory(e) => write!(f, "{}", crate::format::explain_directory_error(e)),
             CallError::Bucket(e) => write!(f, "{}", crate::format::explain_bucket_error(e)),
             CallError::Billing(e) => write!(f, "{}", crate::billing::explain_billing_error(e)),
+            CallError::Share(e) => write!(f, "{}", crate::format::explain_share_error(e)),
         }
     }
 }
@@ -151,6 +154,31 @@ impl Depot {
         args: A,
     ) -> Result<R, CallError> {
         self.call(self.directory, m, args).await?.map_err(CallError::Billing)
+    }
+
+    async fn share<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
+        &self,
+        m: Method<A, Result<R, ShareError>>,
+        args: A,
+    ) -> Result<R, CallError> {
+        self.call(self.directory, m, args).await?.map_err(CallError::Share)
+    }
+
+    pub async fn create_share(&self, req: CreateShareReq) -> Result<ShareInfo, CallError> {
+        self.share(dm::CREATE_SHARE, (req,)).await
+    }
+
+    pub async fn list_shares(&self, req: ListSharesReq) -> Result<ListSharesRes, CallError> {
+        self.share(dm::LIST_SHARES, (req,)).await
+    }
+
+    pub async fn revoke_share(&self, share_id: &str) -> Result<bool, CallError> {
+        self.share(dm::REVOKE_SHARE, (share_id.to_string(),)).await
+    }
+
+    /// Works for anyone, with any identity (anonymous included).
+    pub async fn resolve_share(&self, share_id: &str) -> Result<ResolvedShare, CallError> {
+        self.share(dm::RESOLVE_SHARE, (share_id.to_string(),)).await
     }
 
     pub async fn get_pricing(&self) -> Result<Pricing, CallError> {

@@ -38,6 +38,20 @@ pub fn explain_directory_error(e: &DirectoryError) -> String {
     }
 }
 
+pub fn explain_share_error(e: &depot_api::share::ShareError) -> String {
+    use depot_api::share::ShareError::*;
+    match e {
+        NotFound => {
+            "share not found: it was revoked, its file deleted, or the id is wrong (`depot shares` lists yours)".into()
+        }
+        Gone { reason } => format!("{reason}: ask the owner for a new link"),
+        TooManyShares { limit } => {
+            format!("you have {limit} shares, the most allowed: revoke some with `depot unshare SHARE_ID`")
+        }
+        other => other.to_string(),
+    }
+}
+
 pub fn explain_bucket_error(e: &BucketError) -> String {
     match e {
         BucketError::TokenExpired => "upload token expired (a new one is fetched automatically)".into(),

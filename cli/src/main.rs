@@ -14,6 +14,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 mod commands;
+mod sharing;
 
 #[derive(Parser)]
 #[command(name = "depot", version, about = "Store files on the Internet Computer with Depot")]
@@ -120,6 +121,25 @@ enum Cmd {
         #[arg(long)]
         download: bool,
     },
+    /// Share a file: a link anyone can open, no sign-in, until it expires
+    /// or you revoke it. The link's page shows the file; its `/raw` form
+    /// redirects to the file itself (for curl -L, <img>, <video>).
+    Share {
+        file_id: String,
+        /// Lifetime: 30m, 12h, 7d (at most 365d); default: until revoked.
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+        /// Browsers save the file rather than show it.
+        #[arg(long)]
+        download_only: bool,
+        /// The link works this many times.
+        #[arg(long, value_name = "N")]
+        max_uses: Option<u32>,
+    },
+    /// List your shares.
+    Shares,
+    /// Revoke a share: its link stops working at once.
+    Unshare { share_id: String },
     /// Show your usage and quota.
     Usage,
     /// Set when a file is deleted: DAYS from now, or `forever` (kept until
@@ -394,6 +414,35 @@ async fn run(cli: Cli) -> Result<()> {
                     u.uploads_in_progress
                 );
                 println!("files     {}", u.files_count);
+            }
+        }
+        Cmd::Share { file_id, expires, download_only, max_uses } => {
+            let expires_in_secs = expires.as_deref().map(sharing::parse_duration_secs).transpose()?;
+            let req = depot_api::share::CreateShareReq {
+                file_id: upload::parse_file_id(&depot, &file_id)?,
+                expires_in_secs,
+                download_only,
+                max_uses,
+            };
+            let s = depot.create_share(req).await?;
+            if cli.json {
+                println!("{}", sharing::share_json(&s));
+            } else {
+                match &s.url {
+                    Some(url) => println!("{url}"),
+                    None => println!("share {} (this directory has no gateway for share links)", s.share_id),
+                }
+            }
+        }
+        Cmd::Shares => sharing::shares(&depot, cli.json).await?,
+        Cmd::Unshare { share_id } => {
+            let revoked = depot.revoke_share(&share_id).await?;
+            if cli.json {
+                println!("{}", json!({"share_id": share_id, "revoked": revoked}));
+            } else if revoked {
+                println!("revoked {share_id}");
+            } else {
+                anyhow::bail!("you have no share {share_id:?}: `depot shares` lists yours");
             }
         }
         Cmd::Stat => commands::stat(&depot, cli.json).await?,

@@ -25,6 +25,7 @@ use depot_api::billing::*;
 use depot_api::bucket::CommitFileResult;
 use depot_api::directory::*;
 use depot_api::error::InternalFault;
+use depot_api::share::*;
 use depot_api::{BucketError, DirectoryError, FileId};
 use logic::admin::{self, MemoryStat, require_admin};
 use logic::{CallFailure, billing, commit, files, keys, upload};
@@ -158,6 +159,29 @@ async fn delete_file(file_id: FileId) -> DeleteResult {
     let (res, key) = state::mutate(|s| files::delete_file_impl(s, caller(), &file_id, now()))?;
     jobs::attempt_deletes(vec![key]).await;
     Ok(res)
+}
+
+// ---- share links (logic/shares.rs) ----
+
+#[ic_cdk::update]
+fn create_share(req: CreateShareReq) -> ShareResult {
+    state::mutate(|s| logic::shares::create_share_impl(s, caller(), &req, now()))
+}
+
+#[ic_cdk::query]
+fn list_shares(req: ListSharesReq) -> ListSharesResult {
+    state::read(|s| logic::shares::list_shares_impl(s, caller(), &req))
+}
+
+#[ic_cdk::update]
+fn revoke_share(share_id: String) -> RevokeShareResult {
+    state::mutate(|s| logic::shares::revoke_share_impl(s, caller(), &share_id))
+}
+
+/// Anyone's, anonymous included: a fresh signed URL for a shared file.
+#[ic_cdk::update]
+fn resolve_share(share_id: String) -> ResolveShareResult {
+    state::mutate(|s| logic::shares::resolve_share_impl(s, &share_id, now()))
 }
 
 /// Moves (or removes) the date a file is deleted at.

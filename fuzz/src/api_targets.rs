@@ -555,6 +555,10 @@ pub fn candid_targets() -> Vec<Target> {
         candid_target("directory", d::SET_RETENTION),
         candid_target("directory", d::ADMIN_RESOLVE_DEPOSIT),
         candid_target("directory", d::ADMIN_REFUND),
+        candid_target("directory", d::CREATE_SHARE),
+        candid_target("directory", d::LIST_SHARES),
+        candid_target("directory", d::REVOKE_SHARE),
+        candid_target("directory", d::RESOLVE_SHARE),
     ]
 }
 

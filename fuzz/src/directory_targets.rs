@@ -18,6 +18,7 @@ use depot_directory::model::provisioning::{ProvisionEntry, ProvisionStep};
 use depot_directory::model::rollout::{Rollout, StoredRollout, UpgradeStep};
 use depot_directory::model::runtime::Runtime;
 use depot_directory::model::settings::Settings;
+use depot_directory::model::shares::ShareRecord;
 use depot_directory::model::storable::{DepositKey, ListKey, MovementKey, RouteKey, TimedKey};
 use depot_directory::model::uploads::{SessionState, UploadSession};
 use depot_directory::model::users::UserRecord;
@@ -131,6 +132,21 @@ fn arb_provision_entry() -> impl Strategy<Value = ProvisionEntry> {
         })
 }
 
+fn arb_share_record() -> impl Strategy<Value = ShareRecord> {
+    (arb_principal(), any::<[u8; 16]>(), any::<[u64; 3]>(), any::<(bool, Option<u64>, Option<u32>, u32, u32)>())
+        .prop_map(|(owner, file, t, (download_only, expires_at_ns, max_uses, uses, window_calls))| ShareRecord {
+            owner,
+            file,
+            created_at_ns: t[0],
+            expires_at_ns,
+            download_only,
+            max_uses,
+            uses,
+            window_start_ns: t[1],
+            window_calls,
+        })
+}
+
 fn arb_pending_delete() -> impl Strategy<Value = PendingDelete> {
     (
         arb_file_id(),
@@ -237,6 +253,7 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
         max_file_size: b[4],
         upload_tokens_per_minute: a[3],
         max_tokens_per_upload: a[4],
+        share_url_template: if a[3] % 2 == 0 { None } else { Some(format!("https://g/s/{{share}}{}", a[4])) },
         fleet: FleetSettings {
             bucket_capacity_bytes: b[0],
             pool_target: a[0],
@@ -459,6 +476,7 @@ fn from_bytes_run(input: &[u8]) {
     errors.push(check_from_bytes::<MovementKey>("MovementKey", input));
     errors.push(check_from_bytes::<DepositKey>("DepositKey", input));
     errors.push(check_from_bytes::<ProvisionEntry>("ProvisionEntry", input));
+    errors.push(check_from_bytes::<ShareRecord>("ShareRecord", input));
     errors.push(check_from_bytes::<StoredRollout>("StoredRollout", input));
     errors.push(check_from_bytes::<RouteKey>("RouteKey", input));
     errors.push(catch(|| {
@@ -581,6 +599,7 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
     round_trip(cases, arb_pricing())?;
     round_trip(cases, arb_provision_entry())?;
     round_trip(cases, arb_rollout())?;
+    round_trip(cases, arb_share_record())?;
     // Keys: the byte order is the iteration order, and the owner comes back.
     let mut runner = TestRunner::new(PropConfig {
         cases,

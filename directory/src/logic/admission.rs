@@ -1,8 +1,9 @@
 //! Admission of ingress messages, before the directory pays for them
 //! (`inspect_message`). It refuses only what no honest client sends: an
 //! unknown method, an argument too large or not of the method's Candid
-//! type, a query sent as an update, an anonymous caller (anonymous callers
-//! only read public keys, by query), and `admin_*` or controller-only
+//! type (a share id not in the share form), a query sent as an update, an
+//! anonymous caller (anonymous callers only read public keys, by query,
+//! and resolve shares), and `admin_*` or controller-only
 //! methods from anyone but a controller. Mistakes an honest
 //! client can make (an unknown upload id, a rate limit) pass here and get
 //! their typed error from the method itself.
@@ -31,21 +32,42 @@ pub fn admit_ingress(method: &str, caller: Principal, is_controller: bool, arg: 
     if (method.starts_with(ADMIN_PREFIX) || is_one_of(method, &m::CONTROLLER_ONLY)) && !is_controller {
         return Err(format!("only controllers may call this: {}", directory_reject(&DirectoryError::Unauthorised)));
     }
+    if method == m::RESOLVE_SHARE.name {
+        // Anyone's, anonymous included (a junk id could only be `NotFound`).
+        return share_id_arg(arg);
+    }
     if caller == Principal::anonymous() {
         let typed = directory_reject(&DirectoryError::Unauthorised);
-        return Err(format!("anonymous callers may only read public keys, by query: {typed}"));
+        return Err(format!("anonymous callers may only read public keys and resolve shares: {typed}"));
     }
     // A query sent as an update would make the directory pay for a read.
     if m::ALL.iter().any(|d| d.name == method && d.mode == Mode::Query) {
         return Err("a query: call it as a query".into());
     }
+    well_formed(method, arg, &decoder_config())
+}
+
+/// One share id in the share form: anything else is refused unpaid.
+fn share_id_arg(arg: &[u8]) -> Result<(), String> {
+    let (id,) = candid::utils::decode_args_with_config::<(String,)>(arg, &decoder_config())
+        .map_err(|e| format!("malformed argument: {e}"))?;
+    match depot_api::share::parse_share_id(&id) {
+        Some(_) => Ok(()),
+        None => Err("malformed argument: a share id is 32 hex digits".into()),
+    }
+}
+
+fn decoder_config() -> DecoderConfig {
     let mut config = DecoderConfig::new();
     config.set_skipping_quota(INGRESS_SKIPPING_QUOTA);
-    well_formed(method, arg, &config)
+    config
 }
 
 /// The argument decodes as the method's argument types.
 fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), String> {
+    if method == m::REVOKE_SHARE.name {
+        return share_id_arg(arg);
+    }
     macro_rules! check {
         ($($d:expr),* $(,)?) => {
             $(if method == $d.name {
@@ -88,6 +110,8 @@ fn well_formed(method: &str, arg: &[u8], config: &DecoderConfig) -> Result<(), S
         m::ADMIN_RESOLVE_DEPOSIT,
         m::ADMIN_REFUND,
         m::ADMIN_UPGRADE_BUCKETS,
+        m::CREATE_SHARE,
+        m::LIST_SHARES,
     );
     Err("no such method".into())
 }
@@ -126,6 +150,17 @@ mod tests {
         assert!(admit_ingress(m::START_UPLOAD.name, user(), false, &Encode!(&1u64).unwrap()).is_err());
         assert!(admit_ingress(m::START_UPLOAD.name, user(), false, b"").is_err());
         assert!(admit_ingress(m::GET_PUBLIC_KEYS.name, Principal::anonymous(), false, &Encode!().unwrap()).is_err());
+        // resolve_share: anyone's, with one id in the share form
+        let id = "00112233445566778899aabbccddeeff".to_string();
+        assert_eq!(admit_ingress(m::RESOLVE_SHARE.name, Principal::anonymous(), false, &Encode!(&id).unwrap()), Ok(()));
+        for junk in ["", "../x", &format!("{id}0")] {
+            let arg = Encode!(&junk.to_string()).unwrap();
+            assert!(admit_ingress(m::RESOLVE_SHARE.name, Principal::anonymous(), false, &arg).is_err(), "{junk:?}");
+        }
+        assert!(admit_ingress(m::RESOLVE_SHARE.name, user(), false, &Encode!(&1u64).unwrap()).is_err());
+        assert_eq!(admit_ingress(m::REVOKE_SHARE.name, user(), false, &Encode!(&id).unwrap()), Ok(()));
+        assert!(admit_ingress(m::REVOKE_SHARE.name, user(), false, &Encode!(&"text", &42u64).unwrap()).is_err());
+        assert!(admit_ingress(m::REVOKE_SHARE.name, Principal::anonymous(), false, &Encode!(&id).unwrap()).is_err());
         assert!(admit_ingress(m::ADMIN_GET_STATS.name, user(), false, &Encode!().unwrap()).is_err());
         assert!(admit_ingress(m::LIST_BUCKETS.name, user(), false, &Encode!().unwrap()).is_err());
         assert_eq!(admit_ingress(m::ADMIN_REAP_EXPIRED_UPLOADS.name, user(), true, &Encode!().unwrap()), Ok(()));

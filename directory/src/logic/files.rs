@@ -101,11 +101,21 @@ pub fn get_download_url_impl(
     if ttl == 0 || ttl > settings.max_download_url_ttl_secs {
         return Err(invalid(format!("ttl_secs must be in 1..={}", settings.max_download_url_ttl_secs)));
     }
+    signed_url(state, &meta, now_ns / NANOS_PER_SEC + ttl, req.disposition.unwrap_or_default())
+}
+
+/// A URL of `meta`'s file on its bucket, signed with the active key, valid
+/// until `expires_at_secs`.
+pub fn signed_url(
+    state: &State,
+    meta: &FileMeta,
+    expires_at_secs: u64,
+    disposition: depot_api::url::Disposition,
+) -> DownloadUrlResult {
+    let settings = state.settings();
     let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
     let file = meta.file_id.key().ok_or(DirectoryError::NotFound)?;
-    let expires_at_secs = now_ns / NANOS_PER_SEC + ttl;
-    let grant =
-        UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition: req.disposition.unwrap_or_default() };
+    let grant = UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition };
     let host = settings.domain_template.replace(BUCKET_PLACEHOLDER, &meta.bucket.to_text());
     let url = format!("{}://{host}{}", settings.url_scheme, grant.sign_path(kid, &seed));
     Ok(DownloadUrl { url, bucket: meta.bucket, expires_at_secs })

@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod keys;
 pub mod provisioning;
 pub mod rollout;
+pub mod shares;
 pub mod suspension;
 pub mod upload;
 pub mod validate;

@@ -22,6 +22,8 @@
 //! | 15 | `PROVISIONS_MEMORY`      | BTreeMap<u64 seq, ProvisionEntry>            |
 //! | 16 | `ROLLOUT_MEMORY`         | StableCell<StoredRollout>                    |
 //! | 17 | `ROUTING_MEMORY`         | BTreeMap<RouteKey(class, fill, bucket), ()>  |
+//! | 18 | `SHARES_MEMORY`          | BTreeMap<[u8;16] share id, ShareRecord>      |
+//! | 19 | `SHARES_BY_OWNER_MEMORY` | BTreeMap<ListKey(owner, created, share id), ()> |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -46,9 +48,11 @@ pub const RETENTION_MEMORY: MemoryId = MemoryId::new(14);
 pub const PROVISIONS_MEMORY: MemoryId = MemoryId::new(15);
 pub const ROLLOUT_MEMORY: MemoryId = MemoryId::new(16);
 pub const ROUTING_MEMORY: MemoryId = MemoryId::new(17);
+pub const SHARES_MEMORY: MemoryId = MemoryId::new(18);
+pub const SHARES_BY_OWNER_MEMORY: MemoryId = MemoryId::new(19);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 18] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 20] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -67,6 +71,8 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 18] = [
     ("provisions", PROVISIONS_MEMORY),
     ("rollout", ROLLOUT_MEMORY),
     ("routing", ROUTING_MEMORY),
+    ("shares", SHARES_MEMORY),
+    ("shares_by_owner", SHARES_BY_OWNER_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

@@ -12,6 +12,7 @@ pub mod provisioning;
 pub mod rollout;
 pub mod runtime;
 pub mod settings;
+pub mod shares;
 pub mod storable;
 pub mod uploads;
 pub mod users;
@@ -61,6 +62,9 @@ pub struct State {
     /// Buckets being created, installed or registered.
     pub provisions: StableBTreeMap<u64, provisioning::ProvisionEntry, Memory>,
     rollout: StableCell<rollout::StoredRollout, Memory>,
+    pub shares: StableBTreeMap<[u8; ID_BYTES], shares::ShareRecord, Memory>,
+    /// The owner's shares in creation order (`ListKey` over share ids).
+    pub shares_by_owner: StableBTreeMap<ListKey, (), Memory>,
 }
 
 impl State {
@@ -97,6 +101,8 @@ impl State {
             retention: StableBTreeMap::init(manager.get(RETENTION_MEMORY)),
             provisions: StableBTreeMap::init(manager.get(PROVISIONS_MEMORY)),
             rollout: StableCell::init(manager.get(ROLLOUT_MEMORY), rollout::StoredRollout::default()),
+            shares: StableBTreeMap::init(manager.get(SHARES_MEMORY)),
+            shares_by_owner: StableBTreeMap::init(manager.get(SHARES_BY_OWNER_MEMORY)),
             manager,
         }
     }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 /// from the same counter value still differ.
 pub const ID_DOMAIN_FILE: &[u8] = b"depot-file-key";
 pub const ID_DOMAIN_UPLOAD: &[u8] = b"depot-upload-id";
+pub const ID_DOMAIN_SHARE: &[u8] = b"depot-share-id";
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Runtime {

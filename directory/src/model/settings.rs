@@ -13,6 +13,25 @@ pub const DEFAULT_URL_SCHEME: &str = "https";
 pub const BUCKET_PLACEHOLDER: &str = "{bucket}";
 /// Longest accepted domain template (a host name is at most 253 bytes).
 pub const MAX_DOMAIN_TEMPLATE_BYTES: usize = 253;
+/// Longest accepted share URL template.
+pub const MAX_SHARE_URL_TEMPLATE_BYTES: usize = 512;
+
+/// An absolute http(s) URL with one `{share}` and nothing that would need
+/// escaping where it is shown or sent.
+fn validate_share_url_template(t: &str) -> Result<(), String> {
+    use depot_api::share::SHARE_PLACEHOLDER;
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.matches(SHARE_PLACEHOLDER).count() == 1
+        && t.len() <= MAX_SHARE_URL_TEMPLATE_BYTES
+        && t.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '\\' | '`'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "share_url_template must be an http(s) URL with one {SHARE_PLACEHOLDER}, printable ASCII without quotes or angle brackets, ≤ {MAX_SHARE_URL_TEMPLATE_BYTES} bytes"
+        ))
+    }
+}
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -33,6 +52,9 @@ pub struct Settings {
     pub max_tokens_per_upload: u32,
     #[serde(default)]
     pub fleet: super::fleet_settings::FleetSettings,
+    /// `DirectoryInit::share_url_template`; none: shares carry no URL.
+    #[serde(default)]
+    pub share_url_template: Option<String>,
 }
 cbor_storable!(Settings);
 
@@ -60,6 +82,7 @@ impl Default for Settings {
             upload_tokens_per_minute: DEFAULT_UPLOAD_TOKENS_PER_MINUTE,
             max_tokens_per_upload: DEFAULT_MAX_TOKENS_PER_UPLOAD,
             fleet: Default::default(),
+            share_url_template: None,
         }
     }
 }
@@ -111,6 +134,9 @@ impl Settings {
         if let Some(v) = init.max_tokens_per_upload {
             s.max_tokens_per_upload = v;
         }
+        if let Some(v) = &init.share_url_template {
+            s.share_url_template = Some(v.clone()).filter(|t| !t.is_empty());
+        }
         s.fleet.apply(init)?;
         s.validate()?;
         Ok(s)
@@ -125,6 +151,9 @@ impl Settings {
         }
         if t.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@')) {
             return Err("domain_template must be a bare host[:port]".into());
+        }
+        if let Some(t) = &self.share_url_template {
+            validate_share_url_template(t)?;
         }
         if self.url_scheme != "https" && self.url_scheme != "http" {
             return Err("url_scheme must be http or https".into());
@@ -219,6 +248,31 @@ mod tests {
         // An upgrade argument that names neither keeps what is stored.
         let kept = s.with_overrides(&DirectoryInit::default()).unwrap();
         assert_eq!((kept.upload_tokens_per_minute, kept.max_tokens_per_upload), (1, 1));
+    }
+
+    #[test]
+    fn share_url_templates() {
+        let set = |t: &str| {
+            Settings::default()
+                .with_overrides(&DirectoryInit { share_url_template: Some(t.into()), ..Default::default() })
+        };
+        let ok = "https://aaaaa-aa.icp0.io/s/{share}";
+        assert_eq!(set(ok).unwrap().share_url_template.as_deref(), Some(ok));
+        assert_eq!(set("").unwrap().share_url_template, None, "empty: none");
+        let longest = format!("http://{}/{{share}}", "h".repeat(MAX_SHARE_URL_TEMPLATE_BYTES - 15));
+        assert_eq!(longest.len(), MAX_SHARE_URL_TEMPLATE_BYTES);
+        assert!(set(&longest).is_ok());
+        for bad in [
+            "aaaaa-aa.icp0.io/s/{share}",
+            "javascript:alert(1)//{share}",
+            "https://x/s/",
+            "https://x/{share}/{share}",
+            "https://x/s/{share}\"><script>",
+            "https://x/s/{share} y",
+            &format!("{longest}x"),
+        ] {
+            assert!(set(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

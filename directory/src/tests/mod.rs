@@ -15,6 +15,7 @@ mod lost_commit;
 mod provisioning;
 mod rollout;
 mod routing;
+mod shares;
 mod signing;
 mod token_limits;
 mod upload_flow;
