@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds one canister for deployment: release wasm32, shrunk, with its
 # Candid interface as public `candid:service` metadata, gzipped.
-#   scripts/build-canister.sh bucket|directory [OUTPUT]
+#   scripts/build-canister.sh bucket|directory|gateway [OUTPUT]
 # Used by dfx.json and icp.yaml. Writes target/canisters/<name>.wasm.gz
 # (or OUTPUT when given).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name="${1:?usage: build-canister.sh bucket|directory [OUTPUT]}"
+name="${1:?usage: build-canister.sh bucket|directory|gateway [OUTPUT]}"
 out="${2:-target/canisters/${name}.wasm.gz}"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 if ! command -v ic-wasm >/dev/null 2>&1; then

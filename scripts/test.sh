@@ -11,7 +11,7 @@ rustup component add rustfmt clippy >/dev/null
 # Hygiene gate: formatting and lints, before anything slow.
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
-cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory \
+cargo clippy --locked --target wasm32-unknown-unknown -p depot-bucket -p depot-directory -p depot-gateway \
   -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -p test-cmc -- -D warnings
 
 # Real clients the end-to-end tests drive: Chromium (tests/tests/e2e_browser.rs;

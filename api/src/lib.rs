@@ -18,6 +18,7 @@ pub mod bucket;
 pub mod did_check;
 pub mod directory;
 pub mod error;
+pub mod gateway;
 pub mod ids;
 pub mod keys;
 pub mod limits;

@@ -78,8 +78,11 @@ pub struct ResolvedShare {
     pub size_bytes: u64,
     pub sha256: Option<ByteBuf>,
     pub download_only: bool,
-    /// Signed for `SHARE_URL_TTL_SECS`, never past the share's expiry.
+    /// Signed for `SHARE_URL_TTL_SECS`, never past the share's expiry:
+    /// shown inline (a saved attachment when `download_only`).
     pub url: String,
+    /// The same file, always as an attachment: a page's download button.
+    pub download_url: String,
     pub expires_at_secs: u64,
 }
 

@@ -2,6 +2,8 @@
 // with the flags this machine needs (no sandbox as root, no GPU, nothing
 // fetched from the network), and the timeout every step shares.
 
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
 export const TIMEOUT_MS = 60_000;
@@ -12,4 +14,16 @@ export function launch() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
            '--disable-component-update', '--no-first-run'],
   });
+}
+
+// Clicks `selector`, waits for the download it starts and describes the
+// saved file: the name the browser suggested, its length and SHA-256.
+export async function clickAndDownload(page, selector) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const bytes = await readFile(await download.path());
+  return {
+    suggested_name: download.suggestedFilename(),
+    length: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
 }

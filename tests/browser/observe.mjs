@@ -6,8 +6,7 @@
 //        "fetch": url, "download": url}
 
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { TIMEOUT_MS, launch } from './launch.mjs';
+import { TIMEOUT_MS, clickAndDownload, launch } from './launch.mjs';
 
 const input = JSON.parse(process.env.DEPOT_BROWSER_CASE);
 
@@ -61,14 +60,7 @@ try {
   out.fetch.length = fetched.length;
   out.fetch.sha256 = createHash('sha256').update(fetched).digest('hex');
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dl')]);
-  const path = await download.path();
-  const bytes = await readFile(path);
-  out.download = {
-    suggested_name: download.suggestedFilename(),
-    length: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
+  out.download = await clickAndDownload(page, '#dl');
 } catch (e) {
   out.error = String(e && e.stack || e);
 } finally {

@@ -8,6 +8,7 @@ use candid::{CandidType, Encode, Principal};
 use depot_api::DirectoryError;
 use depot_api::bucket::BucketInit;
 use depot_api::directory::{AdminStats, DirectoryInit, RegisterBucketReq};
+use depot_api::gateway::GatewayInit;
 use depot_api::keys::PublicKeyInfo;
 use depot_api::methods::{Method, directory as dm};
 use depot_devnet::{CallOutcome, Devnet, DevnetError, InstallMode};
@@ -24,6 +25,8 @@ pub struct Deployment {
     pub admin: Principal,
     pub directory: Principal,
     pub buckets: Vec<Principal>,
+    /// Serves share links (`/s/<id>`) for the directory.
+    pub gateway: Principal,
 }
 
 /// The operator's principal: a fixed, self-authenticating id (devnet's
@@ -79,8 +82,12 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
     let bucket_wasm = crate::wasm::canister_wasm("bucket")?;
 
     let directory = dev.create_canister(admin, CANISTER_CYCLES, None)?;
+    // Created first: share links point at it.
+    let gateway = dev.create_canister(admin, CANISTER_CYCLES, None)?;
+    let share_url = format!("http://{}/s/{{share}}", opts.domain_template.replace("{bucket}", &gateway.to_text()));
     let init = DirectoryInit {
         domain_template: Some(opts.domain_template.clone()),
+        share_url_template: opts.directory_init.share_url_template.clone().or(Some(share_url)),
         url_scheme: Some("http".into()),
         // A fleet registered by hand is the whole fleet: no pool, unless
         // the test asks for one.
@@ -101,7 +108,9 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
     if stats.bucket_wasm.is_none() {
         bail!("the directory wasm embeds no bucket wasm: build it with scripts/build-wasm.sh");
     }
-    let mut d = Deployment { admin, directory, buckets: vec![] };
+    let gateway_wasm = crate::wasm::canister_wasm("gateway")?;
+    dev.install_code(admin, gateway, &gateway_wasm, &Encode!(&GatewayInit { directory })?, InstallMode::Install)?;
+    let mut d = Deployment { admin, directory, buckets: vec![], gateway };
     for _ in 0..opts.buckets {
         add_bucket(dev, &mut d, &bucket_wasm)?;
     }

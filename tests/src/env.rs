@@ -99,6 +99,8 @@ impl DepotEnv {
     pub fn http(&self) -> reqwest::Client {
         let addr = self.server.addr;
         let mut b = reqwest::Client::builder();
+        let gateway = self.deployment.gateway;
+        b = b.resolve(&format!("{gateway}.localhost"), addr);
         for bucket in &self.deployment.buckets {
             b = b.resolve(&format!("{bucket}.localhost"), addr).resolve(&format!("{bucket}.raw.localhost"), addr);
         }

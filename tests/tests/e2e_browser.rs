@@ -152,3 +152,34 @@ async fn chromium_shows_plays_fetches_and_downloads_depot_files() {
     assert_eq!(d["suggested_name"], "rapport été.txt");
     assert_eq!(d["sha256"], hex::encode(Sha256::digest(text.as_bytes())));
 }
+
+/// A share link opened in a fresh browser context (no sign-in): the page
+/// served by the gateway canister shows the file, its `<audio>` plays and
+/// seeks (Range requests to the bucket, allowed by the page's CSP), the
+/// Download button saves the exact bytes under the file's name, and the
+/// browser reports no Content-Security-Policy violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_opens_a_share_page_plays_seeks_and_downloads() {
+    ensure_browser();
+    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let alice = env.client(DepotEnv::identity(2)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audio = wav(AUDIO_SECS);
+    let file_id = put(&alice, dir.path(), "tone été.wav", &audio).await;
+    let req = depot_api::share::CreateShareReq { file_id, expires_in_secs: None, download_only: false, max_uses: None };
+    let share = alice.create_share(req).await.unwrap();
+    let input = serde_json::json!({"page": share.url.unwrap(), "seek_to": SEEK_TO_SECS});
+
+    let seen = tokio::task::spawn_blocking(move || run_script("share.mjs", "DEPOT_SHARE_CASE", &input)).await.unwrap();
+    eprintln!("the browser saw: {seen:#}");
+    assert_eq!(seen["status"], 200);
+    assert_eq!((seen["title"].as_str(), seen["heading"].as_str()), (Some("tone été.wav"), Some("tone été.wav")));
+    let m = &seen["media"];
+    assert!(m.get("error").is_none(), "media error {m}");
+    assert!((m["duration"].as_f64().unwrap() - AUDIO_SECS as f64).abs() < 0.01, "{m}");
+    assert!((m["current_time"].as_f64().unwrap() - SEEK_TO_SECS).abs() < 0.01, "{m}");
+    let d = &seen["download"];
+    assert_eq!(d["suggested_name"], "tone été.wav");
+    assert_eq!(d["sha256"], hex::encode(Sha256::digest(&audio)));
+    assert_eq!(seen["console_errors"], serde_json::json!([]), "no CSP violation or other error");
+}

@@ -209,6 +209,7 @@ pub fn resolve_share_impl(state: &mut State, share_id: &str, now_ns: u64) -> Res
     let expires_at_secs = (now_secs + SHARE_URL_TTL_SECS).min(until_secs);
     let disposition = if rec.download_only { Disposition::Attachment } else { Disposition::Inline };
     let url = signed_url(state, &meta, expires_at_secs, disposition).map_err(from_directory)?;
+    let download = signed_url(state, &meta, expires_at_secs, Disposition::Attachment).map_err(from_directory)?;
     rec.uses += 1;
     rec.window_calls += 1;
     state.shares.insert(id, rec.clone());
@@ -219,6 +220,7 @@ pub fn resolve_share_impl(state: &mut State, share_id: &str, now_ns: u64) -> Res
         sha256: meta.sha256,
         download_only: rec.download_only,
         url: url.url,
+        download_url: download.url,
         expires_at_secs,
     })
 }

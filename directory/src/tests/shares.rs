@@ -187,6 +187,10 @@ fn download_only_shares_resolve_to_attachments() {
     let r = resolve(&mut fx, &s.share_id).unwrap();
     assert!(r.download_only);
     assert_eq!(SignedUrl::parse(path_of(&r.url)).unwrap().disposition, Disposition::Attachment);
+    let plain = create(&mut fx, alice(), &share(&file)).unwrap();
+    let r = resolve(&mut fx, &plain.share_id).unwrap();
+    assert_eq!(SignedUrl::parse(path_of(&r.url)).unwrap().disposition, Disposition::Inline);
+    assert_eq!(SignedUrl::parse(path_of(&r.download_url)).unwrap().disposition, Disposition::Attachment);
 }
 
 #[test]

@@ -62,6 +62,12 @@ async fn main() -> Result<()> {
 
     println!("Depot is running on devnet at {url}");
     println!("  directory  {}", env.directory());
+    println!(
+        "  gateway    {}   share links http://{}.localhost:{}/s/<share-id>",
+        deployment.gateway,
+        deployment.gateway,
+        env.port()
+    );
     for b in &env.deployment.buckets {
         println!("  bucket     {b}   gateway http://{b}.localhost:{}/", env.port());
     }
@@ -87,6 +93,7 @@ async fn main() -> Result<()> {
     println!("Quick start (in another terminal):");
     println!("  cargo run -q -p depot-cli -- upload ./some-file        # prints the file id and a signed URL");
     println!("  cargo run -q -p depot-cli -- url <file-id>");
+    println!("  cargo run -q -p depot-cli -- share <file-id> --expires 7d  # a link anyone can open");
     println!("  curl -o out \"<signed URL>\"                             # verified by devnet's HTTP gateway");
     println!();
     println!("Ctrl-C stops.");

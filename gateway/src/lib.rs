@@ -1,0 +1,98 @@
+//! The gateway canister: share links now, the web app next (issue 12).
+//!
+//! - `GET /s/<id>` and `/s/<id>/raw`: the query answers `upgrade`, and the
+//!   update asks the directory to resolve the share (`resolve_share`, which
+//!   counts a use and signs a fresh URL), then answers the share page, a
+//!   307 to the file, or an error page (`pages.rs`). An update's reply is
+//!   certified by consensus: no tree entry is needed.
+//! - Everything else: certified responses from `assets.rs`.
+//!
+//! Endpoints are thin: routing (`routes.rs`) and pages are plain functions
+//! tested natively.
+
+pub mod assets;
+pub mod pages;
+pub mod routes;
+pub mod state;
+
+use depot_api::gateway::GatewayInit;
+use depot_api::share::ResolveShareResult;
+use ic_cdk::{init, inspect_message, post_upgrade, query, update};
+use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUpdateResponse};
+use routes::Route;
+
+fn install_certification() {
+    ic_cdk::api::set_certified_data(&assets::certify());
+}
+
+#[init]
+fn init(args: GatewayInit) {
+    state::set_init(args);
+    install_certification();
+}
+
+#[post_upgrade]
+fn post_upgrade() {
+    // The settings are in stable memory; the certified assets are rebuilt.
+    install_certification();
+}
+
+/// Only the share routes' updates are accepted from ingress: the HTTP
+/// gateway sends them after the query asked for an upgrade. Anything else
+/// (another method, a path with no share) is refused before the gateway
+/// pays for it.
+#[inspect_message]
+fn inspect_message() {
+    let method = ic_cdk::api::call::method_name();
+    if method == "http_request_update"
+        && let Ok(req) = candid::decode_one::<HttpUpdateRequest>(&ic_cdk::api::call::arg_data_raw())
+        && route(req.method().as_str(), req.url()) != Route::Asset
+    {
+        ic_cdk::api::call::accept_message();
+        return;
+    }
+    ic_cdk::trap(&format!("{method}: only share links are answered by update"));
+}
+
+fn route(method: &str, url: &str) -> Route {
+    routes::route(method, url)
+}
+
+#[query]
+fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
+    match route(req.method().as_str(), req.url()) {
+        Route::SharePage(_) | Route::ShareRaw(_) => HttpResponse::builder().with_upgrade(true).build(),
+        Route::Asset => {
+            let cert = ic_cdk::api::data_certificate().unwrap_or_default();
+            assets::serve(&cert, &req)
+        }
+    }
+}
+
+#[update]
+async fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpUpdateResponse<'static> {
+    let (id, raw) = match route(req.method().as_str(), req.url()) {
+        Route::SharePage(id) => (id, false),
+        Route::ShareRaw(id) => (id, true),
+        // inspect_message admits no such ingress; a canister's call gets the 404.
+        Route::Asset => return pages::refusal(Ok(&depot_api::share::ShareError::NotFound)).into(),
+    };
+    let Some(directory) = state::directory() else {
+        return pages::refusal(Err("the gateway is not installed with a directory")).into();
+    };
+    let reply: Result<(ResolveShareResult,), _> = ic_cdk::call(directory, "resolve_share", (id,)).await;
+    let resp = match reply {
+        Ok((Ok(r),)) if raw => pages::raw_redirect(&r),
+        Ok((Ok(r),)) => pages::share_page(&r),
+        Ok((Err(e),)) => pages::refusal(Ok(&e)),
+        Err((_, why)) => pages::refusal(Err(&format!("the directory did not answer ({why})"))),
+    };
+    resp.into()
+}
+
+// `__export_service()` for the interface test, and the candid:service
+// metadata the build adds.
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests;

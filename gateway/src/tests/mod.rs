@@ -1,0 +1,1 @@
+mod candid_interface;
