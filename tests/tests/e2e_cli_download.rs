@@ -215,8 +215,9 @@ async fn hostile_stored_names_stay_inside_the_target_directory() {
     std::fs::create_dir(&out).unwrap();
     let alice = env.client(DepotEnv::identity(1)).await.unwrap();
 
-    // Path names are refused by the directory at upload.
-    for name in ["../evil", "a/b", "..", "C:\\x"] {
+    // Names that would climb out of a folder are refused by the directory
+    // at upload (relative paths like `a/b` are names, see below).
+    for name in ["../evil", "/abs", "a/../b", "a//b", "a/", "..", "C:\\x"] {
         let req = StartUploadReq { name: name.into(), mime: None, size_bytes: 10, sha256: None, retention_days: None };
         let r = alice.start_upload(req).await;
         assert!(matches!(r, Err(CallError::Directory(DirectoryError::InvalidRequest { .. }))), "{name:?}: {r:?}");
@@ -225,9 +226,13 @@ async fn hostile_stored_names_stay_inside_the_target_directory() {
     // is fine) still never leave the target directory or hide the file.
     let data = pattern(10, 1);
     let mut want = vec![];
-    for (stored, written) in
-        [(".bashrc", "_bashrc"), ("..hidden", "__hidden"), ("evil\u{202e}gpj.exe", "evil_gpj.exe"), ("a:b", "a_b")]
-    {
+    for (stored, written) in [
+        (".bashrc", "_bashrc"),
+        ("..hidden", "__hidden"),
+        ("evil\u{202e}gpj.exe", "evil_gpj.exe"),
+        ("a:b", "a_b"),
+        ("dir/sub/b.txt", "b.txt"),
+    ] {
         let path = src.path().join(format!("src-{written}"));
         std::fs::write(&path, &data).unwrap();
         let opts = UploadOpts {
