@@ -28,7 +28,7 @@ use crate::names;
 use crate::progress::Batch;
 use crate::upload::{self, UploadOpts, UploadOutcome};
 use anyhow::{Context, Result, anyhow, bail};
-use depot_api::directory::{FileMeta, FileStatus, GetDownloadUrlReq, ListFilesReq};
+use depot_api::directory::{FileMeta, GetDownloadUrlReq, ListFilesReq};
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -159,14 +159,15 @@ impl Summary {
     }
 }
 
-/// Every ready file of the caller, in the directory's order.
-pub async fn list_all(depot: &Depot) -> Result<Vec<FileMeta>> {
+/// Every file of the caller, in the directory's order: the Ready ones, and
+/// uploads in progress too with `include_pending`.
+pub async fn list_all(depot: &Depot, include_pending: bool) -> Result<Vec<FileMeta>> {
     let mut cursor = None;
     let mut rows = vec![];
     loop {
-        let page =
-            depot.list_files(ListFilesReq { cursor: cursor.take(), limit: None, include_pending: Some(false) }).await?;
-        rows.extend(page.files.into_iter().filter(|f| f.status == FileStatus::Ready));
+        let req = ListFilesReq { cursor: cursor.take(), limit: None, include_pending: Some(include_pending) };
+        let page = depot.list_files(req).await?;
+        rows.extend(page.files);
         match page.next {
             Some(n) => cursor = Some(n),
             None => return Ok(rows),
@@ -185,7 +186,7 @@ pub async fn upload_many(
 ) -> Result<Summary> {
     let started = Instant::now();
     let existing: HashMap<String, FileMeta> = if opts.skip_existing {
-        list_all(depot).await?.into_iter().map(|f| (f.name.clone(), f)).collect()
+        list_all(depot, false).await?.into_iter().map(|f| (f.name.clone(), f)).collect()
     } else {
         HashMap::new()
     };
@@ -422,6 +423,7 @@ mod tests {
     #[test]
     fn download_targets_stay_inside_and_never_collide() {
         use candid::Principal;
+        use depot_api::directory::FileStatus;
         use depot_api::{FileId, FileKey};
         let meta = |name: &str, k: u8| FileMeta {
             file_id: FileId::new(Principal::anonymous(), FileKey([k; 16])),

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use depot_api::DirectoryError;
-use depot_api::directory::{FileStatus, GetDownloadUrlReq, ListFilesReq};
+use depot_api::directory::{FileStatus, GetDownloadUrlReq};
 use depot_api::url::Disposition;
 use depot_cli::billing::{deposit_hint, human_cycles};
 use depot_cli::client::{CallError, Depot};
@@ -291,7 +291,7 @@ async fn run(cli: Cli) -> Result<()> {
             let files = if all {
                 let prefix = prefix.unwrap_or_default();
                 let files: Vec<_> =
-                    batch::list_all(&depot).await?.into_iter().filter(|f| f.name.starts_with(&prefix)).collect();
+                    batch::list_all(&depot, false).await?.into_iter().filter(|f| f.name.starts_with(&prefix)).collect();
                 if files.is_empty() {
                     anyhow::bail!("no file's name starts with {prefix:?}: `depot ls` lists them");
                 }
@@ -344,18 +344,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Ls { all } => {
-            let mut cursor = None;
-            let mut rows = vec![];
-            loop {
-                let page = depot
-                    .list_files(ListFilesReq { cursor: cursor.take(), limit: None, include_pending: Some(all) })
-                    .await?;
-                rows.extend(page.files);
-                match page.next {
-                    Some(n) => cursor = Some(n),
-                    None => break,
-                }
-            }
+            let rows = batch::list_all(&depot, all).await?;
             if cli.json {
                 let v: Vec<_> = rows
                     .iter()

@@ -38,9 +38,9 @@ impl Bars {
         }
     }
 
-    /// Shown beside the file's bar, or printed when it has none.
+    /// Shown beside the file's bar (a batch's bars have a message field).
     pub fn notice(&self, text: &str) {
-        if self.total.is_some() { self.file.set_message(text.to_string()) } else { eprintln!("{text}") }
+        self.file.set_message(text.to_string());
     }
 }
 

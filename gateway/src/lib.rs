@@ -37,30 +37,39 @@ fn post_upgrade() {
     install_certification();
 }
 
+/// Largest `http_request_update` argument admitted: a GET's URL and
+/// headers (no body); far above real header sizes, as the bucket's.
+pub const MAX_HTTP_UPDATE_ARG_BYTES: usize = 64 * 1024;
+
+/// Candid skipping quota for that argument: it has no fields to skip.
+pub const INGRESS_SKIPPING_QUOTA: usize = 10_000;
+
 /// Only the share routes' updates are accepted from ingress: the HTTP
 /// gateway sends them after the query asked for an upgrade. Anything else
-/// (another method, a path with no share) is refused before the gateway
-/// pays for it.
+/// (another method, a path with no share, an oversized or malformed
+/// argument) is refused before the gateway pays for it; the argument is
+/// decoded with a size cap and a skipping quota, so a Candid bomb costs
+/// nothing.
 #[inspect_message]
 fn inspect_message() {
     let method = ic_cdk::api::call::method_name();
-    if method == "http_request_update"
-        && let Ok(req) = candid::decode_one::<HttpUpdateRequest>(&ic_cdk::api::call::arg_data_raw())
-        && route(req.method().as_str(), req.url()) != Route::Asset
-    {
+    let admitted =
+        method == "http_request_update" && ic_cdk::api::call::arg_data_raw_size() <= MAX_HTTP_UPDATE_ARG_BYTES && {
+            let mut config = candid::de::DecoderConfig::new();
+            config.set_skipping_quota(INGRESS_SKIPPING_QUOTA);
+            candid::utils::decode_one_with_config::<HttpUpdateRequest>(&ic_cdk::api::call::arg_data_raw(), &config)
+                .is_ok_and(|req| routes::route(req.method().as_str(), req.url()) != Route::Asset)
+        };
+    if admitted {
         ic_cdk::api::call::accept_message();
-        return;
+    } else {
+        ic_cdk::trap(&format!("{method}: only share links are answered by update"));
     }
-    ic_cdk::trap(&format!("{method}: only share links are answered by update"));
-}
-
-fn route(method: &str, url: &str) -> Route {
-    routes::route(method, url)
 }
 
 #[query]
 fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
-    match route(req.method().as_str(), req.url()) {
+    match routes::route(req.method().as_str(), req.url()) {
         Route::SharePage(_) | Route::ShareRaw(_) => HttpResponse::builder().with_upgrade(true).build(),
         Route::Asset => {
             let cert = ic_cdk::api::data_certificate().unwrap_or_default();
@@ -71,7 +80,7 @@ fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
 
 #[update]
 async fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpUpdateResponse<'static> {
-    let (id, raw) = match route(req.method().as_str(), req.url()) {
+    let (id, raw) = match routes::route(req.method().as_str(), req.url()) {
         Route::SharePage(id) => (id, false),
         Route::ShareRaw(id) => (id, true),
         // inspect_message admits no such ingress; a canister's call gets the 404.

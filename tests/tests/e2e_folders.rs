@@ -119,7 +119,7 @@ async fn a_folder_goes_through_a_rate_limit_of_5_a_minute_without_errors() {
     assert!(waited >= 9 * 55, "it waited the limit out ({waited} s of waits)");
 
     // Every relative name is listed, and every file is whole.
-    let stored = batch::list_all(&client).await.unwrap();
+    let stored = batch::list_all(&client, false).await.unwrap();
     let names: Vec<&str> = stored.iter().map(|f| f.name.as_str()).collect();
     let mut sorted = names.clone();
     sorted.sort();
@@ -185,7 +185,7 @@ async fn skip_existing_and_download_all_by_prefix() {
     // `download --all --prefix a/`: the newest a/two.txt and a/b/three.bin
     // (the old a/two.txt too: both are stored, and the second one to reach
     // the same path is refused, never written over the first).
-    let all = batch::list_all(&client).await.unwrap();
+    let all = batch::list_all(&client, false).await.unwrap();
     let picked: Vec<_> = all.into_iter().filter(|f| f.name.starts_with("a/")).collect();
     assert_eq!(picked.len(), 3);
     let out = tmp.path().join("back");

@@ -122,7 +122,10 @@ async fn share_links_through_the_gateway_show_redirect_and_refuse() {
     // Updates for anything but a share are refused before the gateway pays.
     let gw = env.deployment.gateway;
     let junk = ic_http_certification::HttpRequest::get("/index.html").build_update();
-    for arg in [Encode!(&junk).unwrap(), b"not candid".to_vec()] {
+    let oversized = ic_http_certification::HttpRequest::get(format!("/s/{}/raw", share.share_id))
+        .with_headers(vec![("x-pad".into(), "a".repeat(70 * 1024))])
+        .build_update();
+    for arg in [Encode!(&junk).unwrap(), b"not candid".to_vec(), Encode!(&oversized).unwrap()] {
         let r = alice.raw_update(gw, "http_request_update", arg).await;
         assert!(matches!(r, Err(CallError::Failed(ref m)) if m.contains("only share links")), "{r:?}");
     }

@@ -151,9 +151,10 @@ pub fn list_shares_impl(state: &State, caller: Principal, req: &ListSharesReq) -
     };
     let mut shares = Vec::new();
     let mut next = None;
+    let mut last: Option<ListKey> = None;
     for e in state.shares_by_owner.range((start, Bound::Included(ListKey::last_of(caller)))) {
         if shares.len() == limit {
-            next = Some(ByteBuf::from(shares_last_cursor(&shares, caller)));
+            next = last.map(|k| ByteBuf::from(k.cursor()));
             break;
         }
         let id = e.key().file.0;
@@ -161,15 +162,9 @@ pub fn list_shares_impl(state: &State, caller: Principal, req: &ListSharesReq) -
         // A share of a deleted file shows with the name it had: none.
         let name = shared_file(state, &rec).map(|(m, _)| m.name).unwrap_or_default();
         shares.push(info(state, &id, &rec, name));
+        last = Some(*e.key());
     }
     Ok(ListSharesRes { shares, next })
-}
-
-/// The cursor after the last share of a page.
-fn shares_last_cursor(shares: &[ShareInfo], owner: Principal) -> Vec<u8> {
-    let last = shares.last().expect("a full page");
-    let id = parse_share_id(&last.share_id).expect("ids we wrote");
-    ListKey::new(owner, last.created_at_ns, FileKey(id)).cursor()
 }
 
 pub fn revoke_share_impl(state: &mut State, caller: Principal, share_id: &str) -> RevokeShareResult {
