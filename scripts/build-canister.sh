@@ -18,6 +18,11 @@ if [ "$name" = directory ]; then
   "$0" bucket target/canisters/bucket.wasm.gz
   export DEPOT_BUCKET_WASM_GZ="$PWD/target/canisters/bucket.wasm.gz"
 fi
+if [ "$name" = gateway ]; then
+  # The gateway embeds the built web app (gateway/build.rs).
+  scripts/build-www.sh >&2
+  export DEPOT_WWW_DIST="$PWD/www/dist"
+fi
 cargo build --locked --release --target wasm32-unknown-unknown -p "depot-${name}" >&2
 mkdir -p target/canisters "$(dirname "$out")"
 raw="target/wasm32-unknown-unknown/release/depot_${name}.wasm"

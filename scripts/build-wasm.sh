@@ -2,7 +2,8 @@
 # Builds the canisters' release wasm the way the tests and depot-local load
 # them (target/wasm32-unknown-unknown/release): the bucket first, gzipped to
 # target/canisters/bucket-embedded.wasm.gz, then the directory embedding it
-# (directory/build.rs, DEPOT_BUCKET_WASM_GZ), then the gateway, then
+# (directory/build.rs, DEPOT_BUCKET_WASM_GZ), then the web app (www/, npm)
+# and the gateway embedding it (gateway/build.rs, DEPOT_WWW_DIST), then
 # devnet's test-only canisters. Cargo makes every step a no-op when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,8 @@ gzip -9 -n -c "$target/wasm32-unknown-unknown/release/depot_bucket.wasm" > "$gz.
 # Replaced only when it changed, so the directory is not rebuilt for nothing.
 if cmp -s "$gz.tmp" "$gz"; then rm "$gz.tmp"; else mv "$gz.tmp" "$gz"; fi
 DEPOT_BUCKET_WASM_GZ="$gz" cargo build --locked --release --target wasm32-unknown-unknown -p depot-directory
-cargo build --locked --release --target wasm32-unknown-unknown -p depot-gateway
+"$PWD/scripts/build-www.sh"
+DEPOT_WWW_DIST="$PWD/www/dist" cargo build --locked --release --target wasm32-unknown-unknown -p depot-gateway
 cargo build --locked --release --target wasm32-unknown-unknown -p test-icrc-ledger -p test-cycles-ledger -p test-wallet -p test-cmc
 for c in bucket directory gateway; do
   f="$target/wasm32-unknown-unknown/release/depot_${c}.wasm"

@@ -29,9 +29,13 @@ if [ -n "$missing" ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 
-# Canister wasm (release): the bucket, the directory embedding it, and
-# devnet's test-only ledgers and wallet (devnet/test-canisters/README.md).
+# Canister wasm (release): the bucket, the directory embedding it, the web
+# app and the gateway embedding it, and devnet's test-only ledgers and
+# wallet (devnet/test-canisters/README.md).
 ./scripts/build-wasm.sh
+# The web app's type check (svelte-check over its TypeScript and Svelte,
+# warnings included, accessibility hints among them).
+(cd www && npm run --silent check)
 
 # A bounded fuzzing pass (fuzz/README.md), new random cases each run (the
 # seed is printed, DEPOT_FUZZ_SEED replays it); the tests below also replay

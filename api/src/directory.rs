@@ -187,6 +187,11 @@ pub struct ListFilesReq {
     pub cursor: Option<ByteBuf>,
     pub limit: Option<u32>,
     pub include_pending: Option<bool>,
+    /// Only files whose name contains this text, compared case-insensitively
+    /// (Unicode lowercase); at most `MAX_NAME_BYTES`. A page may then hold
+    /// fewer than `limit` files while `next` is set: one call examines at
+    /// most `MAX_LIST_SCAN` files.
+    pub name_contains: Option<String>,
 }
 
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

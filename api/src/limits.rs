@@ -95,6 +95,10 @@ pub const DEFAULT_USER_QUOTA_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 /// `list_files`: default and maximum page size.
 pub const DEFAULT_LIST_LIMIT: u32 = 100;
 pub const MAX_LIST_LIMIT: u32 = 1000;
+/// Files one `list_files` call examines at most (matching or not), so a
+/// search that matches little still costs a bounded query: about 10 k
+/// instructions per record read, 20 M a call.
+pub const MAX_LIST_SCAN: usize = 2000;
 
 /// Chunks one `get_upload_token` may allow: the whole file fits in one
 /// token. A narrower cap would add no protection: a token is bound to one

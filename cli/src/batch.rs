@@ -165,7 +165,12 @@ pub async fn list_all(depot: &Depot, include_pending: bool) -> Result<Vec<FileMe
     let mut cursor = None;
     let mut rows = vec![];
     loop {
-        let req = ListFilesReq { cursor: cursor.take(), limit: None, include_pending: Some(include_pending) };
+        let req = ListFilesReq {
+            cursor: cursor.take(),
+            limit: None,
+            include_pending: Some(include_pending),
+            name_contains: None,
+        };
         let page = depot.list_files(req).await?;
         rows.extend(page.files);
         match page.next {

@@ -1,53 +1,197 @@
 //! Certified static responses, through `ic-asset-certification`'s
-//! `AssetRouter`: for now one page, the 404 every path without a route
-//! gets (a share path with a malformed id included), certified at the
-//! wildcard `/` so the verifying gateway accepts it. The web app's files
-//! (issue 12) join it here.
+//! `AssetRouter`: the web app embedded at build time (`build.rs`), each file
+//! with its gzip and Brotli variants, `config.json` written at install from
+//! `GatewayInit`, and a certified 404 page.
+//!
+//! - `index.html` answers `/` and, as the SPA fallback, every path the app
+//!   routes itself (200); it is `no-cache`, so a new deploy is seen at once.
+//! - Vite's content-hashed files under `assets/` are `immutable` for a year.
+//! - `/assets/…` and `/s/…` paths with no file or share get the 404 page,
+//!   not the app: a missing script must not come back as HTML, and a
+//!   malformed share id is an error, not an app screen.
+//! - Without an embedded app (a native build, or a wasm built without
+//!   `DEPOT_WWW_DIST`), every such path gets the 404 page saying so.
 
 use crate::pages::{escape, plain_csp};
-use ic_asset_certification::{Asset, AssetConfig, AssetFallbackConfig, AssetRouter};
+use depot_api::gateway::{GatewayInit, local_network_port};
+use ic_asset_certification::{Asset, AssetConfig, AssetEncoding, AssetFallbackConfig, AssetRouter};
 use ic_http_certification::{HttpRequest, HttpResponse, StatusCode};
 use std::cell::RefCell;
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/www_files.rs"));
+}
+
 const NOT_FOUND_PATH: &str = "404.html";
+const INDEX_PATH: &str = "index.html";
+const CONFIG_PATH: &str = "config.json";
+/// Vite's output folder for content-hashed files.
+const HASHED_DIR: &str = "assets/";
+
+/// Where mainnet's API is reached (the agent's default host) and where its
+/// canisters, the buckets included, are served.
+const MAINNET_API: &str = "https://icp-api.io https://icp0.io https://*.icp0.io https://ic0.app https://*.ic0.app";
+const MAINNET_MEDIA: &str = "https://*.icp0.io https://*.ic0.app";
 
 thread_local! {
     static ROUTER: RefCell<AssetRouter<'static>> = RefCell::new(AssetRouter::default());
 }
 
+/// Whether this wasm carries the web app.
+pub fn app_embedded() -> bool {
+    embedded::FILES.iter().any(|(p, _)| *p == INDEX_PATH)
+}
+
+/// (`connect-src` for the IC API, the origins media and frames load from).
+fn origins(init: &GatewayInit) -> (String, String) {
+    match init.local_network.as_deref().and_then(local_network_port) {
+        Some(p) => (
+            format!("http://localhost:{p} http://127.0.0.1:{p} http://*.localhost:{p}"),
+            format!("http://*.localhost:{p} http://127.0.0.1:{p}"),
+        ),
+        None => (MAINNET_API.to_string(), MAINNET_MEDIA.to_string()),
+    }
+}
+
+/// The app's Content-Security-Policy: its own scripts and styles only, the
+/// IC API for the agent, the buckets for previews (`<img>`, `<video>`,
+/// `<audio>`, the PDF `<iframe>`) and the text preview's `fetch`.
+pub fn app_csp(init: &GatewayInit) -> String {
+    let (api, media) = origins(init);
+    // The text preview fetches from the buckets too; each origin once.
+    let mut connect: Vec<&str> = vec!["'self'"];
+    for o in api.split(' ').chain(media.split(' ')) {
+        if !connect.contains(&o) {
+            connect.push(o);
+        }
+    }
+    let connect = connect.join(" ");
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {media}; \
+media-src {media}; frame-src {media}; connect-src {connect}; font-src 'self'; manifest-src 'self'; \
+base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
+    )
+}
+
+/// What the app reads at start (`/config.json`).
+pub fn app_config(init: &GatewayInit) -> Vec<u8> {
+    let local = match init.local_network.as_deref().filter(|o| local_network_port(o).is_some()) {
+        Some(o) => format!("\"{o}\""),
+        None => "null".to_string(),
+    };
+    format!("{{\"directory\":\"{}\",\"local_network\":{local}}}", init.directory.to_text()).into_bytes()
+}
+
 fn not_found_page() -> Vec<u8> {
     let title = "Not found";
+    let why = if app_embedded() {
+        "There is nothing here. Share links look like /s/ followed by 32 letters and digits."
+    } else {
+        "There is nothing here, and this gateway was built without the web app \
+(scripts/build-wasm.sh builds it into the wasm). Share links look like /s/ followed by 32 letters and digits."
+    };
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-<body><main><h1>{}</h1><p>There is nothing here. Share links look like /s/ followed by 32 letters and digits.</p></main></body></html>",
+<body><main><h1>{}</h1><p>{}</p></main></body></html>",
         escape(title),
-        escape(title)
+        escape(title),
+        escape(why)
     )
     .into_bytes()
 }
 
-fn configs() -> Vec<AssetConfig> {
-    vec![AssetConfig::File {
-        path: NOT_FOUND_PATH.to_string(),
-        content_type: Some("text/html; charset=utf-8".to_string()),
-        headers: vec![
-            ("content-security-policy".to_string(), plain_csp()),
-            ("cache-control".to_string(), "no-cache".to_string()),
-            ("x-content-type-options".to_string(), "nosniff".to_string()),
-            ("referrer-policy".to_string(), "no-referrer".to_string()),
-        ],
-        fallback_for: vec![AssetFallbackConfig { scope: "/".to_string(), status_code: Some(StatusCode::NOT_FOUND) }],
-        aliased_by: vec![],
-        encodings: vec![],
-    }]
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        "wasm" => "application/wasm",
+        _ => "application/octet-stream",
+    }
+}
+
+fn common_headers(cache: &str) -> Vec<(String, String)> {
+    vec![
+        ("cache-control".to_string(), cache.to_string()),
+        ("x-content-type-options".to_string(), "nosniff".to_string()),
+        ("referrer-policy".to_string(), "no-referrer".to_string()),
+    ]
+}
+
+fn is_variant(path: &str) -> bool {
+    path.ends_with(".gz") || path.ends_with(".br")
+}
+
+fn not_found_fallback(scope: &str) -> AssetFallbackConfig {
+    AssetFallbackConfig { scope: scope.to_string(), status_code: Some(StatusCode::NOT_FOUND) }
+}
+
+fn configs(init: &GatewayInit) -> Vec<AssetConfig> {
+    let app = app_embedded();
+    let mut not_found_headers = common_headers("no-cache");
+    not_found_headers.push(("content-security-policy".to_string(), plain_csp()));
+    let not_found_scopes: &[&str] = if app { &["/assets", "/s"] } else { &["/"] };
+    let mut out = vec![
+        AssetConfig::File {
+            path: NOT_FOUND_PATH.to_string(),
+            content_type: Some(content_type(NOT_FOUND_PATH).to_string()),
+            headers: not_found_headers,
+            fallback_for: not_found_scopes.iter().map(|s| not_found_fallback(s)).collect(),
+            aliased_by: vec![],
+            encodings: vec![],
+        },
+        AssetConfig::File {
+            path: CONFIG_PATH.to_string(),
+            content_type: Some(content_type(CONFIG_PATH).to_string()),
+            headers: common_headers("no-cache"),
+            fallback_for: vec![],
+            aliased_by: vec![],
+            encodings: vec![],
+        },
+    ];
+    for (path, _) in embedded::FILES.iter().filter(|(p, _)| !is_variant(p)) {
+        let encodings = [AssetEncoding::Brotli, AssetEncoding::Gzip]
+            .into_iter()
+            .map(AssetEncoding::default_config)
+            .filter(|(_, ext)| embedded::FILES.iter().any(|(p, _)| *p == format!("{path}{ext}")))
+            .collect();
+        let index = *path == INDEX_PATH;
+        let cache = if path.starts_with(HASHED_DIR) { "public, max-age=31536000, immutable" } else { "no-cache" };
+        let mut headers = common_headers(cache);
+        if path.ends_with(".html") {
+            headers.push(("content-security-policy".to_string(), app_csp(init)));
+        }
+        out.push(AssetConfig::File {
+            path: path.to_string(),
+            content_type: Some(content_type(path).to_string()),
+            headers,
+            fallback_for: if index {
+                vec![AssetFallbackConfig { scope: "/".to_string(), status_code: Some(StatusCode::OK) }]
+            } else {
+                vec![]
+            },
+            aliased_by: if index { vec!["/".to_string()] } else { vec![] },
+            encodings,
+        });
+    }
+    out
 }
 
 /// Certifies every asset; returns the root hash to publish as the
 /// canister's certified data.
-pub fn certify() -> [u8; 32] {
+pub fn certify(init: &GatewayInit) -> [u8; 32] {
     ROUTER.with_borrow_mut(|router| {
-        let assets = vec![Asset::new(NOT_FOUND_PATH, not_found_page())];
-        router.certify_assets(assets, configs()).expect("the built-in assets certify");
+        *router = AssetRouter::default();
+        let mut assets = vec![Asset::new(NOT_FOUND_PATH, not_found_page()), Asset::new(CONFIG_PATH, app_config(init))];
+        assets.extend(embedded::FILES.iter().map(|(p, bytes)| Asset::new(*p, *bytes)));
+        router.certify_assets(assets, configs(init)).expect("the built-in assets certify");
         router.root_hash()
     })
 }
@@ -67,20 +211,71 @@ pub fn serve(data_certificate: &[u8], req: &HttpRequest) -> HttpResponse<'static
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candid::Principal;
+
+    fn init(local: Option<&str>) -> GatewayInit {
+        GatewayInit { directory: Principal::from_slice(&[1; 10]), local_network: local.map(String::from) }
+    }
+
+    fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {
+        r.headers().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 
     #[test]
-    fn every_path_without_a_route_gets_the_certified_404() {
-        certify();
+    fn without_the_app_every_path_gets_the_certified_404_saying_so() {
+        // Native builds embed no app (build.rs without DEPOT_WWW_DIST).
+        assert!(!app_embedded());
+        certify(&init(None));
         for path in ["/", "/index.html", "/s/abc", "/a/b/c?x=1"] {
             let req = HttpRequest::get(path).build();
             let r = serve(b"certificate", &req);
             assert_eq!(r.status_code(), StatusCode::NOT_FOUND, "{path}");
-            assert!(String::from_utf8_lossy(r.body()).contains("Not found"));
-            let certified = r
-                .headers()
-                .iter()
-                .any(|(n, v)| n.eq_ignore_ascii_case("ic-certificate") && v.contains("certificate=:"));
-            assert!(certified, "{path}: {:?}", r.headers());
+            let body = String::from_utf8_lossy(r.body());
+            assert!(body.contains("Not found") && body.contains("built without the web app"));
+            assert!(header(&r, "ic-certificate").is_some_and(|v| v.contains("certificate=:")), "{path}");
         }
+    }
+
+    #[test]
+    fn config_names_the_directory_and_only_a_well_formed_local_network() {
+        certify(&init(Some("http://localhost:4943")));
+        let r = serve(b"certificate", &HttpRequest::get("/config.json").build());
+        assert_eq!(r.status_code(), StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_slice(r.body()).expect("config.json is JSON");
+        assert_eq!(v["directory"], Principal::from_slice(&[1; 10]).to_text());
+        assert_eq!(v["local_network"], "http://localhost:4943");
+        assert_eq!(header(&r, "cache-control"), Some("no-cache"));
+        let hostile: serde_json::Value =
+            serde_json::from_slice(&app_config(&init(Some("http://localhost:4943\",\"x\":\"")))).unwrap();
+        assert_eq!(hostile["local_network"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn the_csp_allows_the_local_network_or_mainnet_never_both() {
+        let local = app_csp(&init(Some("http://127.0.0.1:8080")));
+        assert!(
+            local.contains("connect-src 'self' http://localhost:8080 http://127.0.0.1:8080 http://*.localhost:8080;")
+        );
+        assert!(local.contains("media-src http://*.localhost:8080 http://127.0.0.1:8080;"));
+        assert!(!local.contains("icp0.io"));
+        let main = app_csp(&init(None));
+        assert!(main.contains(
+            "connect-src 'self' https://icp-api.io https://icp0.io https://*.icp0.io https://ic0.app https://*.ic0.app;"
+        ));
+        assert!(main.contains("frame-src https://*.icp0.io https://*.ic0.app;"));
+        assert!(!main.contains("localhost") && !main.contains("unsafe"));
+        // A malformed local origin falls back to mainnet's policy, not to a hole.
+        assert_eq!(app_csp(&init(Some("http://evil.com:1"))), main);
+        for csp in [local, main] {
+            assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
+        }
+    }
+
+    #[test]
+    fn content_types_by_extension() {
+        assert_eq!(content_type("assets/index-abc.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("favicon.svg"), "image/svg+xml");
+        assert_eq!(content_type("noext"), "application/octet-stream");
     }
 }

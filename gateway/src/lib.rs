@@ -1,4 +1,5 @@
-//! The gateway canister: share links now, the web app next (issue 12).
+//! The gateway canister: the web app (`www/`, embedded at build time) and
+//! share links (issue 12).
 //!
 //! - `GET /s/<id>` and `/s/<id>/raw`: the query answers `upgrade`, and the
 //!   update asks the directory to resolve the share (`resolve_share`, which
@@ -22,11 +23,21 @@ use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest, HttpUp
 use routes::Route;
 
 fn install_certification() {
-    ic_cdk::api::set_certified_data(&assets::certify());
+    let init = state::init_args().expect("the gateway is installed with its GatewayInit");
+    ic_cdk::api::set_certified_data(&assets::certify(&init));
 }
 
 #[init]
 fn init(args: GatewayInit) {
+    if let Some(origin) = &args.local_network {
+        // The origin goes into the CSP and the app's config: refuse the install
+        // rather than serve a policy with a hole in it.
+        if depot_api::gateway::local_network_port(origin).is_none() {
+            ic_cdk::trap(&format!(
+                "local_network {origin:?} is not http://localhost:<port> or http://127.0.0.1:<port>"
+            ));
+        }
+    }
     state::set_init(args);
     install_certification();
 }

@@ -29,6 +29,11 @@ pub fn set_init(init: GatewayInit) {
     CONFIG.with_borrow_mut(|c| c.set(Config { init: Some(init) }));
 }
 
+/// The install argument (`None` only before install).
+pub fn init_args() -> Option<GatewayInit> {
+    CONFIG.with_borrow(|c| c.get().init.clone())
+}
+
 /// The directory whose shares this gateway resolves.
 pub fn directory() -> Option<candid::Principal> {
     CONFIG.with_borrow(|c| c.get().init.as_ref().map(|i| i.directory))

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const TIMEOUT_MS = 60_000;
@@ -26,4 +27,16 @@ export async function clickAndDownload(page, selector) {
     length: bytes.length,
     sha256: createHash('sha256').update(bytes).digest('hex'),
   };
+}
+
+// How many distinct byte values a PNG's decompressed pixel rows hold: a
+// blank (one-colour) screenshot has a handful, a real screen hundreds.
+export function distinctBytes(png) {
+  const idat = [];
+  for (let at = 8; at < png.length;) {
+    const len = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  return new Set(inflateSync(Buffer.concat(idat))).size;
 }

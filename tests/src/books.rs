@@ -78,7 +78,7 @@ pub fn read_books(dev: &mut Devnet, d: &Deployment, users: &[Principal]) -> Resu
         let usage = ok("get_usage", query(dev, user, d.directory, dm::GET_USAGE, (None,))?)?;
         let (mut ready, mut pending, mut cursor) = (vec![], vec![], None);
         loop {
-            let req = ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor };
+            let req = ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor, name_contains: None };
             let page = ok("list_files", query(dev, user, d.directory, dm::LIST_FILES, (req,))?)?;
             for f in page.files {
                 match f.status {

@@ -22,7 +22,7 @@ pub fn ensure_browser() {
 }
 
 /// The packages of `tests/browser/package.json` that the scripts import.
-const NODE_PACKAGES: [&str; 3] = ["playwright-core", "@icp-sdk/core", "@icp-sdk/canisters"];
+const NODE_PACKAGES: [&str; 4] = ["playwright-core", "@icp-sdk/core", "@icp-sdk/canisters", "axe-core"];
 
 /// Runs `npm ci` once, when a package is missing; a file lock keeps
 /// parallel test processes out of each other's way (`npm ci` empties
@@ -54,4 +54,22 @@ pub fn run_script(script: &str, var: &str, input: &serde_json::Value) -> serde_j
     let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("one JSON line");
     assert!(seen.get("error").is_none(), "the browser run failed: {}", seen["error"]);
     seen
+}
+
+/// An H.264 MP4 of `secs` seconds (ffmpeg's test pattern at 640x360, a
+/// keyframe every second, 1.5 Mbit/s: about 190 kB a second) with its index
+/// at the front (`+faststart`, as web video is published), written to
+/// `dir/name`.
+pub fn mp4(dir: &Path, name: &str, secs: u32) -> PathBuf {
+    let path = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration={secs}:size=640x360:rate=25"))
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "1500k", "-pix_fmt", "yuv420p"])
+        .args(["-movflags", "+faststart"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs: scripts/test.sh installs it");
+    assert!(status.success(), "ffmpeg failed: {status}");
+    path
 }

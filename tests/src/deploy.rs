@@ -109,7 +109,15 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
         bail!("the directory wasm embeds no bucket wasm: build it with scripts/build-wasm.sh");
     }
     let gateway_wasm = crate::wasm::canister_wasm("gateway")?;
-    dev.install_code(admin, gateway, &gateway_wasm, &Encode!(&GatewayInit { directory })?, InstallMode::Install)?;
+    // `{bucket}.localhost:<port>` → `http://localhost:<port>`: the network the web app talks to.
+    let local_network = format!("http://{}", opts.domain_template.replace("{bucket}.", ""));
+    dev.install_code(
+        admin,
+        gateway,
+        &gateway_wasm,
+        &Encode!(&GatewayInit { directory, local_network: Some(local_network) })?,
+        InstallMode::Install,
+    )?;
     let mut d = Deployment { admin, directory, buckets: vec![], gateway };
     for _ in 0..opts.buckets {
         add_bucket(dev, &mut d, &bucket_wasm)?;

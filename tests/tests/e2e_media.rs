@@ -8,28 +8,11 @@ use depot_api::directory::GetDownloadUrlReq;
 use depot_api::limits::CHUNK_SIZE;
 use depot_cli::upload::upload;
 use depot_devnet::CallKind;
-use depot_tests::browser::{ensure_browser, run_script};
+use depot_tests::browser::{ensure_browser, mp4, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
-use std::process::Command;
 
 const VIDEO_SECS: u32 = 60;
 const SEEKS: [f64; 4] = [45.0, 12.0, 58.5, 30.2];
-
-/// An H.264 MP4 with its index at the front (`+faststart`, as web video is
-/// published) and a keyframe every second; about 5 MB.
-fn mp4(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc=duration={VIDEO_SECS}:size=640x360:rate=25"))
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "1500k", "-pix_fmt", "yuv420p"])
-        .args(["-movflags", "+faststart"])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg runs: scripts/test.sh installs it");
-    assert!(status.success(), "ffmpeg failed: {status}");
-    path
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
@@ -37,7 +20,7 @@ async fn a_video_seeks_with_certified_chunks_and_no_update_call() {
     let env = DepotEnv::start(EnvOpts::default()).await.unwrap();
     let alice = env.client(DepotEnv::identity(1)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let path = mp4(dir.path());
+    let path = mp4(dir.path(), "clip.mp4", VIDEO_SECS);
     let size = std::fs::metadata(&path).unwrap().len();
     let chunk = CHUNK_SIZE as u64;
     assert!(size > 4 * chunk, "several chunks: {size} bytes");

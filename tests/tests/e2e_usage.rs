@@ -64,8 +64,10 @@ fn opts(path: &Path, stop_after: Option<u32>) -> UploadOpts {
 }
 
 async fn pending_ids(c: &Depot) -> BTreeSet<FileId> {
-    let res =
-        c.list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None }).await.unwrap();
+    let res = c
+        .list_files(ListFilesReq { include_pending: Some(true), limit: Some(1000), cursor: None, name_contains: None })
+        .await
+        .unwrap();
     res.files.into_iter().filter(|f| f.status == depot_api::directory::FileStatus::Pending).map(|f| f.file_id).collect()
 }
 

@@ -11,7 +11,7 @@ use crate::model::storable::{ListKey, TimedKey};
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::directory::*;
-use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_RETENTION_DAYS};
+use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_LIST_SCAN, MAX_NAME_BYTES, MAX_RETENTION_DAYS};
 use depot_api::url::UrlGrant;
 use depot_api::{DirectoryError, FileId, FileKey};
 use serde_bytes::ByteBuf;
@@ -25,25 +25,39 @@ pub fn list_files_impl(state: &State, caller: Principal, req: &ListFilesReq) -> 
         None => Bound::Included(ListKey::first_of(caller)),
         Some(c) => Bound::Excluded(ListKey::from_cursor(caller, c).ok_or_else(|| invalid("malformed cursor"))?),
     };
-    let visible = |r: &FileRecord| match r.meta.status {
-        FileStatus::Ready => true,
-        FileStatus::Pending => include_pending,
-        FileStatus::Deleted => false,
+    let needle = match req.name_contains.as_deref() {
+        Some(t) if t.len() > MAX_NAME_BYTES => {
+            return Err(invalid(format!("name_contains is over {MAX_NAME_BYTES} bytes")));
+        }
+        Some(t) if !t.is_empty() => Some(t.to_lowercase()),
+        _ => None,
+    };
+    let wanted = |r: &FileRecord| {
+        let visible = match r.meta.status {
+            FileStatus::Ready => true,
+            FileStatus::Pending => include_pending,
+            FileStatus::Deleted => false,
+        };
+        visible && needle.as_ref().is_none_or(|n| r.meta.name.to_lowercase().contains(n.as_str()))
     };
     let mut files = Vec::with_capacity(limit.min(64));
+    // The last record examined: the next page starts after it.
     let mut last = None;
     let mut more = false;
-    for entry in state.files.range((start, Bound::Included(ListKey::last_of(caller)))) {
-        let record = entry.value();
-        if !visible(&record) {
-            continue;
-        }
-        if files.len() == limit {
+    for (scanned, entry) in state.files.range((start, Bound::Included(ListKey::last_of(caller)))).enumerate() {
+        if scanned == MAX_LIST_SCAN {
             more = true;
             break;
         }
+        let record = entry.value();
+        if wanted(&record) {
+            if files.len() == limit {
+                more = true;
+                break;
+            }
+            files.push(record.meta);
+        }
         last = Some(*entry.key());
-        files.push(record.meta);
     }
     let next = if more { last.map(|k| ByteBuf::from(k.cursor())) } else { None };
     Ok(ListFilesRes { files, next })

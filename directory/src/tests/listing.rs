@@ -3,10 +3,12 @@
 
 use super::*;
 use crate::logic::files::{delete_file_impl, list_files_impl};
-use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use crate::logic::upload::start_upload_impl;
+use depot_api::limits::{DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_LIST_SCAN, MAX_NAME_BYTES};
 
 fn page(fx: &Fx, user: Principal, cursor: Option<ByteBuf>, limit: Option<u32>, pending: bool) -> ListFilesRes {
-    list_files_impl(&fx.s, user, &ListFilesReq { cursor, limit, include_pending: Some(pending) }).unwrap()
+    list_files_impl(&fx.s, user, &ListFilesReq { cursor, limit, include_pending: Some(pending), name_contains: None })
+        .unwrap()
 }
 
 fn all_pages(fx: &Fx, user: Principal, limit: u32, pending: bool) -> Vec<FileId> {
@@ -91,9 +93,80 @@ fn pending_only_on_request_and_deleted_hidden() {
 #[test]
 fn malformed_cursor_is_refused() {
     let fx = Fx::new();
-    let r = ListFilesReq { cursor: Some(ByteBuf::from(vec![1, 2, 3])), limit: None, include_pending: None };
+    let r = ListFilesReq {
+        cursor: Some(ByteBuf::from(vec![1, 2, 3])),
+        limit: None,
+        include_pending: None,
+        name_contains: None,
+    };
     assert_eq!(
         list_files_impl(&fx.s, alice(), &r),
         Err(DirectoryError::InvalidRequest { reason: "malformed cursor".into() })
     );
+}
+
+fn named_file(fx: &mut Fx, user: Principal, name: &str) -> FileId {
+    let r = start_upload_impl(&mut fx.s, user, StartUploadReq { name: name.into(), ..req(1) }, fx.now).unwrap();
+    fx.commit_ok(user, &r.upload_id);
+    fx.advance_secs(13);
+    r.file_id
+}
+
+fn search(fx: &Fx, user: Principal, text: &str, cursor: Option<ByteBuf>, limit: u32) -> ListFilesResult {
+    let r = ListFilesReq { cursor, limit: Some(limit), include_pending: None, name_contains: Some(text.into()) };
+    list_files_impl(&fx.s, user, &r)
+}
+
+#[test]
+fn search_by_name_is_a_case_insensitive_substring_across_pages() {
+    let mut fx = Fx::new();
+    let a = named_file(&mut fx, alice(), "Holiday/Beach.JPG");
+    named_file(&mut fx, alice(), "notes.txt");
+    let b = named_file(&mut fx, alice(), "2024/beach-ÉTÉ.mp4");
+    named_file(&mut fx, bob(), "beach.png"); // another owner's
+    let mut found = vec![];
+    let mut cursor = None;
+    loop {
+        let p = search(&fx, alice(), "BEACH", cursor, 1).unwrap();
+        found.extend(p.files.into_iter().map(|f| f.file_id));
+        match p.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(found, vec![a, b.clone()]);
+    // Unicode lowercase, not ASCII only; empty text means no filter.
+    assert_eq!(search(&fx, alice(), "été", None, 10).unwrap().files.len(), 1);
+    assert_eq!(search(&fx, alice(), "", None, 10).unwrap().files.len(), 3);
+    assert!(search(&fx, alice(), "absent", None, 10).unwrap().files.is_empty());
+}
+
+#[test]
+fn search_text_at_the_name_limit_is_accepted_and_past_it_refused() {
+    let fx = Fx::new();
+    assert!(search(&fx, alice(), &"a".repeat(MAX_NAME_BYTES), None, 10).unwrap().files.is_empty());
+    assert!(matches!(
+        search(&fx, alice(), &"a".repeat(MAX_NAME_BYTES + 1), None, 10),
+        Err(DirectoryError::InvalidRequest { .. })
+    ));
+}
+
+#[test]
+fn one_call_examines_at_most_max_list_scan_files() {
+    let mut fx = Fx::with(DirectoryInit {
+        start_upload_per_minute: Some(MAX_START_UPLOAD_PER_MINUTE),
+        max_uploads_in_progress: Some(MAX_UPLOADS_IN_PROGRESS),
+        ..Default::default()
+    });
+    for _ in 0..MAX_LIST_SCAN {
+        let r = fx.start_ok(alice(), 1);
+        fx.commit_ok(alice(), &r.upload_id);
+        fx.advance_secs(1);
+    }
+    let hit = named_file(&mut fx, alice(), "needle.bin");
+    // The first call examines MAX_LIST_SCAN files, finds none and says where to go on.
+    let p = search(&fx, alice(), "needle", None, 10).unwrap();
+    assert!(p.files.is_empty());
+    let p = search(&fx, alice(), "needle", Some(p.next.expect("a cursor past the examined files")), 10).unwrap();
+    assert_eq!((p.files.into_iter().map(|f| f.file_id).collect::<Vec<_>>(), p.next), (vec![hit], None));
 }

@@ -114,7 +114,7 @@ fn seed(dev: &mut Devnet, d: &Deployment, from: usize, to: usize, began: Instant
 }
 
 fn list_page(dev: &mut Devnet, d: &Deployment, cursor: Option<ByteBuf>, limit: u32) -> Result<(ListFilesRes, u64)> {
-    let req = ListFilesReq { cursor, limit: Some(limit), include_pending: None };
+    let req = ListFilesReq { cursor, limit: Some(limit), include_pending: None, name_contains: None };
     let out = dev.query(user(), d.directory, dm::LIST_FILES.name, &Encode!(&req)?)?;
     let page = Decode!(&reply("list_files", &out)?, ListFilesResult)?.map_err(|e| anyhow!("list_files: {e}"))?;
     Ok((page, out.instructions))

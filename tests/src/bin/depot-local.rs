@@ -61,9 +61,12 @@ async fn main() -> Result<()> {
     std::fs::write(&file, serde_json::to_vec_pretty(&saved)?)?;
 
     println!("Depot is running on devnet at {url}");
+    println!();
+    println!("  Web app: http://{}.localhost:{}/   (open it in a browser)", deployment.gateway, env.port());
+    println!();
     println!("  directory  {}", env.directory());
     println!(
-        "  gateway    {}   share links http://{}.localhost:{}/s/<share-id>",
+        "  gateway    {}   the web app, and share links http://{}.localhost:{}/s/<share-id>",
         deployment.gateway,
         deployment.gateway,
         env.port()

@@ -1,0 +1,144 @@
+//! The web app (`www/`), served by the gateway canister through devnet's
+//! verifying gateway and used in headless Chromium as a person would
+//! (`tests/browser/app.mjs`): sign in, upload three files at once, search,
+//! preview and play a video, download, share (opened signed out, fetched
+//! with `curl -L`, revoked), delete, and resume a large upload after a
+//! reload. Screenshots land in `target/test-artifacts/webapp/`.
+
+use depot_api::limits::CHUNK_SIZE;
+use depot_tests::browser::{ensure_browser, mp4, run_script};
+use depot_tests::env::{DepotEnv, EnvOpts};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const VIDEO_SECS: u32 = 30;
+const SEEK_TO_SECS: f64 = 21.0;
+/// Chunks of the file uploaded across a reload: enough that the reload
+/// lands while chunks are still missing.
+const BIG_CHUNKS: usize = 24;
+/// Distinct byte values a screenshot's pixel rows must hold to count as not
+/// blank (a one-colour screen has a handful).
+const MIN_DISTINCT_BYTES: u64 = 64;
+
+fn sha_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn artefacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-artifacts/webapp");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
+    ensure_browser();
+    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let video = mp4(dir.path(), "clip été.mp4", VIDEO_SECS);
+    let video_bytes = std::fs::read(&video).unwrap();
+    assert!(video_bytes.len() > CHUNK_SIZE as usize, "the video spans chunks");
+    let text_bytes = "Depot notes\n".repeat(500).into_bytes();
+    let text = dir.path().join("notes-2024.txt");
+    std::fs::write(&text, &text_bytes).unwrap();
+    let image = dir.path().join("pixel.svg");
+    std::fs::write(&image, b"<svg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/>").unwrap();
+    let big_bytes: Vec<u8> = (0..BIG_CHUNKS * CHUNK_SIZE as usize).map(|i| (i * 31 % 251) as u8).collect();
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, &big_bytes).unwrap();
+
+    let app = format!("http://{}.localhost:{}/", env.deployment.gateway, env.port());
+    let input = json!({
+        "app": app,
+        "files": [video, text, image],
+        "video": "clip été.mp4",
+        "text": "notes-2024.txt",
+        "seek_to": SEEK_TO_SECS,
+        "big": big,
+        "shots": artefacts(),
+    });
+    let seen = tokio::task::spawn_blocking(move || run_script("app.mjs", "DEPOT_APP_CASE", &input)).await.unwrap();
+    eprintln!("the browser saw: {seen:#}");
+    eprintln!(
+        "webapp: {} ms to the sign-in screen, {} ms from sign-in to an interactive list",
+        seen["ms_to_sign_in"], seen["ms_to_list"]
+    );
+
+    // Served by the gateway, certified, under the app's CSP; no error at all.
+    assert_eq!(seen["status"], 200);
+    let csp = seen["csp"].as_str().unwrap();
+    assert!(csp.contains("script-src 'self';") && csp.contains(&format!("http://*.localhost:{}", env.port())), "{csp}");
+    assert_eq!(seen["console_errors"], json!([]), "no CSP violation or other error");
+
+    // Three uploads at once, each with visible progress.
+    let uploads = seen["uploads"].as_array().unwrap();
+    assert_eq!(uploads.len(), 3);
+    assert!(uploads.iter().all(|u| u["state"] == "done"), "{uploads:?}");
+    let video_progress = &seen["progress"]["clip été.mp4"];
+    assert_eq!(video_progress["max"], video_progress["max_of"], "the bar reached the end");
+    assert_eq!(video_progress["rate_shown"], true, "bytes per second and time left were shown");
+    let mut listed: Vec<&str> = seen["listed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    listed.sort();
+    assert_eq!(listed, ["clip été.mp4", "notes-2024.txt", "pixel.svg"]);
+    assert_eq!(seen["search"], json!(["notes-2024.txt"]), "search is by name, case-insensitive");
+
+    // The video preview seeks, then plays on from there.
+    let v = &seen["video"];
+    assert!(v.get("error").is_none(), "video error {v}");
+    assert!((v["duration"].as_f64().unwrap() - VIDEO_SECS as f64).abs() < 0.5, "{v}");
+    assert!((v["seeked_to"].as_f64().unwrap() - SEEK_TO_SECS).abs() < 1.0, "{v}");
+    assert!(v["played_to"].as_f64().unwrap() > v["seeked_to"].as_f64().unwrap(), "{v}");
+
+    // The download is byte-exact, under the file's name.
+    assert_eq!(seen["download"]["suggested_name"], "notes-2024.txt");
+    assert_eq!(seen["download"]["sha256"], sha_hex(&text_bytes));
+
+    // The share link works signed out and with curl -L, until revoked.
+    let s = &seen["share"];
+    assert!(s["url"].as_str().unwrap().contains("/s/") && s["raw_url"].as_str().unwrap().ends_with("/raw"), "{s}");
+    assert_eq!(
+        (s["page_status"].as_u64(), s["heading"].as_str(), s["has_video"].as_bool()),
+        (Some(200), Some("clip été.mp4"), Some(true))
+    );
+    assert_eq!(s["download"]["sha256"], sha_hex(&video_bytes));
+    assert_eq!(
+        (s["curl"]["status"].as_u64(), s["curl"]["sha256"].as_str()),
+        (Some(200), Some(sha_hex(&video_bytes).as_str()))
+    );
+    assert_eq!(s["page_status_after_revoke"], 404);
+    assert_eq!(s["curl_after_revoke"]["status"], 404);
+
+    // Delete removes the file (the list after a reload comes from the directory).
+    let mut after: Vec<&str> =
+        seen["listed_after_delete"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    after.sort();
+    assert_eq!(after, ["clip été.mp4", "pixel.svg"]);
+
+    // The reload interrupted the large upload; picking the file again resumed it.
+    let before = &seen["big_before_reload"];
+    let stored_chunks = before["max"].as_f64().unwrap() / CHUNK_SIZE as f64;
+    assert!(stored_chunks >= 1.0 && stored_chunks < BIG_CHUNKS as f64, "reloaded mid-upload: {before}");
+    let big_row = &seen["big"];
+    assert_eq!(big_row["state"], "done", "{big_row}");
+    let text = big_row["text"].as_str().unwrap();
+    let resumed: f64 = text
+        .split("Resumed: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the second pick did not resume: {text}"));
+    assert!(resumed >= stored_chunks.floor(), "every chunk stored before the reload was kept: {text}");
+    // (The app itself refuses to call an upload done unless the bucket's
+    // SHA-256 of the whole file equals the one it read.)
+    assert!(seen["listed_at_end"].as_array().unwrap().contains(&json!("big.bin")));
+
+    // Screens: kept as artefacts, none blank; no serious accessibility violation.
+    for (name, shot) in seen["screens"].as_object().unwrap() {
+        assert!(shot["distinct"].as_u64().unwrap() >= MIN_DISTINCT_BYTES, "screenshot {name} looks blank: {shot}");
+    }
+    for (screen, violations) in seen["axe"].as_object().unwrap() {
+        assert_eq!(violations, &json!([]), "axe-core on {screen}");
+    }
+    assert_eq!(seen["phone_overflow"], false, "nothing wider than a 360 px screen");
+}
