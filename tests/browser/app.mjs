@@ -4,13 +4,14 @@
 // created, opened signed out in a second context and fetched with `curl -L`
 // on its direct link, then revoked and tried again; a delete with its
 // confirmation; a reload in the middle of a large upload, then the same file
-// picked again. Screenshots of each screen go to `shots` and axe-core checks
+// picked again; a cancelled upload; a file over the quota; a file dropped on
+// the drop zone. Screenshots of each screen go to `shots` and axe-core checks
 // the screens. Prints what it saw as one JSON line; asserting is left to the
 // Rust test (tests/tests/e2e_browser.rs).
 //
 // Input: env DEPOT_APP_CASE = {"app": url, "files": [path, path, path],
 //   "video": name, "text": name, "seek_to": secs, "big": path,
-//   "shots": dir}
+//   "cancel": path, "over_quota": path, "shots": dir}
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -61,10 +62,10 @@ async function watchProgress(page) {
   });
 }
 
-const uploadsDone = (page, names) => page.waitForFunction((names) => names.every((n) => {
+const uploadsDone = (page, names, states = ['done', 'failed']) => page.waitForFunction(([names, states]) => names.every((n) => {
   const li = document.querySelector(`[data-testid=upload][data-name="${CSS.escape(n)}"]`);
-  return li && (li.dataset.state === 'done' || li.dataset.state === 'failed');
-}), names);
+  return li && states.includes(li.dataset.state);
+}), [names, states]);
 
 const uploadStates = (page) => page.$$eval('[data-testid=upload]', (lis) =>
   lis.map((li) => ({ name: li.dataset.name, state: li.dataset.state, text: li.textContent.replace(/\s+/g, ' ').trim() })));
@@ -198,6 +199,36 @@ try {
   await page.setInputFiles('[data-testid=file-input]', [input.big]);
   await uploadsDone(page, [big]);
   out.big = (await uploadStates(page)).find((u) => u.name === big);
+
+  // Cancel an upload: its reservation is released.
+  const cancelName = basename(input.cancel);
+  await watchProgress(page);
+  await page.setInputFiles('[data-testid=file-input]', [input.cancel]);
+  await page.waitForFunction((n) => (window.__progress[n]?.max ?? 0) > 0, cancelName);
+  await page.getByRole('button', { name: `Cancel upload of ${cancelName}` }).click();
+  await uploadsDone(page, [cancelName], ['cancelled', 'failed', 'done']);
+  out.cancelled = (await uploadStates(page)).find((u) => u.name === cancelName);
+  await page.waitForFunction(() => !/in progress/.test(document.querySelector('[data-testid=usage-line]').textContent));
+  out.usage_after_cancel = await page.locator('[data-testid=usage-line]').textContent();
+
+  // A file past the free tier and over the quota: its price is shown before
+  // it starts; confirmed, it is refused with what to do.
+  await page.setInputFiles('[data-testid=file-input]', [input.over_quota]);
+  const price = page.getByRole('group', { name: 'Price of this upload' });
+  out.price = (await price.textContent()).replace(/\s+/g, ' ').trim();
+  await price.getByRole('button', { name: 'Upload' }).click();
+  await uploadsDone(page, [basename(input.over_quota)]);
+  out.over_quota = (await uploadStates(page)).find((u) => u.name === basename(input.over_quota));
+
+  // Drag and drop.
+  const dropped = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped on the zone\n'], 'dropped.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dropped });
+  await uploadsDone(page, ['dropped.txt']);
+  out.dropped = (await uploadStates(page)).find((u) => u.name === 'dropped.txt');
   out.listed_at_end = await listed(page);
 
   // A phone-sized screen.
@@ -207,6 +238,10 @@ try {
   out.phone_overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 } catch (e) {
   out.error = String((e && e.stack) || e);
+  // The screen as it was when the step failed, kept with the others.
+  for (const p of browser.contexts().flatMap((c) => c.pages())) {
+    await p.screenshot({ path: join(input.shots, `failed-${Date.now()}.png`), fullPage: true }).catch(() => {});
+  }
 } finally {
   await browser.close();
 }

@@ -5,6 +5,7 @@
 //! with `curl -L`, revoked), delete, and resume a large upload after a
 //! reload. Screenshots land in `target/test-artifacts/webapp/`.
 
+use depot_api::directory::DirectoryInit;
 use depot_api::limits::CHUNK_SIZE;
 use depot_tests::browser::{ensure_browser, mp4, run_script};
 use depot_tests::env::{DepotEnv, EnvOpts};
@@ -20,6 +21,10 @@ const BIG_CHUNKS: usize = 24;
 /// Distinct byte values a screenshot's pixel rows must hold to count as not
 /// blank (a one-colour screen has a handful).
 const MIN_DISTINCT_BYTES: u64 = 64;
+/// The signed-in user's quota: room for everything the test keeps, not for
+/// `OVER_QUOTA_BYTES` more.
+const QUOTA_BYTES: u64 = 100 << 20;
+const OVER_QUOTA_BYTES: usize = 60 << 20;
 
 fn sha_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -34,7 +39,8 @@ fn artefacts() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     ensure_browser();
-    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let directory_init = DirectoryInit { default_quota_bytes: Some(QUOTA_BYTES), ..Default::default() };
+    let env = DepotEnv::start(EnvOpts { buckets: 1, directory_init, ..EnvOpts::default() }).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let video = mp4(dir.path(), "clip été.mp4", VIDEO_SECS);
     let video_bytes = std::fs::read(&video).unwrap();
@@ -47,6 +53,10 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     let big_bytes: Vec<u8> = (0..BIG_CHUNKS * CHUNK_SIZE as usize).map(|i| (i * 31 % 251) as u8).collect();
     let big = dir.path().join("big.bin");
     std::fs::write(&big, &big_bytes).unwrap();
+    let cancel = dir.path().join("cancel.bin");
+    std::fs::write(&cancel, &big_bytes).unwrap();
+    let over_quota = dir.path().join("over-quota.bin");
+    std::fs::write(&over_quota, vec![7u8; OVER_QUOTA_BYTES]).unwrap();
 
     let app = format!("http://{}.localhost:{}/", env.deployment.gateway, env.port());
     let input = json!({
@@ -56,6 +66,8 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
         "text": "notes-2024.txt",
         "seek_to": SEEK_TO_SECS,
         "big": big,
+        "cancel": cancel,
+        "over_quota": over_quota,
         "shots": artefacts(),
     });
     let seen = tokio::task::spawn_blocking(move || run_script("app.mjs", "DEPOT_APP_CASE", &input)).await.unwrap();
@@ -132,6 +144,26 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     // (The app itself refuses to call an upload done unless the bucket's
     // SHA-256 of the whole file equals the one it read.)
     assert!(seen["listed_at_end"].as_array().unwrap().contains(&json!("big.bin")));
+
+    // Cancel ends the upload and frees what it held.
+    assert_eq!(seen["cancelled"]["state"], "cancelled", "{}", seen["cancelled"]);
+    assert!(!seen["usage_after_cancel"].as_str().unwrap().contains("in progress"));
+    // Past the free tier: the price came first. Over the quota: the
+    // directory's typed error, said with what to do.
+    let price = seen["price"].as_str().unwrap();
+    assert!(price.contains("60.0 MiB: this holds") && price.contains("credit does not cover"), "{price}");
+    let over = &seen["over_quota"];
+    assert_eq!(over["state"], "failed");
+    assert!(
+        over["text"].as_str().unwrap().contains("Not enough space")
+            && over["text"].as_str().unwrap().contains("Delete files"),
+        "{over}"
+    );
+    // A file dropped on the drop zone uploads like a picked one.
+    assert_eq!(seen["dropped"]["state"], "done", "{}", seen["dropped"]);
+    let mut end: Vec<&str> = seen["listed_at_end"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    end.sort();
+    assert_eq!(end, ["big.bin", "clip été.mp4", "dropped.txt", "pixel.svg"]);
 
     // Screens: kept as artefacts, none blank; no serious accessibility violation.
     for (name, shot) in seen["screens"].as_object().unwrap() {
