@@ -101,6 +101,19 @@ try {
   await page.getByText('No files yet').waitFor();
   out.ms_to_list = Date.now() - t;
   out.principal = await page.locator('.who').getAttribute('title');
+  // The local key is in IndexedDB and cannot be read out, only used.
+  out.key_export = await page.evaluate(() => new Promise((resolve) => {
+    const req = indexedDB.open('depot-local-identity');
+    req.onsuccess = () => {
+      const get = req.result.transaction('keys').objectStore('keys').get('key-pair');
+      get.onsuccess = () => {
+        const pair = get.result;
+        if (!pair) { resolve('no key stored'); return; }
+        crypto.subtle.exportKey('pkcs8', pair.privateKey).then(() => resolve('exported'), (e) => resolve(`refused: ${e.name}`));
+      };
+    };
+    req.onerror = () => resolve('no database');
+  }));
 
   // Three files at once.
   await watchProgress(page);
@@ -220,15 +233,21 @@ try {
   await uploadsDone(page, [basename(input.over_quota)]);
   out.over_quota = (await uploadStates(page)).find((u) => u.name === basename(input.over_quota));
 
-  // Drag and drop.
-  const dropped = await page.evaluateHandle(() => {
+  // Drag and drop, of a file whose name is markup: it must stay text.
+  page.on('dialog', (d) => { out.dialogs = (out.dialogs ?? 0) + 1; d.dismiss(); });
+  const dropped = await page.evaluateHandle((name) => {
     const dt = new DataTransfer();
-    dt.items.add(new File(['dropped on the zone\n'], 'dropped.txt', { type: 'text/plain' }));
+    dt.items.add(new File(['dropped on the zone\n'], name, { type: 'text/html' }));
     return dt;
-  });
+  }, input.hostile_name);
   await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dropped });
-  await uploadsDone(page, ['dropped.txt']);
-  out.dropped = (await uploadStates(page)).find((u) => u.name === 'dropped.txt');
+  await uploadsDone(page, [input.hostile_name]);
+  out.dropped = (await uploadStates(page)).find((u) => u.name === input.hostile_name);
+  // Its preview shows the markup as text, never as a page.
+  await page.getByRole('button', { name: `Preview ${input.hostile_name}` }).click();
+  out.hostile_preview = await page.locator('[data-testid=preview-text]').textContent();
+  out.title_after_hostile = await page.title();
+  await page.getByRole('button', { name: 'Close the preview' }).click();
   out.listed_at_end = await listed(page);
 
   // A phone-sized screen.

@@ -25,6 +25,8 @@ const MIN_DISTINCT_BYTES: u64 = 64;
 /// `OVER_QUOTA_BYTES` more.
 const QUOTA_BYTES: u64 = 100 << 20;
 const OVER_QUOTA_BYTES: usize = 60 << 20;
+/// A file name that is markup: the app must show it, never run it.
+const HOSTILE_NAME: &str = "<img src=x onerror=\"alert(document.title='pwned')\">.html";
 
 fn sha_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -68,6 +70,7 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
         "big": big,
         "cancel": cancel,
         "over_quota": over_quota,
+        "hostile_name": HOSTILE_NAME,
         "shots": artefacts(),
     });
     let seen = tokio::task::spawn_blocking(move || run_script("app.mjs", "DEPOT_APP_CASE", &input)).await.unwrap();
@@ -159,11 +162,16 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
             && over["text"].as_str().unwrap().contains("Delete files"),
         "{over}"
     );
-    // A file dropped on the drop zone uploads like a picked one.
+    // A file dropped on the drop zone uploads like a picked one; its name,
+    // markup, is shown as text, and its HTML previews as text.
     assert_eq!(seen["dropped"]["state"], "done", "{}", seen["dropped"]);
     let mut end: Vec<&str> = seen["listed_at_end"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     end.sort();
-    assert_eq!(end, ["big.bin", "clip été.mp4", "dropped.txt", "pixel.svg"]);
+    assert_eq!(end, [HOSTILE_NAME, "big.bin", "clip été.mp4", "pixel.svg"]);
+    assert_eq!(seen["hostile_preview"], "dropped on the zone\n");
+    assert_eq!((seen.get("dialogs"), seen["title_after_hostile"].as_str()), (None, Some("Depot")));
+    // The local sign-in key can sign but not be read.
+    assert_eq!(seen["key_export"], "refused: InvalidAccessError");
 
     // Screens: kept as artefacts, none blank; no serious accessibility violation.
     for (name, shot) in seen["screens"].as_object().unwrap() {

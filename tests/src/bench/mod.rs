@@ -12,6 +12,7 @@ pub mod provisioning;
 pub mod seek;
 pub mod transfer;
 pub mod upgrade;
+pub mod webapp;
 
 use crate::deploy::{DeployOpts, Deployment, call, deploy};
 use anyhow::{Result, anyhow};

@@ -19,7 +19,10 @@
 //! 8. provisioning: cycles and instructions to create and install one
 //!    bucket, devnet's time from an empty pool to a ready bucket, and
 //!    `start_upload` with 10 and 1,000 buckets registered (a directory
-//!    built with its `bench` feature).
+//!    built with its `bench` feature);
+//! 9. the web app: its assets' size (gzipped), the time from opening it
+//!    to an interactive list, and a 100 MiB upload from headless Chromium
+//!    beside the CLI's.
 
 //!
 //! `depot-bench 1 4` runs only the sections named (1 and 2 run together).
@@ -27,7 +30,7 @@
 use anyhow::{Result, bail};
 use depot_tests::bench;
 
-const SECTIONS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
+const SECTIONS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 fn main() -> Result<()> {
     let chosen: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +60,9 @@ fn main() -> Result<()> {
     }
     if run("8") {
         bench::provisioning::run()?;
+    }
+    if run("9") {
+        tokio::runtime::Runtime::new()?.block_on(bench::webapp::run())?;
     }
     Ok(())
 }
