@@ -73,3 +73,41 @@ pub fn mp4(dir: &Path, name: &str, secs: u32) -> PathBuf {
     assert!(status.success(), "ffmpeg failed: {status}");
     path
 }
+
+/// `run_script` for a script that asks the test for something mid-run: each
+/// stdout line `{"ask": …}` is passed to `answer`, whose reply is written
+/// back as one JSON line on the script's stdin; the last line is the result.
+pub fn run_script_asking(
+    script: &str,
+    var: &str,
+    input: &serde_json::Value,
+    mut answer: impl FnMut(&serde_json::Value) -> serde_json::Value,
+) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = Command::new("node")
+        .arg(script)
+        .current_dir(browser_dir())
+        .env(var, input.to_string())
+        .env("CHROMIUM", CHROMIUM)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut last = String::new();
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.expect("node's stdout");
+        match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) if v.get("ask").is_some() => {
+                writeln!(stdin, "{}", answer(&v)).expect("node's stdin");
+            }
+            _ => last = line,
+        }
+    }
+    let status = child.wait().expect("node exits");
+    assert!(status.success(), "{script} failed: {last}");
+    let seen: serde_json::Value = serde_json::from_str(&last).expect("one JSON line");
+    assert!(seen.get("error").is_none(), "the browser run failed: {}", seen["error"]);
+    seen
+}

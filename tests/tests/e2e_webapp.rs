@@ -5,13 +5,16 @@
 //! with `curl -L`, revoked), delete, and resume a large upload after a
 //! reload. Screenshots land in `target/test-artifacts/webapp/`.
 
+use candid::Principal;
 use depot_api::directory::DirectoryInit;
 use depot_api::limits::CHUNK_SIZE;
-use depot_tests::browser::{ensure_browser, mp4, run_script};
+use depot_tests::browser::{ensure_browser, mp4, run_script, run_script_asking};
 use depot_tests::env::{DepotEnv, EnvOpts};
-use serde_json::json;
+use depot_tests::ledgers::{Ledgers, TOKEN_SYMBOL, accept_test_token, deploy_ledgers, fund_newcomer};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const VIDEO_SECS: u32 = 30;
 const SEEK_TO_SECS: f64 = 21.0;
@@ -181,4 +184,45 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
         assert_eq!(violations, &json!([]), "axe-core on {screen}");
     }
     assert_eq!(seen["phone_overflow"], false, "nothing wider than a 360 px screen");
+}
+
+/// Credit bought in the app: the new browser principal is funded on the test
+/// ledgers, then deposits TUSD from the Account panel (an ICRC-2 approval,
+/// then `deposit`), after a refused amount that is not a number and one
+/// below the directory's minimum (its typed `BelowMinimum`, in words).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_buys_credit_with_a_token_from_the_web_app() {
+    ensure_browser();
+    let env = Arc::new(DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap());
+    let admin = env.deployment.admin;
+    let d = env.deployment.clone();
+    let l: Ledgers = env
+        .with_devnet(|dev| -> anyhow::Result<Ledgers> {
+            let l = deploy_ledgers(dev, admin, admin, &[])?;
+            accept_test_token(dev, &d, &l)?;
+            Ok(l)
+        })
+        .unwrap();
+    let app = format!("http://{}.localhost:{}/", env.deployment.gateway, env.port());
+    let input = json!({"app": app, "token": TOKEN_SYMBOL, "amount": "5", "tiny": "0.000001", "shots": artefacts()});
+    let funder = env.clone();
+    let seen = tokio::task::spawn_blocking(move || {
+        run_script_asking("deposit.mjs", "DEPOT_DEPOSIT_CASE", &input, |ask| {
+            let p = Principal::from_text(ask["principal"].as_str().unwrap()).unwrap();
+            funder.with_devnet(|dev| fund_newcomer(dev, admin, &l, p)).unwrap();
+            json!({"funded": p.to_text()})
+        })
+    })
+    .await
+    .unwrap();
+    eprintln!("the browser saw: {seen:#}");
+    assert_eq!(seen["console_errors"], json!([]));
+    let a = &seen["attempts"];
+    assert!(a["not_a_number"]["error"].as_str().unwrap().starts_with("Write an amount of TUSD"), "{a}");
+    assert!(a["below_minimum"]["error"].as_str().unwrap().starts_with("The least Depot accepts is"), "{a}");
+    // 5 TUSD at 740,000 cycles per unit: 3.7 T cycles.
+    assert_eq!(a["paid"]["error"], Value::Null, "{a}");
+    assert!(a["paid"]["result"].as_str().unwrap().starts_with("Credited 3.7000 T cycles"), "{a}");
+    assert_eq!(seen["credit"], "3.7000 T cycles");
+    assert!(seen["screen"]["distinct"].as_u64().unwrap() >= MIN_DISTINCT_BYTES);
 }

@@ -6,11 +6,16 @@
 import { HttpAgent, type Identity } from '@icp-sdk/core/agent';
 import { createActor as directoryActor, type Directory, type DirectoryError, type ShareError } from '../bindings/directory/directory';
 import { createActor as bucketActor, type Bucket, type BucketError } from '../bindings/bucket/bucket';
+import { createActor as ledgerActor, type Icrc2 } from '../bindings/icrc2/icrc2';
+import type { BillingError } from '../bindings/directory/directory';
 import { apiHost, type AppConfig } from './config';
 
 export interface Depot {
   directory: Directory;
+  directoryId: string;
   bucket: (id: string) => Bucket;
+  /** An ICRC-1/ICRC-2 ledger (the cycles ledger or a token's). */
+  ledger: (id: string) => Icrc2;
   principal: string;
 }
 
@@ -21,6 +26,8 @@ export async function connect(config: AppConfig, identity: Identity): Promise<De
   const buckets = new Map<string, Bucket>();
   return {
     directory: directoryActor(config.directory, { agent }),
+    directoryId: config.directory,
+    ledger: (id) => ledgerActor(id, { agent }),
     bucket: (id) => {
       let b = buckets.get(id);
       if (!b) buckets.set(id, (b = bucketActor(id, { agent })));
@@ -139,10 +146,36 @@ export function explainShare(e: ShareError): DepotError {
   }
 }
 
+export function explainBilling(e: BillingError): DepotError {
+  const v = e as unknown as Variant;
+  const p = v[v.__kind__] as Record<string, bigint | number | string> & { ledger?: { toText(): string } } | null;
+  switch (v.__kind__) {
+    case 'BelowMinimum':
+      return new DepotError(`The least Depot accepts is ${tcycles(p!.min_cycles as bigint)} cycles of credit.`, v.__kind__);
+    case 'InsufficientFunds':
+      return new DepotError('The ledger holds too little for this deposit and its fee.', v.__kind__);
+    case 'PaymentFailed':
+      return new DepotError(`The ledger refused the payment: ${p!.reason}. Nothing was credited.`, v.__kind__);
+    case 'RateLimited':
+      return new DepotError(`Too many deposits for now: try again in ${Number(p!.retry_after_secs)} s.`, v.__kind__, Number(p!.retry_after_secs));
+    case 'UnsupportedToken':
+      return new DepotError('Depot does not accept this token.', v.__kind__);
+    case 'DepositInProgress':
+      return new DepotError('This deposit is still being settled.', v.__kind__);
+    default:
+      return new DepotError(`${v.__kind__}${p && p.reason ? `: ${p.reason}` : ''}`, v.__kind__);
+  }
+}
+
 /** The Ok of a directory result, or its error explained. */
 export function ok<T>(r: { __kind__: 'Ok'; Ok: T } | { __kind__: 'Err'; Err: DirectoryError }): T {
   if (r.__kind__ === 'Ok') return r.Ok;
   throw explain(r.Err);
+}
+
+export function billingOk<T>(r: { __kind__: 'Ok'; Ok: T } | { __kind__: 'Err'; Err: BillingError }): T {
+  if (r.__kind__ === 'Ok') return r.Ok;
+  throw explainBilling(r.Err);
 }
 
 export function shareOk<T>(r: { __kind__: 'Ok'; Ok: T } | { __kind__: 'Err'; Err: ShareError }): T {
