@@ -10,7 +10,7 @@
 // Rust test (tests/tests/e2e_browser.rs).
 //
 // Input: env DEPOT_APP_CASE = {"app": url, "files": [path, path, path],
-//   "video": name, "text": name, "seek_to": secs, "big": path,
+//   "video": name, "text": name, "image": name, "pdf": name, "seek_to": secs, "big": path,
 //   "cancel": path, "over_quota": path, "shots": dir}
 
 import { execFileSync } from 'node:child_process';
@@ -136,6 +136,24 @@ try {
   await page.getByLabel('Search files by name').fill('');
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=file]').length === n, names.length);
 
+  // Preview the image, then the PDF (Chrome's viewer loads inside the frame).
+  await page.getByRole('button', { name: `Preview ${input.image}` }).click();
+  await page.waitForFunction(() => { const i = document.querySelector('[data-testid=preview] img'); return i && i.complete && i.naturalWidth > 0; });
+  out.image_width = await page.$eval('[data-testid=preview] img', (i) => i.naturalWidth);
+  await page.getByRole('button', { name: `Preview ${input.pdf}` }).click();
+  await page.locator('[data-testid=preview] iframe').waitFor();
+  // Chrome's viewer is an extension frame inside ours; it draws the page a
+  // moment after it loads. Wait (at most 10 s) until the frame shows more
+  // than its blank grey background.
+  const viewer = () => page.frames().some((f) => f.url().startsWith('chrome-extension://'));
+  out.pdf = { viewer: false, distinct: 0 };
+  for (let i = 0; i < 50 && out.pdf.distinct < 64; i++) {
+    await page.waitForTimeout(200);
+    out.pdf.viewer = viewer();
+    out.pdf.distinct = distinctBytes(await page.locator('[data-testid=preview] iframe').screenshot());
+  }
+  await shot(page, 'pdf');
+
   // Preview the video: seek, then play from there.
   await page.getByRole('button', { name: `Preview ${input.video}` }).click();
   await page.locator('[data-testid=preview-video]').waitFor();
@@ -164,13 +182,19 @@ try {
 
   // Share the video; open the link signed out; curl its direct link.
   await page.getByRole('button', { name: `Share ${input.video}` }).click();
+  await page.getByTestId('share-max-uses').fill('3');
   await page.getByRole('button', { name: 'Create link' }).click();
   const shareUrl = await page.locator('[data-testid=share-url]').inputValue();
   const rawUrl = await page.locator('[data-testid=share-raw-url]').inputValue();
+  // Focus moves to the new link (a timeout here fails the run).
+  await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'share-url');
+  out.focus_after_create = 'share-url';
   out.share = { url: shareUrl, raw_url: rawUrl };
   await shot(page, 'share');
   await axe(page, 'share');
   await page.getByRole('button', { name: 'Done' }).click();
+  await page.locator('[data-testid=share]').first().waitFor();
+  out.share_row = (await page.locator('[data-testid=share]').first().textContent()).replace(/\s+/g, ' ').trim();
   const stranger = await browser.newContext({ acceptDownloads: true });
   const visitor = await stranger.newPage();
   visitor.setDefaultTimeout(TIMEOUT_MS);

@@ -112,11 +112,17 @@ async fn share_links_through_the_gateway_show_redirect_and_refuse() {
     let listed = alice.list_shares(Default::default()).await.unwrap();
     assert_eq!(listed.shares[0].uses, 2, "the redirect and the page each resolved the share once");
 
-    // Paths with no share: the certified 404 (the verifying gateway passed it).
-    for p in ["/", "/s/not-a-share", "/index.html"] {
+    // A malformed share id, or a missing app file: the certified 404 (the
+    // verifying gateway passed it). The app's own paths get the app.
+    for p in ["/s/not-a-share", "/assets/missing.js"] {
         let r = http.get(format!("{gateway}{p}")).send().await.unwrap();
         assert_eq!(r.status(), 404, "{p}");
         assert!(r.text().await.unwrap().contains("Not found"));
+    }
+    for p in ["/", "/index.html", "/files/any/path"] {
+        let r = http.get(format!("{gateway}{p}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{p}");
+        assert!(r.text().await.unwrap().contains("<title>Depot</title>"), "{p}");
     }
 
     // Updates for anything but a share are refused before the gateway pays.

@@ -31,6 +31,33 @@ const OVER_QUOTA_BYTES: usize = 60 << 20;
 /// A file name that is markup: the app must show it, never run it.
 const HOSTILE_NAME: &str = "<img src=x onerror=\"alert(document.title='pwned')\">.html";
 
+/// A one-page PDF saying "Hello PDF" (objects, cross-reference table and
+/// trailer written out: no PDF library needed).
+fn pdf() -> Vec<u8> {
+    let stream = "BT /F1 24 Tf 40 100 Td (Hello PDF) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    for o in offsets {
+        out.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    out.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    out.into_bytes()
+}
+
 fn sha_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -55,6 +82,8 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     std::fs::write(&text, &text_bytes).unwrap();
     let image = dir.path().join("pixel.svg");
     std::fs::write(&image, b"<svg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/>").unwrap();
+    let doc = dir.path().join("doc.pdf");
+    std::fs::write(&doc, pdf()).unwrap();
     let big_bytes: Vec<u8> = (0..BIG_CHUNKS * CHUNK_SIZE as usize).map(|i| (i * 31 % 251) as u8).collect();
     let big = dir.path().join("big.bin");
     std::fs::write(&big, &big_bytes).unwrap();
@@ -66,7 +95,9 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     let app = format!("http://{}.localhost:{}/", env.deployment.gateway, env.port());
     let input = json!({
         "app": app,
-        "files": [video, text, image],
+        "files": [video, text, image, doc],
+        "image": "pixel.svg",
+        "pdf": "doc.pdf",
         "video": "clip été.mp4",
         "text": "notes-2024.txt",
         "seek_to": SEEK_TO_SECS,
@@ -89,17 +120,23 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     assert!(csp.contains("script-src 'self';") && csp.contains(&format!("http://*.localhost:{}", env.port())), "{csp}");
     assert_eq!(seen["console_errors"], json!([]), "no CSP violation or other error");
 
-    // Three uploads at once, each with visible progress.
+    // Four files picked at once, each with visible progress.
     let uploads = seen["uploads"].as_array().unwrap();
-    assert_eq!(uploads.len(), 3);
+    assert_eq!(uploads.len(), 4);
     assert!(uploads.iter().all(|u| u["state"] == "done"), "{uploads:?}");
     let video_progress = &seen["progress"]["clip été.mp4"];
     assert_eq!(video_progress["max"], video_progress["max_of"], "the bar reached the end");
     assert_eq!(video_progress["rate_shown"], true, "bytes per second and time left were shown");
     let mut listed: Vec<&str> = seen["listed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     listed.sort();
-    assert_eq!(listed, ["clip été.mp4", "notes-2024.txt", "pixel.svg"]);
+    assert_eq!(listed, ["clip été.mp4", "doc.pdf", "notes-2024.txt", "pixel.svg"]);
     assert_eq!(seen["search"], json!(["notes-2024.txt"]), "search is by name, case-insensitive");
+
+    // The image previews; the PDF opens in Chrome's viewer inside the panel
+    // (not "blocked": the bucket's `sandbox` CSP does not stop it).
+    assert_eq!(seen["image_width"], 8);
+    assert_eq!(seen["pdf"]["viewer"], true, "{}", seen["pdf"]);
+    assert!(seen["pdf"]["distinct"].as_u64().unwrap() >= MIN_DISTINCT_BYTES, "the PDF was drawn: {}", seen["pdf"]);
 
     // The video preview seeks, then plays on from there.
     let v = &seen["video"];
@@ -113,6 +150,9 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     assert_eq!(seen["download"]["sha256"], sha_hex(&text_bytes));
 
     // The share link works signed out and with curl -L, until revoked.
+    assert_eq!(seen["focus_after_create"], "share-url", "focus moves to the new link");
+    let row = seen["share_row"].as_str().unwrap();
+    assert!(row.contains("clip été.mp4") && row.contains("of 3 times"), "the use limit is kept: {row}");
     let s = &seen["share"];
     assert!(s["url"].as_str().unwrap().contains("/s/") && s["raw_url"].as_str().unwrap().ends_with("/raw"), "{s}");
     assert_eq!(
@@ -131,7 +171,7 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     let mut after: Vec<&str> =
         seen["listed_after_delete"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     after.sort();
-    assert_eq!(after, ["clip été.mp4", "pixel.svg"]);
+    assert_eq!(after, ["clip été.mp4", "doc.pdf", "pixel.svg"]);
 
     // The reload interrupted the large upload; picking the file again resumed it.
     let before = &seen["big_before_reload"];
@@ -170,7 +210,7 @@ async fn chromium_uses_the_web_app_from_sign_in_to_resumed_upload() {
     assert_eq!(seen["dropped"]["state"], "done", "{}", seen["dropped"]);
     let mut end: Vec<&str> = seen["listed_at_end"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     end.sort();
-    assert_eq!(end, [HOSTILE_NAME, "big.bin", "clip été.mp4", "pixel.svg"]);
+    assert_eq!(end, [HOSTILE_NAME, "big.bin", "clip été.mp4", "doc.pdf", "pixel.svg"]);
     assert_eq!(seen["hostile_preview"], "dropped on the zone\n");
     assert_eq!((seen.get("dialogs"), seen["title_after_hostile"].as_str()), (None, Some("Depot")));
     // The local sign-in key can sign but not be read.

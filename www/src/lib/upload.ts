@@ -67,8 +67,11 @@ function resumeKey(depot: Depot, file: File): string {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(cancelled())), { once: true });
+    // Cancelled already (while the call before this wait was in flight).
+    if (signal.aborted) return reject(cancelled());
+    const abort = () => (clearTimeout(t), reject(cancelled()));
+    const t = setTimeout(() => (signal.removeEventListener('abort', abort), resolve()), ms);
+    signal.addEventListener('abort', abort, { once: true });
   });
 }
 
@@ -184,6 +187,10 @@ export async function upload(
   const bucket: Bucket = depot.bucket(s.bucket);
 
   let token: Promise<UploadToken> | null = null;
+  /** Renews the token unless another chunk already did. */
+  const expired = (used: Promise<UploadToken>) => {
+    if (token === used) token = null;
+  };
   const getToken = () =>
     (token ??= waiting(
       async () => ok(await depot.directory.get_upload_token({ upload_id: s.upload_id, first_chunk: 0, last_chunk: Math.max(0, s.chunk_count - 1) })),
@@ -192,7 +199,8 @@ export async function upload(
     ));
   const send = async (i: number, bytes: Uint8Array) => {
     for (let renewed = false; ; renewed = true) {
-      const t = await getToken();
+      const used = getToken();
+      const t = await used;
       const r = await attempt(() => bucket.put_chunk({ chunk_index: i, token: t, bytes }), signal);
       if (r.__kind__ === 'Ok') {
         if (hex(r.Ok.etag) !== (await digest(bytes))) {
@@ -201,7 +209,7 @@ export async function upload(
         break;
       }
       if (r.Err.__kind__ === 'TokenExpired' && !renewed) {
-        token = null;
+        expired(used);
         continue;
       }
       throw explainBucket(r.Err);
@@ -225,6 +233,8 @@ export async function upload(
       sent++;
     }
     await Promise.all(inflight);
+    // Cancelled while the last chunks were in flight: no commit.
+    if (signal.aborted) throw cancelled();
   } catch (e) {
     await Promise.allSettled(inflight);
     if (signal.aborted) {
