@@ -20,6 +20,23 @@ fn update_and_query_roundtrip() {
 }
 
 #[test]
+fn executed_instructions_sum_updates_and_traps_but_not_queries() {
+    let mut d = devnet();
+    let c = install(&mut d, &counter_wat());
+    assert_eq!(d.executed_instructions(c), 0, "installing is not counted");
+    let first = upd(&mut d, c, "inc", &[]).instructions;
+    let second = upd(&mut d, c, "inc", &[]).instructions;
+    assert_eq!(d.executed_instructions(c), first + second);
+    qry(&mut d, c, "get", &[]);
+    assert_eq!(d.executed_instructions(c), first + second, "queries are not counted");
+    let trapped = upd(&mut d, c, "inc_then_trap", &[]).instructions;
+    assert!(trapped > 0);
+    assert_eq!(d.executed_instructions(c), first + second + trapped, "a trapped update still ran");
+    let ghost = Principal::from_slice(&[9, 9, 9, 9, 9, 9, 9, 9, 1, 1]);
+    assert_eq!(d.executed_instructions(ghost), 0);
+}
+
+#[test]
 fn canister_ids_follow_local_replica_allocation() {
     let mut d = devnet();
     let a = d.create_canister(user(), CYCLES, None).unwrap();

@@ -49,7 +49,15 @@ pub fn commit_file_impl<M: Memory>(
             return Err(BucketError::HashInProgress { hashed_bytes, total_bytes });
         }
         let last = match rec.chunk_count.checked_sub(1) {
-            Some(i) => store.read_chunk(&store.chunk_ref(&file, i).expect("all chunks present")),
+            Some(i) => {
+                // What `put_chunk` did not absorb of the last chunk: at most
+                // its partial final block when it arrived in line.
+                let r = store.chunk_ref(&file, i).expect("all chunks present");
+                let start = i as u64 * rec.chunk_size as u64;
+                let skip = rec.hasher.absorbed() - start;
+                assert!(skip <= r.len as u64, "hash progress beyond the file");
+                store.read_chunk_part(&r, skip, r.len as u64 - skip)
+            }
             None => Vec::new(), // a 0-byte file: the hash of nothing
         };
         let digest = rec.hasher.clone().finish(&last);

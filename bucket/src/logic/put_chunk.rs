@@ -26,9 +26,15 @@ pub fn put_chunk_impl<M: Memory>(
     let PutChunkArgs { token, chunk_index, bytes } = args;
     let Admitted { file, mut rec, new_file, expected } =
         admit(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
-    let hash: [u8; 32] = Sha256::digest(&bytes).into();
+    // The chunk next in line for the whole-file hash is absorbed in the
+    // pass that computes its own digest (the last chunk's whole blocks too,
+    // leaving commit at most 63 bytes). A chunk ahead of the line is hashed
+    // alone and absorbed later, by `advance_hash`.
+    let in_line = rec.declared_sha256.is_some() && rec.hashed_chunks == chunk_index;
+    let hash: [u8; 32] = if in_line { rec.hasher.absorb_and_digest(&bytes) } else { Sha256::digest(&bytes).into() };
     let ok = PutChunkOk { stored_bytes: bytes.len() as u32, etag: hash.to_vec() };
     if let Some(existing) = store.chunk_ref(&file, chunk_index) {
+        // `rec` (absorbed or not) is dropped: nothing is written.
         return if existing.sha256 == hash { Ok(ok) } else { Err(BucketError::ChunkConflict { index: chunk_index }) };
     }
     check_room(store, &rec, expected)?;
@@ -38,7 +44,15 @@ pub fn put_chunk_impl<M: Memory>(
     rec.stored_chunks += 1;
     rec.stored_bytes += expected;
     if rec.declared_sha256.is_some() {
-        advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_PUT + 1, Some((chunk_index, &bytes)));
+        let fresh = if in_line {
+            if chunk_index + 1 < rec.chunk_count {
+                rec.hashed_chunks += 1;
+            }
+            None
+        } else {
+            Some((chunk_index, bytes.as_slice()))
+        };
+        advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_PUT + 1, fresh);
     }
     store.put_file(&file, rec);
     store.update_counters(|c| {

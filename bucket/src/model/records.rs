@@ -58,7 +58,9 @@ pub struct FileRecord {
     pub chunk_size: u32,
     pub chunk_count: u32,
     pub declared_sha256: Option<[u8; 32]>,
-    /// Whole-file hash progress: chunks `0..hashed_chunks` absorbed.
+    /// Whole-file hash progress: chunks `0..hashed_chunks` absorbed, and
+    /// the last chunk's whole blocks too once it arrived in line
+    /// (`hasher.absorbed()` counts the bytes).
     pub hasher: StreamingSha256,
     pub hashed_chunks: u32,
     pub stored_chunks: u32,

@@ -5,7 +5,12 @@
 //! contiguous and stores the eight state words plus the byte count between
 //! messages. Chunks are multiples of 64 bytes except the last, so only the
 //! final chunk ever leaves a partial block, and it is absorbed by `finish`.
+//!
+//! A chunk that arrives in order is absorbed in the same pass that computes
+//! its own digest ([`StreamingSha256::absorb_and_digest`]), so its bytes
+//! are read once.
 
+use super::sha256_pair::compress_pair;
 use candid::CandidType;
 use serde::{Deserialize, Serialize};
 use sha2::digest::generic_array::GenericArray;
@@ -42,6 +47,18 @@ impl StreamingSha256 {
             sha2::compress256(&mut self.state, std::slice::from_ref(GenericArray::from_slice(block)));
         }
         self.absorbed += bytes.len() as u64;
+    }
+
+    /// One pass over `chunk`: absorbs its whole 64-byte blocks (all of it,
+    /// for any chunk but a file's last) and returns the SHA-256 of `chunk`
+    /// alone.
+    pub fn absorb_and_digest(&mut self, chunk: &[u8]) -> [u8; 32] {
+        let whole = chunk.len() / 64 * 64;
+        let mut own = StreamingSha256::default();
+        compress_pair(&mut self.state, &mut own.state, &chunk[..whole]);
+        self.absorbed += whole as u64;
+        own.absorbed = whole as u64;
+        own.finish(&chunk[whole..])
     }
 
     /// Absorbs the final bytes (any length) and returns the digest.
@@ -84,6 +101,29 @@ mod tests {
                 let got = h.finish(&data[head..total]);
                 let want: [u8; 32] = Sha256::digest(&data[..total]).into();
                 assert_eq!(got, want, "total {total} head {head}");
+            }
+        }
+    }
+
+    /// Every chunk length from 0 to 300 bytes (and a few larger), after a
+    /// prefix of 0, 1 and 3 blocks: the chunk's digest is its own SHA-256,
+    /// and the stream goes on to the SHA-256 of prefix and chunk.
+    #[test]
+    fn absorb_and_digest_matches_sha2_for_every_length() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8).collect();
+        let lengths = (0..=300).chain([511, 512, 513, 1000, 4096, 4097]);
+        for chunk_len in lengths {
+            for prefix_blocks in [0usize, 1, 3] {
+                let (prefix, rest) = data.split_at(prefix_blocks * 64);
+                let chunk = &rest[..chunk_len];
+                let mut h = StreamingSha256::default();
+                h.absorb_blocks(prefix);
+                let own = h.absorb_and_digest(chunk);
+                assert_eq!(own, <[u8; 32]>::from(Sha256::digest(chunk)), "chunk {chunk_len} after {prefix_blocks}");
+                assert_eq!(h.absorbed() as usize, prefix.len() + chunk_len / 64 * 64);
+                let whole = h.finish(&chunk[chunk_len / 64 * 64..]);
+                let want: [u8; 32] = Sha256::digest(&data[..prefix.len() + chunk_len]).into();
+                assert_eq!(whole, want, "stream {chunk_len} after {prefix_blocks}");
             }
         }
     }

@@ -55,6 +55,10 @@ pub struct Canister {
     pub open_call_contexts: usize,
     /// Origins waiting for `stop_canister` to complete.
     pub stop_waiters: Vec<super::calls::Origin>,
+    /// Instructions of every replicated execution so far (updates,
+    /// callbacks, timers, heartbeats; not queries or installs): what a
+    /// benchmark reads to count all the calls an operation made.
+    pub executed_instructions: u64,
 }
 
 impl Canister {
@@ -79,6 +83,7 @@ impl Canister {
             storage_paid_until_ns: now_ns,
             open_call_contexts: 0,
             stop_waiters: Vec::new(),
+            executed_instructions: 0,
         }
     }
 

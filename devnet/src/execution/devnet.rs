@@ -196,6 +196,12 @@ impl Devnet {
         self.canisters.get(&c).map(|c| c.version)
     }
 
+    /// Instructions of all of `c`'s replicated executions (updates,
+    /// callbacks, timers) since it was created; 0 for an unknown canister.
+    pub fn executed_instructions(&self, c: Principal) -> u64 {
+        self.canisters.get(&c).map(|c| c.executed_instructions).unwrap_or(0)
+    }
+
     /// Instructions used by the most recent execution of any kind.
     pub fn last_instructions(&self) -> u64 {
         self.last_instructions

@@ -71,6 +71,7 @@ impl Devnet {
             res.trap = inject_trap;
         }
         let fee = fees.execution_fee(res.instructions);
+        c.executed_instructions += res.instructions;
         if res.trap.is_some() {
             inst.rollback(cp);
             c.cycles = c.cycles.saturating_sub(fee);
