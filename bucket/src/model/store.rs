@@ -219,9 +219,7 @@ impl<M: Memory> BucketStore<M> {
     /// Bytes `offset..offset+len` of one stored chunk.
     pub fn read_chunk_part(&self, r: &ChunkRef, offset: u64, len: u64) -> Vec<u8> {
         debug_assert!(offset + len <= r.len as u64);
-        let mut buf = vec![0u8; len as usize];
-        self.slab.read(r.offset + offset, &mut buf);
-        buf
+        self.slab.read_vec(r.offset + offset, len as usize)
     }
 
     pub fn read_chunk(&self, r: &ChunkRef) -> Vec<u8> {

@@ -138,7 +138,7 @@ fn upload_path(dev: &mut Devnet, bucket: Principal, chunk: &[u8], puts: &[u64], 
     row("whole upload, every call (directory + bucket), per MiB", minstr(per_mib));
     let (raw, gz) = (crate::wasm::canister_wasm("bucket")?.len(), crate::wasm::embedded_bucket_wasm()?.len());
     row(
-        "release bucket wasm (install limit 2 MiB gzipped)",
+        "release bucket wasm (gzipped: what the directory embeds)",
         format!("{} B, gzipped {} B", thousands(raw as u64), thousands(gz as u64)),
     );
     Ok(())
