@@ -23,6 +23,7 @@ use depot_api::keys::PublicKeyInfo;
 use depot_api::methods::{self, is_one_of};
 use http::answer::{Context, answer_query, answer_update};
 use http::stream::{HttpStreamingResponse, StreamingCallbackHttpResponse, StreamingToken};
+use ic_cdk::api::call::ManualReply;
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
 use ic_http_certification::{HttpRequest, HttpResponse, HttpUpdateRequest};
 use lifecycle::{REBUILD_INSTRUCTIONS_IN_UPGRADE, install_certification, publish_root_hash, schedule_certification};
@@ -183,32 +184,37 @@ fn set_suspended(args: SetSuspendedArgs) -> SetSuspendedResult {
     Ok(changed)
 }
 
-#[query]
-fn http_request(req: HttpRequest<'static>) -> HttpResponse<'static> {
+/// Replied by hand (`http::reply`): a large body goes out from its buffer
+/// rather than through a copy in the Candid encoder.
+#[query(manual_reply = true)]
+fn http_request(req: HttpRequest<'static>) -> ManualReply<HttpResponse<'static>> {
     if req.url().split('?').next() == Some(metrics::METRICS_PATH) && req.method().as_str() == "GET" {
-        return metrics_response();
+        return ManualReply::one(metrics_response());
     }
     let cert = ic_cdk::api::data_certificate();
     let now_secs = now_ns() / 1_000_000_000;
-    with_store(|store| {
+    let resp = with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
             answer_query(&cx, req.method().as_str(), req.url(), req.headers(), cert.as_deref())
         })
-    })
+    });
+    http::reply::reply_http(&resp);
+    ManualReply::empty()
 }
 
-#[update]
-fn http_request_update(req: HttpUpdateRequest<'static>) -> HttpStreamingResponse {
+#[update(manual_reply = true)]
+fn http_request_update(req: HttpUpdateRequest<'static>) -> ManualReply<HttpStreamingResponse> {
     let now_secs = now_ns() / 1_000_000_000;
-    with_store(|store| {
+    let resp = with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
-            let resp = answer_update(&cx, req.method().as_str(), req.url(), req.headers());
-            metrics::count_http_update(resp.status_code);
-            resp
+            answer_update(&cx, req.method().as_str(), req.url(), req.headers())
         })
-    })
+    });
+    metrics::count_http_update(resp.status_code);
+    http::reply::reply_owned(resp, |r| &mut r.body);
+    ManualReply::empty()
 }
 
 /// `/metrics`, uncertified (read it through the raw domain).
@@ -246,8 +252,8 @@ fn heap_bytes() -> u64 {
 /// The rest of an exact range, one chunk per call, for a token that
 /// `http_request_update` or an earlier callback gave out. A refused token
 /// traps: the gateway then ends the body short of its `Content-Length`.
-#[query]
-fn http_request_streaming_callback(token: StreamingToken) -> StreamingCallbackHttpResponse {
+#[query(manual_reply = true)]
+fn http_request_streaming_callback(token: StreamingToken) -> ManualReply<StreamingCallbackHttpResponse> {
     let now_secs = now_ns() / 1_000_000_000;
     let result = with_store(|store| {
         with_certs(|certs| {
@@ -255,7 +261,9 @@ fn http_request_streaming_callback(token: StreamingToken) -> StreamingCallbackHt
             http::stream::callback(&cx, &token)
         })
     });
-    result.unwrap_or_else(|e| ic_cdk::trap(&e.to_string()))
+    let resp = result.unwrap_or_else(|e| ic_cdk::trap(&e.to_string()));
+    http::reply::reply_owned(resp, |r| &mut r.body);
+    ManualReply::empty()
 }
 
 /// Benchmark only (feature `bench`, off by default; see Cargo.toml): the

@@ -34,6 +34,7 @@ pub mod answer;
 pub mod certs;
 pub mod headers;
 pub mod range;
+pub mod reply;
 pub mod responses;
 pub mod serve;
 pub mod stream;
