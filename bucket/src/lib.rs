@@ -50,6 +50,7 @@ fn certify(change: &CertChange) {
 fn init(args: BucketInit) {
     with_store_mut(|s| logic::admin::init_impl(s, args));
     install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
+    lifecycle::stream_key::ensure(std::time::Duration::ZERO);
 }
 
 #[post_upgrade]
@@ -58,6 +59,7 @@ fn post_upgrade() {
     // heap tree is rebuilt.
     with_store(|_| ());
     install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
+    lifecycle::stream_key::ensure(std::time::Duration::ZERO);
 }
 
 /// The only update an HTTP gateway sends, after the query answered `upgrade`.

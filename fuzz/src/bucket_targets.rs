@@ -375,6 +375,7 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             keys: keyset(),
             capacity_bytes: rng.interesting_u64(),
             read_only: rng.one_in(2),
+            stream_key: rng.one_in(2).then(|| [rng.byte(); 32]),
         }
         .to_bytes()
         .into_owned(),
@@ -457,12 +458,14 @@ fn arb_config() -> impl Strategy<Value = Config> {
         ),
         any::<u64>(),
         any::<bool>(),
+        proptest::option::of(any::<[u8; 32]>()),
     )
-        .prop_map(|(directory, keys, capacity_bytes, read_only)| Config {
+        .prop_map(|(directory, keys, capacity_bytes, read_only, stream_key)| Config {
             directory,
             keys,
             capacity_bytes,
             read_only,
+            stream_key,
         })
 }
 

@@ -146,7 +146,7 @@ pub fn answer_update<M: Memory>(
         (Plan::Exact { start, end, whole, attachment }, Some(f)) => {
             let signed = SignedUrl::parse(url).expect("a file plan has a verified URL");
             let (body, last) = stream::read_part(cx, &f, start, end);
-            let token = stream::continuation(&signed, last, end);
+            let token = stream::continuation(cx, &signed, last, end);
             let status = if whole { 200 } else { 206 };
             let mut resp = streaming(status, exact_headers(&f, start, end, whole, attachment), body);
             resp.streaming_strategy = token.map(|t| stream::strategy(cx.this_bucket, t));

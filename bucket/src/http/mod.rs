@@ -38,3 +38,4 @@ pub mod reply;
 pub mod responses;
 pub mod serve;
 pub mod stream;
+pub mod token_mac;

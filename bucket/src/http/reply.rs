@@ -129,7 +129,16 @@ mod tests {
     fn token() -> StreamingToken {
         // Blobs of their own, encoded before the body (smaller field hash).
         let (file, sig) = (ByteBuf::from(vec![7; 16]), ByteBuf::from(vec![9; 64]));
-        StreamingToken { file, exp: 1, kid: 2, sig, attachment: true, next: 3, end: 4 }
+        StreamingToken {
+            file,
+            exp: 1,
+            kid: 2,
+            sig,
+            attachment: true,
+            next: 3,
+            end: 4,
+            mac: Some(ByteBuf::from(vec![5; 32])),
+        }
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! `http_request_streaming_callback` for each following chunk.
 //!
 //! A token is an authorisation, not a bare `{file, offset}`: it carries the
-//! signed URL's expiry, key id, signature and disposition, and every
-//! callback verifies them for this bucket (with `STREAM_EXPIRY_GRACE_SECS`
-//! past the expiry, so a download begun in time can finish). The byte range
-//! in it is not signed, and needs not be: the URL grants the whole file.
+//! signed URL's expiry, key id, signature and disposition, and the bucket's
+//! own seal over all of it, range included (`token_mac`). A callback checks
+//! the seal, that the URL's key is still one the bucket accepts, and the
+//! expiry (with `STREAM_EXPIRY_GRACE_SECS` past it, so a download begun in
+//! time can finish); a token without a seal, given out before the bucket
+//! had its secret, is checked by the URL's signature instead.
 //!
 //! What a verifying gateway checks (ic-http-gateway-protocol 0.6,
 //! `protocol/handler.rs`, `response/response_handler.rs`): the update reply
@@ -18,10 +20,12 @@
 //! (every chunk verified) or the CLI (verifies each chunk itself).
 
 use super::answer::Context;
+use super::token_mac;
 use crate::limits::STREAM_EXPIRY_GRACE_SECS;
 use crate::model::FileView;
 use candid::{CandidType, Deserialize, Principal};
 use depot_api::FileKey;
+use depot_api::keys::SignatureError;
 use depot_api::url::{Disposition, SignedUrl, UrlError};
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
@@ -41,6 +45,9 @@ pub struct StreamingToken {
     /// Next byte to send, and the last byte of the answer (inclusive).
     pub next: u64,
     pub end: u64,
+    /// The bucket's seal over the fields above (`token_mac`); absent on
+    /// tokens given out before the bucket had its secret.
+    pub mac: Option<ByteBuf>,
 }
 
 candid::define_function!(pub StreamingCallback : (StreamingToken) -> (StreamingCallbackHttpResponse) query);
@@ -77,6 +84,8 @@ pub enum StreamError {
     NotFound,
     #[error("streaming token out of the file's range")]
     OutOfRange,
+    #[error("streaming token not sealed by this bucket")]
+    BadSeal,
 }
 
 impl StreamingToken {
@@ -90,7 +99,14 @@ impl StreamingToken {
             attachment: url.disposition == Disposition::Attachment,
             next,
             end,
+            mac: None,
         }
+    }
+
+    /// This token sealed by `bucket` with `key`.
+    fn sealed(mut self, key: &[u8; 32], bucket: Principal) -> Self {
+        self.mac = Some(ByteBuf::from(token_mac::seal(key, bucket, &self).to_vec()));
+        self
     }
 
     fn signed_url(&self) -> Result<SignedUrl, StreamError> {
@@ -115,8 +131,15 @@ pub fn read_part<M: Memory>(cx: &Context<M>, f: &FileView, next: u64, end: u64) 
 }
 
 /// The token for the bytes after `last`, if the answer goes on.
-pub fn continuation(url: &SignedUrl, last: u64, end: u64) -> Option<StreamingToken> {
-    (last < end).then(|| StreamingToken::new(url, last + 1, end))
+/// Sealed when the bucket has its secret.
+pub fn continuation<M: Memory>(cx: &Context<M>, url: &SignedUrl, last: u64, end: u64) -> Option<StreamingToken> {
+    (last < end).then(|| {
+        let token = StreamingToken::new(url, last + 1, end);
+        match &cx.store.config().stream_key {
+            Some(key) => token.sealed(key, cx.this_bucket),
+            None => token,
+        }
+    })
 }
 
 /// One streaming callback: checks the token, reads the next part.
@@ -125,13 +148,32 @@ pub fn callback<M: Memory>(
     token: &StreamingToken,
 ) -> Result<StreamingCallbackHttpResponse, StreamError> {
     let url = token.signed_url()?;
-    url.verify(&cx.store.config().keys, cx.this_bucket, cx.now_secs.saturating_sub(STREAM_EXPIRY_GRACE_SECS))?;
+    let config = cx.store.config();
+    let now_secs = cx.now_secs.saturating_sub(STREAM_EXPIRY_GRACE_SECS);
+    match (&token.mac, &config.stream_key) {
+        (Some(mac), Some(key)) => {
+            if !token_mac::is_sealed(key, cx.this_bucket, token, mac) {
+                return Err(StreamError::BadSeal);
+            }
+            // The bucket checked the signature when it gave the token out;
+            // a key retired since then ends the stream, as it would have.
+            if !config.keys.iter().any(|k| k.kid == token.kid) {
+                return Err(StreamError::Url(UrlError::Signature(SignatureError::UnknownKey(token.kid))));
+            }
+            if now_secs >= token.exp {
+                return Err(StreamError::Url(UrlError::Expired));
+            }
+        }
+        // A seal this bucket cannot check is not a seal.
+        (Some(_), None) => return Err(StreamError::BadSeal),
+        (None, _) => url.verify(&config.keys, cx.this_bucket, now_secs)?,
+    }
     let f = cx.store.file_view(&url.file).ok_or(StreamError::NotFound)?;
     if token.next > token.end || token.end >= f.size {
         return Err(StreamError::OutOfRange);
     }
     let (body, last) = read_part(cx, &f, token.next, token.end);
-    Ok(StreamingCallbackHttpResponse { body: ByteBuf::from(body), token: continuation(&url, last, token.end) })
+    Ok(StreamingCallbackHttpResponse { body: ByteBuf::from(body), token: continuation(cx, &url, last, token.end) })
 }
 
 /// The strategy naming this bucket's callback with `token`.

@@ -2,6 +2,8 @@
 //! memory already; the tree is rebuilt on the heap from stable metadata and
 //! chunk hashes (no body is read), within a budget per message.
 
+pub mod stream_key;
+
 use crate::http::certs::CertTree;
 use crate::model::BucketStore;
 use crate::state::{self, RebuildCursor};

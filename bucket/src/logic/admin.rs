@@ -17,6 +17,15 @@ pub fn init_impl<M: Memory>(store: &mut BucketStore<M>, args: BucketInit) {
         keys: args.keys,
         capacity_bytes: args.capacity_bytes.unwrap_or(DEFAULT_BUCKET_CAPACITY_BYTES),
         read_only: false,
+        stream_key: None,
+    });
+}
+
+/// Sets the streaming-token secret once; a later value is ignored, so
+/// tokens already given out stay valid.
+pub fn set_stream_key_impl<M: Memory>(store: &mut BucketStore<M>, key: [u8; 32]) {
+    store.update_config(|c| {
+        c.stream_key.get_or_insert(key);
     });
 }
 

@@ -17,11 +17,16 @@ pub struct Config {
     pub keys: Vec<PublicKeyInfo>,
     pub capacity_bytes: u64,
     pub read_only: bool,
+    /// The bucket's own secret for the streaming tokens it gives out
+    /// (`http::token_mac`), from `raw_rand` after install. Never returned
+    /// by any method. Added later: older configs decode without one.
+    #[serde(default)]
+    pub stream_key: Option<[u8; 32]>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { directory: Principal::anonymous(), keys: vec![], capacity_bytes: 0, read_only: true }
+        Self { directory: Principal::anonymous(), keys: vec![], capacity_bytes: 0, read_only: true, stream_key: None }
     }
 }
 

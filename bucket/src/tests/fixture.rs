@@ -46,6 +46,7 @@ impl Fx {
             keys: vec![PublicKeyInfo { kid: KID, key: public_key(&SEED).to_vec() }],
             capacity_bytes: capacity,
             read_only: false,
+            stream_key: None,
         });
         Self { store, raw }
     }

@@ -353,6 +353,79 @@ fn streaming_tokens_are_checked_like_urls() {
     assert_eq!(at(&fx, NOW_SECS, bucket_id(), &token), Err(StreamError::NotFound));
 }
 
+/// With its secret, the bucket seals the tokens it gives out, and a
+/// callback checks the seal instead of the URL's signature: any change to
+/// a sealed token, a token sealed for another bucket, a seal of the wrong
+/// size, a retired key and an expiry past the grace are refused; a token
+/// without a seal is still checked by its signature.
+#[test]
+fn sealed_streaming_tokens_are_checked_by_their_seal() {
+    let size = CHUNK as usize * 3 + 5;
+    let (mut fx, certs, up) = setup(size);
+    crate::logic::admin::set_stream_key_impl(&mut fx.store, [5; 32]);
+    crate::logic::admin::set_stream_key_impl(&mut fx.store, [6; 32]);
+    assert_eq!(fx.store.config().stream_key, Some([5; 32]), "the first secret stays");
+    let url = up.url(NOW_SECS + 60, Disposition::Inline);
+    let (token, whole) = {
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+        let u = answer_update(&cx, "GET", &url, &[("Range".into(), "bytes=10-".into())]);
+        let whole = follow(&cx, &u);
+        let Some(StreamingStrategy::Callback { token, .. }) = u.streaming_strategy else { panic!("streams") };
+        (token, whole)
+    };
+    assert_eq!(whole, up.data[10..], "a sealed stream reads to the end");
+    assert_eq!(token.mac.as_ref().map(|m| m.len()), Some(crate::http::token_mac::MAC_BYTES));
+    let at = |fx: &Fx, now_secs: u64, bucket, t: &StreamingToken| {
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket, now_secs };
+        callback(&cx, t)
+    };
+    let next = at(&fx, NOW_SECS, bucket_id(), &token).expect("sealed token");
+    assert!(next.token.as_ref().is_some_and(|t| t.mac.is_some()), "continuations are sealed too");
+    assert!(at(&fx, NOW_SECS + 60 + STREAM_EXPIRY_GRACE_SECS - 1, bucket_id(), &token).is_ok());
+    assert_eq!(
+        at(&fx, NOW_SECS + 60 + STREAM_EXPIRY_GRACE_SECS, bucket_id(), &token),
+        Err(StreamError::Url(UrlError::Expired))
+    );
+    assert_eq!(at(&fx, NOW_SECS, alice(), &token), Err(StreamError::BadSeal), "another bucket");
+    let changed: Vec<(&str, StreamingToken)> = vec![
+        ("next", StreamingToken { next: token.next + 1, ..token.clone() }),
+        ("end", StreamingToken { end: token.end - 1, ..token.clone() }),
+        ("exp", StreamingToken { exp: token.exp + 3600, ..token.clone() }),
+        ("kid", StreamingToken { kid: token.kid + 1, ..token.clone() }),
+        ("attachment", StreamingToken { attachment: true, ..token.clone() }),
+        ("sig", {
+            let mut t = token.clone();
+            t.sig[0] ^= 1;
+            t
+        }),
+        ("file", {
+            let mut t = token.clone();
+            t.file[0] ^= 1;
+            t
+        }),
+        ("mac", {
+            let mut t = token.clone();
+            t.mac.as_mut().unwrap()[31] ^= 1;
+            t
+        }),
+        ("short mac", StreamingToken { mac: Some(serde_bytes::ByteBuf::from(vec![0; 16])), ..token.clone() }),
+        ("empty mac", StreamingToken { mac: Some(serde_bytes::ByteBuf::new()), ..token.clone() }),
+    ];
+    for (what, t) in changed {
+        assert_eq!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::BadSeal), "{what}");
+    }
+    // Without a seal: the URL's signature decides, as before the secret.
+    let unsealed = StreamingToken { mac: None, ..token.clone() };
+    assert!(at(&fx, NOW_SECS, bucket_id(), &unsealed).is_ok());
+    let mut forged = unsealed.clone();
+    forged.sig[0] ^= 1;
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &forged), Err(StreamError::Url(UrlError::Signature(_)))));
+    // A key the directory retired ends sealed streams too.
+    let other = depot_api::keys::PublicKeyInfo { kid: KID + 1, key: depot_api::keys::public_key(&[12; 32]).to_vec() };
+    fx.set_keys(directory(), vec![other]).unwrap();
+    assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &token), Err(StreamError::Url(UrlError::Signature(_)))));
+}
+
 #[test]
 fn conditional_head_and_errors_are_certified() {
     let (fx, certs, up) = setup(CHUNK as usize + 1);
