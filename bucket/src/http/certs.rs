@@ -10,17 +10,20 @@
 //! messages; until all of its responses are in, it is served by update.
 
 use super::responses::{
-    CEL, FallbackResponse, FileView, ResponseShape, UNSPLIT_RESPONSES, fallback_shape, file_responses, file_shape,
+    CEL, CEL_STRING, FallbackResponse, FileView, ResponseShape, UNSPLIT_RESPONSES, fallback_shape, file_responses,
+    file_shape,
 };
 use crate::logic::CertChange;
 use crate::model::BucketStore;
 use depot_api::FileKey;
 use ic_http_certification::{
     HttpCertification, HttpCertificationPath, HttpCertificationTree, HttpCertificationTreeEntry, HttpResponse,
-    utils::add_v2_certificate_header,
+    response_hash, utils::add_v2_certificate_header,
 };
 use ic_stable_structures::Memory;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 pub const FALLBACK_PATH: &str = "/";
 
@@ -37,11 +40,21 @@ pub struct CertTree {
     partial: BTreeMap<FileKey, usize>,
 }
 
-fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
+/// SHA-256 of the CEL expression every response is certified with.
+static CEL_HASH: LazyLock<[u8; 32]> = LazyLock::new(|| Sha256::digest(CEL_STRING.as_bytes()).into());
+
+/// What `HttpCertification::response_only` computes, without formatting,
+/// checking and hashing the same CEL expression again for each response
+/// (`tests::http_answers::certification_matches_the_librarys` checks
+/// they agree).
+pub(crate) fn certification(shape: &ResponseShape) -> HttpCertification {
     let response = shape.to_response(vec![], false);
-    let cert = HttpCertification::response_only(&CEL, &response, Some(shape.body_hash))
-        .expect("our responses carry the CEL header they are certified with");
-    HttpCertificationTreeEntry::new(path, cert)
+    let response_hash = response_hash(&response, &CEL.response, Some(shape.body_hash));
+    HttpCertification::response_only_prehashed(*CEL_HASH, response_hash)
+}
+
+fn entry<'a>(path: HttpCertificationPath<'a>, shape: &ResponseShape) -> HttpCertificationTreeEntry<'a> {
+    HttpCertificationTreeEntry::new(path, certification(shape))
 }
 
 impl CertTree {

@@ -891,3 +891,34 @@ fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
     assert_eq!((s.status(), s.verified), (206, Ok(())));
     assert_eq!(fx.get_chunk(alice(), &chunk).unwrap(), up.chunk(0));
 }
+
+/// Every response of files of several shapes, and the fallbacks: the
+/// prehashed certification is the one the library computes.
+#[test]
+fn certification_matches_the_librarys() {
+    use crate::http::certs::certification;
+    use crate::http::responses::{CEL, FallbackResponse, ResponseShape, fallback_shape, file_responses, file_shape};
+    use ic_http_certification::HttpCertification;
+    let mut fx = Fx::new(1 << 30);
+    let mut shapes: Vec<ResponseShape> = [
+        FallbackResponse::NotFound,
+        FallbackResponse::Forbidden,
+        FallbackResponse::Preflight,
+        FallbackResponse::PaymentRequired,
+    ]
+    .into_iter()
+    .map(fallback_shape)
+    .collect();
+    for (seed, size) in [(1, 0), (2, 1), (3, 1000), (4, CHUNK as usize * 2 + 7)] {
+        let up = Upload::new(seed, size);
+        up.upload(&mut fx);
+        let f = fx.store.file_view(&up.file).expect("committed");
+        let hashes = fx.store.chunk_hashes(&up.file);
+        shapes.extend(file_responses(&f).iter().map(|r| file_shape(&f, *r, |i| hashes[i as usize])));
+    }
+    for shape in &shapes {
+        let response = shape.to_response(vec![], false);
+        let library = HttpCertification::response_only(&CEL, &response, Some(shape.body_hash)).unwrap();
+        assert_eq!(certification(shape), library, "{:?}", shape.status);
+    }
+}
