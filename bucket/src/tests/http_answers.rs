@@ -410,6 +410,7 @@ fn sealed_streaming_tokens_are_checked_by_their_seal() {
         }),
         ("short mac", StreamingToken { mac: Some(serde_bytes::ByteBuf::from(vec![0; 16])), ..token.clone() }),
         ("empty mac", StreamingToken { mac: Some(serde_bytes::ByteBuf::new()), ..token.clone() }),
+        ("1 MiB sig", StreamingToken { sig: serde_bytes::ByteBuf::from(vec![0; 1 << 20]), ..token.clone() }),
     ];
     for (what, t) in changed {
         assert_eq!(at(&fx, NOW_SECS, bucket_id(), &t), Err(StreamError::BadSeal), "{what}");
