@@ -40,7 +40,7 @@ fn now_ns() -> u64 {
 fn certify(change: &CertChange) {
     if *change != CertChange::Unchanged {
         let out_of_budget = || ic_cdk::api::instruction_counter() > limits::CERTIFY_INSTRUCTIONS_PER_MESSAGE;
-        with_store(|s| with_certs_mut(|c| c.apply(s, change, out_of_budget)));
+        with_store_mut(|s| with_certs_mut(|c| c.apply(s, change, out_of_budget)));
         publish_root_hash();
         schedule_certification();
     }

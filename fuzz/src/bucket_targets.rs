@@ -9,7 +9,8 @@ use depot_api::url::{SignedUrl, file_key_of_path};
 use depot_bucket::http::range::{RangeDecision, resolve};
 use depot_bucket::http::responses::{FallbackResponse, FileResponse, FileView, fallback_shape, file_shape};
 use depot_bucket::http::serve::{Plan, RequestView, plan};
-use depot_bucket::model::records::{ChunkRef, Committed, Config, Counters, FileRecord};
+use depot_bucket::model::records::{ChunkRef, Committed, Config, Counters, FileRecord, ResponseFormat};
+use depot_bucket::model::response_set::ResponseSet;
 use depot_bucket::model::sha256_stream::StreamingSha256;
 use depot_fuzz::api_targets::{bucket_id, gen_url, keyset, signed_paths};
 use depot_fuzz::candid_gen::principal;
@@ -327,6 +328,11 @@ fn from_bytes_run(input: &[u8]) {
                 assert_eq!(FileRecord::from_bytes(r.to_bytes()), r);
             }
         }),
+        catch(|| {
+            if let Some(r) = decode_or_trap("ResponseSet", || ResponseSet::from_bytes(b())) {
+                assert_eq!(ResponseSet::from_bytes(r.to_bytes()), r);
+            }
+        }),
     ];
     let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     assert!(errors.is_empty(), "{}", errors.join("; "));
@@ -360,7 +366,7 @@ fn sample_file_record(rng: &mut Rng) -> FileRecord {
 }
 
 fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
-    match rng.below(5) {
+    match rng.below(6) {
         0 => {
             let r = ChunkRef {
                 offset: rng.interesting_u64(),
@@ -376,6 +382,9 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             capacity_bytes: rng.interesting_u64(),
             read_only: rng.one_in(2),
             stream_key: rng.one_in(2).then(|| [rng.byte(); 32]),
+            response_format: rng
+                .one_in(2)
+                .then(|| ResponseFormat { fingerprint: [rng.byte(); 32], generation: rng.byte() as u32 }),
         }
         .to_bytes()
         .into_owned(),
@@ -383,6 +392,10 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             .to_bytes()
             .into_owned(),
         3 => sample_file_record(rng).to_bytes().into_owned(),
+        4 => {
+            let hashes: Vec<[u8; 32]> = (0..1 + rng.below(20)).map(|_| [rng.byte(); 32]).collect();
+            ResponseSet::new(rng.byte() as u32, &hashes).to_bytes().into_owned()
+        }
         _ => rng.bytes_below(60),
     }
 }
@@ -390,7 +403,7 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
 pub fn records_from_bytes_target() -> ByteTarget {
     ByteTarget {
         name: "bucket_records_from_bytes".into(),
-        about: "ChunkRef/Config/Counters/FileRecord from_bytes on any bytes: decodes (and re-encodes stably) or traps with the codec message, no other panic",
+        about: "ChunkRef/Config/Counters/FileRecord/ResponseSet from_bytes on any bytes: decodes (and re-encodes stably) or traps with the codec message, no other panic",
         run: Box::new(from_bytes_run),
         generate: Box::new(gen_record_bytes),
         dictionary: vec![vec![0xa0], vec![0xa4], vec![0x1b], vec![0xff], vec![0xf6], vec![0x58, 0x20], vec![0x60]],
@@ -459,13 +472,15 @@ fn arb_config() -> impl Strategy<Value = Config> {
         any::<u64>(),
         any::<bool>(),
         proptest::option::of(any::<[u8; 32]>()),
+        proptest::option::of(any::<([u8; 32], u32)>()),
     )
-        .prop_map(|(directory, keys, capacity_bytes, read_only, stream_key)| Config {
+        .prop_map(|(directory, keys, capacity_bytes, read_only, stream_key, format)| Config {
             directory,
             keys,
             capacity_bytes,
             read_only,
             stream_key,
+            response_format: format.map(|(fingerprint, generation)| ResponseFormat { fingerprint, generation }),
         })
 }
 
@@ -509,13 +524,20 @@ fn round_trip_all(cases: u32) -> Result<(), String> {
             Ok(())
         })
         .map_err(|e| e.to_string())?;
+    runner(cases)
+        .run(&(any::<u32>(), proptest::collection::vec(any::<[u8; 32]>(), 1..200)), |(generation, hashes)| {
+            let r = ResponseSet::new(generation, &hashes);
+            prop_assert_eq!(ResponseSet::from_bytes(r.to_bytes()), r);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
 pub fn round_trip_target() -> PropTarget {
     PropTarget {
         name: "bucket_records_round_trip".into(),
-        about: "arbitrary FileRecord/Config/Counters/ChunkRef round-trip through to_bytes/from_bytes (proptest, cases per record type)",
+        about: "arbitrary FileRecord/Config/Counters/ChunkRef/ResponseSet round-trip through to_bytes/from_bytes (proptest, cases per record type)",
         run: Box::new(round_trip_all),
     }
 }

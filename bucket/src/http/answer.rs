@@ -1,7 +1,7 @@
 //! Turns a `Plan` into the HTTP response, reading bodies from the store and
 //! attaching the certificate.
 
-use super::certs::{CertTree, FALLBACK_PATH};
+use super::certs::{CertTree, Certified};
 use super::responses::{
     FallbackResponse, FileResponse, FileView, exact_headers, fallback_shape, file_shape, multipart,
 };
@@ -11,7 +11,7 @@ use crate::model::BucketStore;
 use candid::Principal;
 use depot_api::FileKey;
 use depot_api::url::SignedUrl;
-use ic_http_certification::{HttpCertificationPath, HttpResponse, StatusCode};
+use ic_http_certification::{HttpResponse, StatusCode};
 use ic_stable_structures::Memory;
 
 pub struct Context<'a, M: Memory> {
@@ -39,19 +39,17 @@ pub fn query_plan<M: Memory>(
         |k| cx.store.is_suspended(k),
         |s| s.verify(keys, cx.this_bucket, cx.now_secs),
     );
-    // A file not yet wholly in the tree (after an upgrade, or a large file
-    // being certified): its 403 and preflight are the wildcard ones while
-    // its path is absent, its own (which enter first) once the path exists;
-    // anything else is answered by `http_request_update`, whose reply needs
-    // no tree.
+    // A file not yet in the tree (after an upgrade, or a large file being
+    // certified) has no path in it: its 403 and preflight are the
+    // wildcard ones (the same bytes), anything else is answered by
+    // `http_request_update`, whose reply needs no tree.
     let plan = match (plan, &file) {
-        (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.has_path(&f.key) => {
+        (Plan::File(FileResponse::Forbidden), Some(f)) if !cx.certs.is_certified(&f.key) => {
             Plan::Fallback(FallbackResponse::Forbidden)
         }
-        (Plan::File(FileResponse::Preflight), Some(f)) if !cx.certs.has_path(&f.key) => {
+        (Plan::File(FileResponse::Preflight), Some(f)) if !cx.certs.is_certified(&f.key) => {
             Plan::Fallback(FallbackResponse::Preflight)
         }
-        (Plan::File(r @ (FileResponse::Forbidden | FileResponse::Preflight)), Some(_)) => Plan::File(r),
         (Plan::File(_) | Plan::Resume { .. }, Some(f)) if !cx.certs.is_certified(&f.key) => Plan::Upgrade,
         (plan, _) => plan,
     };
@@ -86,7 +84,7 @@ pub fn answer_query<M: Memory>(
         (Plan::Fallback(r), _) => {
             let shape = fallback_shape(r);
             let mut resp = shape.to_response(shape.fixed_body.unwrap_or_default().to_vec(), false);
-            match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::wildcard(FALLBACK_PATH), url, cert) {
+            match cx.certs.certify(cx.store, &mut resp, Certified::Fallback(r), url, cert) {
                 Ok(()) => resp,
                 Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
             }
@@ -118,7 +116,7 @@ fn certified_file<M: Memory>(
         None => body_of(cx.store, f, r),
     };
     let mut resp = shape.to_response(body, upgrade);
-    match cx.certs.certify(&mut resp, &shape, HttpCertificationPath::exact(f.path()), url, cert) {
+    match cx.certs.certify(cx.store, &mut resp, Certified::File(f, r), url, cert) {
         Ok(()) => resp,
         Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
     }

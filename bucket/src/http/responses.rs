@@ -229,30 +229,72 @@ pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8
     }
 }
 
-/// Every response certified for a file.
-pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
-    let mut v = Vec::with_capacity(f.chunk_count as usize + 10);
-    // First, and in the tree together (`UNSPLIT_RESPONSES`): once a file's
-    // path is in the tree, a bad link or a preflight for it can no longer
-    // be answered from the wildcard, while the rest is still being added.
-    v.extend([FileResponse::Forbidden, FileResponse::Preflight]);
-    for attachment in [false, true] {
-        if f.chunk_count <= 1 {
-            v.push(FileResponse::Full { attachment });
-        }
-        if f.chunk_count >= 1 {
-            v.push(FileResponse::Chunk { index: 0, attachment });
-        }
-        v.push(FileResponse::Head { attachment });
-    }
-    v.extend((1..f.chunk_count).map(|index| FileResponse::Chunk { index, attachment: false }));
-    v.extend([FileResponse::NotModified, FileResponse::RangeNotSatisfiable, FileResponse::MethodNotAllowed]);
-    v
+/// The responses every file has, whatever its size: first in
+/// `file_response_at`'s numbering.
+const COMMON_RESPONSES: [FileResponse; 5] = [
+    FileResponse::Forbidden,
+    FileResponse::Preflight,
+    FileResponse::NotModified,
+    FileResponse::RangeNotSatisfiable,
+    FileResponse::MethodNotAllowed,
+];
+
+/// Responses per disposition: the whole file (at most one chunk), chunk 0
+/// (at least one chunk), and the HEAD answer.
+fn per_disposition(f: &FileView) -> usize {
+    (f.chunk_count <= 1) as usize + (f.chunk_count >= 1) as usize + 1
 }
 
-/// The first responses of `file_responses`, which enter the tree in the
-/// same message.
-pub const UNSPLIT_RESPONSES: usize = 2;
+/// How many responses are certified for a file.
+pub fn file_response_count(f: &FileView) -> usize {
+    COMMON_RESPONSES.len() + 2 * per_disposition(f) + f.chunk_count.saturating_sub(1) as usize
+}
+
+/// Response `i` of a file (`i < file_response_count(f)`): the common ones,
+/// then inline and attachment each as [whole file] [chunk 0] HEAD, then
+/// chunks 1 and up (inline only: see `FileResponse::Chunk`).
+pub fn file_response_at(f: &FileView, i: usize) -> FileResponse {
+    if let Some(r) = COMMON_RESPONSES.get(i) {
+        return *r;
+    }
+    let g = per_disposition(f);
+    let j = i - COMMON_RESPONSES.len();
+    if j >= 2 * g {
+        return FileResponse::Chunk { index: (j - 2 * g + 1) as u32, attachment: false };
+    }
+    let attachment = j >= g;
+    let full = f.chunk_count <= 1;
+    match (j % g, full, f.chunk_count >= 1) {
+        (0, true, _) => FileResponse::Full { attachment },
+        (0, false, true) | (1, true, true) => FileResponse::Chunk { index: 0, attachment },
+        _ => FileResponse::Head { attachment },
+    }
+}
+
+/// Where `r` is in `file_response_at`'s numbering; `None` when `r` is not
+/// certified for this file.
+pub fn file_response_index(f: &FileView, r: FileResponse) -> Option<usize> {
+    let g = per_disposition(f);
+    let base = COMMON_RESPONSES.len();
+    let group = |attachment: bool| base + if attachment { g } else { 0 };
+    let full = f.chunk_count <= 1;
+    let i = match r {
+        FileResponse::Full { attachment } if full => group(attachment),
+        FileResponse::Chunk { index: 0, attachment } if f.chunk_count >= 1 => group(attachment) + full as usize,
+        FileResponse::Head { attachment } => group(attachment) + g - 1,
+        FileResponse::Chunk { index, attachment: false } if index >= 1 && index < f.chunk_count => {
+            base + 2 * g + index as usize - 1
+        }
+        FileResponse::Full { .. } | FileResponse::Chunk { .. } => return None,
+        common => COMMON_RESPONSES.iter().position(|c| *c == common).expect("the rest are common"),
+    };
+    Some(i)
+}
+
+/// Every response certified for a file, in order.
+pub fn file_responses(f: &FileView) -> Vec<FileResponse> {
+    (0..file_response_count(f)).map(|i| file_response_at(f, i)).collect()
+}
 
 /// Headers of an exact answer from `http_request_update` (never in the
 /// tree: update replies are certified by consensus): bytes `start..=end`
@@ -290,4 +332,46 @@ pub fn multipart(f: &FileView, parts: &[(u64, u64, Vec<u8>)], attachment: bool) 
     }
     headers.push(h("content-length", body.len().to_string()));
     (headers, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use depot_api::FileKey;
+
+    fn view(chunk_count: u32) -> FileView {
+        FileView {
+            key: FileKey([1; 16]),
+            name: "a".into(),
+            mime: "text/plain".into(),
+            size: chunk_count as u64 * 10,
+            chunk_size: 10,
+            chunk_count,
+            etag: [2; 32],
+        }
+    }
+
+    /// `file_response_index` inverts `file_response_at`, every response is
+    /// distinct, and responses a file does not have have no index.
+    #[test]
+    fn response_numbering_is_a_bijection() {
+        for cc in [0, 1, 2, 3, 10] {
+            let f = view(cc);
+            let all = file_responses(&f);
+            assert_eq!(all.len(), file_response_count(&f));
+            for (i, r) in all.iter().enumerate() {
+                assert_eq!(file_response_index(&f, *r), Some(i), "{cc} chunks: {r:?}");
+                assert!(!all[..i].contains(r), "{cc} chunks: {r:?} twice");
+            }
+            let absent = [
+                FileResponse::Chunk { index: cc, attachment: false },
+                FileResponse::Chunk { index: 1, attachment: true },
+            ];
+            for r in absent {
+                assert_eq!(file_response_index(&f, r), None, "{cc} chunks: {r:?}");
+            }
+            assert_eq!(file_response_index(&f, FileResponse::Full { attachment: false }).is_some(), cc <= 1);
+        }
+        assert_eq!(file_response_count(&view(1)), 11, "a single-chunk file has eleven responses");
+    }
 }

@@ -18,6 +18,7 @@ pub fn init_impl<M: Memory>(store: &mut BucketStore<M>, args: BucketInit) {
         capacity_bytes: args.capacity_bytes.unwrap_or(DEFAULT_BUCKET_CAPACITY_BYTES),
         read_only: false,
         stream_key: None,
+        response_format: None,
     });
 }
 

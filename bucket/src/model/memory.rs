@@ -13,6 +13,7 @@
 //! | 5  | `CHUNK_DATA_MEMORY` | chunk bytes (the slab) |
 //! | 6  | `TOMBSTONES_MEMORY` | deleted files: `FileKey → until_ns` (no chunk is taken for them until then) |
 //! | 7  | `TOMBSTONE_EXPIRY_MEMORY` | the same, by time: `(until_ns, FileKey) → ()`, for pruning |
+//! | 8  | `RESPONSE_SETS_MEMORY` | certified response hashes: `FileKey → ResponseSet` |
 
 use ic_stable_structures::Memory;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -25,6 +26,7 @@ pub const FREE_SLOTS_MEMORY: MemoryId = MemoryId::new(4);
 pub const CHUNK_DATA_MEMORY: MemoryId = MemoryId::new(5);
 pub const TOMBSTONES_MEMORY: MemoryId = MemoryId::new(6);
 pub const TOMBSTONE_EXPIRY_MEMORY: MemoryId = MemoryId::new(7);
+pub const RESPONSE_SETS_MEMORY: MemoryId = MemoryId::new(8);
 
 /// Every structure by name, for statistics.
 pub const ALL_MEMORIES: &[(&str, MemoryId)] = &[
@@ -36,6 +38,7 @@ pub const ALL_MEMORIES: &[(&str, MemoryId)] = &[
     ("chunk_data", CHUNK_DATA_MEMORY),
     ("tombstones", TOMBSTONES_MEMORY),
     ("tombstone_expiry", TOMBSTONE_EXPIRY_MEMORY),
+    ("response_sets", RESPONSE_SETS_MEMORY),
 ];
 
 /// Pages per MemoryManager bucket (16 MiB). The manager has at most 32,768

@@ -3,6 +3,7 @@
 
 pub mod memory;
 pub mod records;
+pub mod response_set;
 pub mod sha256_pair;
 pub mod sha256_stream;
 pub mod slab;

@@ -22,11 +22,33 @@ pub struct Config {
     /// by any method. Added later: older configs decode without one.
     #[serde(default)]
     pub stream_key: Option<[u8; 32]>,
+    /// Which response format the stored response hashes were made with
+    /// (`http::certs::response_format`). Added later: older configs decode
+    /// without one, and their files are certified afresh.
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// A fingerprint of the responses this code certifies, and the generation
+/// number stored response sets carry: a new fingerprint (an upgrade that
+/// changes any certified response) starts a new generation, and sets of
+/// older ones are made again.
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseFormat {
+    pub fingerprint: [u8; 32],
+    pub generation: u32,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { directory: Principal::anonymous(), keys: vec![], capacity_bytes: 0, read_only: true, stream_key: None }
+        Self {
+            directory: Principal::anonymous(),
+            keys: vec![],
+            capacity_bytes: 0,
+            read_only: true,
+            stream_key: None,
+            response_format: None,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::memory::{self, Mem};
 use super::records::{ChunkRef, Config, Counters, FileRecord, chunk_key};
+use super::response_set::ResponseSet;
 use super::slab::{Slab, slot_size};
 use super::view::FileView;
 use depot_api::FileKey;
@@ -18,6 +19,7 @@ pub struct BucketStore<M: Memory> {
     slab: Slab<Mem<M>, Mem<M>>,
     tombstones: StableBTreeMap<[u8; 16], u64, Mem<M>>,
     tombstone_expiry: StableBTreeMap<[u8; 24], (), Mem<M>>,
+    response_sets: StableBTreeMap<[u8; 16], ResponseSet, Mem<M>>,
     /// Kept to hand out virtual memories; also reports total stable size.
     _manager: MemoryManager<M>,
 }
@@ -54,6 +56,7 @@ impl<M: Memory> BucketStore<M> {
             slab: Slab::init(mm.get(memory::CHUNK_DATA_MEMORY), mm.get(memory::FREE_SLOTS_MEMORY)),
             tombstones: StableBTreeMap::init(mm.get(memory::TOMBSTONES_MEMORY)),
             tombstone_expiry: StableBTreeMap::init(mm.get(memory::TOMBSTONE_EXPIRY_MEMORY)),
+            response_sets: StableBTreeMap::init(mm.get(memory::RESPONSE_SETS_MEMORY)),
             _manager: mm,
         }
     }
@@ -131,6 +134,27 @@ impl<M: Memory> BucketStore<M> {
     /// A committed file held back for non-payment.
     pub fn is_suspended(&self, key: &FileKey) -> bool {
         self.file(key).is_some_and(|r| r.suspended && r.committed.is_some())
+    }
+
+    // ---- certified response hashes ----
+
+    /// The hashes of a file's certified responses, as certification left
+    /// them (see `http::certs`).
+    pub fn response_set(&self, key: &FileKey) -> Option<ResponseSet> {
+        self.response_sets.get(&key.0)
+    }
+
+    pub fn put_response_set(&mut self, key: &FileKey, set: &ResponseSet) {
+        self.response_sets.insert(key.0, set.clone());
+    }
+
+    pub fn remove_response_set(&mut self, key: &FileKey) -> Option<ResponseSet> {
+        self.response_sets.remove(&key.0)
+    }
+
+    /// SHA-256 of one stored chunk (zero when it is not stored).
+    pub fn chunk_hash(&self, key: &FileKey, index: u32) -> [u8; 32] {
+        self.chunk_ref(key, index).map_or([0; 32], |r| r.sha256)
     }
 
     // ---- tombstones ----

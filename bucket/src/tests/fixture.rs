@@ -47,6 +47,7 @@ impl Fx {
             capacity_bytes: capacity,
             read_only: false,
             stream_key: None,
+            response_format: None,
         });
         Self { store, raw }
     }
@@ -55,8 +56,21 @@ impl Fx {
         self.store = BucketStore::init(self.raw.clone());
     }
 
-    pub fn certs(&self) -> CertTree {
-        rebuild_certification(&self.store)
+    /// The tree an upgrade rebuilds, from the store (which keeps the
+    /// response sets it makes).
+    pub fn certs(&mut self) -> CertTree {
+        rebuild_certification(&mut self.store)
+    }
+
+    /// A tree with no file in it, of the store's response generation.
+    pub fn empty_tree(&self) -> CertTree {
+        CertTree::new(self.store.config().response_format.map_or(0, |f| f.generation))
+    }
+
+    /// Certifies one file whole, in one go.
+    pub fn certify_file(&mut self, tree: &mut CertTree, key: &depot_api::FileKey) {
+        assert!(tree.insert_file_until(&mut self.store, key, || false));
+        tree.rehash();
     }
 
     // The logic's entry points, as the endpoints call them. `commit_file`

@@ -553,20 +553,27 @@ fn deleted_files_leave_the_tree_and_rebuild_matches_incremental() {
     let b = Upload::new(2, 10);
     a.upload(&mut fx);
     b.upload(&mut fx);
-    let mut incremental = CertTree::default();
-    incremental.insert_fallbacks();
+    let mut incremental = fx.empty_tree();
     for up in [&a, &b] {
-        let v = fx.store.file_view(&up.file).unwrap();
-        incremental.insert_file(&v, &fx.store.chunk_hashes(&up.file));
+        fx.certify_file(&mut incremental, &up.file);
     }
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
-    let va = fx.store.file_view(&a.file).unwrap();
-    incremental.remove_file(&va);
+    incremental.remove_file(&mut fx.store, &a.file);
+    assert!(fx.store.response_set(&a.file).is_none(), "its response set is dropped");
     fx.delete_file(directory(), &a.file_id()).unwrap();
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
     assert_eq!(incremental.entries(), fx.certs().entries());
     let s = get(&fx, &incremental, "GET", &a.url(NOW_SECS + 60, Disposition::Inline), &[]);
     assert_eq!((s.status(), s.verified), (404, Ok(())), "a deleted file is gone, not forbidden");
+}
+
+/// Counts the budget checks of a step, stopping at the `limit`th.
+fn budget(limit: usize) -> impl FnMut() -> bool {
+    let mut n = 0;
+    move || {
+        n += 1;
+        n >= limit
+    }
 }
 
 #[test]
@@ -576,21 +583,16 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
     for up in &ups {
         up.upload(&mut fx);
     }
-    let full = fx.certs();
-    let mut tree = CertTree::default();
-    tree.insert_fallbacks();
-    // Seven responses per step: steps end inside files as well as between.
+    // From nothing stored (the first certification of a new response
+    // format): seven responses per step, so steps end inside files.
+    let mut tree = fx.empty_tree();
     let mut cursor = Some(None);
     let mut steps = 0;
     while cursor.is_some() || tree.first_partial().is_some() {
-        let mut n = 0;
-        cursor = crate::lifecycle::certify_step(&fx.store, &mut tree, cursor, || {
-            n += 1;
-            n >= 7
-        });
+        cursor = crate::lifecycle::certify_step(&mut fx.store, &mut tree, cursor, budget(7));
         steps += 1;
         if steps == 1 {
-            // Mid-rebuild: a file not yet wholly in the tree is answered by
+            // Mid-rebuild: a file not yet in the tree is answered by
             // update, and a bad link to it with the wildcard 403, which verifies.
             assert!(tree.first_partial().is_some(), "the first step ends inside a file");
             let pending = ups.iter().find(|u| !tree.is_certified(&u.file)).expect("some file still pending");
@@ -605,17 +607,51 @@ fn rebuild_in_steps_matches_a_full_rebuild_and_serves_by_update_meanwhile() {
         }
     }
     assert!(steps > ups.len(), "{steps} steps: files are split across steps");
+    let full = fx.certs();
     assert_eq!(tree.root_hash(), full.root_hash());
     assert_eq!(tree.entries(), full.entries());
+    // After an upgrade the sets are read back, one budget check per file:
+    // no response is hashed again.
+    let mut again = fx.empty_tree();
+    let mut cursor = Some(None);
+    let mut steps = 0;
+    while cursor.is_some() {
+        cursor = crate::lifecycle::certify_step(&mut fx.store, &mut again, cursor, budget(2));
+        steps += 1;
+        assert!(again.first_partial().is_none());
+    }
+    assert_eq!(steps, ups.len() / 2 + 1, "two files per step, and a last step finds none left");
+    assert_eq!((again.root_hash(), again.entries()), (full.root_hash(), full.entries()));
     // Inserting a file twice (commit during a rebuild) changes nothing.
-    let v = fx.store.file_view(&ups[0].file).unwrap();
-    tree.insert_file(&v, &fx.store.chunk_hashes(&ups[0].file));
+    fx.certify_file(&mut tree, &ups[0].file);
     assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
+}
+
+/// A new response format (an upgrade whose code certifies other
+/// responses) makes every set again; the same format keeps them.
+#[test]
+fn sets_of_another_response_generation_are_made_again() {
+    use crate::http::certs::{next_response_format, response_fingerprint};
+    let (mut fx, _, up) = setup(100);
+    let fp = response_fingerprint();
+    let first = next_response_format(None, fp);
+    assert_eq!(next_response_format(Some(first), fp), first);
+    let second = next_response_format(Some(first), [9; 32]);
+    assert_eq!(second.generation, first.generation + 1);
+    let set = fx.store.response_set(&up.file).unwrap();
+    let mut tree = crate::http::certs::CertTree::new(set.generation + 1);
+    let mut checks = 0;
+    assert!(tree.insert_file_until(&mut fx.store, &up.file, || {
+        checks += 1;
+        false
+    }));
+    assert_eq!(checks, set.len() - 1, "every response is hashed again");
+    assert_eq!(fx.store.response_set(&up.file).unwrap().generation, set.generation + 1);
 }
 
 /// A large file enters the tree over several messages: the commit's
 /// message certifies what its budget allows, timer steps the rest. Until
-/// then the file is served by update; a delete takes out whatever is in.
+/// then the file is served by update; a delete takes it out.
 #[test]
 fn a_file_certified_across_messages_is_served_by_update_until_whole() {
     let mut fx = Fx::new(1 << 30);
@@ -627,37 +663,32 @@ fn a_file_certified_across_messages_is_served_by_update_until_whole() {
     let url = big.url(NOW_SECS + 60, Disposition::Inline);
     big.upload(&mut fx);
     // The commit's message: ten responses' worth of budget.
-    let mut n = 0;
-    tree.apply(&fx.store, &CertChange::Added(big.file), || {
-        n += 1;
-        n >= 10
-    });
+    tree.apply(&mut fx.store, &CertChange::Added(big.file), budget(10));
     assert_eq!((tree.first_partial(), tree.is_certified(&big.file)), (Some(big.file), false));
+    assert_eq!((tree.root_hash(), tree.entries()), before, "nothing of it is in the tree yet");
     let s = get(&fx, &tree, "GET", &url, &[("range", "bytes=0-")]);
     assert_eq!(s.resp.upgrade(), Some(true), "a partly certified file is served by update");
     let bad = get(&fx, &tree, "GET", &big.url(NOW_SECS, Disposition::Inline), &[]);
-    assert_eq!((bad.status(), bad.verified), (403, Ok(())), "its own 403 entered the tree first");
+    assert_eq!((bad.status(), bad.verified), (403, Ok(())), "the wildcard 403, the same bytes");
     let pre =
         get(&fx, &tree, "OPTIONS", &url, &[("origin", "https://a.example"), ("access-control-request-method", "GET")]);
     assert_eq!((pre.status(), pre.verified), (204, Ok(())));
     let cx = Context { store: &fx.store, certs: &tree, this_bucket: bucket_id(), now_secs: NOW_SECS };
     let u = answer_update(&cx, "GET", &url, &[("range".into(), format!("bytes={}-{}", CHUNK * 7 + 1, CHUNK * 7 + 9))]);
     assert_eq!((u.status_code, u.body.as_slice()), (206, &big.data[CHUNK as usize * 7 + 1..=CHUNK as usize * 7 + 9]));
-    // A delete while partial takes out exactly what was in.
-    let mut deleted = tree_clone_by_rebuild(&fx, &tree, &big);
-    deleted.remove_file(&fx.store.file_view(&big.file).unwrap());
+    // A delete while partial: another tree in the same state drops it.
+    let mut deleted = fx.empty_tree();
+    assert_eq!(
+        crate::lifecycle::certify_step(&mut fx.store, &mut deleted, Some(None), budget(10)),
+        Some(Some(big.file))
+    );
+    assert_eq!(deleted.first_partial(), Some(big.file));
+    deleted.remove_file(&mut fx.store, &big.file);
     assert_eq!((deleted.root_hash(), deleted.entries(), deleted.first_partial()), (before.0, before.1, None));
     // Timer steps of ten finish it; it is then served verified from the query.
     let mut steps = 0;
     while tree.first_partial().is_some() {
-        let mut n = 0;
-        assert_eq!(
-            crate::lifecycle::certify_step(&fx.store, &mut tree, None, || {
-                n += 1;
-                n >= 10
-            }),
-            None
-        );
+        assert_eq!(crate::lifecycle::certify_step(&mut fx.store, &mut tree, None, budget(10)), None);
         steps += 1;
     }
     assert!(steps >= 4, "{steps}");
@@ -666,22 +697,6 @@ fn a_file_certified_across_messages_is_served_by_update_until_whole() {
     assert_eq!((tree.root_hash(), tree.entries()), (full.root_hash(), full.entries()));
     let s = get(&fx, &tree, "GET", &url, &[]);
     assert_eq!((s.status(), s.verified, s.resp.body()), (206, Ok(()), &big.data[..CHUNK as usize]));
-}
-
-/// The same partial tree, built again (`CertTree` is not `Clone`): the
-/// small file whole and the first ten responses of `big`.
-fn tree_clone_by_rebuild(fx: &Fx, partial: &CertTree, big: &Upload) -> CertTree {
-    let mut tree = CertTree::default();
-    tree.insert_fallbacks();
-    let small = Upload::new(1, 10);
-    tree.insert_file(&fx.store.file_view(&small.file).unwrap(), &fx.store.chunk_hashes(&small.file));
-    let mut n = 0;
-    tree.insert_file_until(&fx.store.file_view(&big.file).unwrap(), &fx.store.chunk_hashes(&big.file), || {
-        n += 1;
-        n >= 10
-    });
-    assert_eq!((tree.root_hash(), tree.entries()), (partial.root_hash(), partial.entries()));
-    tree
 }
 
 /// `http_request_update` is admitted only for what the query upgrades:
@@ -724,6 +739,52 @@ mod hostile_urls {
         }
         let s = get(&fx, &certs, "GET", &upper, &[]);
         assert_ne!(s.status(), 200, "an upper-case key is not the file");
+    }
+
+    /// Paths with no file get a certified 404 or 403, and it verifies: the
+    /// witness proves every more specific path absent, whether the path
+    /// falls before, between or after the files, inside a file's own
+    /// path, or only after percent-decoding.
+    #[test]
+    fn fallbacks_verify_wherever_the_path_falls() {
+        let mut fx = Fx::new(1 << 30);
+        let ups: Vec<Upload> = (1..=9).map(|n| Upload::new(n, 100 * n as usize)).collect();
+        for up in &ups {
+            up.upload(&mut fx);
+        }
+        let certs = fx.certs();
+        let hex = ups[3].file.to_hex();
+        let absent = Upload::new(200, 1).file.to_hex();
+        let paths = [
+            "/".to_string(),
+            "/f".into(),
+            "/f/".into(),
+            "/f/%3C%2A%3E".into(),
+            "/f/%3C%24%3E".into(),
+            format!("/f/{absent}"),
+            format!("/f/{hex}/extra"),
+            format!("/f/{hex}/"),
+            format!("/f/{hex}/%3C*%3E"),
+            format!("/f/{hex}x"),
+            format!("/f/{}", &hex[..31]),
+            "/f/00".into(),
+            format!("/f/{}", "f".repeat(33)),
+            "/f/zzzz".into(),
+            "/x/y/z".into(),
+            "/a//b/".into(),
+            "/%00".into(),
+        ];
+        for path in &paths {
+            let s = get(&fx, &certs, "GET", path, &[]);
+            // 403 where the path is a file's (an unsigned link), 404 elsewhere.
+            assert!(matches!(s.status(), 403 | 404), "{path}: {}", s.status());
+            assert_eq!(s.verified, Ok(()), "{path}");
+            let s = get(&fx, &certs, "OPTIONS", path, &[]);
+            assert_eq!(s.verified, Ok(()), "OPTIONS {path}");
+        }
+        // With a signature query for an absent file: the certified 403.
+        let s = get(&fx, &certs, "GET", &format!("/f/{absent}?exp=1&kid=1&sig=AA"), &[]);
+        assert_eq!((s.status(), s.verified), (403, Ok(())));
     }
 
     /// 256 random requests against one bucket (set up once: the store and
@@ -842,7 +903,7 @@ fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
     let (mut fx, mut incremental, up) = setup(CHUNK as usize * 2 + 5);
     let other = Upload::new(2, 10);
     other.upload(&mut fx);
-    incremental.insert_file(&fx.store.file_view(&other.file).unwrap(), &fx.store.chunk_hashes(&other.file));
+    fx.certify_file(&mut incremental, &other.file);
     let url = up.url(NOW_SECS + 60, Disposition::Inline);
     let suspend = |on: bool| SetSuspendedArgs { files: vec![up.file_id(), Upload::new(7, 1).file_id()], suspended: on };
 
@@ -860,7 +921,7 @@ fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
     assert_eq!(n, 1);
     assert_eq!(set_suspended_impl(&mut fx.store, directory(), &suspend(true)).unwrap().0, 0, "already suspended");
     for c in &changes {
-        incremental.apply(&fx.store, c, || false);
+        incremental.apply(&mut fx.store, c, || false);
     }
     // The incremental tree equals a rebuild (an upgrade keeps it out).
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
@@ -885,7 +946,7 @@ fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
     let (n, changes) = set_suspended_impl(&mut fx.store, directory(), &suspend(false)).unwrap();
     assert_eq!(n, 1);
     for c in &changes {
-        incremental.apply(&fx.store, c, || false);
+        incremental.apply(&mut fx.store, c, || false);
     }
     assert_eq!(incremental.root_hash(), fx.certs().root_hash());
     let s = get(&fx, &incremental, "GET", &url, &[]);
@@ -897,9 +958,12 @@ fn a_suspended_file_answers_a_certified_402_and_comes_back_when_resumed() {
 /// prehashed certification is the one the library computes.
 #[test]
 fn certification_matches_the_librarys() {
-    use crate::http::certs::certification;
-    use crate::http::responses::{CEL, FallbackResponse, ResponseShape, fallback_shape, file_responses, file_shape};
+    use crate::http::certs::shape_hash;
+    use crate::http::responses::{
+        CEL, CEL_STRING, FallbackResponse, ResponseShape, fallback_shape, file_responses, file_shape,
+    };
     use ic_http_certification::HttpCertification;
+    use sha2::Digest;
     let mut fx = Fx::new(1 << 30);
     let mut shapes: Vec<ResponseShape> = [
         FallbackResponse::NotFound,
@@ -920,6 +984,8 @@ fn certification_matches_the_librarys() {
     for shape in &shapes {
         let response = shape.to_response(vec![], false);
         let library = HttpCertification::response_only(&CEL, &response, Some(shape.body_hash)).unwrap();
-        assert_eq!(certification(shape), library, "{:?}", shape.status);
+        let cel_hash: [u8; 32] = sha2::Sha256::digest(CEL_STRING.as_bytes()).into();
+        let ours = HttpCertification::response_only_prehashed(cel_hash, shape_hash(shape));
+        assert_eq!(ours, library, "{:?}", shape.status);
     }
 }
