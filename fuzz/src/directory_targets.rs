@@ -11,6 +11,7 @@ use depot_directory::model::billing::{
 };
 use depot_directory::model::buckets::BucketRecord;
 use depot_directory::model::deletions::{DeleteReason, PendingDelete};
+use depot_directory::model::file_codec::StoredFile;
 use depot_directory::model::files::FileRecord;
 use depot_directory::model::fleet_settings::FleetSettings;
 use depot_directory::model::keys::SigningKeyRecord;
@@ -162,7 +163,8 @@ fn arb_pending_delete() -> impl Strategy<Value = PendingDelete> {
         })
 }
 
-fn arb_file_record() -> impl Strategy<Value = FileRecord> {
+/// Stored file records, made from whole ones as the table stores them.
+fn arb_file_record() -> impl Strategy<Value = StoredFile> {
     (
         (arb_file_id(), ".*", ".*", any::<u64>(), any::<u32>(), any::<u32>()),
         (
@@ -174,7 +176,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
     )
         .prop_map(
             |((file_id, name, mime, size_bytes, chunk_size, chunk_count), (c, u, status), (sha, bucket, upload_id))| {
-                FileRecord {
+                StoredFile::from_record(FileRecord {
                     meta: FileMeta {
                         file_id,
                         name,
@@ -191,7 +193,7 @@ fn arb_file_record() -> impl Strategy<Value = FileRecord> {
                     },
                     upload_id,
                     suspended: c % 2 == 0,
-                }
+                })
             },
         )
 }
@@ -460,7 +462,7 @@ fn from_bytes_run(input: &[u8]) {
     let mut errors = vec![];
     errors.push(check_from_bytes::<BucketRecord>("BucketRecord", input));
     errors.push(check_from_bytes::<PendingDelete>("PendingDelete", input));
-    errors.push(check_from_bytes::<FileRecord>("FileRecord", input));
+    errors.push(check_from_bytes::<StoredFile>("StoredFile", input));
     errors.push(check_from_bytes::<SigningKeyRecord>("SigningKeyRecord", input));
     errors.push(check_from_bytes::<Runtime>("Runtime", input));
     errors.push(check_from_bytes::<Settings>("Settings", input));

@@ -44,12 +44,11 @@ pub fn list_files_impl(state: &State, caller: Principal, req: &ListFilesReq) -> 
     // The last record examined: the next page starts after it.
     let mut last = None;
     let mut more = false;
-    for (scanned, entry) in state.files.range((start, Bound::Included(ListKey::last_of(caller)))).enumerate() {
+    for (scanned, (key, record)) in state.files.range((start, Bound::Included(ListKey::last_of(caller)))).enumerate() {
         if scanned == MAX_LIST_SCAN {
             more = true;
             break;
         }
-        let record = entry.value();
         if wanted(&record) {
             if files.len() == limit {
                 more = true;
@@ -57,7 +56,7 @@ pub fn list_files_impl(state: &State, caller: Principal, req: &ListFilesReq) -> 
             }
             files.push(record.meta);
         }
-        last = Some(*entry.key());
+        last = Some(key);
     }
     let next = if more { last.map(|k| ByteBuf::from(k.cursor())) } else { None };
     Ok(ListFilesRes { files, next })

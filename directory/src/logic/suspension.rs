@@ -63,8 +63,7 @@ pub fn needs_attention(state: &State, user: Principal, now_ns: u64) -> bool {
 pub fn next_serving_change(state: &mut State, user: Principal, now_ns: u64) -> Option<ServingChange> {
     let suspend = should_suspend(state, user, now_ns);
     let mut change: Option<ServingChange> = None;
-    for entry in state.files.range(ListKey::first_of(user)..=ListKey::last_of(user)) {
-        let f = entry.value();
+    for (_, f) in state.files.range(ListKey::first_of(user)..=ListKey::last_of(user)) {
         if f.meta.status != FileStatus::Ready || f.suspended == suspend {
             continue;
         }
@@ -119,7 +118,6 @@ pub fn delete_unpaid(state: &mut State, user: Principal, now_ns: u64, batch: usi
     let ready: Vec<(ListKey, crate::model::files::FileRecord)> = state
         .files
         .range(ListKey::first_of(user)..=ListKey::last_of(user))
-        .map(|e| (*e.key(), e.value()))
         .filter(|(_, f)| f.meta.status == FileStatus::Ready)
         .take(batch)
         .collect();

@@ -7,7 +7,7 @@
 //! |  0 | `SETTINGS_MEMORY`        | StableCell<Settings>                         |
 //! |  1 | `RUNTIME_MEMORY`         | StableCell<Runtime> (id seed, counters)      |
 //! |  2 | `USERS_MEMORY`           | BTreeMap<Principal, UserRecord>              |
-//! |  3 | `FILES_MEMORY`           | BTreeMap<ListKey, FileRecord>                |
+//! |  3 | `FILES_MEMORY`           | BTreeMap<ListKey, StoredFile> (binary)       |
 //! |  4 | `FILE_INDEX_MEMORY`      | BTreeMap<[u8;16] file key, ListKey>          |
 //! |  5 | `UPLOADS_MEMORY`         | BTreeMap<[u8;16] upload id, UploadSession>   |
 //! |  6 | `UPLOAD_EXPIRY_MEMORY`   | BTreeMap<TimedKey(expires_at, upload id), ()> |

@@ -4,6 +4,7 @@
 pub mod billing;
 pub mod buckets;
 pub mod deletions;
+pub mod file_codec;
 pub mod files;
 pub mod fleet_settings;
 pub mod keys;
@@ -40,7 +41,7 @@ pub struct State {
     settings: StableCell<Settings, Memory>,
     runtime: StableCell<Runtime, Memory>,
     pub users: StableBTreeMap<Principal, UserRecord, Memory>,
-    pub files: StableBTreeMap<ListKey, FileRecord, Memory>,
+    pub files: files::FileTable<Memory>,
     pub file_index: StableBTreeMap<[u8; ID_BYTES], ListKey, Memory>,
     pub uploads: StableBTreeMap<[u8; ID_BYTES], UploadSession, Memory>,
     pub upload_expiry: StableBTreeMap<TimedKey, (), Memory>,
@@ -86,7 +87,7 @@ impl State {
             settings: StableCell::init(manager.get(SETTINGS_MEMORY), Settings::default()),
             runtime: StableCell::init(manager.get(RUNTIME_MEMORY), Runtime::default()),
             users: StableBTreeMap::init(manager.get(USERS_MEMORY)),
-            files: StableBTreeMap::init(manager.get(FILES_MEMORY)),
+            files: files::FileTable::init(manager.get(FILES_MEMORY)),
             file_index: StableBTreeMap::init(manager.get(FILE_INDEX_MEMORY)),
             uploads: StableBTreeMap::init(manager.get(UPLOADS_MEMORY)),
             upload_expiry: StableBTreeMap::init(manager.get(UPLOAD_EXPIRY_MEMORY)),

@@ -37,12 +37,49 @@ struct Node {
     dirty: bool,
 }
 
-/// Heap bytes of one node (the arena adds at most its growth slack).
+/// Heap bytes of one node.
 pub const NODE_BYTES: usize = std::mem::size_of::<Node>();
+
+/// Nodes per block of the arena.
+const BLOCK_NODES: usize = 4096;
+
+/// The nodes, in blocks of `BLOCK_NODES` that never move: a growing
+/// `Vec` would copy all nodes at each doubling and leave the old buffer
+/// behind on a heap that never shrinks (measured: 428 bytes per file of
+/// heap growth while seeding, against 229 after a rebuild).
+#[derive(Default)]
+struct Arena {
+    blocks: Vec<Vec<Node>>,
+    len: usize,
+}
+
+impl Arena {
+    fn push(&mut self, node: Node) -> usize {
+        if self.len.is_multiple_of(BLOCK_NODES) {
+            self.blocks.push(Vec::with_capacity(BLOCK_NODES));
+        }
+        self.blocks.last_mut().expect("a block with room").push(node);
+        self.len += 1;
+        self.len - 1
+    }
+}
+
+impl std::ops::Index<usize> for Arena {
+    type Output = Node;
+    fn index(&self, i: usize) -> &Node {
+        &self.blocks[i / BLOCK_NODES][i % BLOCK_NODES]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Arena {
+    fn index_mut(&mut self, i: usize) -> &mut Node {
+        &mut self.blocks[i / BLOCK_NODES][i % BLOCK_NODES]
+    }
+}
 
 #[derive(Default)]
 pub struct FileIndex {
-    nodes: Vec<Node>,
+    nodes: Arena,
     free: Vec<u32>,
     root: Option<u32>,
     len: usize,
@@ -117,10 +154,7 @@ impl FileIndex {
                 self.nodes[i as usize] = node;
                 i
             }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
+            None => self.nodes.push(node) as u32,
         }
     }
 
