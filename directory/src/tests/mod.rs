@@ -13,6 +13,7 @@ mod limits;
 mod listing;
 mod lost_commit;
 mod provisioning;
+mod record_figures;
 mod rollout;
 mod routing;
 mod shares;
