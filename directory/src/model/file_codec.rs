@@ -4,22 +4,23 @@
 //!
 //! Why not CBOR like the other records: files are the one record there are
 //! millions of. CBOR spelled out every field name and the owner, key and
-//! creation time again; `depot-bench` section 3 measured 534 bytes of
-//! stable memory per file with it (the `files` map 416, its index 118).
+//! creation time again; `depot-bench` section 3 measured 531 bytes of
+//! stable memory per file with it (the `files` map 414, its index 117).
 //!
 //! Layout v1 (integers little-endian, `uleb` = unsigned LEB128):
 //!
 //! ```text
-//! 0x00 0x01 | flags u8 | status u8 | mime: code u8 [uleb len, bytes when 0]
+//! 0x01 | flags u8 (status in bits 5-6) | mime: code u8 [uleb len, bytes when 0]
 //! | name: uleb len, bytes | size uleb | chunk_size uleb | chunk_count uleb
-//! | updated_at_ns u64 | bucket: len u8, bytes
+//! | updated_at_ns − created_at_ns (wrapping) uleb
+//! | bucket: uleb canister index when a canister id (flag), else len u8, bytes
 //! | [sha256 32] [delete_at_ns u64] [upload_id 16] [odd sha256: uleb len, bytes]
 //!   (as flags say)
 //! ```
 //!
-//! The leading 0x00 cannot start a CBOR record (a map), so records stored
-//! in CBOR by an older version still decode, and are rewritten in this
-//! layout the next time they change.
+//! The leading 0x01 cannot start a CBOR record (a map, 0xa0–0xbf), so
+//! records stored in CBOR by an older version still decode, and are
+//! rewritten in this layout the next time they change.
 
 use super::files::FileRecord;
 use super::storable::{ListKey, MAX_PRINCIPAL_BYTES, cbor_decode};
@@ -32,7 +33,6 @@ use ic_stable_structures::storable::Bound;
 use serde_bytes::ByteBuf;
 use std::borrow::Cow;
 
-const MARKER: u8 = 0x00;
 const LAYOUT_V1: u8 = 0x01;
 
 const HAS_SHA256: u8 = 1;
@@ -42,7 +42,29 @@ const SUSPENDED: u8 = 8;
 /// A `sha256` of another length than 32 (only older records can have one:
 /// `start_upload` checks it), spelled out as uleb length and bytes.
 const HAS_ODD_SHA256: u8 = 16;
-const KNOWN_FLAGS: u8 = HAS_SHA256 | HAS_DELETE_AT | HAS_UPLOAD_ID | SUSPENDED | HAS_ODD_SHA256;
+const STATUS_SHIFT: u8 = 5;
+const STATUS_BITS: u8 = 3 << STATUS_SHIFT;
+/// The bucket is a canister id (8-byte index, then 0x01 0x01), stored as
+/// its index.
+const CANISTER_BUCKET: u8 = 128;
+// Every bit of the flags byte has a meaning; a later field needs a new layout.
+const _: () = assert!(
+    HAS_SHA256 | HAS_DELETE_AT | HAS_UPLOAD_ID | SUSPENDED | HAS_ODD_SHA256 | STATUS_BITS | CANISTER_BUCKET == 0xff
+);
+
+/// The index of a canister id, or `None` for another kind of principal.
+fn canister_index(p: &Principal) -> Option<u64> {
+    match p.as_slice() {
+        [index @ .., 1, 1] if index.len() == 8 => Some(u64::from_be_bytes(index.try_into().expect("8 bytes"))),
+        _ => None,
+    }
+}
+
+fn canister_id(index: u64) -> Principal {
+    let mut b = [1u8; 10];
+    b[..8].copy_from_slice(&index.to_be_bytes());
+    Principal::from_slice(&b)
+}
 
 /// MIME types stored as their position + 1 (0: spelled out). Append only:
 /// a stored code must keep its meaning.
@@ -97,7 +119,8 @@ pub struct StoredFile {
     pub size_bytes: u64,
     pub chunk_size: u32,
     pub chunk_count: u32,
-    pub updated_at_ns: u64,
+    /// `updated_at_ns − created_at_ns`, wrapping (the key holds the latter).
+    pub updated_after_created_ns: u64,
     pub status: FileStatus,
     pub sha256: Option<[u8; 32]>,
     pub bucket: Principal,
@@ -125,7 +148,7 @@ impl StoredFile {
             size_bytes: m.size_bytes,
             chunk_size: m.chunk_size,
             chunk_count: m.chunk_count,
-            updated_at_ns: m.updated_at_ns,
+            updated_after_created_ns: m.updated_at_ns.wrapping_sub(m.created_at_ns),
             status: m.status,
             sha256,
             bucket: m.bucket,
@@ -148,7 +171,7 @@ impl StoredFile {
                 chunk_size: self.chunk_size,
                 chunk_count: self.chunk_count,
                 created_at_ns: key.created_at_ns,
-                updated_at_ns: self.updated_at_ns,
+                updated_at_ns: key.created_at_ns.wrapping_add(self.updated_after_created_ns),
                 status: self.status,
                 sha256,
                 bucket: self.bucket,
@@ -161,18 +184,21 @@ impl StoredFile {
 
     fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(64 + self.name.len());
-        b.extend_from_slice(&[MARKER, LAYOUT_V1]);
+        b.push(LAYOUT_V1);
+        let status: u8 = match self.status {
+            FileStatus::Pending => 0,
+            FileStatus::Ready => 1,
+            FileStatus::Deleted => 2,
+        };
+        let canister = canister_index(&self.bucket);
         let flags = (self.sha256.is_some() as u8 * HAS_SHA256)
             | (self.delete_at_ns.is_some() as u8 * HAS_DELETE_AT)
             | (self.upload_id.is_some() as u8 * HAS_UPLOAD_ID)
             | (self.suspended as u8 * SUSPENDED)
-            | (self.odd_sha256.is_some() as u8 * HAS_ODD_SHA256);
+            | (self.odd_sha256.is_some() as u8 * HAS_ODD_SHA256)
+            | (status << STATUS_SHIFT)
+            | (canister.is_some() as u8 * CANISTER_BUCKET);
         b.push(flags);
-        b.push(match self.status {
-            FileStatus::Pending => 0,
-            FileStatus::Ready => 1,
-            FileStatus::Deleted => 2,
-        });
         match COMMON_MIME_TYPES.iter().position(|m| *m == self.mime) {
             Some(i) => b.push(i as u8 + 1),
             None => {
@@ -184,10 +210,15 @@ impl StoredFile {
         put_uleb(&mut b, self.size_bytes);
         put_uleb(&mut b, self.chunk_size as u64);
         put_uleb(&mut b, self.chunk_count as u64);
-        b.extend_from_slice(&self.updated_at_ns.to_le_bytes());
-        let bucket = self.bucket.as_slice();
-        b.push(bucket.len() as u8);
-        b.extend_from_slice(bucket);
+        put_uleb(&mut b, self.updated_after_created_ns);
+        match canister {
+            Some(index) => put_uleb(&mut b, index),
+            None => {
+                let bucket = self.bucket.as_slice();
+                b.push(bucket.len() as u8);
+                b.extend_from_slice(bucket);
+            }
+        }
         if let Some(h) = &self.sha256 {
             b.extend_from_slice(h);
         }
@@ -204,19 +235,13 @@ impl StoredFile {
     }
 
     fn decode(b: &[u8]) -> Self {
-        if b.first() != Some(&MARKER) {
+        if b.first() != Some(&LAYOUT_V1) {
             // Stored by an older version, in CBOR (with the key's fields).
             return Self::from_record(cbor_decode::<FileRecord>(b));
         }
         let mut r = Reader { b, at: 1 };
-        if r.byte() != LAYOUT_V1 {
-            corrupted(b, "unknown layout");
-        }
         let flags = r.byte();
-        if flags & !KNOWN_FLAGS != 0 {
-            corrupted(b, "unknown flags");
-        }
-        let status = match r.byte() {
+        let status = match (flags & STATUS_BITS) >> STATUS_SHIFT {
             0 => FileStatus::Pending,
             1 => FileStatus::Ready,
             2 => FileStatus::Deleted,
@@ -233,12 +258,20 @@ impl StoredFile {
         let size_bytes = r.uleb();
         let chunk_size = u32::try_from(r.uleb()).unwrap_or_else(|_| corrupted(b, "chunk size"));
         let chunk_count = u32::try_from(r.uleb()).unwrap_or_else(|_| corrupted(b, "chunk count"));
-        let updated_at_ns = r.u64();
-        let bucket_len = r.byte() as usize;
-        if bucket_len > MAX_PRINCIPAL_BYTES {
-            corrupted(b, "bucket id");
-        }
-        let bucket = Principal::from_slice(r.take(bucket_len));
+        let updated_after_created_ns = r.uleb();
+        let bucket = if flags & CANISTER_BUCKET != 0 {
+            canister_id(r.uleb())
+        } else {
+            let bucket_len = r.byte() as usize;
+            if bucket_len > MAX_PRINCIPAL_BYTES {
+                corrupted(b, "bucket id");
+            }
+            let bucket = Principal::from_slice(r.take(bucket_len));
+            if canister_index(&bucket).is_some() {
+                corrupted(b, "a canister id spelled out");
+            }
+            bucket
+        };
         let sha256 = (flags & HAS_SHA256 != 0).then(|| r.array::<32>());
         let delete_at_ns = (flags & HAS_DELETE_AT != 0).then(|| r.u64());
         let upload_id = (flags & HAS_UPLOAD_ID != 0).then(|| r.array::<ID_BYTES>());
@@ -258,7 +291,7 @@ impl StoredFile {
             size_bytes,
             chunk_size,
             chunk_count,
-            updated_at_ns,
+            updated_after_created_ns,
             status,
             sha256,
             bucket,
@@ -382,7 +415,7 @@ mod tests {
         for (i, mime) in COMMON_MIME_TYPES.iter().enumerate() {
             assert!(!COMMON_MIME_TYPES[..i].contains(mime), "{mime} twice");
             let bytes = round_trip(&record("a", mime, None, false, None));
-            assert_eq!(bytes[4], i as u8 + 1);
+            assert_eq!(bytes[2], i as u8 + 1);
         }
     }
 
@@ -407,7 +440,7 @@ mod tests {
             let stored = StoredFile::from_bytes(Cow::Owned(cbor));
             assert_eq!(stored.clone().into_record(&key_of(&r)), r);
             let again = stored.into_bytes();
-            assert_eq!(again[..2], [MARKER, LAYOUT_V1]);
+            assert_eq!(again[0], LAYOUT_V1);
             assert_eq!(StoredFile::from_bytes(Cow::Owned(again)).into_record(&key_of(&r)), r);
         }
     }
@@ -419,11 +452,11 @@ mod tests {
         let bytes = round_trip(&record("photo.jpg", "image/jpeg", Some(vec![9; 32]), true, Some(1)));
         let mut cases: Vec<Vec<u8>> = (0..bytes.len()).map(|n| bytes[..n].to_vec()).collect();
         cases.push([bytes.as_slice(), &[0]].concat());
-        cases.push([&[MARKER, LAYOUT_V1, 0, 0, 0], &[0xff; 12][..]].concat());
-        cases.push(vec![MARKER, 2]);
-        cases.push(vec![MARKER, LAYOUT_V1, 0x80]);
-        cases.push(vec![MARKER, LAYOUT_V1, 0, 7]);
-        cases.push(vec![MARKER, LAYOUT_V1, 0, 0, 200]);
+        cases.push([&[LAYOUT_V1, 0, 0], &[0xff; 12][..]].concat());
+        cases.push(vec![2]);
+        cases.push(vec![LAYOUT_V1, 3 << STATUS_SHIFT]);
+        cases.push(vec![LAYOUT_V1, 0, 200]);
+        cases.push([&[LAYOUT_V1, 0, 1, 0, 0, 0, 0, 0, 10], &[0, 0, 0, 0, 0, 0, 0, 5, 1, 1][..]].concat());
         for case in cases {
             let err = std::panic::catch_unwind(|| StoredFile::from_bytes(Cow::Owned(case.clone())))
                 .expect_err(&format!("{case:?} decoded"));

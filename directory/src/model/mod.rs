@@ -32,7 +32,7 @@ use keys::SigningKeyRecord;
 use memory::*;
 use runtime::Runtime;
 use settings::Settings;
-use storable::{DepositKey, ListKey, MovementKey, RouteKey, TimedKey};
+use storable::{DepositKey, FilePlace, ListKey, MovementKey, RouteKey, TimedKey};
 use uploads::UploadSession;
 use users::UserRecord;
 
@@ -42,7 +42,7 @@ pub struct State {
     runtime: StableCell<Runtime, Memory>,
     pub users: StableBTreeMap<Principal, UserRecord, Memory>,
     pub files: files::FileTable<Memory>,
-    pub file_index: StableBTreeMap<[u8; ID_BYTES], ListKey, Memory>,
+    pub file_index: StableBTreeMap<[u8; ID_BYTES], FilePlace, Memory>,
     pub uploads: StableBTreeMap<[u8; ID_BYTES], UploadSession, Memory>,
     pub upload_expiry: StableBTreeMap<TimedKey, (), Memory>,
     /// Read freely; written only through `put_bucket`, which keeps the
@@ -193,7 +193,7 @@ impl State {
     // ---- files ----
 
     pub fn file_by_key(&self, key: &[u8; ID_BYTES]) -> Option<(ListKey, FileRecord)> {
-        let list_key = self.file_index.get(key)?;
+        let list_key = self.file_index.get(key)?.list_key(FileKey(*key));
         let record = self.files.get(&list_key)?;
         Some((list_key, record))
     }
@@ -215,13 +215,13 @@ impl State {
     pub fn insert_file(&mut self, record: FileRecord) -> ListKey {
         let key = record.meta.file_id.key().expect("file ids are drawn with 16 bytes");
         let list_key = ListKey::new(record.meta.file_id.owner, record.meta.created_at_ns, key);
-        self.file_index.insert(key.0, list_key);
+        self.file_index.insert(key.0, FilePlace::of(&list_key));
         self.files.insert(list_key, record);
         list_key
     }
 
     pub fn remove_file(&mut self, key: &FileKey) -> Option<FileRecord> {
-        let list_key = self.file_index.remove(&key.0)?;
+        let list_key = self.file_index.remove(&key.0)?.list_key(*key);
         self.files.remove(&list_key)
     }
 

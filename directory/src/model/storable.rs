@@ -109,6 +109,58 @@ impl Storable for ListKey {
     const BOUND: Bound = Bound::Bounded { max_size: LIST_KEY_BYTES as u32, is_fixed_size: true };
 }
 
+/// Value of the file index (`file key → FilePlace`): where the file sits in
+/// the files map, less the file key the index is keyed by:
+/// `len u8 | owner (len bytes) | created_at_ns u64 BE`, at most 38 bytes.
+/// Entries written before were whole `ListKey`s (54 bytes, the file key
+/// again); they still decode, by their length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilePlace {
+    pub owner: Principal,
+    pub created_at_ns: u64,
+}
+
+pub const FILE_PLACE_MAX_BYTES: usize = 1 + MAX_PRINCIPAL_BYTES + 8;
+
+impl FilePlace {
+    pub fn of(key: &ListKey) -> Self {
+        Self { owner: key.owner(), created_at_ns: key.created_at_ns }
+    }
+
+    pub fn list_key(&self, file: FileKey) -> ListKey {
+        ListKey::new(self.owner, self.created_at_ns, file)
+    }
+}
+
+impl Storable for FilePlace {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        let owner = self.owner.as_slice();
+        let mut out = Vec::with_capacity(1 + owner.len() + 8);
+        out.push(owner.len() as u8);
+        out.extend_from_slice(owner);
+        out.extend_from_slice(&self.created_at_ns.to_be_bytes());
+        out
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let b = bytes.as_ref();
+        if b.len() == LIST_KEY_BYTES {
+            return Self::of(&ListKey::from_bytes(Cow::Borrowed(b)));
+        }
+        let len = *b.first().unwrap_or_else(|| corrupted("FilePlace", b)) as usize;
+        if len > MAX_PRINCIPAL_BYTES || b.len() != 1 + len + 8 {
+            corrupted("FilePlace", b);
+        }
+        Self {
+            owner: Principal::from_slice(&b[1..1 + len]),
+            created_at_ns: u64::from_be_bytes(b[1 + len..].try_into().expect("8 bytes")),
+        }
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: FILE_PLACE_MAX_BYTES as u32, is_fixed_size: false };
+}
+
 /// `time u64 BE | id (16)`: a queue ordered by due time (upload expiry,
 /// next attempt of a bucket deletion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -379,5 +431,46 @@ mod tests {
         let k = TimedKey::new(u64::MAX - 1, [7; 16]);
         assert_eq!(TimedKey::from_bytes(k.to_bytes()), k);
         assert!(TimedKey::new(1, [0xff; 16]) < TimedKey::new(2, [0; 16]));
+    }
+
+    #[test]
+    fn file_places_round_trip_and_read_whole_list_keys() {
+        for owner in [Principal::from_slice(&[1; 29]), Principal::from_slice(&[2; 10]), Principal::anonymous()] {
+            let key = ListKey::new(owner, 77, FileKey([9; 16]));
+            let place = FilePlace::of(&key);
+            let bytes = place.into_bytes();
+            assert!(bytes.len() <= FILE_PLACE_MAX_BYTES);
+            assert_eq!(FilePlace::from_bytes(Cow::Owned(bytes)), place);
+            assert_eq!(FilePlace::from_bytes(key.to_bytes()), place, "a value stored as a ListKey");
+            assert_eq!(place.list_key(FileKey([9; 16])), key);
+        }
+        for bad in [vec![], vec![30], vec![3, 1, 2, 3], vec![0; 39]] {
+            let r = std::panic::catch_unwind(|| FilePlace::from_bytes(Cow::Owned(bad.clone())));
+            assert!(r.is_err(), "{bad:?} decoded");
+        }
+    }
+
+    /// An index written with `ListKey` values (before `FilePlace`) opens
+    /// with `FilePlace` values: old entries read, new ones are written in
+    /// the short form, and both stay readable.
+    #[test]
+    fn an_index_of_list_keys_opens_as_file_places() {
+        use ic_stable_structures::{StableBTreeMap, VectorMemory};
+        let memory = VectorMemory::default();
+        let owner = Principal::from_slice(&[4; 29]);
+        let old = ListKey::new(owner, 5, FileKey([1; 16]));
+        {
+            let mut m: StableBTreeMap<[u8; 16], ListKey, _> = StableBTreeMap::init(memory.clone());
+            m.insert([1; 16], old);
+        }
+        let mut m: StableBTreeMap<[u8; 16], FilePlace, _> = StableBTreeMap::init(memory);
+        assert_eq!(m.get(&[1; 16]).map(|p| p.list_key(FileKey([1; 16]))), Some(old));
+        let new = ListKey::new(owner, 6, FileKey([2; 16]));
+        for n in 2..200u8 {
+            m.insert([n; 16], FilePlace::of(&ListKey::new(owner, n as u64 + 4, FileKey([n; 16]))));
+        }
+        assert_eq!(m.get(&[2; 16]).map(|p| p.list_key(FileKey([2; 16]))), Some(new));
+        assert_eq!(m.get(&[1; 16]).map(|p| p.list_key(FileKey([1; 16]))), Some(old));
+        assert_eq!(m.len(), 199);
     }
 }

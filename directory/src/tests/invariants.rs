@@ -182,8 +182,8 @@ pub fn check_books(state: &State) {
     assert!(keys.iter().filter(|(_, k)| k.is_pending()).count() <= 1, "one pending key");
     assert!(keys.iter().all(|(kid, _)| *kid >= 1 && *kid <= state.runtime().last_kid), "kids from the counter");
     assert_eq!(state.file_index.len(), state.files.len());
-    for (key, list_key) in state.file_index.iter().map(|e| e.into_pair()) {
-        assert_eq!(list_key.file.0, key, "file index");
+    for (key, place) in state.file_index.iter().map(|e| e.into_pair()) {
+        let list_key = place.list_key(depot_api::FileKey(key));
         assert!(state.files.contains_key(&list_key), "file index points to a file");
     }
     check_credit(state);
