@@ -309,6 +309,33 @@ impl CertTree {
         }
     }
 
+    /// The lookups a witness must answer, each cut after the label that is
+    /// absent (what follows it cannot change the witness), without
+    /// repeats: a URL of thousands of segments under `/f/<name>` costs one
+    /// absence proof, not one per segment.
+    fn distinct_lookups(&self, paths: Vec<Vec<Vec<u8>>>) -> Vec<Vec<Vec<u8>>> {
+        let mut cut: Vec<Vec<Vec<u8>>> = paths
+            .into_iter()
+            .map(|mut p| {
+                let keep = match p.first().map(Vec::as_slice) {
+                    Some(b"") => p.len(),
+                    Some(FILES_SEGMENT) if !self.files.is_empty() => match p.get(1) {
+                        Some(label) if matches!(self.files.position(label), Position::Between(..)) => 2,
+                        // A file: its chain is entered only through `<$>`.
+                        Some(_) if p.get(2).is_some_and(|l| l.as_slice() != EXACT) => 3,
+                        _ => p.len(),
+                    },
+                    _ => 1,
+                };
+                p.truncate(keep);
+                p
+            })
+            .collect();
+        cut.sort();
+        cut.dedup();
+        cut
+    }
+
     /// Adds the `IC-Certificate` header proving `response` for
     /// `request_url`. Fails (it never traps) when the URL has no path a
     /// verifier could parse, or the response is not in the tree: the
@@ -360,8 +387,12 @@ impl CertTree {
                 (paths, HttpCertificationPath::wildcard(FALLBACK_PATH).to_expr_path())
             }
         };
-        let witness =
-            paths.iter().map(|p| self.witness_path(store, p)).reduce(merge_hash_trees).expect("at least one path");
+        let witness = self
+            .distinct_lookups(paths)
+            .iter()
+            .map(|p| self.witness_path(store, p))
+            .reduce(merge_hash_trees)
+            .expect("at least one path");
         let witness = labeled(b"http_expr".to_vec(), witness);
         add_v2_certificate_header(data_certificate, response, &witness, &expr_path);
         Ok(())

@@ -782,6 +782,12 @@ mod hostile_urls {
             let s = get(&fx, &certs, "OPTIONS", path, &[]);
             assert_eq!(s.verified, Ok(()), "OPTIONS {path}");
         }
+        // Thousands of segments: still one answer that verifies.
+        for name in [&hex, &absent] {
+            let deep = format!("/f/{name}{}", "/x".repeat(2_000));
+            let s = get(&fx, &certs, "GET", &deep, &[]);
+            assert_eq!((s.status(), s.verified), (404, Ok(())), "{name}");
+        }
         // With a signature query for an absent file: the certified 403.
         let s = get(&fx, &certs, "GET", &format!("/f/{absent}?exp=1&kid=1&sig=AA"), &[]);
         assert_eq!((s.status(), s.verified), (403, Ok(())));

@@ -117,6 +117,10 @@ impl FileIndex {
         self.len
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn contains(&self, key: &[u8; 16]) -> bool {
         let mut t = self.root.unwrap_or(NIL);
         while t != NIL {
