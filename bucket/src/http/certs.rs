@@ -76,6 +76,8 @@ static FALLBACK_SET: LazyLock<ResponseSet> = LazyLock::new(|| {
     let hashes: Vec<[u8; 32]> = FALLBACKS.iter().map(|r| shape_hash(&fallback_shape(*r))).collect();
     ResponseSet::new(0, &hashes)
 });
+/// Hash of everything under the wildcard's `""` label.
+static FALLBACK_CHAIN: LazyLock<[u8; 32]> = LazyLock::new(|| chain_hash(WILDCARD, &FALLBACK_SET.root()));
 
 /// The hash a response is certified by: what `HttpCertification::
 /// response_only` computes, with the CEL expression hashed once
@@ -153,7 +155,7 @@ impl CertTree {
 
     /// Hash of everything under `http_expr`: `""` and, with files, `f`.
     fn top_hash(&self) -> [u8; 32] {
-        let fallback = labeled_hash(b"", &chain_hash(WILDCARD, &FALLBACK_SET.root()));
+        let fallback = labeled_hash(b"", &FALLBACK_CHAIN);
         match self.files.root_hash() {
             None => fallback,
             Some(files) => ic_certification::hash_tree::fork_hash(&fallback, &labeled_hash(FILES_SEGMENT, &files)),
@@ -277,29 +279,45 @@ impl CertTree {
         }
     }
 
-    /// The witness of one lookup path (without `http_expr`).
-    fn witness_path<M: Memory>(&self, store: &BucketStore<M>, path: &[Vec<u8>]) -> HashTree {
+    /// The witness of one lookup path (without `http_expr`). `known`: a
+    /// file's set the caller has read already, so it is not read twice.
+    fn witness_path<M: Memory>(
+        &self,
+        store: &BucketStore<M>,
+        path: &[Vec<u8>],
+        known: Option<(&[u8; 16], &ResponseSet)>,
+    ) -> HashTree {
         let (first, rest) = path.split_first().map_or((None, &[][..]), |(f, r)| (Some(f.as_slice()), r));
         let fallback = if first == Some(b"".as_slice()) {
             labeled(b"".to_vec(), chain_witness(WILDCARD, &FALLBACK_SET, rest))
         } else {
-            labeled(b"".to_vec(), pruned(chain_hash(WILDCARD, &FALLBACK_SET.root())))
+            labeled(b"".to_vec(), pruned(*FALLBACK_CHAIN))
         };
         let Some(files_root) = self.files.root_hash() else { return fallback };
-        let files = if first == Some(FILES_SEGMENT) { self.files_witness(store, rest) } else { pruned(files_root) };
+        let files =
+            if first == Some(FILES_SEGMENT) { self.files_witness(store, rest, known) } else { pruned(files_root) };
         ic_certification::fork(fallback, labeled(FILES_SEGMENT.to_vec(), files))
     }
 
     /// Under `f`: the file the path names, or its neighbours to prove
     /// that no file has that name.
-    fn files_witness<M: Memory>(&self, store: &BucketStore<M>, path: &[Vec<u8>]) -> HashTree {
+    fn files_witness<M: Memory>(
+        &self,
+        store: &BucketStore<M>,
+        path: &[Vec<u8>],
+        known: Option<(&[u8; 16], &ResponseSet)>,
+    ) -> HashTree {
         let Some((label, rest)) = path.split_first() else {
             return pruned(self.files.root_hash().expect("files exist"));
         };
         match self.files.position(label) {
-            Position::Found(key) => self
-                .files
-                .witness(&[key], &mut |k| labeled(hex_label(k), chain_witness(EXACT, &self.set_of(store, k), rest))),
+            Position::Found(key) => self.files.witness(&[key], &mut |k| {
+                let set = match known {
+                    Some((known_key, set)) if known_key == k => Cow::Borrowed(set),
+                    _ => self.set_of(store, k),
+                };
+                labeled(hex_label(k), chain_witness(EXACT, &set, rest))
+            }),
             Position::Between(below, above) => {
                 let want: Vec<[u8; 16]> = below.into_iter().chain(above).collect();
                 self.files.witness(&want, &mut |k| {
@@ -348,7 +366,7 @@ impl CertTree {
         request_url: &str,
         data_certificate: &[u8],
     ) -> Result<(), String> {
-        let (paths, expr_path) = match what {
+        let (paths, expr_path, known) = match what {
             Certified::File(f, r) => {
                 if !self.is_certified(&f.key) {
                     return Err("the file is not certified yet".into());
@@ -368,7 +386,7 @@ impl CertTree {
                     vec![],
                     set.response_hash(i).to_vec(),
                 ];
-                (vec![path], HttpCertificationPath::exact(f.path()).to_expr_path())
+                (vec![path], HttpCertificationPath::exact(f.path()).to_expr_path(), Some((f.key.0, set)))
             }
             Certified::Fallback(r) => {
                 let i = FALLBACKS.iter().position(|x| *x == r).expect("every fallback is certified");
@@ -384,13 +402,14 @@ impl CertTree {
                 let mut target = responding.clone();
                 target.extend([CEL_HASH.to_vec(), vec![], FALLBACK_SET.response_hash(i).to_vec()]);
                 paths.extend([requested, target]);
-                (paths, HttpCertificationPath::wildcard(FALLBACK_PATH).to_expr_path())
+                (paths, HttpCertificationPath::wildcard(FALLBACK_PATH).to_expr_path(), None)
             }
         };
+        let known = known.as_ref().map(|(k, set)| (k, set.as_ref()));
         let witness = self
             .distinct_lookups(paths)
             .iter()
-            .map(|p| self.witness_path(store, p))
+            .map(|p| self.witness_path(store, p, known))
             .reduce(merge_hash_trees)
             .expect("at least one path");
         let witness = labeled(b"http_expr".to_vec(), witness);
