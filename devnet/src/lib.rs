@@ -21,6 +21,8 @@ pub mod management;
 pub mod runtime;
 pub mod types;
 
+pub use runtime::instance::HeapRollback;
+
 pub use execution::{
     CallCount, CallKind, CallOutcome, CanisterStatus, Devnet, DevnetConfig, DevnetError, Fault, FeeModel,
     IngressMessage, IngressRejected, InstallMode, Reject, RejectCode, RequestStatus, Route,

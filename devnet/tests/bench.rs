@@ -1,6 +1,7 @@
 //! Benchmarks (ignored by default; they print figures, they assert nothing
 //! about timings). Run with:
-//! `cargo test -p depot-devnet --release --test bench -- --ignored --nocapture`
+//! `cargo test -p depot-devnet --release --test bench -- --ignored --nocapture --test-threads=1`
+//! (one at a time: in parallel they time each other)
 
 mod support;
 
@@ -119,4 +120,45 @@ fn bench_rust_canister_calls() {
         "BENCH ic-cdk canister (heap {} KiB): {ups:.0} updates/s ({instr} instructions each), {qps:.0} queries/s",
         d.heap_size(c) / 1024
     );
+}
+
+/// A trivial update on canisters whose heaps are 10 MiB, 1 GiB and 4 GiB,
+/// every page written once, under each way of undoing heap writes. With
+/// dirty pages a message costs what it writes; with a copy, the heap.
+#[test]
+#[ignore]
+fn bench_trivial_update_by_heap_size() {
+    use depot_devnet::{DevnetConfig, HeapRollback};
+    let arg = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+    for mode in [HeapRollback::DirtyPages, HeapRollback::Copy] {
+        let mut base = None;
+        for (label, wasm_pages) in [("10 MiB", 160u32), ("1 GiB", 16_384), ("4 GiB", 65_535)] {
+            let mut d = depot_devnet::Devnet::new(DevnetConfig {
+                debug_print: false,
+                heap_rollback: mode,
+                ..Default::default()
+            });
+            let c = install(&mut d, &heap_wat());
+            ok(upd(&mut d, c, "grow_to", &arg(&[wasm_pages])));
+            // Write every 4 KiB page, 64 MiB per call.
+            let pages = wasm_pages * 16;
+            let mut first = 1;
+            while first < pages {
+                let n = (pages - first).min(16_384);
+                ok(upd(&mut d, c, "stamp", &arg(&[first, n, 1])));
+                first += n;
+            }
+            let rounds = if mode == HeapRollback::Copy && wasm_pages > 160 { 10 } else { 2_000 };
+            // The first call after the fill re-protects the pages it wrote.
+            ok(upd(&mut d, c, "inc", &[]));
+            let t = Instant::now();
+            for _ in 0..rounds {
+                ok(upd(&mut d, c, "inc", &[]));
+            }
+            let per = t.elapsed() / rounds;
+            let ratio = base.map(|b: std::time::Duration| per.as_secs_f64() / b.as_secs_f64()).unwrap_or(1.0);
+            base.get_or_insert(per);
+            println!("BENCH trivial update, heap {label}, {mode:?}: {per:.2?} per call ({ratio:.2}x the 10 MiB heap)");
+        }
+    }
 }

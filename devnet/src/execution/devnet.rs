@@ -188,6 +188,11 @@ impl Devnet {
         self.canisters.get(&c).and_then(|c| c.instance.as_ref()).map(|i| i.heap_bytes()).unwrap_or(0)
     }
 
+    /// How the canister's executions are undone on its heap (`None`: no module).
+    pub fn heap_rollback(&self, c: Principal) -> Option<crate::runtime::instance::HeapRollback> {
+        self.canisters.get(&c).and_then(|c| c.instance.as_ref()).map(|i| i.heap_rollback())
+    }
+
     pub fn canister_status(&self, c: Principal) -> Option<CanisterStatus> {
         self.canisters.get(&c).map(|c| c.status)
     }

@@ -95,19 +95,25 @@ impl Devnet {
         };
 
         let remaining = limit.saturating_sub(used);
-        let mut inst =
-            match CanisterInstance::new(&self.runtime.engine, &self.runtime.linker, module, stable, remaining) {
-                Ok(i) => i,
-                Err((e, stable)) => {
-                    return Err(fail(
-                        self,
-                        *stable,
-                        old_checkpoint,
-                        used,
-                        format!("Canister {canister}: instantiation failed: {e}"),
-                    ));
-                }
-            };
+        let mut inst = match CanisterInstance::new(
+            &self.runtime.engine,
+            &self.runtime.linker,
+            module,
+            stable,
+            remaining,
+            self.config.heap_rollback,
+        ) {
+            Ok(i) => i,
+            Err((e, stable)) => {
+                return Err(fail(
+                    self,
+                    *stable,
+                    old_checkpoint,
+                    used,
+                    format!("Canister {canister}: instantiation failed: {e}"),
+                ));
+            }
+        };
         inst.store.data_mut().certified_data = certified_data;
         let (hook, kind) = match mode {
             InstallMode::Upgrade => ("canister_post_upgrade", EntryKind::PostUpgrade),

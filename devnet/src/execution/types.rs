@@ -130,6 +130,9 @@ pub struct DevnetConfig {
     /// stands at this time and moves only by `advance_time`/`set_time_ns`,
     /// so runs are reproducible. `None`: the wall clock (plus any offset).
     pub start_time_ns: Option<u64>,
+    /// How executions are undone on the heap: page by page (the default),
+    /// or by copying the heap (to compare against).
+    pub heap_rollback: crate::runtime::instance::HeapRollback,
 }
 
 /// Instruction limits per execution (the IC's, by default: the constants
@@ -162,6 +165,7 @@ impl Default for DevnetConfig {
             limits: InstructionLimits::default(),
             seed: None,
             start_time_ns: None,
+            heap_rollback: Default::default(),
         }
     }
 }

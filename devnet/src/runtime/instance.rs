@@ -6,6 +6,7 @@ use std::sync::Arc;
 use wasmtime::{Engine, Global, Instance, InstancePre, Linker, Memory, Store, Table, Val};
 
 use super::context::{ExecContext, HostState};
+use super::dirty_pages::DirtyPages;
 use super::host::CanisterTrap;
 use super::module::CanisterModule;
 use super::rewrite::{MEMORY_EXPORT, TABLE_EXPORT};
@@ -20,13 +21,33 @@ pub enum Entry {
     Table { index: u32, env: u32 },
 }
 
-/// Everything needed to undo an execution. The heap is copied (cost grows
-/// with the heap, bounded at 4 GiB); stable memory is journaled (cost grows
-/// only with the pages written). The heap's size is part of the state too:
-/// a wasm memory cannot shrink, so a rollback past a `memory.grow` swaps in
-/// a fresh instance of the checkpoint's size (see `rollback`).
+/// How a checkpoint undoes heap writes (`DevnetConfig::heap_rollback`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HeapRollback {
+    /// Save each page on its first write (`dirty_pages.rs`): an execution
+    /// costs what it writes. Where the platform lacks it, `Copy`.
+    #[default]
+    DirtyPages,
+    /// Copy the whole heap at each checkpoint: an execution costs the
+    /// heap's size. Kept to compare against, and as the fallback.
+    Copy,
+}
+
+/// What a checkpoint keeps to restore the heap's bytes.
+enum HeapUndo {
+    Copy(Vec<u8>),
+    /// A mark in the instance's dirty-page journal.
+    Journal(usize),
+}
+
+/// Everything needed to undo an execution. The heap is journaled by page
+/// (or copied, see `HeapRollback`); stable memory is journaled too. The
+/// heap's size is part of the state: a wasm memory cannot shrink, so a
+/// rollback past a `memory.grow` swaps in a fresh instance of the
+/// checkpoint's size (see `rollback`).
 pub struct Checkpoint {
-    heap: Vec<u8>,
+    heap: HeapUndo,
+    heap_len: usize,
     globals: Vec<Val>,
     stable: StableMark,
     certified_data: Vec<u8>,
@@ -55,9 +76,13 @@ pub struct CanisterInstance {
     globals: Vec<Global>,
     /// The module linked against the System API, to re-instantiate cheaply.
     pre: InstancePre<HostState>,
-    /// Heap snapshot buffers to reuse: a fresh multi-MiB allocation per
-    /// message would cost page faults on every call.
+    /// Heap snapshot buffers to reuse (`HeapRollback::Copy`): a fresh
+    /// multi-MiB allocation per message would cost page faults on every call.
     spare_heaps: Vec<Vec<u8>>,
+    /// The heap's dirty-page journal (`HeapRollback::DirtyPages`). Declared
+    /// after `store`, whose signal handler points into it, so it is dropped
+    /// after the store.
+    dirty: Option<DirtyPages>,
 }
 
 /// The handles of one instantiation.
@@ -97,8 +122,16 @@ impl CanisterInstance {
         module: Arc<CanisterModule>,
         stable: StableMemory,
         fuel: u64,
+        heap_rollback: HeapRollback,
     ) -> Result<Self, (String, Box<StableMemory>)> {
         let mut store = Store::new(engine, HostState::new(stable));
+        let dirty = match heap_rollback {
+            HeapRollback::DirtyPages => DirtyPages::new(),
+            HeapRollback::Copy => None,
+        };
+        if let Some(d) = &dirty {
+            watch_writes(&mut store, d);
+        }
         // On failure the stable memory is handed back (an upgrade must not lose it).
         let give_back = |store: Store<HostState>, msg: String| (msg, Box::new(store.into_data().stable));
         if let Err(e) = store.set_fuel(fuel) {
@@ -124,7 +157,14 @@ impl CanisterInstance {
             globals: h.globals,
             pre,
             spare_heaps: Vec::new(),
+            dirty,
         })
+    }
+
+    /// How this instance undoes heap writes (`Copy` where the journal
+    /// could not be set up).
+    pub fn heap_rollback(&self) -> HeapRollback {
+        if self.dirty.is_some() { HeapRollback::DirtyPages } else { HeapRollback::Copy }
     }
 
     pub fn heap_bytes(&self) -> u64 {
@@ -144,13 +184,21 @@ impl CanisterInstance {
     }
 
     pub fn checkpoint(&mut self) -> Checkpoint {
-        let mut heap = self.spare_heaps.pop().unwrap_or_default();
-        heap.clear();
-        heap.extend_from_slice(self.memory.data(&self.store));
+        let heap_len = self.memory.data_size(&self.store);
+        let heap = match &mut self.dirty {
+            Some(d) => HeapUndo::Journal(d.begin(self.memory.data_ptr(&self.store), heap_len)),
+            None => {
+                let mut heap = self.spare_heaps.pop().unwrap_or_default();
+                heap.clear();
+                heap.extend_from_slice(self.memory.data(&self.store));
+                HeapUndo::Copy(heap)
+            }
+        };
         let globals = self.globals.iter().map(|g| g.get(&mut self.store)).collect();
         let data = self.store.data_mut();
         Checkpoint {
             heap,
+            heap_len,
             globals,
             stable: data.stable.checkpoint(),
             certified_data: data.certified_data.clone(),
@@ -159,26 +207,29 @@ impl CanisterInstance {
     }
 
     /// Restores the state at `cp`. Wasm memory cannot shrink: if the heap
-    /// grew meanwhile, the extra pages are zeroed (the canister's allocator
-    /// state, kept in globals and the heap, is restored and does not use them).
+    /// grew meanwhile, a fresh instance of the checkpoint's size takes over.
     pub fn rollback(&mut self, cp: Checkpoint) {
-        if self.memory.data_size(&self.store) > cp.heap.len() {
+        if let (HeapUndo::Journal(mark), Some(d)) = (&cp.heap, &mut self.dirty) {
+            d.rollback(*mark);
+        }
+        if self.memory.data_size(&self.store) > cp.heap_len {
             // Grown since the checkpoint. Left grown, the canister would see
             // a `memory.size` the IC never shows it, and its allocator, which
             // grows from the current end, would leak the pages each rolled
             // back query allocated: a bucket serving 1 MiB chunks gained
             // 2 MiB per query until its 4 GiB heap was full.
-            self.fresh_instance(cp.heap.len());
+            self.fresh_instance(cp.heap_len);
         }
-        let data = self.memory.data_mut(&mut self.store);
-        // Write back only the 4 KiB blocks that changed: most executions
-        // touch a few pages, and reading is cheaper than writing.
-        for (now, then) in data[..cp.heap.len()].chunks_mut(4096).zip(cp.heap.chunks(4096)) {
-            if now != then {
-                now.copy_from_slice(then);
+        if let HeapUndo::Copy(heap) = &cp.heap {
+            let data = self.memory.data_mut(&mut self.store);
+            // Write back only the 4 KiB blocks that changed: most executions
+            // touch a few pages, and reading is cheaper than writing.
+            for (now, then) in data[..heap.len()].chunks_mut(4096).zip(heap.chunks(4096)) {
+                if now != then {
+                    now.copy_from_slice(then);
+                }
             }
         }
-        data[cp.heap.len()..].fill(0);
         for (g, v) in self.globals.iter().zip(cp.globals) {
             // Setting a global of the type it had cannot fail.
             let _ = g.set(&mut self.store, v);
@@ -187,34 +238,54 @@ impl CanisterInstance {
         st.stable.rollback(cp.stable);
         st.certified_data = cp.certified_data;
         st.global_timer = cp.global_timer;
-        self.recycle(cp.heap);
+        if let HeapUndo::Copy(heap) = cp.heap {
+            self.recycle(heap);
+        }
     }
 
-    /// Moves the host state into a fresh instance whose memory is
-    /// `heap_bytes` long; `rollback` then writes heap and globals back.
-    /// Tables are re-initialised from the module's element segments, which
-    /// is all a canister's table holds (no toolchain emits `table.set`).
+    /// Moves the host state into a fresh instance whose memory holds the
+    /// first `heap_bytes` of the current one; `rollback` then writes the
+    /// globals back. Tables are re-initialised from the module's element
+    /// segments, which is all a canister's table holds (no toolchain emits
+    /// `table.set`). Costs a copy of the heap: it happens only when a
+    /// rollback undoes a `memory.grow`.
     fn fresh_instance(&mut self, heap_bytes: usize) {
         let engine = self.store.engine().clone();
         let fuel = self.store.get_fuel().unwrap_or(0);
-        let old = std::mem::replace(&mut self.store, Store::new(&engine, HostState::new(StableMemory::default())));
-        let mut state = old.into_data();
+        let mut state = std::mem::replace(self.store.data_mut(), HostState::new(StableMemory::default()));
         state.memory = None;
-        self.store = Store::new(&engine, state);
-        let _ = self.store.set_fuel(fuel);
-        // The module instantiated before with this linker: it does again.
-        let h = instantiate(&mut self.store, &self.pre, &self.module).expect("re-instantiating an instantiated module");
-        let pages = (heap_bytes as u64).div_ceil(WASM_PAGE);
-        let have = h.memory.size(&self.store);
-        if pages > have {
-            h.memory.grow(&mut self.store, pages - have).expect("growing to a size the memory had");
+        let mut store = Store::new(&engine, state);
+        let _ = store.set_fuel(fuel);
+        if let Some(d) = &self.dirty {
+            watch_writes(&mut store, d);
         }
+        // The module instantiated before with this linker: it does again.
+        let h = instantiate(&mut store, &self.pre, &self.module).expect("re-instantiating an instantiated module");
+        let pages = (heap_bytes as u64).div_ceil(WASM_PAGE);
+        let have = h.memory.size(&store);
+        if pages > have {
+            h.memory.grow(&mut store, pages - have).expect("growing to a size the memory had");
+        }
+        let old = &self.memory.data(&self.store)[..heap_bytes];
+        h.memory.data_mut(&mut store)[..heap_bytes].copy_from_slice(old);
+        if let Some(d) = &mut self.dirty {
+            d.moved(h.memory.data_ptr(&store), heap_bytes);
+        }
+        // The old store, and the old heap with it, goes here.
+        self.store = store;
         (self.instance, self.memory, self.table, self.globals) = (h.instance, h.memory, h.table, h.globals);
     }
 
     pub fn commit(&mut self, cp: Checkpoint) {
         self.store.data_mut().stable.commit(cp.stable);
-        self.recycle(cp.heap);
+        match cp.heap {
+            HeapUndo::Journal(mark) => {
+                if let Some(d) = &mut self.dirty {
+                    d.commit(mark);
+                }
+            }
+            HeapUndo::Copy(heap) => self.recycle(heap),
+        }
     }
 
     fn recycle(&mut self, heap: Vec<u8>) {
@@ -272,6 +343,15 @@ impl CanisterInstance {
     }
 }
 
+/// Routes the store's write faults on the heap to the dirty-page journal.
+fn watch_writes(store: &mut Store<HostState>, dirty: &DirtyPages) {
+    use wasmtime::unix::StoreExt;
+    // SAFETY: the handler only copies within memory the journal reserved
+    // and calls `mprotect` (async-signal-safe), and the journal outlives
+    // the store (`CanisterInstance::dirty` is dropped after `store`).
+    unsafe { store.set_signal_handler(dirty.handler()) };
+}
+
 fn unreachable_ctx() -> ExecContext {
     // The context is put in before the call and only taken out here.
     ExecContext::new(
@@ -294,4 +374,71 @@ pub fn describe_error(e: &wasmtime::Error) -> String {
         };
     }
     format!("{e:#}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Runtime;
+    use crate::runtime::context::EntryKind;
+
+    /// Stores `value` at byte 8 of 4 KiB page `page` (exports `canister_update w<page>_<value>`).
+    const WAT: &str = r#"(module
+      (memory (export "memory") 4)
+      (func (export "canister_update w1_1") (i32.store (i32.const 4104) (i32.const 1)))
+      (func (export "canister_update w1_2") (i32.store (i32.const 4104) (i32.const 2)))
+      (func (export "canister_update w2_2") (i32.store (i32.const 8200) (i32.const 2)))
+      (func (export "canister_update w2_3") (i32.store (i32.const 8200) (i32.const 3)))
+      (func (export "canister_update w3_4_trap") (i32.store (i32.const 12296) (i32.const 4)) (unreachable)))"#;
+
+    fn run(inst: &mut CanisterInstance, name: &str) {
+        let ctx =
+            ExecContext::new(EntryKind::Update, candid::Principal::anonymous(), candid::Principal::anonymous(), 0);
+        inst.run(&Entry::Export(format!("canister_update {name}")), ctx, 1_000_000);
+    }
+
+    fn word(inst: &CanisterInstance, page: usize) -> u32 {
+        let at = page * 4096 + 8;
+        u32::from_le_bytes(inst.memory.data(&inst.store)[at..at + 4].try_into().unwrap())
+    }
+
+    /// Nested checkpoints, as composite query callbacks and upgrades open
+    /// them: an inner commit keeps its writes for the outer rollback to
+    /// undo, an inner rollback undoes only its own, and writes made between
+    /// inner checkpoints are undone by the outer one.
+    #[test]
+    fn nested_checkpoints_undo_each_level() {
+        for mode in [HeapRollback::DirtyPages, HeapRollback::Copy] {
+            let mut rt = Runtime::new().unwrap();
+            let module = rt.load(&wat::parse_str(WAT).unwrap()).unwrap();
+            let mut inst =
+                CanisterInstance::new(&rt.engine, &rt.linker, module, StableMemory::default(), 1_000_000, mode)
+                    .map_err(|e| e.0)
+                    .unwrap();
+            assert_eq!(inst.heap_rollback(), mode);
+            let outer = inst.checkpoint();
+            run(&mut inst, "w1_1");
+            let inner = inst.checkpoint();
+            run(&mut inst, "w1_2");
+            run(&mut inst, "w2_2");
+            inst.commit(inner);
+            assert_eq!((word(&inst, 1), word(&inst, 2)), (2, 2));
+            run(&mut inst, "w2_3");
+            let inner = inst.checkpoint();
+            run(&mut inst, "w3_4_trap");
+            run(&mut inst, "w1_1");
+            assert_eq!((word(&inst, 1), word(&inst, 3)), (1, 4));
+            inst.rollback(inner);
+            assert_eq!((word(&inst, 1), word(&inst, 2), word(&inst, 3)), (2, 3, 0), "{mode:?}: inner rollback");
+            // A write after the inner rollback, to a page it restored.
+            run(&mut inst, "w1_1");
+            inst.rollback(outer);
+            assert_eq!((word(&inst, 1), word(&inst, 2), word(&inst, 3)), (0, 0, 0), "{mode:?}: outer rollback");
+            // And the next execution is tracked again.
+            let cp = inst.checkpoint();
+            run(&mut inst, "w2_3");
+            inst.rollback(cp);
+            assert_eq!(word(&inst, 2), 0);
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! System API and canister instances with checkpoint/rollback.
 
 pub mod context;
+pub mod dirty_pages;
 pub mod host;
 pub mod imports;
 pub mod instance;
@@ -37,6 +38,9 @@ impl Runtime {
         // Traps are ordinary on the IC (every rejected update); capturing a
         // wasm backtrace for each would make them several times slower.
         config.wasm_backtrace_max_frames(None);
+        // The dirty-page journal protects the heap where it is; a 32-bit
+        // heap fits the default 4 GiB reservation and never needs to move.
+        config.memory_may_move(false);
         let engine = Engine::new(&config).map_err(|e| format!("wasmtime engine: {e:#}"))?;
         let mut linker = Linker::new(&engine);
         system_api::link(&mut linker).map_err(|e| format!("linking the System API: {e:#}"))?;

@@ -323,3 +323,58 @@ pub fn caller_wat() -> String {
 )"#
     )
 }
+
+/// A canister for heap rollback: it grows its heap, stamps a word into each
+/// 4 KiB page of a range (by stores, or by `memory.fill`, which wasmtime
+/// runs in host code), and sums the stamps. Arguments are little-endian
+/// u32s at 1024: `grow_to [pages]`, `stamp [first page, pages, value]`,
+/// `sum [first page, pages]`. The stamp sits at byte 8 of each page.
+pub fn heap_wat() -> String {
+    format!(
+        r#"(module {PRELUDE}
+  (func $arg (param $i i32) (result i32) (i32.load (i32.add (i32.const 1024) (i32.shl (local.get $i) (i32.const 2)))))
+  (func $stamp (local $p i32) (local $end i32)
+    (drop (call $load_arg))
+    (local.set $p (call $arg (i32.const 0)))
+    (local.set $end (i32.add (local.get $p) (call $arg (i32.const 1))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (i32.store (i32.add (i32.shl (local.get $p) (i32.const 12)) (i32.const 8)) (call $arg (i32.const 2)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l))))
+  (func $sum (result i32) (drop (call $load_arg)) (call $sum_args))
+  (func $reply_u32 (param $v i32) (i32.store (i32.const 3000) (local.get $v)) (call $reply_i32_at (i32.const 3000)))
+  (func (export "canister_update grow_to")
+    (drop (call $load_arg))
+    (if (i32.gt_u (call $arg (i32.const 0)) (memory.size))
+      (then (drop (memory.grow (i32.sub (call $arg (i32.const 0)) (memory.size))))))
+    (call $reply_u32 (memory.size)))
+  (func (export "canister_update stamp") (call $stamp) (call $reply_u32 (i32.const 0)))
+  (func (export "canister_update stamp_then_trap") (call $stamp) (unreachable))
+  ;; grows by one wasm page, stamps, traps: the grow and the stamps go
+  (func (export "canister_update grow_stamp_then_trap") (drop (memory.grow (i32.const 1))) (call $stamp) (unreachable))
+  ;; memory.fill over the pages' whole bytes with the value's low byte, then traps
+  (func (export "canister_update fill_then_trap")
+    (drop (call $load_arg))
+    (memory.fill (i32.shl (call $arg (i32.const 0)) (i32.const 12)) (call $arg (i32.const 2))
+      (i32.shl (call $arg (i32.const 1)) (i32.const 12)))
+    (unreachable))
+  (func (export "canister_update inc") (call $reply_u32 (i32.const 0)))
+  (func (export "canister_query sum") (call $reply_u32 (call $sum)))
+  ;; stamps in a query, then answers the sum it sees: the stamps go after
+  (func (export "canister_query stamp_and_sum")
+    (call $stamp)
+    (call $reply_u32 (call $sum_args)))
+  (func (export "canister_query pages") (call $reply_u32 (memory.size)))
+  (func $sum_args (result i32) (local $p i32) (local $end i32) (local $s i32)
+    (local.set $p (call $arg (i32.const 0)))
+    (local.set $end (i32.add (local.get $p) (call $arg (i32.const 1))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (i32.shl (local.get $p) (i32.const 12)) (i32.const 8)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l)))
+    (local.get $s))
+)"#
+    )
+}

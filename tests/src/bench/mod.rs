@@ -50,8 +50,14 @@ pub fn raised_limits(chunk_size: u32) -> DirectoryInit {
     }
 }
 
+/// `DEPOT_BENCH_HEAP_ROLLBACK=copy` runs devnet as it was before dirty-page
+/// tracking (each message copies the canister's heap), to compare against.
 pub fn new_devnet() -> Devnet {
-    Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() })
+    let heap_rollback = match std::env::var("DEPOT_BENCH_HEAP_ROLLBACK").as_deref() {
+        Ok("copy") => depot_devnet::HeapRollback::Copy,
+        _ => depot_devnet::HeapRollback::DirtyPages,
+    };
+    Devnet::new(DevnetConfig { debug_print: false, heap_rollback, ..DevnetConfig::default() })
 }
 
 /// A directory with `buckets` release-wasm buckets on `dev`, charging
