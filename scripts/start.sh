@@ -4,6 +4,8 @@
 # creates its buckets as uploads need them; --bucket-capacity BYTES makes
 # them small for a demo), and devnet's test ledgers beside it (the CLI's identity gets
 # test tokens and cycles), prints their ids and a quick start, and runs until Ctrl-C.
+# The state is kept in ~/.local/share/depot/devnet (--state-dir DIR or
+# DEPOT_STATE_DIR to move it) and resumed at the next start; --fresh starts over.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-unknown-unknown >/dev/null

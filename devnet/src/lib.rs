@@ -18,6 +18,7 @@ pub mod fees;
 pub mod gateway;
 pub mod http;
 pub mod management;
+pub mod persistence;
 pub mod runtime;
 pub mod types;
 

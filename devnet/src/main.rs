@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 use clap::{Args, Parser, Subcommand};
 use depot_devnet::http::ApiConfig;
 use depot_devnet::http::server;
+use depot_devnet::persistence::{Autosave, SaveOutcome, StateDir};
 use depot_devnet::{Devnet, DevnetConfig};
+
+/// How long a stop waits for calls in flight before the final save.
+const SHUTDOWN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Parser)]
 #[command(
@@ -26,10 +30,12 @@ struct Cli {
 enum Command {
     /// Start the network and serve until Ctrl-C.
     ///
-    /// The state lives in memory only: stopping the process loses every
-    /// canister. A fresh root key is generated at each start (the same one
-    /// for the same --seed); clients must fetch it from /api/v2/status (or
-    /// --status-dir).
+    /// Without --state-dir the state lives in memory only: stopping the
+    /// process loses every canister, and a fresh root key is generated at
+    /// each start (the same one for the same --seed). With --state-dir the
+    /// state (canisters, root key, time, finished requests) is saved there
+    /// every few seconds and at Ctrl-C, and loaded at the next start.
+    /// Clients fetch the root key from /api/v2/status (or --status-dir).
     Start(StartArgs),
 }
 
@@ -41,10 +47,15 @@ struct StartArgs {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
-    /// Reserved for persistent state. NOT IMPLEMENTED YET: the state is kept in
-    /// memory only; the directory is created but nothing is stored in it.
+    /// Keep the state in DIR: load it at start if DIR holds one (the saved
+    /// root key and clock replace --seed and --start-time-ns), save what
+    /// changed every --save-interval-secs and at Ctrl-C or SIGTERM. A crash
+    /// loses at most the last interval, never the whole state.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    /// Seconds between saves of the state (with --state-dir).
+    #[arg(long, value_name = "N", default_value_t = depot_devnet::persistence::DEFAULT_SAVE_INTERVAL.as_secs())]
+    save_interval_secs: u64,
     /// Write DIR/status.json ({"port", "gateway_port", "url", "root_key", "subnet_id", "pid"})
     /// once the server listens, so scripts can find the port and root key.
     #[arg(long, value_name = "DIR")]
@@ -88,16 +99,31 @@ fn main() -> ExitCode {
 }
 
 async fn start(args: StartArgs) -> Result<(), String> {
-    if let Some(dir) = &args.state_dir {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))?;
-        eprintln!("devnet: note: state is kept in memory only; nothing is persisted in {}", dir.display());
-    }
+    let config = DevnetConfig { seed: args.seed, start_time_ns: args.start_time_ns, ..DevnetConfig::default() };
+    let (devnet, state_dir) = match &args.state_dir {
+        None => (Devnet::new(config), None),
+        Some(dir) => {
+            let mut state = StateDir::open(dir)?;
+            let devnet = match state.load(config.clone())? {
+                Some(d) => {
+                    println!("state loaded from {} ({} canisters)", dir.display(), d.canister_ids().len());
+                    d
+                }
+                None => {
+                    println!("state directory {} is new: starting empty", dir.display());
+                    Devnet::new(config)
+                }
+            };
+            (devnet, Some(state))
+        }
+    };
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let config = DevnetConfig { seed: args.seed, start_time_ns: args.start_time_ns, ..DevnetConfig::default() };
-    let devnet = Arc::new(Mutex::new(Devnet::new(config)));
+    let devnet = Arc::new(Mutex::new(devnet));
+    let interval = std::time::Duration::from_secs(args.save_interval_secs.max(1));
+    let autosave = state_dir.map(|dir| Autosave::start(devnet.clone(), dir, interval));
     let root_key = devnet.lock().map_err(|_| "devnet lock poisoned")?.root_key_der();
     let subnet_id = candid::Principal::self_authenticating(&root_key);
     let url = format!(
@@ -118,6 +144,18 @@ async fn start(args: StartArgs) -> Result<(), String> {
     let api =
         ApiConfig { update_latency: std::time::Duration::from_millis(args.update_latency_ms), ..ApiConfig::default() };
     let result = server::run(listener, devnet, api, shutdown_signal()).await;
+    if let Some(autosave) = autosave {
+        match autosave.finish(SHUTDOWN_PATIENCE).await {
+            Ok(SaveOutcome::Saved { snapshot, bytes_written, took }) => {
+                println!("state saved ({snapshot}, {bytes_written} bytes written in {took:.2?})")
+            }
+            Ok(SaveOutcome::Unchanged) => println!("state saved"),
+            Ok(SaveOutcome::Busy) => {
+                eprintln!("devnet: calls still in flight after {SHUTDOWN_PATIENCE:?}: the state saved last is kept")
+            }
+            Err(e) => eprintln!("devnet: saving the state failed: {e}; the state saved last is kept"),
+        }
+    }
     if let Some(file) = status_file {
         let _ = std::fs::remove_file(file);
     }

@@ -58,8 +58,30 @@ impl DepotEnv {
             // No bucket registered by hand: the directory makes its pool.
             crate::deploy::wait_for_pool(&mut dev, &mut deployment, pool)?;
         }
+        Self::serve(listener, dev, deployment, opts.update_latency).await
+    }
+
+    /// Serves a devnet that already holds `deployment` (loaded from a saved
+    /// state) on `port`: the port it was deployed for, since the buckets'
+    /// URLs name it.
+    pub async fn resume(
+        dev: Devnet,
+        deployment: Deployment,
+        port: u16,
+        update_latency: std::time::Duration,
+    ) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        Self::serve(listener, dev, deployment, update_latency).await
+    }
+
+    async fn serve(
+        listener: tokio::net::TcpListener,
+        dev: Devnet,
+        deployment: Deployment,
+        update_latency: std::time::Duration,
+    ) -> Result<Self> {
         let devnet = Arc::new(Mutex::new(dev));
-        let api = ApiConfig { update_latency: opts.update_latency, ..ApiConfig::default() };
+        let api = ApiConfig { update_latency, ..ApiConfig::default() };
         let server = spawn(listener, devnet.clone(), api).await?;
         Ok(Self { devnet, server, deployment })
     }

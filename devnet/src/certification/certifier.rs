@@ -45,6 +45,19 @@ impl Certifier {
         Self { root_key, root_key_der, node_key }
     }
 
+    /// The root and node secret keys, for a saved state (`persistence`).
+    pub fn secrets(&self) -> ([u8; 32], [u8; 32]) {
+        (self.root_key.secret_bytes(), self.node_key.secret_bytes())
+    }
+
+    /// A certifier with saved keys (`None` if they are not keys).
+    pub fn from_secrets(root: &[u8], node: &[u8]) -> Option<Self> {
+        let root_key = RootKey::from_secret_bytes(root)?;
+        let node_key = NodeKey::from_secret_bytes(node)?;
+        let root_key_der = root_key.der_public_key();
+        Some(Self { root_key, root_key_der, node_key })
+    }
+
     /// The key of the network's only node (signs query responses).
     pub fn node_key(&self) -> &NodeKey {
         &self.node_key

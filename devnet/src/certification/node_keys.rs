@@ -32,7 +32,20 @@ impl NodeKey {
 
     /// Generates a key from `rng` (a seeded one gives the same key each time).
     pub fn generate_with<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
-        let key = SigningKey::generate(rng);
+        Self::from_key(SigningKey::generate(rng))
+    }
+
+    /// The secret key's bytes, for a saved state (`persistence`).
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The key whose secret is `bytes` (`None` unless 32 bytes).
+    pub fn from_secret_bytes(bytes: &[u8]) -> Option<Self> {
+        Some(Self::from_key(SigningKey::from_bytes(bytes.try_into().ok()?)))
+    }
+
+    fn from_key(key: SigningKey) -> Self {
         let mut der = ED25519_DER_PREFIX.to_vec();
         der.extend_from_slice(key.verifying_key().as_bytes());
         let node_id = Principal::self_authenticating(&der);

@@ -47,6 +47,18 @@ impl RootKey {
         der
     }
 
+    /// The secret key's bytes, for a saved state (`persistence`).
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        self.secret.serialize()
+    }
+
+    /// The key whose secret is `bytes` (`None` if they are not a key).
+    pub fn from_secret_bytes(bytes: &[u8]) -> Option<Self> {
+        let secret = PrivateKey::deserialize(bytes).ok()?;
+        let public = secret.public_key();
+        Some(Self { secret, public })
+    }
+
     /// Signs `message` (the caller adds any domain separator).
     pub fn sign(&self, message: &[u8]) -> [u8; 48] {
         self.secret.sign(message).serialize()

@@ -24,8 +24,9 @@ impl CanisterStatus {
     }
 }
 
-/// Settings stored only to be reported back by `canister_status`.
-#[derive(Debug, Clone, Default)]
+/// Settings stored only to be reported back by `canister_status` (saved
+/// as they are in a state directory's manifest).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportedSettings {
     pub compute_allocation: u64,
     pub memory_allocation: u64,

@@ -23,6 +23,22 @@ impl Clock {
         Clock { offset_ns: 0, last_ns: start_ns, fixed_start_ns: Some(start_ns) }
     }
 
+    /// A clock resumed from a saved state at `saved_ns`: it follows the
+    /// wall clock again (or stands at `saved_ns` if it was `fixed`), and
+    /// never reads less than `saved_ns`.
+    pub fn resuming_at(saved_ns: u64, fixed: bool) -> Self {
+        if fixed {
+            Clock::starting_at(saved_ns)
+        } else {
+            Clock { offset_ns: 0, last_ns: saved_ns, fixed_start_ns: None }
+        }
+    }
+
+    /// Whether the clock ignores the wall clock.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed_start_ns.is_some()
+    }
+
     /// What the offset is added to: the wall clock, or the fixed start.
     fn base_ns(&self) -> i128 {
         match self.fixed_start_ns {

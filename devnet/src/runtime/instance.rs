@@ -14,6 +14,8 @@ use super::stable::{StableMark, StableMemory};
 
 const WASM_PAGE: u64 = 64 * 1024;
 
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// What to run: an exported function or a table entry (callbacks).
 #[derive(Debug, Clone)]
 pub enum Entry {
@@ -79,6 +81,10 @@ pub struct CanisterInstance {
     /// Heap snapshot buffers to reuse (`HeapRollback::Copy`): a fresh
     /// multi-MiB allocation per message would cost page faults on every call.
     spare_heaps: Vec<Vec<u8>>,
+    /// Tells instances apart, and counts the commits of this one: a saved
+    /// state writes the heap again only when this pair changed.
+    uid: u64,
+    commits: u64,
     /// The heap's dirty-page journal (`HeapRollback::DirtyPages`). Declared
     /// after `store`, whose signal handler points into it, so it is dropped
     /// after the store.
@@ -157,6 +163,8 @@ impl CanisterInstance {
             globals: h.globals,
             pre,
             spare_heaps: Vec::new(),
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            commits: 0,
             dirty,
         })
     }
@@ -165,6 +173,39 @@ impl CanisterInstance {
     /// could not be set up).
     pub fn heap_rollback(&self) -> HeapRollback {
         if self.dirty.is_some() { HeapRollback::DirtyPages } else { HeapRollback::Copy }
+    }
+
+    /// (instance, commits): changes whenever the heap or globals may have.
+    pub fn heap_stamp(&self) -> (u64, u64) {
+        (self.uid, self.commits)
+    }
+
+    pub fn heap(&self) -> &[u8] {
+        self.memory.data(&self.store)
+    }
+
+    /// The canister's mutable globals, in `module.host.mutable_globals` order.
+    pub fn globals(&mut self) -> Vec<Val> {
+        self.globals.iter().map(|g| g.get(&mut self.store)).collect()
+    }
+
+    /// Puts a saved heap and globals in place (`persistence`): the heap
+    /// grows to `heap.len()` (a multiple of 64 KiB) and is overwritten.
+    pub fn restore_heap(&mut self, heap: &[u8], globals: &[Val]) -> Result<(), String> {
+        if globals.len() != self.globals.len() {
+            return Err(format!("{} globals saved, the module has {}", globals.len(), self.globals.len()));
+        }
+        let pages = (heap.len() as u64).div_ceil(WASM_PAGE);
+        let have = self.memory.size(&self.store);
+        if pages < have {
+            return Err(format!("a saved heap of {pages} pages is smaller than the module's {have}"));
+        }
+        self.memory.grow(&mut self.store, pages - have).map_err(|e| format!("growing the heap: {e:#}"))?;
+        self.memory.data_mut(&mut self.store)[..heap.len()].copy_from_slice(heap);
+        for (g, v) in self.globals.iter().zip(globals) {
+            g.set(&mut self.store, *v).map_err(|e| format!("restoring a global: {e:#}"))?;
+        }
+        Ok(())
     }
 
     pub fn heap_bytes(&self) -> u64 {
@@ -277,6 +318,7 @@ impl CanisterInstance {
     }
 
     pub fn commit(&mut self, cp: Checkpoint) {
+        self.commits += 1;
         self.store.data_mut().stable.commit(cp.stable);
         match cp.heap {
             HeapUndo::Journal(mark) => {

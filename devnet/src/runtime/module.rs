@@ -57,6 +57,9 @@ pub struct CanisterModule {
     pub metadata: Metadata,
     pub host: HostExports,
     pub wasm_size: usize,
+    /// The module as installed (gzipped if it was): what a saved state
+    /// keeps to instantiate it again (`persistence`).
+    pub installed: std::sync::Arc<[u8]>,
 }
 
 pub fn is_gzip(bytes: &[u8]) -> bool {
@@ -89,7 +92,7 @@ pub fn load(engine: &wasmtime::Engine, installed: &[u8]) -> Result<CanisterModul
         return Err(ModuleError::Invalid("module defines no memory".into()));
     }
     let module = wasmtime::Module::new(engine, &rewritten).map_err(|e| ModuleError::Compile(format!("{e:#}")))?;
-    Ok(CanisterModule { module, hash, methods, metadata, host, wasm_size: raw.len() })
+    Ok(CanisterModule { module, hash, methods, metadata, host, wasm_size: raw.len(), installed: installed.into() })
 }
 
 /// Metadata sections by name: (public?, content).

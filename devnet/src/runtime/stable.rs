@@ -7,9 +7,13 @@
 //! queries, upgrades) work because each checkpoint gets a fresh epoch and a
 //! page is saved again the first time it is written under a newer epoch.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const WASM_PAGE: u64 = 64 * 1024;
+/// Pages per segment: the unit a saved state writes again when a page in
+/// it changed (`persistence`), 16 MiB.
+pub const SEGMENT_PAGES: u64 = 256;
 /// 500 GiB, the IC's per-canister stable memory limit.
 pub const MAX_STABLE_PAGES: u64 = 500 * 1024 * 1024 * 1024 / WASM_PAGE;
 
@@ -29,8 +33,12 @@ pub struct StableMark {
     epoch: u64,
 }
 
-#[derive(Default)]
 pub struct StableMemory {
+    /// Tells one stable memory from another (an upgrade moves it to the
+    /// new instance; a reinstall starts another), for `changed_segments`.
+    uid: u64,
+    /// Segments written since `take_changed_segments`.
+    changed: BTreeSet<u64>,
     pages: HashMap<u64, (Page, u64)>,
     size_pages: u64,
     journal: Vec<JournalEntry>,
@@ -40,7 +48,62 @@ pub struct StableMemory {
     open: usize,
 }
 
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+
+impl Default for StableMemory {
+    fn default() -> Self {
+        StableMemory {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            changed: BTreeSet::new(),
+            pages: HashMap::new(),
+            size_pages: 0,
+            journal: Vec::new(),
+            epoch: 0,
+            next_epoch: 0,
+            open: 0,
+        }
+    }
+}
+
 impl StableMemory {
+    /// A stable memory of `size_pages` holding `pages` (page index, 64 KiB
+    /// of bytes): how a saved state comes back.
+    pub fn restore(size_pages: u64, pages: impl IntoIterator<Item = (u64, Vec<u8>)>) -> Self {
+        let mut m = StableMemory { size_pages, ..StableMemory::default() };
+        for (page, bytes) in pages {
+            m.pages.insert(page, (bytes.into_boxed_slice(), 0));
+        }
+        m
+    }
+
+    pub fn uid(&self) -> u64 {
+        self.uid
+    }
+
+    /// Segments written (or restored by a rollback) since the last call.
+    pub fn take_changed_segments(&mut self) -> BTreeSet<u64> {
+        std::mem::take(&mut self.changed)
+    }
+
+    pub fn has_changed(&self) -> bool {
+        !self.changed.is_empty()
+    }
+
+    /// Segments that hold any non-zero page.
+    pub fn resident_segments(&self) -> BTreeSet<u64> {
+        self.pages.keys().map(|p| p / SEGMENT_PAGES).collect()
+    }
+
+    /// The resident pages of `segment`, in order.
+    pub fn segment_pages(&self, segment: u64) -> Vec<(u64, &[u8])> {
+        let first = segment * SEGMENT_PAGES;
+        let mut out: Vec<(u64, &[u8])> = (first..first + SEGMENT_PAGES)
+            .filter_map(|p| self.pages.get(&p).map(|(bytes, _)| (p, &bytes[..])))
+            .collect();
+        out.sort_unstable_by_key(|(p, _)| *p);
+        out
+    }
+
     pub fn size_pages(&self) -> u64 {
         self.size_pages
     }
@@ -86,6 +149,7 @@ impl StableMemory {
             let (page, within) = (pos / WASM_PAGE, (pos % WASM_PAGE) as usize);
             let n = (WASM_PAGE as usize - within).min(data.len() - done);
             self.journal_page(page);
+            self.changed.insert(page / SEGMENT_PAGES);
             let epoch = self.epoch;
             let entry =
                 self.pages.entry(page).or_insert_with(|| (vec![0u8; WASM_PAGE as usize].into_boxed_slice(), epoch));
@@ -118,6 +182,7 @@ impl StableMemory {
     pub fn rollback(&mut self, mark: StableMark) {
         while self.journal.len() > mark.journal_len {
             let Some(e) = self.journal.pop() else { break };
+            self.changed.insert(e.page / SEGMENT_PAGES);
             match e.old {
                 Some(p) => {
                     self.pages.insert(e.page, (p, e.old_epoch));
