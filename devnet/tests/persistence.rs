@@ -183,6 +183,13 @@ fn damaged_or_foreign_state_is_refused_and_a_torn_save_is_ignored() {
     std::fs::write(&manifest, m.encode()).unwrap();
     let err = StateDir::open(&dir).unwrap().load(config()).err().expect("refused");
     assert!(err.contains("state format"), "{err}");
+    // A later format whose fields differ from this one's is named as such too.
+    let other = serde_json::json!({"format": m.format, "written_by": "depot-devnet 9", "canisters": "elsewhere"});
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&other, &mut bytes).unwrap();
+    std::fs::write(&manifest, bytes).unwrap();
+    let err = StateDir::open(&dir).unwrap().load(config()).err().expect("refused");
+    assert!(err.contains("state format") && err.contains("depot-devnet 9"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

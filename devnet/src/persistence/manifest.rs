@@ -107,6 +107,19 @@ impl SavedValue {
     }
 }
 
+/// The fields every format keeps first and the same: read before the rest.
+#[derive(Debug, Deserialize)]
+pub struct ManifestHead {
+    pub format: u32,
+    pub written_by: String,
+}
+
+impl ManifestHead {
+    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
+        ciborium::from_reader(bytes).map_err(|e| e.to_string())
+    }
+}
+
 impl Manifest {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();

@@ -259,15 +259,18 @@ pub fn write_blobs(
 pub fn load(from: &Path, config: DevnetConfig) -> Result<(Devnet, Manifest), String> {
     let path = from.join(MANIFEST);
     let bytes = fs::read(&path).map_err(|e| io_err("cannot read", &path, e))?;
-    let m = Manifest::decode(&bytes).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
-    if m.format != FORMAT {
+    // The format first, read alone: another format's manifest may not
+    // decode as this one, and the message should say why.
+    let head = ManifestHead::decode(&bytes).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+    if head.format != FORMAT {
         return Err(format!(
             "{} has state format {} (written by {}); this devnet reads format {FORMAT}: start with a fresh state directory",
             from.display(),
-            m.format,
-            m.written_by
+            head.format,
+            head.written_by
         ));
     }
+    let m = Manifest::decode(&bytes).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
     let certifier = Certifier::from_secrets(&m.root_secret, &m.node_secret)
         .ok_or_else(|| format!("{}: the saved keys are not keys", path.display()))?;
     let mut d = Devnet::new(config);
