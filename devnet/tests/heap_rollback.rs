@@ -85,3 +85,32 @@ fn queries_on_a_64_mib_heap_see_their_writes_and_leave_none() {
         assert_eq!(sum(d, c, 1, pages), pages);
     });
 }
+
+/// Each separate writable page splits the heap's memory mapping, and the
+/// kernel caps a process's mappings (`vm.max_map_count`, 65,530 by
+/// default). An execution that writes more separate pages than that traps
+/// with a message saying so, and leaves the heap as it was.
+#[test]
+fn scattered_writes_past_the_kernels_map_limit_trap_cleanly() {
+    let limit: u32 = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(65_530);
+    // Every other page, enough of them to need more mappings than allowed.
+    let pages = limit + 4_000;
+    let wasm_pages = (pages / PER_WASM_PAGE) + 2;
+    if wasm_pages > 16_384 {
+        println!("skipped: vm.max_map_count is {limit}, past what a 1 GiB heap can reach");
+        return;
+    }
+    let mut d = devnet();
+    let c = install(&mut d, &heap_wat());
+    ok(upd(&mut d, c, "grow_to", &args(&[wasm_pages])));
+    ok(upd(&mut d, c, "stamp", &args(&[1, 100, 4])));
+    let r = rej(upd(&mut d, c, "stamp_sparse", &args(&[1, pages, 9])));
+    assert!(r.message.contains("vm.max_map_count"), "{}", r.message);
+    assert_eq!(sum(&mut d, c, 1, pages), 4 * 100, "nothing kept");
+    // Writes that fit go on as before.
+    ok(upd(&mut d, c, "stamp_sparse", &args(&[1, 2_000, 5])));
+    assert_eq!(sum(&mut d, c, 1, 100), 5 * 50 + 4 * 50);
+}

@@ -66,6 +66,11 @@ struct Journal {
     /// The handler hit a write it could not save (a bug): the next rollback
     /// or commit panics rather than restore a wrong heap.
     broken: bool,
+    /// A page could not be made writable: the process has as many memory
+    /// mappings as the kernel allows (`vm.max_map_count`; each separate
+    /// writable page splits the heap's mapping). The write did not happen
+    /// and the execution traps; `take_map_limit_hit` tells why.
+    map_limit_hit: bool,
 }
 
 /// Dirty-page tracking for one heap (see the module comment).
@@ -118,6 +123,7 @@ impl DirtyPages {
             slots_usable: 0,
             depth: 0,
             broken: false,
+            map_limit_hit: false,
         };
         Some(DirtyPages { journal: Box::new(UnsafeCell::new(journal)) })
     }
@@ -177,20 +183,32 @@ impl DirtyPages {
     pub fn rollback(&mut self, mark: usize) {
         let j = self.journal();
         assert!(!j.broken, "devnet: a heap write could not be saved; the heap cannot be rolled back");
+        let mut pages: Vec<u32> = j.saved[mark..].to_vec();
+        pages.sort_unstable();
+        pages.dedup();
+        // A nested checkpoint may have protected them again. Unprotecting
+        // pages one by one can need more mappings than the kernel allows
+        // (the reason an execution trapped, perhaps): then the whole heap.
+        let whole = !j.set_runs(&pages, libc::PROT_READ | libc::PROT_WRITE);
+        if whole {
+            protect(j.base, j.tracked * PAGE, libc::PROT_READ | libc::PROT_WRITE);
+        }
         for i in (mark..j.saved.len()).rev() {
-            let page = j.saved[i] as usize;
-            let at = j.base + page * PAGE;
-            // A nested checkpoint may have protected it again.
-            protect(at, PAGE, libc::PROT_READ | libc::PROT_WRITE);
+            let at = j.base + j.saved[i] as usize * PAGE;
             // SAFETY: slot `i` holds a saved page and `at` a tracked page,
             // both PAGE bytes, now writable.
             unsafe { ptr::copy_nonoverlapping(j.slots.add(i * PAGE), at as *mut u8, PAGE) };
-            j.writable.push(page as u32);
         }
         // Restored pages must fault again on the next write, even before
         // the next checkpoint: an outer checkpoint is still open and must
         // see the writes that follow.
-        j.protect_writable();
+        if whole {
+            j.writable.clear();
+            protect(j.base, j.tracked * PAGE, libc::PROT_READ);
+        } else {
+            j.writable.extend(pages);
+            j.protect_writable();
+        }
         j.saved.truncate(mark);
         j.close();
     }
@@ -215,6 +233,12 @@ impl DirtyPages {
         protect(j.base, j.tracked * PAGE, libc::PROT_READ);
     }
 
+    /// Whether an execution trapped because a page could not be made
+    /// writable (see `Journal::map_limit_hit`); clears the flag.
+    pub fn take_map_limit_hit(&mut self) -> bool {
+        std::mem::take(&mut self.journal().map_limit_hit)
+    }
+
     /// Pages saved by the open checkpoints.
     pub fn saved_pages(&self) -> usize {
         // SAFETY: read by the owner between executions.
@@ -223,22 +247,36 @@ impl DirtyPages {
 }
 
 impl Journal {
+    /// Makes every page written since the last protection read-only again.
     fn protect_writable(&mut self) {
-        self.writable.sort_unstable();
-        self.writable.dedup();
-        let mut runs = self.writable.iter().copied();
-        let Some(first) = runs.next() else { return };
+        let mut pages = std::mem::take(&mut self.writable);
+        pages.sort_unstable();
+        pages.dedup();
+        if !self.set_runs(&pages, libc::PROT_READ) {
+            // Protecting runs merges mappings, so this should not fail; if
+            // it does, one call over the heap needs no new mapping at all.
+            protect(self.base, self.tracked * PAGE, libc::PROT_READ);
+        }
+        pages.clear();
+        self.writable = pages;
+    }
+
+    /// Sets `prot` on the sorted `pages`, one call per run of consecutive
+    /// pages. False if the kernel refused (out of memory mappings).
+    fn set_runs(&self, pages: &[u32], prot: c_int) -> bool {
+        let mut runs = pages.iter().copied();
+        let Some(first) = runs.next() else { return true };
         let (mut start, mut end) = (first, first + 1);
-        for p in runs {
+        let mut ok = true;
+        for p in runs.chain(std::iter::once(u32::MAX)) {
             if p == end {
                 end += 1;
-            } else {
-                protect(self.base + start as usize * PAGE, (end - start) as usize * PAGE, libc::PROT_READ);
-                (start, end) = (p, p + 1);
+                continue;
             }
+            ok &= try_protect(self.base + start as usize * PAGE, (end - start) as usize * PAGE, prot);
+            (start, end) = (p, p.saturating_add(1));
         }
-        protect(self.base + start as usize * PAGE, (end - start) as usize * PAGE, libc::PROT_READ);
-        self.writable.clear();
+        ok
     }
 
     fn back_slots(&mut self, slots: usize) {
@@ -293,18 +331,27 @@ unsafe fn on_fault(j: &mut Journal, addr: usize) -> bool {
         j.writable.push(page as u32);
     }
     // SAFETY: `at` is a page of the heap this journal tracks.
-    unsafe { libc::mprotect(at as *mut c_void, PAGE, libc::PROT_READ | libc::PROT_WRITE) == 0 }
+    let unprotected = unsafe { libc::mprotect(at as *mut c_void, PAGE, libc::PROT_READ | libc::PROT_WRITE) == 0 };
+    if !unprotected {
+        // The page stays as it was (its saved copy restores the same
+        // bytes); declining the fault makes wasmtime trap the execution.
+        j.map_limit_hit = true;
+    }
+    unprotected
 }
 
 fn protect(addr: usize, len: usize, prot: c_int) {
+    assert!(try_protect(addr, len, prot), "devnet: mprotect failed: {}", std::io::Error::last_os_error());
+}
+
+fn try_protect(addr: usize, len: usize, prot: c_int) -> bool {
     if len == 0 {
-        return;
+        return true;
     }
     // SAFETY: callers pass page-aligned ranges of memory they own: the heap
     // (inside wasmtime's mapping, which stays mapped while the instance
     // lives) or the saved-page reservation.
-    let r = unsafe { libc::mprotect(addr as *mut c_void, len, prot) };
-    assert_eq!(r, 0, "devnet: mprotect failed: {}", std::io::Error::last_os_error());
+    unsafe { libc::mprotect(addr as *mut c_void, len, prot) == 0 }
 }
 
 impl Drop for DirtyPages {

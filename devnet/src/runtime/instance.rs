@@ -342,7 +342,10 @@ impl CanisterInstance {
         ctx.instruction_limit = limit;
         self.store.data_mut().exec = Some(ctx);
         let _ = self.store.set_fuel(limit);
-        let outcome = self.invoke(entry);
+        let mut outcome = self.invoke(entry);
+        if outcome.is_err() && self.dirty.as_mut().is_some_and(|d| d.take_map_limit_hit()) {
+            outcome = Err(map_limit_message());
+        }
         let remaining = self.store.get_fuel().unwrap_or(0);
         let ctx = self.store.data_mut().exec.take();
         let ctx = ctx.unwrap_or_else(unreachable_ctx);
@@ -383,6 +386,17 @@ impl CanisterInstance {
         let Some(table) = self.table else { return false };
         matches!(table.get(&mut self.store, u64::from(index)), Some(r) if r.as_func().flatten().is_some())
     }
+}
+
+/// Why an execution trapped when the heap's mappings ran out.
+fn map_limit_message() -> String {
+    let limit = std::fs::read_to_string("/proc/sys/vm/max_map_count").unwrap_or_default();
+    format!(
+        "devnet: this execution wrote more separate heap pages than the kernel's memory-map limit allows \
+         (vm.max_map_count = {}); raise it (`sysctl -w vm.max_map_count=1048576`) or run devnet with \
+         HeapRollback::Copy",
+        limit.trim()
+    )
 }
 
 /// Routes the store's write faults on the heap to the dirty-page journal.
