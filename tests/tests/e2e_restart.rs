@@ -39,6 +39,8 @@ async fn files_and_signed_urls_survive_a_restart() {
     assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
     drop(state_dir);
     let deployment = env.deployment.clone();
+    // The agent's pooled connection would hold the graceful stop open.
+    drop(client);
     env.server.stop().await.unwrap();
     drop(env.devnet);
 
@@ -61,5 +63,6 @@ async fn files_and_signed_urls_survive_a_restart() {
     let second = dir.path().join("second.bin");
     std::fs::write(&second, pattern(1000, 4)).unwrap();
     upload(&client, &dir.path().join("cfg2"), depot_tests::clients::plain_upload(second)).await.unwrap();
+    drop(client);
     env.server.stop().await.unwrap();
 }
