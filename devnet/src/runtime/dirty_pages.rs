@@ -238,12 +238,6 @@ impl DirtyPages {
     pub fn take_map_limit_hit(&mut self) -> bool {
         std::mem::take(&mut self.journal().map_limit_hit)
     }
-
-    /// Pages saved by the open checkpoints.
-    pub fn saved_pages(&self) -> usize {
-        // SAFETY: read by the owner between executions.
-        unsafe { (*self.journal.get()).saved.len() }
-    }
 }
 
 impl Journal {

@@ -339,15 +339,17 @@ pub fn heap_wat() -> String {
     format!(
         r#"(module {PRELUDE}
   (func $arg (param $i i32) (result i32) (i32.load (i32.add (i32.const 1024) (i32.shl (local.get $i) (i32.const 2)))))
-  (func $stamp (local $p i32) (local $end i32)
+  ;; stamps every `step`-th page of the range
+  (func $stamp_every (param $step i32) (local $p i32) (local $end i32)
     (drop (call $load_arg))
     (local.set $p (call $arg (i32.const 0)))
     (local.set $end (i32.add (local.get $p) (call $arg (i32.const 1))))
     (block $done (loop $l
       (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
       (i32.store (i32.add (i32.shl (local.get $p) (i32.const 12)) (i32.const 8)) (call $arg (i32.const 2)))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (local.set $p (i32.add (local.get $p) (local.get $step)))
       (br $l))))
+  (func $stamp (call $stamp_every (i32.const 1)))
   (func $sum (result i32) (drop (call $load_arg)) (call $sum_args))
   (func $reply_u32 (param $v i32) (i32.store (i32.const 3000) (local.get $v)) (call $reply_i32_at (i32.const 3000)))
   (func (export "canister_update grow_to")
@@ -358,16 +360,7 @@ pub fn heap_wat() -> String {
   (func (export "canister_update stamp") (call $stamp) (call $reply_u32 (i32.const 0)))
   (func (export "canister_update stamp_then_trap") (call $stamp) (unreachable))
   ;; stamps every other page of the range: each page a separate write
-  (func (export "canister_update stamp_sparse") (local $p i32) (local $end i32)
-    (drop (call $load_arg))
-    (local.set $p (call $arg (i32.const 0)))
-    (local.set $end (i32.add (local.get $p) (call $arg (i32.const 1))))
-    (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-      (i32.store (i32.add (i32.shl (local.get $p) (i32.const 12)) (i32.const 8)) (call $arg (i32.const 2)))
-      (local.set $p (i32.add (local.get $p) (i32.const 2)))
-      (br $l)))
-    (call $reply_u32 (i32.const 0)))
+  (func (export "canister_update stamp_sparse") (call $stamp_every (i32.const 2)) (call $reply_u32 (i32.const 0)))
   ;; grows by one wasm page, stamps, traps: the grow and the stamps go
   (func (export "canister_update grow_stamp_then_trap") (drop (memory.grow (i32.const 1))) (call $stamp) (unreachable))
   ;; memory.fill over the pages' whole bytes with the value's low byte, then traps
