@@ -165,6 +165,23 @@ pub fn wait_for_pool(dev: &mut Devnet, d: &mut Deployment, ready: u32) -> Result
     bail!("the pool did not reach {ready} ready buckets: {:?}", stats.provisioning)
 }
 
+/// Most devnet rounds `settle` runs.
+pub const SETTLE_TICKS: usize = 50;
+
+/// Runs devnet rounds until the work a deployment starts by itself is done
+/// (the timers set at install: each bucket fetches its streaming secret
+/// from `raw_rand`, which costs it two executions), so that a test's first
+/// measurement does not count it.
+pub fn settle(dev: &mut Devnet) -> Result<()> {
+    for _ in 0..SETTLE_TICKS {
+        dev.tick();
+        if dev.is_idle() {
+            return Ok(());
+        }
+    }
+    bail!("devnet still busy after {SETTLE_TICKS} rounds")
+}
+
 /// Prices of zero and no free tier: nothing is ever charged.
 pub fn zero_pricing() -> depot_api::billing::Pricing {
     depot_api::billing::Pricing {

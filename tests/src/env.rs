@@ -58,6 +58,7 @@ impl DepotEnv {
             // No bucket registered by hand: the directory makes its pool.
             crate::deploy::wait_for_pool(&mut dev, &mut deployment, pool)?;
         }
+        crate::deploy::settle(&mut dev)?;
         Self::serve(listener, dev, deployment, opts.update_latency).await
     }
 

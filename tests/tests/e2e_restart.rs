@@ -32,6 +32,7 @@ async fn files_and_signed_urls_survive_a_restart() {
         .url;
     let before = env.http().get(&url).send().await.unwrap();
     assert_eq!(before.status(), 200);
+    assert!(before.bytes().await.unwrap()[..] == data[..]);
     let ids = env.with_devnet(|d| d.canister_ids());
 
     let mut state_dir = StateDir::open(&state).unwrap();

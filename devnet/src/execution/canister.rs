@@ -60,6 +60,9 @@ pub struct Canister {
     /// callbacks, timers, heartbeats; not queries or installs): what a
     /// benchmark reads to count all the calls an operation made.
     pub executed_instructions: u64,
+    /// Ingress messages admitted and charged for (the `ingress_fee`): what
+    /// a test of refusals reads to show that a canister paid for none.
+    pub ingress_admitted: u64,
 }
 
 impl Canister {
@@ -85,6 +88,7 @@ impl Canister {
             open_call_contexts: 0,
             stop_waiters: Vec::new(),
             executed_instructions: 0,
+            ingress_admitted: 0,
         }
     }
 

@@ -207,6 +207,21 @@ impl Devnet {
         self.canisters.get(&c).map(|c| c.executed_instructions).unwrap_or(0)
     }
 
+    /// Ingress messages `c` admitted and paid the ingress fee for since it
+    /// was created (HTTP interface and library `update` alike).
+    pub fn ingress_admitted(&self, c: Principal) -> u64 {
+        self.canisters.get(&c).map(|c| c.ingress_admitted).unwrap_or(0)
+    }
+
+    /// True between messages: nothing queued, held back or awaiting a
+    /// reply. Timers that are not yet due do not count.
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+            && self.contexts.is_empty()
+            && self.callbacks.is_empty()
+            && self.held.values().all(|q| q.is_empty())
+    }
+
     /// Instructions used by the most recent execution of any kind.
     pub fn last_instructions(&self) -> u64 {
         self.last_instructions

@@ -132,6 +132,7 @@ impl Devnet {
         }
         if let Some(c) = self.canisters.get_mut(&id) {
             c.cycles -= fee.min(c.cycles);
+            c.ingress_admitted += 1;
         }
         Ok(())
     }
@@ -155,6 +156,7 @@ impl Devnet {
             }
             if let Some(c) = self.canisters.get_mut(&canister) {
                 c.cycles -= fee;
+                c.ingress_admitted += 1;
             }
         }
         self.queue.push_back(Message::Request {

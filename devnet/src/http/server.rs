@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
 
 use super::backend::Backend;
 use super::state::{ApiConfig, ApiState};
@@ -59,7 +61,13 @@ pub async fn spawn(
     Ok(RunningServer { addr, root_key_der, shutdown: Some(tx), task })
 }
 
-/// Serves until `shutdown` resolves.
+/// How long a stop waits for open connections to finish their requests
+/// before closing them. Browsers keep connections open (preconnects, a
+/// `<video>` streaming a long 206), and a stop must not wait on them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Serves until `shutdown` resolves, then lets open connections finish for
+/// at most [`SHUTDOWN_GRACE`] and closes the rest.
 pub async fn run(
     listener: TcpListener,
     backend: Arc<Mutex<dyn Backend>>,
@@ -70,14 +78,59 @@ pub async fn run(
     let ticker = tokio::spawn(tick_forever(state.clone()));
     let addr = listener.local_addr()?;
     let gateway = crate::gateway::router(addr, state.root_key_der.clone());
+    let app = app(state, gateway);
+    let (drain_tx, drain_rx) = tokio::sync::watch::channel(());
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    connections.spawn(serve_connection(tcp, app.clone(), drain_rx.clone()));
+                }
+                // Out of file descriptors and the like: the listener is fine,
+                // so wait a little instead of spinning on the same error.
+                Err(_) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
+            },
+        }
+    }
+    drop(listener);
+    let _ = drain_tx.send(());
+    let drained =
+        tokio::time::timeout(SHUTDOWN_GRACE, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        eprintln!(
+            "devnet: closing {} connection(s) still busy {} s after the stop",
+            connections.len(),
+            SHUTDOWN_GRACE.as_secs()
+        );
+        connections.shutdown().await;
+    }
+    ticker.abort();
+    Ok(())
+}
+
+/// How long accepting pauses after an error (e.g. too many open files).
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// One connection, HTTP/1 or HTTP/2 with prior knowledge (upgrades included), until it ends or a
+/// stop asks it to finish its requests and close.
+async fn serve_connection(tcp: TcpStream, app: Router, mut drain: tokio::sync::watch::Receiver<()>) {
     // Without TCP_NODELAY, small responses wait for the client's delayed ACK
     // (~40 ms on Linux loopback), capping sequential calls at ~25/s.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let result = axum::serve(listener, app(state, gateway)).with_graceful_shutdown(shutdown).await;
-    ticker.abort();
-    result
+    let _ = tcp.set_nodelay(true);
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(app));
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = drain.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }
 
 async fn tick_forever(state: Arc<ApiState>) {

@@ -55,6 +55,9 @@ pub struct SavedCanister {
     pub settings: crate::execution::canister::ReportedSettings,
     pub storage_paid_until_ns: u64,
     pub executed_instructions: u64,
+    /// Absent in states saved before it was kept.
+    #[serde(default)]
+    pub ingress_admitted: u64,
     /// The wasm chunk store (`upload_chunk`) is in the file `chunks`.
     pub has_chunks: bool,
     pub module: Option<SavedModule>,

@@ -95,7 +95,7 @@ impl StateDir {
     /// Saves `devnet` if it is between messages and anything worth keeping
     /// changed (`force`: save even if only time and fees moved).
     pub fn save(&mut self, devnet: &mut Devnet, force: bool) -> Result<SaveOutcome, String> {
-        if !snapshot::is_idle(devnet) {
+        if !devnet.is_idle() {
             return Ok(SaveOutcome::Busy);
         }
         let started = Instant::now();

@@ -59,11 +59,6 @@ pub struct WrittenCanister {
     chunks: [u8; 32],
 }
 
-/// Devnet's state can be saved only between messages.
-pub fn is_idle(d: &Devnet) -> bool {
-    d.queue.is_empty() && d.contexts.is_empty() && d.callbacks.is_empty() && d.held.values().all(|q| q.is_empty())
-}
-
 pub fn manifest_of(d: &mut Devnet) -> Result<Manifest, String> {
     let (root_secret, node_secret) = d.certifier.secrets();
     let mut canisters = Vec::new();
@@ -133,6 +128,7 @@ fn saved_canister(c: &mut Canister) -> Result<SavedCanister, String> {
         settings: c.settings.clone(),
         storage_paid_until_ns: c.storage_paid_until_ns,
         executed_instructions: c.executed_instructions,
+        ingress_admitted: c.ingress_admitted,
         has_chunks: !c.chunk_store.is_empty(),
         module,
     })
@@ -314,6 +310,7 @@ fn load_canister(d: &mut Devnet, from: &Path, sc: &SavedCanister, now: u64) -> R
     c.settings = sc.settings.clone();
     c.storage_paid_until_ns = sc.storage_paid_until_ns;
     c.executed_instructions = sc.executed_instructions;
+    c.ingress_admitted = sc.ingress_admitted;
     let dir = from.join(canister_dir(&sc.id));
     if sc.has_chunks {
         let path = dir.join(CHUNKS);
