@@ -324,3 +324,38 @@ fn tampered_query_reply_fault() {
     d.clear_faults();
     assert_eq!(ok(qry(&mut d, c, "echo", &blob)), blob);
 }
+
+#[test]
+fn expired_ingress_statuses_become_done_then_are_forgotten() {
+    use depot_devnet::execution::DONE_STATUS_RETENTION_NS;
+    use depot_devnet::{IngressMessage, RequestStatus};
+    let mut d = devnet();
+    let c = install(&mut d, &counter_wat());
+    let expiry = 1_000_000_000_000;
+    let msg = |id: u8| IngressMessage {
+        request_id: [id; 32],
+        sender: user(),
+        canister_id: c,
+        method_name: "inc".into(),
+        arg: vec![],
+        ingress_expiry: expiry,
+    };
+    d.submit_ingress(msg(1)).unwrap();
+    // Not yet run: kept whatever the time.
+    d.prune_ingress(u64::MAX);
+    assert_eq!(d.request_status(&[1; 32]), Some(RequestStatus::Received));
+    d.tick();
+    let replied = Some(RequestStatus::Replied(1u32.to_le_bytes().to_vec()));
+    d.prune_ingress(expiry - 1);
+    assert_eq!(d.request_status(&[1; 32]), replied, "kept until its expiry");
+    d.prune_ingress(expiry + 1);
+    assert_eq!(d.request_status(&[1; 32]), Some(RequestStatus::Done), "the reply is pruned after it");
+    d.prune_ingress(expiry + DONE_STATUS_RETENTION_NS);
+    assert_eq!(d.request_status(&[1; 32]), Some(RequestStatus::Done));
+    d.prune_ingress(expiry + DONE_STATUS_RETENTION_NS + 1);
+    assert_eq!(d.request_status(&[1; 32]), None, "then forgotten");
+    // A forgotten request id can be sent again (as the IC, once it expired).
+    d.submit_ingress(msg(1)).unwrap();
+    d.tick();
+    assert_eq!(d.request_status(&[1; 32]), Some(RequestStatus::Replied(2u32.to_le_bytes().to_vec())));
+}

@@ -53,7 +53,7 @@ fn a_saved_devnet_comes_back_whole() {
         canister_id: counter,
         method_name: "inc".into(),
         arg: vec![],
-        ingress_expiry: u64::MAX,
+        ingress_expiry: u64::MAX - 10,
     })
     .unwrap();
     d.tick();
@@ -79,6 +79,11 @@ fn a_saved_devnet_comes_back_whole() {
     assert_eq!(d.certified_data(counter), Some(b"certified!".to_vec()));
     assert_eq!(d.controllers(counter), Some(vec![user()]));
     assert!(matches!(d.request_status(&request_id), Some(RequestStatus::Replied(_))), "finished requests");
+    // With their expiry: pruned when it passes, as before the stop.
+    d.prune_ingress(u64::MAX - 11);
+    assert!(matches!(d.request_status(&request_id), Some(RequestStatus::Replied(_))));
+    d.prune_ingress(u64::MAX);
+    assert_eq!(d.request_status(&request_id), Some(RequestStatus::Done));
     assert_eq!(u32_of(&ok(qry(&mut d, heap, "pages", &[]))), 40);
     assert_eq!(u32_of(&ok(qry(&mut d, heap, "sum", &args(&[1, 639])))), 3 * 639);
     // The timer set before the save fires after it.

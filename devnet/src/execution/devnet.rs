@@ -27,6 +27,8 @@ pub struct Devnet {
     pub(crate) callbacks: HashMap<CallbackId, Callback>,
     pub(crate) next_callback: CallbackId,
     pub(crate) ingress: HashMap<[u8; 32], RequestStatus>,
+    /// Each ingress message's expiry, oldest first (`prune_ingress`).
+    pub(crate) ingress_expiries: BTreeSet<(u64, [u8; 32])>,
     pub(crate) library_results: HashMap<u64, (Result<Vec<u8>, Reject>, u64)>,
     pub(crate) next_token: u64,
     pub(crate) config: DevnetConfig,
@@ -86,6 +88,7 @@ impl Devnet {
             callbacks: HashMap::new(),
             next_callback: 0,
             ingress: HashMap::new(),
+            ingress_expiries: BTreeSet::new(),
             library_results: HashMap::new(),
             next_token: 0,
             config,

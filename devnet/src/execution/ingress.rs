@@ -33,7 +33,39 @@ const MGMT_INGRESS_METHODS: &[&str] = &[
     "canister_info",
 ];
 
+/// How long a `done` status stays readable after its message expired,
+/// before the request is forgotten (its status then reads as unknown).
+pub const DONE_STATUS_RETENTION_NS: u64 = 5 * 60 * 1_000_000_000;
+
 impl Devnet {
+    /// Forgets what the IC forgets once an ingress message's expiry has
+    /// passed at `now_ns` (wall-clock time, against which expiry is checked
+    /// when a request arrives): a reply or reject becomes `done`, and
+    /// [`DONE_STATUS_RETENTION_NS`] later the request is dropped. Messages
+    /// still queued or running keep their status. The HTTP server calls this
+    /// on every round, so a long-running devnet (and its saved state) does
+    /// not grow with every request ever made.
+    pub fn prune_ingress(&mut self, now_ns: u64) {
+        let retention_end = now_ns.saturating_sub(DONE_STATUS_RETENTION_NS);
+        let expired: Vec<(u64, [u8; 32])> = self.ingress_expiries.range(..(now_ns, [0; 32])).copied().collect();
+        for (expiry, id) in expired {
+            match self.ingress.get(&id) {
+                None => {
+                    self.ingress_expiries.remove(&(expiry, id));
+                }
+                Some(RequestStatus::Received | RequestStatus::Processing) => {}
+                Some(RequestStatus::Done) if expiry < retention_end => {
+                    self.ingress.remove(&id);
+                    self.ingress_expiries.remove(&(expiry, id));
+                }
+                Some(RequestStatus::Done) => {}
+                Some(RequestStatus::Replied(_) | RequestStatus::Rejected(_)) => {
+                    self.ingress.insert(id, RequestStatus::Done);
+                }
+            }
+        }
+    }
+
     /// Accepts an ingress update call: checks the target, runs
     /// `canister_inspect_message`, charges the ingress fee and queues it.
     /// Processing happens on `tick` (or any `update`).
@@ -58,6 +90,7 @@ impl Devnet {
             self.admit_ingress(&msg, now).map_err(|reject| IngressRejected { reject })?;
         }
         self.ingress.insert(msg.request_id, RequestStatus::Received);
+        self.ingress_expiries.insert((msg.ingress_expiry, msg.request_id));
         self.queue.push_back(Message::Request {
             caller: msg.sender,
             callee: msg.canister_id,

@@ -21,4 +21,5 @@ pub use crate::fees::FeeModel;
 pub use canister::CanisterStatus;
 pub use counters::{CallCount, CallKind};
 pub use devnet::Devnet;
+pub use ingress::DONE_STATUS_RETENTION_NS;
 pub use types::*;

@@ -35,7 +35,9 @@ impl Backend for Devnet {
     }
 
     fn tick(&mut self) {
-        Devnet::tick(self)
+        Devnet::tick(self);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        self.prune_ingress(now.as_nanos() as u64);
     }
 
     fn canister_exists(&self, canister: Principal) -> bool {

@@ -33,6 +33,10 @@ pub struct Manifest {
 pub struct SavedIngress {
     pub request_id: ByteBuf,
     pub status: SavedStatus,
+    /// The message's `ingress_expiry` (0 in states saved before it was
+    /// kept: pruned at the first round).
+    #[serde(default)]
+    pub expiry_ns: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -65,11 +65,12 @@ pub fn manifest_of(d: &mut Devnet) -> Result<Manifest, String> {
     for c in d.canisters.values_mut() {
         canisters.push(saved_canister(c)?);
     }
-    let mut ingress: Vec<SavedIngress> = d
-        .ingress
+    // In expiry order: the order `prune_ingress` goes through them.
+    let ingress: Vec<SavedIngress> = d
+        .ingress_expiries
         .iter()
-        .filter_map(|(id, status)| {
-            let status = match status {
+        .filter_map(|(expiry_ns, id)| {
+            let status = match d.ingress.get(id)? {
                 RequestStatus::Replied(b) => SavedStatus::Replied(ByteBuf::from(b.clone())),
                 RequestStatus::Rejected(r) => SavedStatus::Rejected {
                     code: r.code.as_u32(),
@@ -80,10 +81,9 @@ pub fn manifest_of(d: &mut Devnet) -> Result<Manifest, String> {
                 // Unfinished: none while idle.
                 RequestStatus::Received | RequestStatus::Processing => return None,
             };
-            Some(SavedIngress { request_id: ByteBuf::from(id.to_vec()), status })
+            Some(SavedIngress { request_id: ByteBuf::from(id.to_vec()), status, expiry_ns: *expiry_ns })
         })
         .collect();
-    ingress.sort_by(|a, b| a.request_id.cmp(&b.request_id));
     Ok(Manifest {
         format: FORMAT,
         written_by: format!("depot-devnet {}", env!("CARGO_PKG_VERSION")),
@@ -288,6 +288,7 @@ pub fn load(from: &Path, config: DevnetConfig) -> Result<(Devnet, Manifest), Str
             SavedStatus::Done => RequestStatus::Done,
         };
         d.ingress.insert(id, status);
+        d.ingress_expiries.insert((i.expiry_ns, id));
     }
     let now = d.clock.now();
     for sc in &m.canisters {
