@@ -197,3 +197,42 @@ fn same_seed_and_start_time_reproduce_raw_rand_keys_and_time() {
     assert_eq!(a.time_ns(), START + 3_000_000_000);
     assert_eq!(a.time_ns(), b.time_ns());
 }
+
+/// `canister_status` decodes with the official types (clients decode every
+/// field they know, and a missing one fails the whole reply): those of
+/// `ic-management-canister-types` 0.8 and the newer settings icp-cli 1.5
+/// reads.
+#[test]
+fn canister_status_decodes_with_the_clients_types() {
+    use candid::{CandidType, Deserialize, Nat};
+    let mut d = devnet();
+    let c = install(&mut d, &counter_wat());
+    let out = call_mgmt(&mut d, user(), "canister_status", id_arg(c)).unwrap();
+    let status: ic_management_canister_types::CanisterStatusResult = candid::decode_one(&out).unwrap();
+    assert_eq!(status.settings.controllers, vec![user()]);
+    assert_eq!(status.settings.log_memory_limit, Nat::from(depot_devnet::management::LOG_MEMORY_LIMIT));
+    assert_eq!(status.settings.snapshot_visibility, ic_management_canister_types::SnapshotVisibility::Controllers);
+    assert!(status.memory_metrics.wasm_binary_size > 0u8);
+
+    #[derive(CandidType, Deserialize, Debug, PartialEq)]
+    enum Visibility {
+        #[serde(rename = "controllers")]
+        Controllers,
+        #[serde(rename = "public")]
+        Public,
+        #[serde(rename = "allowed_viewers")]
+        AllowedViewers(Vec<Principal>),
+    }
+    #[derive(CandidType, Deserialize)]
+    struct NewerSettings {
+        status_visibility: Visibility,
+        minimum_incoming_canister_call_cycles: Nat,
+    }
+    #[derive(CandidType, Deserialize)]
+    struct NewerStatus {
+        settings: NewerSettings,
+    }
+    let newer: NewerStatus = candid::decode_one(&out).unwrap();
+    assert_eq!(newer.settings.status_visibility, Visibility::Controllers);
+    assert_eq!(newer.settings.minimum_incoming_canister_call_cycles, 0u8);
+}

@@ -24,6 +24,9 @@ pub const DEFAULT_PROVISIONAL_CYCLES: u128 = 100_000_000_000_000;
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
 /// Chunk store capacity per canister.
 pub const MAX_CHUNK_STORE_BYTES: usize = 100 * 1024 * 1024;
+/// `log_memory_limit` reported by `canister_status` (the IC's default;
+/// devnet keeps no canister logs, so nothing is held against it).
+pub const LOG_MEMORY_LIMIT: u64 = 4096;
 
 /// Management methods of the interface spec devnet does not provide.
 const NOT_IMPLEMENTED: &[&str] = &[
@@ -287,6 +290,10 @@ fn status(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> Mgmt
             memory_allocation: n(c.settings.memory_allocation),
             freezing_threshold: n(c.freezing_threshold_secs),
             reserved_cycles_limit: Nat::from(c.settings.reserved_cycles_limit),
+            minimum_incoming_canister_call_cycles: n(0),
+            log_memory_limit: n(LOG_MEMORY_LIMIT),
+            snapshot_visibility: LogVisibility::Controllers,
+            status_visibility: LogVisibility::Controllers,
             log_visibility: if c.settings.log_visibility_public {
                 LogVisibility::Public
             } else {
@@ -307,6 +314,7 @@ fn status(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> Mgmt
             canister_history_size: n(0),
             wasm_chunk_store_size: n(c.chunk_store_bytes),
             snapshots_size: n(0),
+            log_memory_store_size: n(0),
         },
         cycles: Nat::from(c.cycles),
         reserved_cycles: n(0),

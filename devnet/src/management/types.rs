@@ -137,7 +137,13 @@ pub struct DefiniteCanisterSettings {
     pub memory_allocation: Nat,
     pub freezing_threshold: Nat,
     pub reserved_cycles_limit: Nat,
+    pub minimum_incoming_canister_call_cycles: Nat,
     pub log_visibility: LogVisibility,
+    pub log_memory_limit: Nat,
+    /// Who may read snapshots and the status: devnet keeps the default
+    /// (controllers) and does not model the settings.
+    pub snapshot_visibility: LogVisibility,
+    pub status_visibility: LogVisibility,
     pub wasm_memory_limit: Nat,
     pub wasm_memory_threshold: Nat,
     pub environment_variables: Vec<EnvironmentVariable>,
@@ -161,6 +167,7 @@ pub struct MemoryMetrics {
     pub canister_history_size: Nat,
     pub wasm_chunk_store_size: Nat,
     pub snapshots_size: Nat,
+    pub log_memory_store_size: Nat,
 }
 
 #[derive(CandidType, Deserialize, Debug, Clone)]
