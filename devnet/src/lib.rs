@@ -12,11 +12,14 @@
 //! - `certification`: BLS root key, state tree, certificates, request ids.
 //! - `http`: the `/api/v2|v3|v4` endpoints.
 //! - `gateway`: the HTTP gateway for `<id>.localhost`.
+//! - `persistence`: the state directory (snapshots, autosave).
+//! - `launcher`: what icp-cli needs of its network launcher.
 pub mod certification;
 pub mod execution;
 pub mod fees;
 pub mod gateway;
 pub mod http;
+pub mod launcher;
 pub mod management;
 pub mod persistence;
 pub mod runtime;

@@ -75,10 +75,110 @@ struct StartArgs {
     /// close to now.
     #[arg(long, value_name = "N")]
     start_time_ns: Option<u64>,
+    /// Set when icp-cli runs devnet as its network launcher.
+    #[arg(skip)]
+    launcher: Option<LauncherMode>,
+}
+
+/// Started by icp-cli: the system canisters' wasm, and its status format.
+#[derive(Clone)]
+struct LauncherMode {
+    system_wasm_dir: PathBuf,
+}
+
+/// icp-cli's network-launcher command line (interface 1.x), as icp-cli
+/// 1.5 passes it: `--interface-version 1.1.0 --state-dir D --bind ADDR
+/// [--gateway-port N] --status-dir S [--verbose] --domain=…`.
+#[derive(Parser)]
+#[command(name = "devnet", about = "devnet as icp-cli's network launcher (ICP_CLI_NETWORK_LAUNCHER_PATH)")]
+struct LauncherCli {
+    #[arg(long)]
+    interface_version: String,
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// 0 (or absent): any free port.
+    #[arg(long, default_value_t = 0)]
+    gateway_port: u16,
+    #[arg(long)]
+    status_dir: PathBuf,
+    #[arg(long)]
+    verbose: bool,
+    /// Domains the gateway answers for: devnet answers for any host.
+    #[arg(long)]
+    domain: Vec<String>,
+    #[arg(long)]
+    artificial_delay_ms: Option<u64>,
+    #[arg(long)]
+    ii: bool,
+    #[arg(long)]
+    nns: bool,
+    #[arg(long)]
+    subnet: Vec<String>,
+    #[arg(long)]
+    bitcoind_addr: Vec<String>,
+    #[arg(long)]
+    dogecoind_addr: Vec<String>,
+}
+
+/// The launcher interface major version devnet speaks.
+const LAUNCHER_INTERFACE_MAJOR: &str = "1";
+
+impl LauncherCli {
+    /// The `devnet start` this asks for, or why devnet cannot do it.
+    fn into_start(self) -> Result<StartArgs, String> {
+        if self.interface_version.split('.').next() != Some(LAUNCHER_INTERFACE_MAJOR) {
+            return Err(format!(
+                "launcher interface {} is not supported: devnet speaks {LAUNCHER_INTERFACE_MAJOR}.x",
+                self.interface_version
+            ));
+        }
+        let unsupported = [
+            (self.ii, "--ii: Internet Identity's wasm cannot be had here"),
+            (self.nns, "--nns: the NNS canisters' wasm cannot be had here"),
+            (!self.bitcoind_addr.is_empty(), "--bitcoind-addr: devnet has no Bitcoin adapter"),
+            (!self.dogecoind_addr.is_empty(), "--dogecoind-addr: devnet has no Dogecoin adapter"),
+            (
+                self.subnet.iter().any(|s| s != "application"),
+                "--subnet other than application: devnet runs one application subnet",
+            ),
+        ];
+        if let Some((_, what)) = unsupported.iter().find(|(asked, _)| *asked) {
+            return Err(format!("not supported by devnet: {what}"));
+        }
+        let bind = match self.bind.as_str() {
+            "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            other => other.parse().map_err(|e| format!("--bind {other}: {e}"))?,
+        };
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find devnet's own path: {e}"))?;
+        Ok(StartArgs {
+            port: self.gateway_port,
+            bind,
+            state_dir: self.state_dir,
+            save_interval_secs: depot_devnet::persistence::DEFAULT_SAVE_INTERVAL.as_secs(),
+            status_dir: Some(self.status_dir),
+            update_latency_ms: self.artificial_delay_ms.unwrap_or(0),
+            seed: None,
+            start_time_ns: None,
+            launcher: Some(LauncherMode { system_wasm_dir: depot_devnet::launcher::system_wasm_dir(&exe) }),
+        })
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let launcher = std::env::args().any(|a| a == "--interface-version" || a.starts_with("--interface-version="));
+    let command = if launcher {
+        match LauncherCli::parse().into_start() {
+            Ok(args) => Command::Start(args),
+            Err(e) => {
+                eprintln!("devnet: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        Cli::parse().command
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -86,7 +186,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
+    let result = match command {
         Command::Start(args) => runtime.block_on(start(args)),
     };
     match result {
@@ -117,6 +217,12 @@ async fn start(args: StartArgs) -> Result<(), String> {
             (devnet, Some(state))
         }
     };
+    let mut devnet = devnet;
+    if let Some(launcher) = &args.launcher
+        && devnet.canister_ids().is_empty()
+    {
+        depot_devnet::launcher::install_system_canisters(&mut devnet, &launcher.system_wasm_dir)?;
+    }
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -133,7 +239,13 @@ async fn start(args: StartArgs) -> Result<(), String> {
     );
 
     let status_file = match &args.status_dir {
-        Some(dir) => Some(write_status(dir, addr.port(), &url, &root_key, subnet_id)?),
+        Some(dir) => {
+            let status = match args.launcher {
+                Some(_) => depot_devnet::launcher::status_line(addr.port(), &root_key),
+                None => status_json(addr.port(), &url, &root_key, subnet_id),
+            };
+            Some(write_status(dir, &status)?)
+        }
         None => None,
     };
     println!("devnet listening on {url}");
@@ -163,26 +275,24 @@ async fn start(args: StartArgs) -> Result<(), String> {
     result.map_err(|e| format!("server error: {e}"))
 }
 
-fn write_status(
-    dir: &std::path::Path,
-    port: u16,
-    url: &str,
-    root_key: &[u8],
-    subnet_id: candid::Principal,
-) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create status dir {}: {e}", dir.display()))?;
-    let status = serde_json::json!({
+fn status_json(port: u16, url: &str, root_key: &[u8], subnet_id: candid::Principal) -> String {
+    serde_json::json!({
         "port": port,
         "gateway_port": port,
         "url": url,
         "root_key": hex::encode(root_key),
         "subnet_id": subnet_id.to_text(),
         "pid": std::process::id(),
-    });
+    })
+    .to_string()
+}
+
+fn write_status(dir: &std::path::Path, status: &str) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create status dir {}: {e}", dir.display()))?;
     let path = dir.join("status.json");
     // Write then rename, so a script polling for the file never reads half of it.
     let tmp = dir.join("status.json.tmp");
-    std::fs::write(&tmp, status.to_string()).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::write(&tmp, status).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

@@ -241,6 +241,12 @@ impl Devnet {
 
     // ---- canister creation (library API: provisional, no fee) ----
 
+    /// New canisters get no id below index `n` (`ids::canister_id`): ids
+    /// kept for canisters that a network has on mainnet (the NNS's).
+    pub fn reserve_canister_ids_below(&mut self, n: u64) {
+        self.next_canister_index = self.next_canister_index.max(n);
+    }
+
     pub fn create_canister(
         &mut self,
         controller: Principal,

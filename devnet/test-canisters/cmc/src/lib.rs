@@ -45,6 +45,25 @@ pub enum CreateCanisterError {
 
 thread_local! {
     static SELECTIONS: RefCell<Vec<Option<SubnetSelection>>> = const { RefCell::new(vec![]) };
+    static DEFAULT_SUBNETS: RefCell<Vec<Principal>> = const { RefCell::new(vec![]) };
+}
+
+/// Install argument (ours): the subnets `get_default_subnets` names (a
+/// canister cannot learn its subnet's id, so the installer says it).
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct CmcInit {
+    pub default_subnets: Vec<Principal>,
+}
+
+#[ic_cdk::init]
+fn init(arg: Option<CmcInit>) {
+    DEFAULT_SUBNETS.with_borrow_mut(|d| *d = arg.unwrap_or_default().default_subnets);
+}
+
+/// The subnets canisters are created on when no subnet is asked for.
+#[ic_cdk::query]
+fn get_default_subnets() -> Vec<Principal> {
+    DEFAULT_SUBNETS.with_borrow(|d| d.clone())
 }
 
 #[ic_cdk::update]

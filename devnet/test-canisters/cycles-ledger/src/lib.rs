@@ -5,16 +5,22 @@
 //! transfers and balances, ICRC-2 approvals, and `withdraw`/`withdraw_from`,
 //! which send cycles to a canister through the management canister and
 //! refund (less a fee per block) when that fails. Fee 100 M cycles, as on
-//! mainnet. Not implemented (trap when called): canister creation, ICRC-3
-//! blocks, HTTP. **Not for mainnet.**
+//! mainnet. `create_canister` burns `amount + fee` and creates a canister
+//! with `amount` cycles through the management canister (devnet has one
+//! subnet: a subnet selection is accepted and not used), refunding less the
+//! fee when that fails. The install argument may seed balances (what a
+//! local network's launcher does for the anonymous principal). Not
+//! implemented: `create_canister_from`, ICRC-3 blocks, HTTP. **Not for
+//! mainnet.**
 
 use candid::{Nat, Principal};
 use ic_cdk::api::call::RejectionCode as CallRejection;
 use ic_cdk::api::management_canister::main::{CanisterIdRecord, deposit_cycles};
 use ic_cycles_ledger_client::{
-    Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, DepositArgs, DepositResult, MetadataValue,
-    RejectionCode, SupportedStandard, TransferArgs, TransferError, TransferFromArgs, TransferFromError, WithdrawArgs,
-    WithdrawError, WithdrawFromArgs, WithdrawFromError,
+    Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, CreateCanisterArgs, CreateCanisterError,
+    CreateCanisterSuccess, DepositArgs, DepositResult, MetadataValue, RejectionCode, SupportedStandard, TransferArgs,
+    TransferError, TransferFromArgs, TransferFromError, WithdrawArgs, WithdrawError, WithdrawFromArgs,
+    WithdrawFromError,
 };
 use test_ledger_core::{Acct, Config, Ledger, LedgerError, amount, subaccount};
 
@@ -50,8 +56,22 @@ fn memo(m: Option<serde_bytes::ByteBuf>) -> Option<Vec<u8>> {
     m.map(|b| b.into_vec())
 }
 
+/// Install argument (ours: the real ledger takes `LedgerArgs`): balances
+/// to start with, each minted as a deposit of that amount plus the fee.
+#[derive(candid::CandidType, candid::Deserialize, Debug, Clone)]
+pub struct CyclesLedgerInit {
+    pub initial_balances: Vec<(Account, Nat)>,
+}
+
 #[ic_cdk::init]
-fn init() {}
+fn init(arg: Option<CyclesLedgerInit>) {
+    for (to, n) in arg.map(|a| a.initial_balances).unwrap_or_default() {
+        let to = acct(&to).unwrap_or_else(|e| ic_cdk::trap(&e.to_string()));
+        let n =
+            amount(&n).and_then(|n| n.checked_add(FEE)).unwrap_or_else(|| ic_cdk::trap("an initial balance fits u128"));
+        with(|l| l.deposit(now(), to, n, None)).unwrap_or_else(|e| ic_cdk::trap(&e.to_string()));
+    }
+}
 
 /// Attached cycles, less the fee, become `to`'s balance. Fewer than the fee
 /// plus one traps, so the cycles go back to the caller.
@@ -178,6 +198,52 @@ async fn send_cycles(
             let (refund, approval) = with(|l| l.reimburse(now(), from, spender, amount, expiry));
             let failure = SendFailure { code: rejection_code(code), reason };
             Err((LedgerError::generic("deposit_cycles failed"), Some((block, refund, approval, failure))))
+        }
+    }
+}
+
+/// Creates a canister with `amount` cycles, paid from the caller's balance
+/// (`amount + fee`); its controllers are those asked for, else the caller.
+#[ic_cdk::update]
+async fn create_canister(arg: CreateCanisterArgs) -> Result<CreateCanisterSuccess, CreateCanisterError> {
+    use ic_cdk::api::management_canister::main as mgmt;
+    let from = caller_acct(&arg.from_subaccount).map_err(create_error)?;
+    let n = with(|l| l.amount_arg(&arg.amount, &from)).map_err(create_error)?;
+    let asked = arg.creation_args.and_then(|c| c.settings);
+    let settings = mgmt::CanisterSettings {
+        controllers: Some(asked.as_ref().and_then(|s| s.controllers.clone()).unwrap_or_else(|| vec![ic_cdk::caller()])),
+        compute_allocation: asked.as_ref().and_then(|s| s.compute_allocation.clone()),
+        memory_allocation: asked.as_ref().and_then(|s| s.memory_allocation.clone()),
+        freezing_threshold: asked.as_ref().and_then(|s| s.freezing_threshold.clone()),
+        reserved_cycles_limit: asked.as_ref().and_then(|s| s.reserved_cycles_limit.clone()),
+        ..Default::default()
+    };
+    let (block, expiry) =
+        with(|l| l.burn_for_withdrawal(now(), from, None, n, None, arg.created_at_time)).map_err(create_error)?;
+    match mgmt::create_canister(mgmt::CreateCanisterArgument { settings: Some(settings) }, n).await {
+        Ok((record,)) => Ok(CreateCanisterSuccess { block_id: Nat::from(block), canister_id: record.canister_id }),
+        Err((_, reason)) => {
+            let (refund, _) = with(|l| l.reimburse(now(), from, None, n, expiry));
+            Err(CreateCanisterError::FailedToCreate {
+                error: reason,
+                refund_block: refund.map(Nat::from),
+                fee_block: Some(Nat::from(block)),
+            })
+        }
+    }
+}
+
+fn create_error(e: LedgerError) -> CreateCanisterError {
+    match e {
+        LedgerError::InsufficientFunds { balance } => CreateCanisterError::InsufficientFunds { balance: nat(balance) },
+        LedgerError::TooOld => CreateCanisterError::TooOld,
+        LedgerError::CreatedInFuture { ledger_time } => CreateCanisterError::CreatedInFuture { ledger_time },
+        LedgerError::Duplicate { duplicate_of } => {
+            CreateCanisterError::Duplicate { duplicate_of: Nat::from(duplicate_of), canister_id: None }
+        }
+        other => {
+            let (error_code, message) = generic(other);
+            CreateCanisterError::GenericError { error_code, message }
         }
     }
 }

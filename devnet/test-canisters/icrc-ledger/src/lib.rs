@@ -2,7 +2,11 @@
 //! ckBTC and the like, whose wasm cannot be downloaded here). The methods
 //! and types are the real ledger's (`icrc-ledger-types`), so unmodified
 //! clients work; the rules are `test_ledger_core`'s. Tokens are minted by a
-//! transfer from the minting account. **Not for mainnet.**
+//! transfer from the minting account. Installed as the ICP ledger, it also
+//! serves the legacy `transfer` and `account_balance` on account
+//! identifiers (`legacy.rs`). **Not for mainnet.**
+
+mod legacy;
 
 use candid::Nat;
 use icrc_ledger_types::icrc::generic_metadata_value::MetadataValue;
@@ -11,6 +15,7 @@ use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
 use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
+use legacy::{AccountBalanceArgs, LegacyTransferArgs, LegacyTransferError, Tokens};
 use test_ledger_core::interfaces::{SupportedStandard, TokenInit};
 use test_ledger_core::{Acct, Config, Ledger, amount};
 

@@ -42,6 +42,18 @@ pub fn amount(n: &candid::Nat) -> Option<u128> {
     u128::try_from(&n.0).ok()
 }
 
+/// The ICP ledger's account identifier of `a`: CRC-32 (big-endian) of the
+/// SHA-224 of `"\x0Aaccount-id"`, owner and subaccount, then that hash.
+pub fn account_identifier(a: &Acct) -> [u8; 32] {
+    use sha2::{Digest, Sha224};
+    let hash =
+        Sha224::new().chain_update(b"\x0Aaccount-id").chain_update(a.owner.as_slice()).chain_update(a.sub).finalize();
+    let mut id = [0u8; 32];
+    id[..4].copy_from_slice(&crc32fast::hash(&hash).to_be_bytes());
+    id[4..].copy_from_slice(&hash);
+    id
+}
+
 /// A subaccount given as bytes (the cycles ledger's `opt blob`): exactly 32.
 pub fn subaccount(bytes: Option<&[u8]>) -> Result<Option<[u8; 32]>, LedgerError> {
     bytes.map(|b| b.try_into().map_err(|_| LedgerError::generic("a subaccount is 32 bytes"))).transpose()

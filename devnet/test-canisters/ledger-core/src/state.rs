@@ -54,6 +54,13 @@ pub enum Op {
         amount: u128,
         fee: Option<u128>,
     },
+    /// The ICP ledger's legacy `transfer`, to an account identifier.
+    LegacyTransfer {
+        from: Acct,
+        to: [u8; 32],
+        amount: u128,
+        fee: u128,
+    },
     Approve {
         from: Acct,
         spender: Acct,
@@ -98,6 +105,11 @@ pub struct Ledger {
     blocks: Vec<Block>,
     /// Hash of a deduplicated transaction → its block.
     seen: BTreeMap<[u8; 32], u64>,
+    /// Amounts sent by the legacy `transfer` to account identifiers, which
+    /// name an account only by its hash: part of that account's balance,
+    /// moved into `balances` the first time it spends.
+    #[serde(default)]
+    legacy: BTreeMap<[u8; 32], u128>,
 }
 
 impl Ledger {
@@ -110,11 +122,50 @@ impl Ledger {
             fees_burnt: 0,
             blocks: vec![],
             seen: BTreeMap::new(),
+            legacy: BTreeMap::new(),
         }
     }
 
     pub fn balance_of(&self, a: &Acct) -> u128 {
-        self.balances.get(a).copied().unwrap_or(0)
+        let legacy = if self.legacy.is_empty() { 0 } else { self.legacy_balance(&crate::account_identifier(a)) };
+        self.balances.get(a).copied().unwrap_or(0) + legacy
+    }
+
+    /// What the legacy `account_balance` reports for an account
+    /// identifier: amounts sent to it, and the balance of the account it
+    /// names if that account has been used.
+    pub fn account_balance(&self, id: &[u8; 32]) -> u128 {
+        let named = self.balances.iter().find(|(a, _)| crate::account_identifier(a) == *id).map(|(_, b)| *b);
+        self.legacy_balance(id) + named.unwrap_or(0)
+    }
+
+    fn legacy_balance(&self, id: &[u8; 32]) -> u128 {
+        self.legacy.get(id).copied().unwrap_or(0)
+    }
+
+    /// The ICP ledger's legacy `transfer`: `amount` from `from` to the
+    /// account identifier `to`, for exactly the ledger's fee.
+    #[allow(clippy::too_many_arguments)]
+    pub fn legacy_transfer(
+        &mut self,
+        now: u64,
+        from: Acct,
+        to: [u8; 32],
+        amount: u128,
+        fee: u128,
+        memo: u64,
+        created_at_time: Option<u64>,
+    ) -> Result<u64, LedgerError> {
+        self.check_fee(Some(fee))?;
+        let tx = Tx {
+            op: Op::LegacyTransfer { from, to, amount, fee },
+            memo: Some(memo.to_be_bytes().to_vec()),
+            created_at_time,
+        };
+        self.pay_and_credit(now, from, tx, amount, |l| {
+            *l.legacy.entry(to).or_insert(0) += amount;
+            l.total_supply += amount;
+        })
     }
 
     pub fn total_supply(&self) -> u128 {
@@ -127,7 +178,7 @@ impl Ledger {
 
     /// Sum of all balances: always `total_supply` (checked by the tests).
     pub fn sum_of_balances(&self) -> u128 {
-        self.balances.values().sum()
+        self.balances.values().sum::<u128>() + self.legacy.values().sum::<u128>()
     }
 
     /// A caller's `fee` argument as an amount; past u128 it cannot be the
@@ -187,6 +238,19 @@ impl Ledger {
         }
         self.check_fee(fee)?;
         let tx = Tx { op: Op::Transfer { from, to, spender: None, amount, fee }, memo, created_at_time };
+        self.pay_and_credit(now, from, tx, amount, |l| l.credit(&to, amount))
+    }
+
+    /// A transfer that pays the fee: checks `tx` and `from`'s funds for
+    /// `amount + fee`, takes them, and lets `credit` put `amount` where it goes.
+    fn pay_and_credit(
+        &mut self,
+        now: u64,
+        from: Acct,
+        tx: Tx,
+        amount: u128,
+        credit: impl FnOnce(&mut Self),
+    ) -> Result<u64, LedgerError> {
         self.check_tx(now, &tx)?;
         let total = self.with_fee(&from, amount)?;
         self.check_funds(&from, total)?;
@@ -196,7 +260,7 @@ impl Ledger {
             tx,
             |l| {
                 l.debit(&from, total);
-                l.credit(&to, amount)
+                credit(l)
             },
             paid,
         ))
@@ -502,6 +566,11 @@ impl Ledger {
     }
 
     fn debit(&mut self, from: &Acct, total: u128) {
+        if !self.legacy.is_empty()
+            && let Some(sent) = self.legacy.remove(&crate::account_identifier(from))
+        {
+            *self.balances.entry(*from).or_insert(0) += sent;
+        }
         let b = self.balances.get_mut(from).expect("checked: funds");
         *b -= total;
         if *b == 0 {

@@ -184,3 +184,39 @@ fn arguments_past_u128_and_a_supply_past_u128_are_refused() {
     });
     books(&l);
 }
+
+#[test]
+fn account_identifiers_match_dfinitys() {
+    for (owner, sub) in [(Principal::anonymous(), None), (acct(7).owner, Some([9u8; 32]))] {
+        let ours = crate::account_identifier(&Acct::new(owner, sub));
+        let theirs =
+            ic_ledger_types::AccountIdentifier::new(&owner, &ic_ledger_types::Subaccount(sub.unwrap_or([0; 32])));
+        assert_eq!(ours, *theirs.as_ref());
+    }
+}
+
+#[test]
+fn legacy_transfers_reach_the_account_an_identifier_names() {
+    let mut l = ledger();
+    let to = acct(2);
+    let id = crate::account_identifier(&to);
+    refused(&mut l, LedgerError::BadFee { expected_fee: FEE }, |l| l.legacy_transfer(NOW, acct(1), id, 5, 0, 0, None));
+    refused(&mut l, LedgerError::InsufficientFunds { balance: 1_000 }, |l| {
+        l.legacy_transfer(NOW, acct(1), id, 991, FEE, 0, None)
+    });
+    l.legacy_transfer(NOW, acct(1), id, 100, FEE, 7, None).unwrap();
+    books(&l);
+    assert_eq!(l.balance_of(&acct(1)), 890);
+    assert_eq!(l.balance_of(&to), 100, "the account named by the identifier holds it");
+    assert_eq!(l.account_balance(&id), 100);
+    // It spends it through ICRC-1 like any balance.
+    l.transfer(NOW, to, acct(3), 90 - FEE, None, None, None).unwrap();
+    books(&l);
+    assert_eq!(l.balance_of(&to), 10);
+    assert_eq!(l.account_balance(&id), 10);
+    assert_eq!(l.account_balance(&crate::account_identifier(&acct(1))), 890);
+    // A saved ledger keeps what identifiers hold.
+    l.legacy_transfer(NOW, acct(1), crate::account_identifier(&acct(4)), 50, FEE, 0, None).unwrap();
+    let back = Ledger::from_bytes(&l.to_bytes()).unwrap();
+    assert_eq!(back.balance_of(&acct(4)), 50);
+}
