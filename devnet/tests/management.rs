@@ -236,3 +236,119 @@ fn canister_status_decodes_with_the_clients_types() {
     assert_eq!(newer.settings.status_visibility, Visibility::Controllers);
     assert_eq!(newer.settings.minimum_incoming_canister_call_cycles, 0u8);
 }
+
+/// Reads the canister's environment variables: query `name` takes a u32
+/// index and replies with that variable's name; query `value` takes a name
+/// and replies with `1` and the value, or `0` when there is none.
+fn env_wat() -> String {
+    r#"(module
+      (import "ic0" "env_var_count" (func $count (result i32)))
+      (import "ic0" "env_var_name_size" (func $name_size (param i32) (result i32)))
+      (import "ic0" "env_var_name_copy" (func $name_copy (param i32 i32 i32 i32)))
+      (import "ic0" "env_var_name_exists" (func $exists (param i32 i32) (result i32)))
+      (import "ic0" "env_var_value_size" (func $value_size (param i32 i32) (result i32)))
+      (import "ic0" "env_var_value_copy" (func $value_copy (param i32 i32 i32 i32 i32)))
+      (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+      (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+      (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+      (import "ic0" "msg_reply" (func $reply))
+      (memory 1)
+      (func (export "canister_query count")
+        (i32.store (i32.const 0) (call $count))
+        (call $append (i32.const 0) (i32.const 4))
+        (call $reply))
+      (func (export "canister_query name") (local $i i32) (local $n i32)
+        (call $arg_copy (i32.const 0) (i32.const 0) (i32.const 4))
+        (local.set $i (i32.load (i32.const 0)))
+        (local.set $n (call $name_size (local.get $i)))
+        (call $name_copy (local.get $i) (i32.const 256) (i32.const 0) (local.get $n))
+        (call $append (i32.const 256) (local.get $n))
+        (call $reply))
+      (func (export "canister_query value") (local $k i32) (local $n i32)
+        (local.set $k (call $arg_size))
+        (call $arg_copy (i32.const 0) (i32.const 0) (local.get $k))
+        (i32.store8 (i32.const 1024) (call $exists (i32.const 0) (local.get $k)))
+        (call $append (i32.const 1024) (i32.const 1))
+        (if (i32.load8_u (i32.const 1024)) (then
+          (local.set $n (call $value_size (i32.const 0) (local.get $k)))
+          (call $value_copy (i32.const 0) (local.get $k) (i32.const 2048) (i32.const 0) (local.get $n))
+          (call $append (i32.const 2048) (local.get $n))))
+        (call $reply)))"#
+        .to_string()
+}
+
+fn set_env(d: &mut depot_devnet::Devnet, c: Principal, vars: &[(&str, &str)]) -> Result<Vec<u8>, depot_devnet::Reject> {
+    let vars = vars.iter().map(|(n, v)| EnvironmentVariable { name: n.to_string(), value: v.to_string() }).collect();
+    let settings = CanisterSettings { environment_variables: Some(vars), ..Default::default() };
+    let arg = Encode!(&UpdateSettingsArgs { canister_id: c, settings, sender_canister_version: None }).unwrap();
+    call_mgmt(d, user(), "update_settings", arg)
+}
+
+/// icp-cli sets `PUBLIC_CANISTER_ID:<name>` on every canister it deploys
+/// before installing code: `update_settings` keeps the variables,
+/// `canister_status` reports them, the canister reads them through
+/// `ic0.env_var_*` in name order, and the replica's limits are refused with
+/// the old set intact.
+#[test]
+fn environment_variables_are_kept_reported_read_and_limited() {
+    use depot_devnet::management::{
+        MAX_ENVIRONMENT_VARIABLE_NAME_BYTES, MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES, MAX_ENVIRONMENT_VARIABLES,
+    };
+    let mut d = devnet();
+    let c = install(&mut d, &env_wat());
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "count", &[]))), 0, "none by default");
+    assert_eq!(ok(qry(&mut d, c, "value", b"PUBLIC_CANISTER_ID:directory")), b"\0");
+
+    let dir = "uxrrr-q7777-77774-qaaaq-cai";
+    set_env(&mut d, c, &[("PUBLIC_CANISTER_ID:directory", dir), ("LOG", "debug")]).unwrap();
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "count", &[]))), 2);
+    assert_eq!(ok(qry(&mut d, c, "name", &0u32.to_le_bytes())), b"LOG", "indexed in name order");
+    assert_eq!(ok(qry(&mut d, c, "name", &1u32.to_le_bytes())), b"PUBLIC_CANISTER_ID:directory");
+    assert_eq!(ok(qry(&mut d, c, "value", b"PUBLIC_CANISTER_ID:directory")), [b"\x01", dir.as_bytes()].concat());
+    let out_of_range = rej(qry(&mut d, c, "name", &2u32.to_le_bytes()));
+    assert!(out_of_range.message.contains("out of range"), "{}", out_of_range.message);
+    let long_name = vec![b'N'; MAX_ENVIRONMENT_VARIABLE_NAME_BYTES + 1];
+    let trap = rej(qry(&mut d, c, "value", &long_name));
+    assert!(trap.message.contains("longer than"), "{}", trap.message);
+
+    let out = call_mgmt(&mut d, user(), "canister_status", id_arg(c)).unwrap();
+    let status: ic_management_canister_types::CanisterStatusResult = candid::decode_one(&out).unwrap();
+    let reported: Vec<_> =
+        status.settings.environment_variables.iter().map(|v| (v.name.as_str(), v.value.as_str())).collect();
+    assert_eq!(reported, [("LOG", "debug"), ("PUBLIC_CANISTER_ID:directory", dir)]);
+
+    // Each limit at its edge: the largest allowed set is taken, one more is
+    // refused and the set before it stays.
+    let names: Vec<String> = (0..MAX_ENVIRONMENT_VARIABLES).map(|i| format!("V{i:0>127}")).collect();
+    let value = "v".repeat(MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES);
+    let full: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), value.as_str())).collect();
+    assert_eq!(names[0].len(), MAX_ENVIRONMENT_VARIABLE_NAME_BYTES);
+    set_env(&mut d, c, &full).unwrap();
+    assert_eq!(u32_of(&ok(qry(&mut d, c, "count", &[]))), MAX_ENVIRONMENT_VARIABLES as u32);
+    set_env(&mut d, c, &[("A", "1")]).unwrap();
+    let too_long_value = "v".repeat(MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES + 1);
+    let long_name = "N".repeat(MAX_ENVIRONMENT_VARIABLE_NAME_BYTES + 1);
+    let mut too_many = full.clone();
+    too_many.push(("EXTRA", "1"));
+    for bad in
+        [&too_many[..], &[("B", too_long_value.as_str())], &[(long_name.as_str(), "1")], &[("C", "1"), ("C", "2")]]
+    {
+        let r = set_env(&mut d, c, bad).unwrap_err();
+        assert_eq!(r.code, RejectCode::CanisterError, "{}", r.message);
+        assert_eq!(u32_of(&ok(qry(&mut d, c, "count", &[]))), 1, "refused: {}", r.message);
+        assert_eq!(ok(qry(&mut d, c, "value", b"A")), b"\x011");
+    }
+
+    // Bad settings at creation create nothing.
+    let before = d.canister_ids().len();
+    let settings = CanisterSettings {
+        environment_variables: Some(vec![
+            EnvironmentVariable { name: "C".into(), value: "1".into() },
+            EnvironmentVariable { name: "C".into(), value: "2".into() },
+        ]),
+        ..Default::default()
+    };
+    let arg = Encode!(&ProvisionalCreateCanisterArgs { settings: Some(settings), ..Default::default() }).unwrap();
+    assert!(call_mgmt(&mut d, user(), "provisional_create_canister_with_cycles", arg).is_err());
+    assert_eq!(d.canister_ids().len(), before);
+}

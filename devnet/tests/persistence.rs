@@ -9,6 +9,10 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use candid::{Encode, Principal};
+use depot_devnet::management::types::{
+    CanisterIdRecord, CanisterSettings, CanisterStatusResult, EnvironmentVariable, UpdateSettingsArgs,
+};
 use depot_devnet::persistence::{SaveOutcome, StateDir};
 use depot_devnet::{Devnet, DevnetConfig, IngressMessage, RequestStatus};
 use support::conformance::*;
@@ -59,6 +63,10 @@ fn a_saved_devnet_comes_back_whole() {
     d.tick();
     assert!(matches!(d.request_status(&request_id), Some(RequestStatus::Replied(_))));
     ok(upd(&mut d, counter, "set_timer", &[]));
+    let env = EnvironmentVariable { name: "PUBLIC_CANISTER_ID:counter".into(), value: counter.to_text() };
+    let settings = CanisterSettings { environment_variables: Some(vec![env]), ..Default::default() };
+    let arg = Encode!(&UpdateSettingsArgs { canister_id: counter, settings, sender_canister_version: None }).unwrap();
+    d.update(user(), Principal::management_canister(), "update_settings", &arg).unwrap().result.unwrap();
     let (root_key, time, cycles) = (d.root_key_der(), d.time_ns(), d.cycle_balance(counter));
     let stable = ok(qry(&mut d, counter, "stable_get", &[]));
 
@@ -78,6 +86,11 @@ fn a_saved_devnet_comes_back_whole() {
     assert_eq!(ok(qry(&mut d, counter, "stable_get", &[])), stable, "stable memory");
     assert_eq!(d.certified_data(counter), Some(b"certified!".to_vec()));
     assert_eq!(d.controllers(counter), Some(vec![user()]));
+    let arg = Encode!(&CanisterIdRecord { canister_id: counter }).unwrap();
+    let out = d.update(user(), Principal::management_canister(), "canister_status", &arg).unwrap().result.unwrap();
+    let status: CanisterStatusResult = candid::decode_one(&out).unwrap();
+    let env = &status.settings.environment_variables;
+    assert_eq!((env.len(), env[0].value.as_str()), (1, counter.to_text().as_str()), "environment variables");
     assert!(matches!(d.request_status(&request_id), Some(RequestStatus::Replied(_))), "finished requests");
     // With their expiry: pruned when it passes, as before the stop.
     d.prune_ingress(u64::MAX - 11);

@@ -34,6 +34,11 @@ pub struct ReportedSettings {
     pub wasm_memory_limit: u64,
     pub wasm_memory_threshold: u64,
     pub log_visibility_public: bool,
+    /// The canister's environment variables (`ic0.env_var_*`), by name:
+    /// the System API indexes them in this order. Older state directories
+    /// have none.
+    #[serde(default)]
+    pub environment_variables: std::collections::BTreeMap<String, String>,
 }
 
 pub struct Canister {

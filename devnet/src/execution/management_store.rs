@@ -58,6 +58,9 @@ impl CanisterStore for Devnet {
         if let Some(v) = change.log_visibility_public {
             c.settings.log_visibility_public = v;
         }
+        if let Some(v) = change.environment_variables {
+            c.settings.environment_variables = v;
+        }
         Ok(())
     }
 

@@ -27,6 +27,7 @@ impl Devnet {
             ctx.controllers = c.controllers.clone();
             ctx.status = c.status.code();
             ctx.version = c.version;
+            ctx.env_vars = c.settings.environment_variables.iter().map(|(n, v)| (n.clone(), v.clone())).collect();
         }
         ctx.fees = self.config.fees;
         ctx.root_key = self.root_key.clone();

@@ -9,6 +9,7 @@ pub mod types;
 use candid::{CandidType, Nat, Principal};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 use crate::execution::calls::Origin;
 use crate::execution::canister::CanisterStatus;
@@ -144,8 +145,9 @@ fn create(
     }
     let settings = args.settings.unwrap_or_default();
     let controllers = settings.controllers.clone().unwrap_or_else(|| vec![caller]);
+    let change = settings_change(&settings)?;
     let id = store.create_canister(controllers, cycles - fee, None)?;
-    apply_settings(store, id, &settings)?;
+    store.update_settings(id, change)?;
     *refund = 0;
     encode(&CanisterIdRecord { canister_id: id })
 }
@@ -159,8 +161,9 @@ fn provisional_create(store: &mut impl CanisterStore, caller: Principal, arg: &[
     };
     let settings = args.settings.unwrap_or_default();
     let controllers = settings.controllers.clone().unwrap_or_else(|| vec![caller]);
+    let change = settings_change(&settings)?;
     let id = store.create_canister(controllers, amount, args.specified_id)?;
-    apply_settings(store, id, &settings)?;
+    store.update_settings(id, change)?;
     encode(&CanisterIdRecord { canister_id: id })
 }
 
@@ -248,12 +251,13 @@ fn stored_chunks(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) 
 fn update_settings(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> MgmtResult {
     let args: UpdateSettingsArgs = decode(arg)?;
     require_controller(store, caller, args.canister_id)?;
-    apply_settings(store, args.canister_id, &args.settings)?;
+    store.update_settings(args.canister_id, settings_change(&args.settings)?)?;
     empty()
 }
 
-/// Validates and decodes candid settings, then applies them.
-fn apply_settings(store: &mut impl CanisterStore, id: Principal, s: &CanisterSettings) -> Result<(), DevnetError> {
+/// Validates and decodes candid settings; checked before a canister is
+/// created, so that bad settings create nothing.
+fn settings_change(s: &CanisterSettings) -> Result<SettingsChange, DevnetError> {
     if s.controllers.as_ref().is_some_and(|c| c.len() > 10) {
         return Err(DevnetError::InvalidArgument("at most 10 controllers".into()));
     }
@@ -266,8 +270,45 @@ fn apply_settings(store: &mut impl CanisterStore, id: Principal, s: &CanisterSet
         wasm_memory_limit: s.wasm_memory_limit.as_ref().map(nat_u64).transpose()?,
         wasm_memory_threshold: s.wasm_memory_threshold.as_ref().map(nat_u64).transpose()?,
         log_visibility_public: s.log_visibility.as_ref().map(|v| matches!(v, LogVisibility::Public)),
+        environment_variables: s.environment_variables.as_deref().map(environment_variables).transpose()?,
     };
-    store.update_settings(id, change)
+    Ok(change)
+}
+
+/// The replica's limits on a canister's environment variables.
+pub const MAX_ENVIRONMENT_VARIABLES: usize = 20;
+pub const MAX_ENVIRONMENT_VARIABLE_NAME_BYTES: usize = 128;
+pub const MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES: usize = 128;
+
+/// Checks a new set of environment variables against the replica's limits;
+/// a name given twice is refused rather than one value silently winning.
+fn environment_variables(vars: &[EnvironmentVariable]) -> Result<BTreeMap<String, String>, DevnetError> {
+    if vars.len() > MAX_ENVIRONMENT_VARIABLES {
+        return Err(DevnetError::InvalidArgument(format!(
+            "{} environment variables, at most {MAX_ENVIRONMENT_VARIABLES} are allowed",
+            vars.len()
+        )));
+    }
+    let mut map = BTreeMap::new();
+    for v in vars {
+        if v.name.len() > MAX_ENVIRONMENT_VARIABLE_NAME_BYTES {
+            return Err(DevnetError::InvalidArgument(format!(
+                "environment variable name of {} bytes, at most {MAX_ENVIRONMENT_VARIABLE_NAME_BYTES} are allowed",
+                v.name.len()
+            )));
+        }
+        if v.value.len() > MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES {
+            return Err(DevnetError::InvalidArgument(format!(
+                "environment variable {:?} has a value of {} bytes, at most {MAX_ENVIRONMENT_VARIABLE_VALUE_BYTES} are allowed",
+                v.name,
+                v.value.len()
+            )));
+        }
+        if map.insert(v.name.clone(), v.value.clone()).is_some() {
+            return Err(DevnetError::InvalidArgument(format!("environment variable {:?} is given twice", v.name)));
+        }
+    }
+    Ok(map)
 }
 
 fn status(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> MgmtResult {
@@ -301,7 +342,12 @@ fn status(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> Mgmt
             },
             wasm_memory_limit: n(c.settings.wasm_memory_limit),
             wasm_memory_threshold: n(c.settings.wasm_memory_threshold),
-            environment_variables: Vec::new(),
+            environment_variables: c
+                .settings
+                .environment_variables
+                .into_iter()
+                .map(|(name, value)| EnvironmentVariable { name, value })
+                .collect(),
         },
         module_hash: c.module_hash.map(|h| serde_bytes::ByteBuf::from(h.to_vec())),
         memory_size: n(c.memory_bytes),

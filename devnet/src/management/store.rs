@@ -25,6 +25,8 @@ pub struct SettingsChange {
     pub wasm_memory_limit: Option<u64>,
     pub wasm_memory_threshold: Option<u64>,
     pub log_visibility_public: Option<bool>,
+    /// Replaces every environment variable.
+    pub environment_variables: Option<BTreeMap<String, String>>,
 }
 
 /// What `canister_status` reports about one canister.

@@ -30,6 +30,8 @@ pub struct CanisterSettings {
     pub log_visibility: Option<LogVisibility>,
     pub wasm_memory_limit: Option<Nat>,
     pub wasm_memory_threshold: Option<Nat>,
+    /// Replaces all of the canister's environment variables when given.
+    pub environment_variables: Option<Vec<EnvironmentVariable>>,
 }
 
 #[derive(CandidType, Deserialize, Debug, Clone, Default)]

@@ -180,6 +180,9 @@ pub struct ExecContext {
     pub debug_print: bool,
     pub printed: Vec<String>,
     pub subnet_id: Principal,
+    /// The canister's environment variables, sorted by name (the order
+    /// `env_var_name_*` index them in).
+    pub env_vars: Vec<(String, String)>,
 }
 
 impl ExecContext {
@@ -215,6 +218,7 @@ impl ExecContext {
             debug_print: false,
             printed: Vec::new(),
             subnet_id: Principal::management_canister(),
+            env_vars: Vec::new(),
         }
     }
 }

@@ -514,20 +514,59 @@ fn link_costs_and_env(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("ic0", "cost_vetkd_derive_key", |_c: C<'_>, _s: i32, _n: i32, _curve: i32, _dst: i32| -> R<i32> {
         Ok(2)
     })?;
-    // Devnet canisters have no environment variables.
-    l.func_wrap("ic0", "env_var_count", |_c: C<'_>| -> R<i32> { Ok(0) })?;
-    l.func_wrap("ic0", "env_var_name_size", |_c: C<'_>, i: i32| -> R<i32> {
-        trap(format!("env_var_name_size: index {i} out of range (no environment variables)"))
+    // Environment variables (canister settings), indexed in name order.
+    l.func_wrap("ic0", "env_var_count", |mut c: C<'_>| -> R<i32> { Ok(ctx(&mut c)?.env_vars.len() as i32) })?;
+    l.func_wrap("ic0", "env_var_name_size", |mut c: C<'_>, i: i32| -> R<i32> {
+        Ok(env_var_at(&mut c, "env_var_name_size", i)?.len() as i32)
     })?;
-    l.func_wrap("ic0", "env_var_name_copy", |_c: C<'_>, i: i32, _d: i32, _o: i32, _s: i32| -> R<()> {
-        trap(format!("env_var_name_copy: index {i} out of range (no environment variables)"))
+    l.func_wrap("ic0", "env_var_name_copy", |mut c: C<'_>, i: i32, dst: i32, off: i32, size: i32| -> R<()> {
+        let name = env_var_at(&mut c, "env_var_name_copy", i)?;
+        copy_out(&mut c, dst, off, size, name.as_bytes())
     })?;
-    l.func_wrap("ic0", "env_var_name_exists", |_c: C<'_>, _s: i32, _n: i32| -> R<i32> { Ok(0) })?;
-    l.func_wrap("ic0", "env_var_value_size", |_c: C<'_>, _s: i32, _n: i32| -> R<i32> {
-        trap("env_var_value_size: no such environment variable")
+    l.func_wrap("ic0", "env_var_name_exists", |mut c: C<'_>, src: i32, size: i32| -> R<i32> {
+        Ok(env_var_value(&mut c, "env_var_name_exists", src, size)?.is_some() as i32)
     })?;
-    l.func_wrap("ic0", "env_var_value_copy", |_c: C<'_>, _s: i32, _n: i32, _d: i32, _o: i32, _z: i32| -> R<()> {
-        trap("env_var_value_copy: no such environment variable")
+    l.func_wrap("ic0", "env_var_value_size", |mut c: C<'_>, src: i32, size: i32| -> R<i32> {
+        match env_var_value(&mut c, "env_var_value_size", src, size)? {
+            Some(v) => Ok(v.len() as i32),
+            None => trap("env_var_value_size: no such environment variable"),
+        }
     })?;
+    l.func_wrap(
+        "ic0",
+        "env_var_value_copy",
+        |mut c: C<'_>, src: i32, size: i32, dst: i32, off: i32, n: i32| -> R<()> {
+            match env_var_value(&mut c, "env_var_value_copy", src, size)? {
+                Some(v) => copy_out(&mut c, dst, off, n, v.as_bytes()),
+                None => trap("env_var_value_copy: no such environment variable"),
+            }
+        },
+    )?;
     Ok(())
+}
+
+/// The name of the environment variable at `index` (name order).
+fn env_var_at(c: &mut C<'_>, api: &str, index: i32) -> R<String> {
+    let vars = &ctx(c)?.env_vars;
+    match vars.get(index as u32 as usize) {
+        Some((name, _)) => Ok(name.clone()),
+        None => trap(format!("{api}: index {} out of range ({} environment variables)", index as u32, vars.len())),
+    }
+}
+
+/// The value of the environment variable named by the bytes at `src`;
+/// a name longer than any allowed one, or not UTF-8, traps as on the IC.
+fn env_var_value(c: &mut C<'_>, api: &str, src: i32, size: i32) -> R<Option<String>> {
+    if size as u32 as usize > crate::management::MAX_ENVIRONMENT_VARIABLE_NAME_BYTES {
+        return trap(format!(
+            "{api}: name of {} bytes, longer than {} bytes",
+            size as u32,
+            crate::management::MAX_ENVIRONMENT_VARIABLE_NAME_BYTES
+        ));
+    }
+    let bytes = read_bytes(c, src, size)?;
+    let Ok(name) = std::str::from_utf8(&bytes) else {
+        return trap(format!("{api}: the name is not UTF-8"));
+    };
+    Ok(ctx(c)?.env_vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
 }
