@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
+# One build at a time: icp-cli builds its canisters side by side, and two
+# web app builds in www/ at once would interleave.
+mkdir -p "$target"
+exec 9>"$target/.build-wasm.lock"
+flock 9
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 cargo build --locked --release --target wasm32-unknown-unknown -p depot-bucket
 mkdir -p "$target/canisters"

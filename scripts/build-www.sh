@@ -16,5 +16,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
-npm run --silent build >&2
+# Built beside dist and swapped in only when it differs, so that an
+# unchanged app leaves dist (and the gateway embedding it) untouched.
+rm -rf dist.new
+npm run --silent build -- --outDir dist.new --emptyOutDir >&2
+if [ -d dist ] && diff -rq dist.new dist >/dev/null; then
+  rm -rf dist.new
+else
+  rm -rf dist
+  mv dist.new dist
+fi
 echo "www: $(find dist -type f | wc -l) files, $(du -sb dist | cut -f1) bytes" >&2

@@ -33,6 +33,10 @@ fi
 # app and the gateway embedding it, and devnet's test-only ledgers and
 # wallet (devnet/test-canisters/README.md).
 ./scripts/build-wasm.sh
+# The deployable directory (shrunk, with its Candid metadata) as dfx and
+# icp-cli build it; this also installs ic-wasm, which icp deploy's build
+# steps need in tests/tests/e2e_icp_cli.rs.
+./scripts/build-canister.sh directory
 # The web app's type check (svelte-check over its TypeScript and Svelte,
 # warnings included, accessibility hints among them).
 (cd www && npm run --silent check)

@@ -3,10 +3,15 @@
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
 
-#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// The gateway's install argument; an absent argument is all defaults.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub struct GatewayInit {
-    /// The directory whose shares `/s/<id>` resolves.
-    pub directory: Principal,
+    /// The directory whose shares `/s/<id>` resolves. Absent: the one
+    /// icp-cli deployed beside the gateway, from the canister environment
+    /// variable `PUBLIC_CANISTER_ID:directory`; the install fails if
+    /// neither names one.
+    #[serde(default)]
+    pub directory: Option<Principal>,
     /// Only on a local network (devnet): its HTTP origin,
     /// `http://localhost:<port>` or `http://127.0.0.1:<port>`. The web app
     /// then trusts that network's root key and offers a local-only sign-in,

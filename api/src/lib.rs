@@ -11,9 +11,12 @@
 //! - [`billing`]: pricing, credit accounts and deposits (PAPI payment types).
 //! - [`methods`]: typed descriptors (name, mode, argument and result types) of every method.
 //! - [`keys`]: Ed25519 signing primitives with key ids, shared by tokens and URLs.
+//! - `canister_env` (feature `canister-env`): the canister environment variables icp-cli sets.
 
 pub mod billing;
 pub mod bucket;
+#[cfg(feature = "canister-env")]
+pub mod canister_env;
 #[cfg(feature = "did-check")]
 pub mod did_check;
 pub mod directory;

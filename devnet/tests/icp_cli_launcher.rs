@@ -4,85 +4,19 @@
 //! `icp canister call`, `icp network stop`. The system canisters are
 //! devnet's stand-ins, built by scripts/build-wasm.sh.
 
+#[path = "support/icp_cli.rs"]
+mod icp_cli;
+
+use icp_cli::{Icp, StopOnDrop};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn npm_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/icp-cli")
-}
-
-/// `npm ci` once (a file lock keeps parallel test processes out of each
-/// other's way); the icp binary it installs.
-fn icp_binary() -> PathBuf {
-    let dir = npm_dir();
-    let lock = std::fs::File::create(dir.join(".install.lock")).expect("lock file");
-    lock.lock().expect("lock the npm install");
-    let bin = dir.join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
-    if !bin.exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .expect("npm runs (icp-cli is installed from the npm registry)");
-        assert!(status.success(), "npm ci failed in {}", dir.display());
-    }
-    bin
-}
-
-fn system_wasm_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = target.join("wasm32-unknown-unknown/release");
-    assert!(dir.join("test_cmc.wasm").exists(), "build the system canisters first: scripts/build-wasm.sh");
-    dir
-}
-
-struct Icp {
-    bin: PathBuf,
-    project: PathBuf,
-    home: PathBuf,
-}
-
-impl Icp {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.bin)
-            .args(args)
-            .current_dir(&self.project)
-            .env("HOME", &self.home)
-            .env("DO_NOT_TRACK", "1")
-            .env("ICP_CLI_NETWORK_LAUNCHER_PATH", env!("CARGO_BIN_EXE_devnet"))
-            .env("DEVNET_SYSTEM_WASM_DIR", system_wasm_dir())
-            .output()
-            .expect("icp runs")
-    }
-
-    /// Runs `icp args…`, which must succeed; its stdout and stderr.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "icp {} failed:\n{text}\n{}", args.join(" "), self.launcher_log());
-        text
-    }
-
-    fn launcher_log(&self) -> String {
-        let dir = self.project.join(".icp/cache/networks/local/network-launcher");
-        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-        format!("devnet stdout:\n{}\ndevnet stderr:\n{}", read("stdout.log"), read("stderr.log"))
-    }
-}
-
-/// Stops the network even when an assertion fails midway.
-struct StopOnDrop<'a>(&'a Icp);
-
-impl Drop for StopOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["network", "stop"]);
-    }
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn write_project(dir: &Path) {
-    std::fs::copy(system_wasm_dir().join("test_cmc.wasm"), dir.join("hello.wasm")).unwrap();
+    std::fs::copy(icp_cli::system_wasm_dir(&workspace()).join("test_cmc.wasm"), dir.join("hello.wasm")).unwrap();
     // The local network on any free port, so the test runs beside others.
     std::fs::write(
         dir.join("icp.yaml"),
@@ -95,11 +29,16 @@ fn write_project(dir: &Path) {
 #[test]
 fn icp_cli_starts_deploys_to_calls_and_stops_devnet() {
     let tmp = tempfile::tempdir().unwrap();
-    let (project, home) = (tmp.path().join("project"), tmp.path().join("home"));
+    let project = tmp.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
-    std::fs::create_dir_all(&home).unwrap();
     write_project(&project);
-    let icp = Icp { bin: icp_binary(), project, home };
+    let icp = Icp {
+        bin: icp_cli::icp_binary(&workspace()),
+        project,
+        icp_home: tmp.path().join("icp-home"),
+        launcher: env!("CARGO_BIN_EXE_devnet").into(),
+        system_wasm: icp_cli::system_wasm_dir(&workspace()),
+    };
     // An identity of one's own: icp-cli seeds ICP and cycles for it at start.
     icp.ok(&["identity", "new", "alice", "--storage", "plaintext"]);
     icp.ok(&["identity", "default", "alice"]);

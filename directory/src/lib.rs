@@ -55,7 +55,7 @@ fn admin() -> Result<(), DirectoryError> {
 // ---- lifecycle ----
 
 #[ic_cdk::init]
-fn init(args: DirectoryInit) {
+fn init(args: Option<DirectoryInit>) {
     lifecycle::init(args);
 }
 

@@ -13,7 +13,8 @@
 //!   `DEPOT_WWW_DIST`), every such path gets the 404 page saying so.
 
 use crate::pages::{escape, plain_csp};
-use depot_api::gateway::{GatewayInit, local_network_port};
+use crate::state::Settings;
+use depot_api::gateway::local_network_port;
 use ic_asset_certification::{Asset, AssetConfig, AssetEncoding, AssetFallbackConfig, AssetRouter};
 use ic_http_certification::{HttpRequest, HttpResponse, StatusCode};
 use std::cell::RefCell;
@@ -43,7 +44,7 @@ pub fn app_embedded() -> bool {
 }
 
 /// (`connect-src` for the IC API, the origins media and frames load from).
-fn origins(init: &GatewayInit) -> (String, String) {
+fn origins(init: &Settings) -> (String, String) {
     match init.local_network.as_deref().and_then(local_network_port) {
         Some(p) => (
             format!("http://localhost:{p} http://127.0.0.1:{p} http://*.localhost:{p}"),
@@ -56,7 +57,7 @@ fn origins(init: &GatewayInit) -> (String, String) {
 /// The app's Content-Security-Policy: its own scripts and styles only, the
 /// IC API for the agent, the buckets for previews (`<img>`, `<video>`,
 /// `<audio>`, the PDF `<iframe>`) and the text preview's `fetch`.
-pub fn app_csp(init: &GatewayInit) -> String {
+pub fn app_csp(init: &Settings) -> String {
     let (api, media) = origins(init);
     // The text preview fetches from the buckets too; each origin once.
     let mut connect: Vec<&str> = vec!["'self'"];
@@ -74,7 +75,7 @@ base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'"
 }
 
 /// What the app reads at start (`/config.json`).
-pub fn app_config(init: &GatewayInit) -> Vec<u8> {
+pub fn app_config(init: &Settings) -> Vec<u8> {
     let local = match init.local_network.as_deref().filter(|o| local_network_port(o).is_some()) {
         Some(o) => format!("\"{o}\""),
         None => "null".to_string(),
@@ -133,7 +134,7 @@ fn not_found_fallback(scope: &str) -> AssetFallbackConfig {
     AssetFallbackConfig { scope: scope.to_string(), status_code: Some(StatusCode::NOT_FOUND) }
 }
 
-fn configs(init: &GatewayInit) -> Vec<AssetConfig> {
+fn configs(init: &Settings) -> Vec<AssetConfig> {
     let app = app_embedded();
     let mut not_found_headers = common_headers("no-cache");
     not_found_headers.push(("content-security-policy".to_string(), plain_csp()));
@@ -186,7 +187,7 @@ fn configs(init: &GatewayInit) -> Vec<AssetConfig> {
 
 /// Certifies every asset; returns the root hash to publish as the
 /// canister's certified data.
-pub fn certify(init: &GatewayInit) -> [u8; 32] {
+pub fn certify(init: &Settings) -> [u8; 32] {
     ROUTER.with_borrow_mut(|router| {
         *router = AssetRouter::default();
         let mut assets = vec![Asset::new(NOT_FOUND_PATH, not_found_page()), Asset::new(CONFIG_PATH, app_config(init))];
@@ -213,8 +214,8 @@ mod tests {
     use super::*;
     use candid::Principal;
 
-    fn init(local: Option<&str>) -> GatewayInit {
-        GatewayInit { directory: Principal::from_slice(&[1; 10]), local_network: local.map(String::from) }
+    fn init(local: Option<&str>) -> Settings {
+        Settings { directory: Principal::from_slice(&[1; 10]), local_network: local.map(String::from) }
     }
 
     fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {

@@ -27,18 +27,14 @@ fn install_certification() {
     ic_cdk::api::set_certified_data(&assets::certify(&init));
 }
 
+/// No argument at all is an empty `GatewayInit` (icp-cli installs with
+/// none unless icp.yaml gives `init_args`).
 #[init]
-fn init(args: GatewayInit) {
-    if let Some(origin) = &args.local_network {
-        // The origin goes into the CSP and the app's config: refuse the install
-        // rather than serve a policy with a hole in it.
-        if depot_api::gateway::local_network_port(origin).is_none() {
-            ic_cdk::trap(&format!(
-                "local_network {origin:?} is not http://localhost:<port> or http://127.0.0.1:<port>"
-            ));
-        }
-    }
-    state::set_init(args);
+fn init(args: Option<GatewayInit>) {
+    let env_directory = depot_api::canister_env::public_canister_id("directory");
+    let settings = state::Settings::resolve(args.unwrap_or_default(), env_directory)
+        .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid GatewayInit: {e}")));
+    state::set_init(settings);
     install_certification();
 }
 

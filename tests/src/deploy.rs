@@ -115,7 +115,7 @@ pub fn deploy(dev: &mut Devnet, opts: DeployOpts) -> Result<Deployment> {
         admin,
         gateway,
         &gateway_wasm,
-        &Encode!(&GatewayInit { directory, local_network: Some(local_network) })?,
+        &Encode!(&GatewayInit { directory: Some(directory), local_network: Some(local_network) })?,
         InstallMode::Install,
     )?;
     let mut d = Deployment { admin, directory, buckets: vec![], gateway };

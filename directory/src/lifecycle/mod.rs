@@ -9,10 +9,14 @@ use crate::{jobs, state};
 use depot_api::directory::DirectoryInit;
 use std::time::Duration;
 
-pub fn init(args: DirectoryInit) {
+/// No argument at all is an empty `DirectoryInit` (icp-cli installs with
+/// none unless icp.yaml gives `init_args`).
+pub fn init(args: Option<DirectoryInit>) {
     state::open();
-    let settings = Settings::default()
-        .with_overrides(&args)
+    let args = args.unwrap_or_default();
+    let settings = depot_api::canister_env::public_canister_id("gateway")
+        .transpose()
+        .and_then(|gateway| Settings::default().with_overrides(&args)?.with_gateway_share_urls(&args, gateway))
         .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
     state::mutate(|s| {
         s.set_settings(settings);

@@ -142,6 +142,29 @@ impl Settings {
         Ok(s)
     }
 
+    /// At install, with no `share_url_template` in the argument: share
+    /// links point at the gateway icp-cli deployed beside the directory
+    /// (`gateway`, from `PUBLIC_CANISTER_ID:gateway`), on the buckets'
+    /// domain and scheme, e.g. `https://<gateway>.icp0.io/s/{share}`.
+    /// A template in the argument, even an empty one (none), wins.
+    pub fn with_gateway_share_urls(
+        self,
+        init: &DirectoryInit,
+        gateway: Option<candid::Principal>,
+    ) -> Result<Self, String> {
+        let Some(gateway) = gateway.filter(|_| init.share_url_template.is_none()) else {
+            return Ok(self);
+        };
+        let host = self.domain_template.replace(BUCKET_PLACEHOLDER, &gateway.to_text());
+        let template = format!(
+            "{}://{host}{}{}",
+            self.url_scheme,
+            depot_api::gateway::SHARE_PATH_PREFIX,
+            depot_api::share::SHARE_PLACEHOLDER
+        );
+        self.with_overrides(&DirectoryInit { share_url_template: Some(template), ..Default::default() })
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let t = &self.domain_template;
         if !t.contains(BUCKET_PLACEHOLDER) || t.len() > MAX_DOMAIN_TEMPLATE_BYTES {
@@ -248,6 +271,34 @@ mod tests {
         // An upgrade argument that names neither keeps what is stored.
         let kept = s.with_overrides(&DirectoryInit::default()).unwrap();
         assert_eq!((kept.upload_tokens_per_minute, kept.max_tokens_per_upload), (1, 1));
+    }
+
+    #[test]
+    fn share_links_default_to_the_gateway_icp_cli_deployed_beside() {
+        let gateway = candid::Principal::from_text("uzt4z-lp777-77774-qaabq-cai").unwrap();
+        let on = |init: &DirectoryInit, g| {
+            Settings::default().with_overrides(init).unwrap().with_gateway_share_urls(init, g)
+        };
+        let mainnet = on(&DirectoryInit::default(), Some(gateway)).unwrap();
+        assert_eq!(
+            mainnet.share_url_template.as_deref(),
+            Some("https://uzt4z-lp777-77774-qaabq-cai.icp0.io/s/{share}")
+        );
+        let local = DirectoryInit {
+            domain_template: Some("{bucket}.localhost:8000".into()),
+            url_scheme: Some("http".into()),
+            ..Default::default()
+        };
+        let local = on(&local, Some(gateway)).unwrap();
+        assert_eq!(
+            local.share_url_template.as_deref(),
+            Some("http://uzt4z-lp777-77774-qaabq-cai.localhost:8000/s/{share}")
+        );
+        assert_eq!(on(&DirectoryInit::default(), None).unwrap().share_url_template, None, "no gateway, no links");
+        for (given, kept) in [("", None), ("https://example.org/s/{share}", Some("https://example.org/s/{share}"))] {
+            let init = DirectoryInit { share_url_template: Some(given.into()), ..Default::default() };
+            assert_eq!(on(&init, Some(gateway)).unwrap().share_url_template.as_deref(), kept, "the argument wins");
+        }
     }
 
     #[test]
