@@ -126,7 +126,7 @@ pub fn install_system_canisters(d: &mut Devnet, wasm_dir: &Path) -> Result<(), S
         (
             CMC_ID,
             read(CMC_WASM)?,
-            Encode!(&Some(CmcInit { default_subnets: vec![d.subnet_id()] })).map_err(|e| e.to_string())?,
+            Encode!(&Some(CmcInit { default_subnets: d.subnet_ids() })).map_err(|e| e.to_string())?,
         ),
     ];
     let root = principal(ROOT_ID);

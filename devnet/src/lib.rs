@@ -13,6 +13,7 @@
 //! - `http`: the `/api/v2|v3|v4` endpoints.
 //! - `gateway`: the HTTP gateway for `<id>.localhost`.
 //! - `persistence`: the state directory (snapshots, autosave).
+//! - `subnets`: how many subnets, which canister ids each owns.
 //! - `launcher`: what icp-cli needs of its network launcher.
 pub mod certification;
 pub mod execution;
@@ -23,6 +24,7 @@ pub mod launcher;
 pub mod management;
 pub mod persistence;
 pub mod runtime;
+pub mod subnets;
 pub mod types;
 
 pub use runtime::instance::HeapRollback;

@@ -56,7 +56,7 @@ struct StartArgs {
     /// Seconds between saves of the state (with --state-dir).
     #[arg(long, value_name = "N", default_value_t = depot_devnet::persistence::DEFAULT_SAVE_INTERVAL.as_secs())]
     save_interval_secs: u64,
-    /// Write DIR/status.json ({"port", "gateway_port", "url", "root_key", "subnet_id", "pid"})
+    /// Write DIR/status.json ({"port", "gateway_port", "url", "root_key", "subnet_id", "subnets", "pid"})
     /// once the server listens, so scripts can find the port and root key.
     #[arg(long, value_name = "DIR")]
     status_dir: Option<PathBuf>,
@@ -75,6 +75,16 @@ struct StartArgs {
     /// close to now.
     #[arg(long, value_name = "N")]
     start_time_ns: Option<u64>,
+    /// Run N subnets (1 to 16). The first is the root subnet; each other
+    /// owns its own range of canister ids, signs with its own key, and
+    /// proves that key with a delegation from the root subnet, as on
+    /// mainnet. Canisters go on the subnet of the effective canister id
+    /// they were created through (the root subnet for aaaaa-aa), and a
+    /// canister creates canisters on its own subnet. A state directory
+    /// keeps its subnet count.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=depot_devnet::subnets::MAX_SUBNETS as i64))]
+    subnets: u16,
     /// Set when icp-cli runs devnet as its network launcher.
     #[arg(skip)]
     launcher: Option<LauncherMode>,
@@ -141,8 +151,9 @@ impl LauncherCli {
             (!self.dogecoind_addr.is_empty(), "--dogecoind-addr: devnet has no Dogecoin adapter"),
             (
                 self.subnet.iter().any(|s| s != "application"),
-                "--subnet other than application: devnet runs one application subnet",
+                "--subnet other than application: devnet runs application subnets only",
             ),
+            (self.subnet.len() > depot_devnet::subnets::MAX_SUBNETS, "more than 16 subnets"),
         ];
         if let Some((_, what)) = unsupported.iter().find(|(asked, _)| *asked) {
             return Err(format!("not supported by devnet: {what}"));
@@ -161,6 +172,8 @@ impl LauncherCli {
             update_latency_ms: self.artificial_delay_ms.unwrap_or(0),
             seed: None,
             start_time_ns: None,
+            // The first application subnet is also the root subnet.
+            subnets: self.subnet.len().max(1) as u16,
             launcher: Some(LauncherMode { system_wasm_dir: depot_devnet::launcher::system_wasm_dir(&exe) }),
         })
     }
@@ -199,7 +212,12 @@ fn main() -> ExitCode {
 }
 
 async fn start(args: StartArgs) -> Result<(), String> {
-    let config = DevnetConfig { seed: args.seed, start_time_ns: args.start_time_ns, ..DevnetConfig::default() };
+    let config = DevnetConfig {
+        seed: args.seed,
+        start_time_ns: args.start_time_ns,
+        subnets: usize::from(args.subnets),
+        ..DevnetConfig::default()
+    };
     let (devnet, state_dir) = match &args.state_dir {
         None => (Devnet::new(config), None),
         Some(dir) => {
@@ -230,8 +248,11 @@ async fn start(args: StartArgs) -> Result<(), String> {
     let devnet = Arc::new(Mutex::new(devnet));
     let interval = std::time::Duration::from_secs(args.save_interval_secs.max(1));
     let autosave = state_dir.map(|dir| Autosave::start(devnet.clone(), dir, interval));
-    let root_key = devnet.lock().map_err(|_| "devnet lock poisoned")?.root_key_der();
-    let subnet_id = candid::Principal::self_authenticating(&root_key);
+    let (root_key, subnet_ids) = {
+        let d = devnet.lock().map_err(|_| "devnet lock poisoned")?;
+        (d.root_key_der(), d.subnet_ids())
+    };
+    let subnet_id = subnet_ids[0];
     let url = format!(
         "http://{}:{}",
         if args.bind.is_unspecified() { "localhost".into() } else { args.bind.to_string() },
@@ -242,7 +263,7 @@ async fn start(args: StartArgs) -> Result<(), String> {
         Some(dir) => {
             let status = match args.launcher {
                 Some(_) => depot_devnet::launcher::status_line(addr.port(), &root_key),
-                None => status_json(addr.port(), &url, &root_key, subnet_id),
+                None => status_json(addr.port(), &url, &root_key, &subnet_ids),
             };
             Some(write_status(dir, &status)?)
         }
@@ -251,6 +272,9 @@ async fn start(args: StartArgs) -> Result<(), String> {
     println!("devnet listening on {url}");
     println!("root key: {}", hex::encode(&root_key));
     println!("subnet:   {subnet_id}");
+    for (k, id) in subnet_ids.iter().enumerate().skip(1) {
+        println!("subnet {k}: {id}");
+    }
     println!("gateway:  http://<canister-id>.localhost:{}/  (raw: <canister-id>.raw.localhost)", addr.port());
 
     let api =
@@ -275,13 +299,15 @@ async fn start(args: StartArgs) -> Result<(), String> {
     result.map_err(|e| format!("server error: {e}"))
 }
 
-fn status_json(port: u16, url: &str, root_key: &[u8], subnet_id: candid::Principal) -> String {
+/// `subnet_id` is the root subnet's; `subnets` lists every subnet, root first.
+fn status_json(port: u16, url: &str, root_key: &[u8], subnet_ids: &[candid::Principal]) -> String {
     serde_json::json!({
         "port": port,
         "gateway_port": port,
         "url": url,
         "root_key": hex::encode(root_key),
-        "subnet_id": subnet_id.to_text(),
+        "subnet_id": subnet_ids[0].to_text(),
+        "subnets": subnet_ids.iter().map(|s| s.to_text()).collect::<Vec<_>>(),
         "pid": std::process::id(),
     })
     .to_string()

@@ -76,6 +76,11 @@ pub struct IngressMessage {
     /// Expiry (ns since epoch). Checked by the HTTP layer against the wall
     /// clock, not here (tests move devnet time).
     pub ingress_expiry: u64,
+    /// The effective canister id of the URL it came by: the subnet it is
+    /// routed to. For calls to the management canister that is where a
+    /// canister it creates goes (`crate::subnets`); otherwise it is the
+    /// target canister.
+    pub effective_canister_id: Principal,
 }
 
 /// Where an ingress message stands (`/request_status/<id>/status`).

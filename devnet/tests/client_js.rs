@@ -77,6 +77,25 @@ async fn js_agent_against_wasm_canister() {
     server.stop().await.unwrap();
 }
 
+/// The canister on a subnet other than the root: every certificate the JS
+/// agent checks carries a delegation, and query signatures come from that
+/// subnet's node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_agent_against_a_delegated_subnet() {
+    use depot_devnet::{Devnet, DevnetConfig, InstallMode};
+    require_node_modules();
+    let mut devnet = Devnet::new(DevnetConfig { debug_print: false, subnets: 2, ..DevnetConfig::default() });
+    let anonymous = candid::Principal::anonymous();
+    let canister = devnet.create_canister_on_subnet(1, anonymous, 1_000_000_000_000_000).unwrap();
+    devnet.install_code(anonymous, canister, &support::wat_canister::wasm(), &[], InstallMode::Install).unwrap();
+    assert_ne!(devnet.subnet_of(canister), devnet.subnet_id());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server =
+        depot_devnet::http::server::spawn(listener, Arc::new(Mutex::new(devnet)), ApiConfig::default()).await.unwrap();
+    run_node_tests(server.url(), canister.to_text(), "echo_query").await;
+    server.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_agent_against_scripted_backend() {
     require_node_modules();

@@ -296,6 +296,7 @@ fn ingress_runs_inspect_message_and_records_status() {
         method_name: m.into(),
         arg: vec![],
         ingress_expiry: 0,
+        effective_canister_id: c,
     };
     assert!(d.submit_ingress(msg(1, "xrefused")).is_err(), "inspect_message refused it");
     d.submit_ingress(msg(2, "inc")).unwrap();
@@ -339,6 +340,7 @@ fn expired_ingress_statuses_become_done_then_are_forgotten() {
         method_name: "inc".into(),
         arg: vec![],
         ingress_expiry: expiry,
+        effective_canister_id: c,
     };
     d.submit_ingress(msg(1)).unwrap();
     // Not yet run: kept whatever the time.

@@ -26,6 +26,7 @@ fn submit(d: &mut Devnet, n: u8, canister: Principal, method: &str, arg: Vec<u8>
         method_name: method.into(),
         arg,
         ingress_expiry: 0,
+        effective_canister_id: canister,
     };
     d.submit_ingress(msg).expect("accepted");
     request_id

@@ -58,6 +58,7 @@ fn a_saved_devnet_comes_back_whole() {
         method_name: "inc".into(),
         arg: vec![],
         ingress_expiry: u64::MAX - 10,
+        effective_canister_id: counter,
     })
     .unwrap();
     d.tick();

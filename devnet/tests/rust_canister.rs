@@ -141,6 +141,7 @@ fn ic_cdk_0_20_canister_links_and_runs() {
         method_name: m.into(),
         arg: Encode!().unwrap(),
         ingress_expiry: 0,
+        effective_canister_id: a,
     };
     assert!(d.submit_ingress(msg(1, "refused")).is_err());
     d.submit_ingress(msg(2, "inc")).unwrap();

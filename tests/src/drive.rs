@@ -126,6 +126,7 @@ pub fn submit<A: ArgumentEncoder, R: CandidType + DeserializeOwned>(
         method_name: method.name.into(),
         arg,
         ingress_expiry: u64::MAX,
+        effective_canister_id: canister,
     };
     dev.submit_ingress(msg).map_err(|e| anyhow!("{}: {e}", method.name))?;
     let decode: fn(&[u8]) -> Result<R> = |b| Ok(candid::decode_one(b)?);
@@ -153,6 +154,7 @@ pub fn submit_management(
         method_name: method.into(),
         arg,
         ingress_expiry: u64::MAX,
+        effective_canister_id: Principal::management_canister(),
     };
     dev.submit_ingress(msg).map_err(|e| anyhow!("{method}: {e}"))?;
     Ok(Submitted { request_id, method, decode: |_| Ok(()), _r: PhantomData })

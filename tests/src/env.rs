@@ -21,6 +21,13 @@ pub struct EnvOpts {
     pub directory_init: DirectoryInit,
     /// devnet's modelled update latency (`ApiConfig::update_latency`).
     pub update_latency: std::time::Duration,
+    /// Subnets devnet runs (`DevnetConfig::subnets`); Depot's own
+    /// canisters are on the first, the root subnet.
+    pub subnets: usize,
+    /// Put the buckets on this subnet (an index): the directory creates
+    /// them through the stand-in CMC, which it is told to ask for that
+    /// subnet, as an operator would on mainnet. Needs `buckets: 0`.
+    pub bucket_subnet: Option<usize>,
 }
 
 impl Default for EnvOpts {
@@ -30,6 +37,8 @@ impl Default for EnvOpts {
             port: 0,
             directory_init: DirectoryInit::default(),
             update_latency: std::time::Duration::ZERO,
+            subnets: 1,
+            bucket_subnet: None,
         }
     }
 }
@@ -44,7 +53,19 @@ impl DepotEnv {
     pub async fn start(opts: EnvOpts) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], opts.port))).await?;
         let port = listener.local_addr()?.port();
-        let mut dev = Devnet::new(DevnetConfig { debug_print: false, ..DevnetConfig::default() });
+        let mut dev =
+            Devnet::new(DevnetConfig { debug_print: false, subnets: opts.subnets, ..DevnetConfig::default() });
+        let mut opts = opts;
+        if let Some(k) = opts.bucket_subnet {
+            anyhow::ensure!(opts.buckets == 0, "bucket_subnet: the directory makes the buckets (buckets: 0)");
+            let subnet = *dev.subnet_ids().get(k).ok_or_else(|| anyhow::anyhow!("no subnet {k}"))?;
+            let cmc = crate::ledgers::deploy_cmc(&mut dev)?;
+            opts.directory_init.bucket_factory = Some(depot_api::directory::BucketFactory::CyclesMintingCanister {
+                cmc,
+                subnet: Some(subnet),
+                subnet_type: None,
+            });
+        }
         let pool = opts.directory_init.bucket_pool_target.unwrap_or(depot_api::limits::DEFAULT_BUCKET_POOL_TARGET);
         let mut deployment = deploy(
             &mut dev,

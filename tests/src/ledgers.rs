@@ -68,6 +68,20 @@ pub fn deploy_ledgers(
     Ok(Ledgers { cycles, token, minter })
 }
 
+/// The stand-in cycles minting canister (devnet/test-canisters/cmc) on the
+/// root subnet, naming every devnet subnet as a default one.
+pub fn deploy_cmc(dev: &mut Devnet) -> Result<Principal> {
+    #[derive(candid::CandidType)]
+    struct CmcInit {
+        default_subnets: Vec<Principal>,
+    }
+    let admin = crate::deploy::admin_principal();
+    let cmc = dev.create_canister(admin, CANISTER_CYCLES, None)?;
+    let init = Some(CmcInit { default_subnets: dev.subnet_ids() });
+    dev.install_code(admin, cmc, &crate::wasm::test_canister_wasm("cmc")?, &Encode!(&init)?, InstallMode::Install)?;
+    Ok(cmc)
+}
+
 /// A cycles wallet controlled by `owner`, holding `cycles`.
 pub fn deploy_wallet(dev: &mut Devnet, owner: Principal, cycles: u128) -> Result<Principal> {
     let wallet = dev.create_canister(owner, cycles, None)?;

@@ -11,7 +11,7 @@ mod request_id;
 mod root_key;
 mod tree;
 
-pub use certifier::{Certifier, leb128_u64};
+pub use certifier::{Certifier, SubnetKeys, leb128_u64};
 pub use node_keys::NodeKey;
 pub use request_id::{RequestId, RiHashError, hash_of_map, representation_independent_hash};
 pub use root_key::{DER_PREFIX, RootKey};

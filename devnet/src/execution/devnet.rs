@@ -20,7 +20,13 @@ use crate::runtime::Runtime;
 pub struct Devnet {
     pub(crate) runtime: Runtime,
     pub(crate) canisters: BTreeMap<Principal, Canister>,
+    /// The next id index the root subnet hands out (`crate::subnets`).
     pub(crate) next_canister_index: u64,
+    /// The same for every other subnet that has created a canister.
+    pub(crate) next_subnet_indices: BTreeMap<usize, u64>,
+    /// Subnets that management-canister ingress messages were routed to
+    /// (by their effective canister id), until they run.
+    pub(crate) ingress_subnets: HashMap<[u8; 32], usize>,
     pub(crate) queue: VecDeque<Message>,
     pub(crate) contexts: HashMap<CallContextId, CallContext>,
     pub(crate) next_context: CallContextId,
@@ -76,12 +82,14 @@ impl Devnet {
             Some(seed) => (Certifier::generate_with(&mut seeded_rng(seed, "keys")), seeded_rng(seed, "raw_rand")),
             None => (Certifier::new(), StdRng::from_entropy()),
         };
-        let certifier = Arc::new(certifier);
+        let certifier = Arc::new(certifier.with_subnets(config.subnets));
         let (root_key, subnet) = (certifier.root_key_der(), certifier.subnet_id());
         Devnet {
             runtime,
             canisters: BTreeMap::new(),
             next_canister_index: 0,
+            next_subnet_indices: BTreeMap::new(),
+            ingress_subnets: HashMap::new(),
             queue: VecDeque::new(),
             contexts: HashMap::new(),
             next_context: 0,
@@ -119,8 +127,19 @@ impl Devnet {
         self.root_key.clone()
     }
 
+    /// The root subnet's id.
     pub fn subnet_id(&self) -> Principal {
         self.subnet
+    }
+
+    /// Every subnet's id, the root subnet first.
+    pub fn subnet_ids(&self) -> Vec<Principal> {
+        self.certifier.subnets().iter().map(|s| s.id).collect()
+    }
+
+    /// The id of the subnet that owns canister `c`.
+    pub fn subnet_of(&self, c: Principal) -> Principal {
+        self.certifier.subnet_of(&c).id
     }
 
     // ---- time ----
@@ -253,14 +272,28 @@ impl Devnet {
         cycles: u128,
         specified_id: Option<Principal>,
     ) -> Result<Principal, DevnetError> {
-        self.create_canister_with_controllers(vec![controller], cycles, specified_id)
+        self.create_canister_with_controllers(vec![controller], cycles, specified_id, 0)
     }
 
+    /// Creates a canister on subnet `subnet` (0 is the root subnet; see
+    /// `subnet_ids`), with the next id of that subnet's range.
+    pub fn create_canister_on_subnet(
+        &mut self,
+        subnet: usize,
+        controller: Principal,
+        cycles: u128,
+    ) -> Result<Principal, DevnetError> {
+        self.create_canister_with_controllers(vec![controller], cycles, None, subnet)
+    }
+
+    /// Creates a canister at `specified_id`, or else on `subnet` at the
+    /// next free id of its range.
     pub(crate) fn create_canister_with_controllers(
         &mut self,
         controllers: Vec<Principal>,
         cycles: u128,
         specified_id: Option<Principal>,
+        subnet: usize,
     ) -> Result<Principal, DevnetError> {
         if controllers.len() > 10 {
             return Err(DevnetError::InvalidArgument("at most 10 controllers".into()));
@@ -275,18 +308,38 @@ impl Devnet {
                 }
                 id
             }
-            None => loop {
-                let id = ids::canister_id(self.next_canister_index);
-                self.next_canister_index += 1;
-                if !self.canisters.contains_key(&id) {
-                    break id;
-                }
-            },
+            None => self.allocate_id(subnet)?,
         };
         let now = self.clock.now();
         let threshold = self.config.freezing_threshold_secs;
         self.canisters.insert(id, Canister::new(id, controllers, cycles, now, threshold));
         Ok(id)
+    }
+
+    /// The next free canister id of subnet `subnet`'s ranges.
+    fn allocate_id(&mut self, subnet: usize) -> Result<Principal, DevnetError> {
+        let n = self.certifier.subnets().len();
+        if subnet >= n {
+            return Err(DevnetError::InvalidArgument(format!("devnet runs {n} subnets; there is no subnet {subnet}")));
+        }
+        let next = match subnet {
+            0 => self.next_canister_index,
+            k => self.next_subnet_indices.get(&k).copied().unwrap_or(crate::subnets::first_index(k)),
+        };
+        let exhausted = || DevnetError::InvalidArgument(format!("subnet {subnet} has no canister ids left"));
+        let mut index = crate::subnets::at_or_after(subnet, n, next).ok_or_else(exhausted)?;
+        while self.canisters.contains_key(&ids::canister_id(index)) {
+            index =
+                index.checked_add(1).and_then(|i| crate::subnets::at_or_after(subnet, n, i)).ok_or_else(exhausted)?;
+        }
+        let after = index.saturating_add(1);
+        match subnet {
+            0 => self.next_canister_index = after,
+            k => {
+                self.next_subnet_indices.insert(k, after);
+            }
+        }
+        Ok(ids::canister_id(index))
     }
 
     // ---- faults ----

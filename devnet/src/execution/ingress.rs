@@ -89,6 +89,12 @@ impl Devnet {
         } else {
             self.admit_ingress(&msg, now).map_err(|reject| IngressRejected { reject })?;
         }
+        if msg.canister_id == Principal::management_canister()
+            && msg.effective_canister_id != Principal::management_canister()
+        {
+            let subnet = crate::subnets::subnet_of(&msg.effective_canister_id, self.certifier.subnets().len());
+            self.ingress_subnets.insert(msg.request_id, subnet);
+        }
         self.ingress.insert(msg.request_id, RequestStatus::Received);
         self.ingress_expiries.insert((msg.ingress_expiry, msg.request_id));
         self.queue.push_back(Message::Request {

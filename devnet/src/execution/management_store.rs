@@ -28,8 +28,9 @@ impl CanisterStore for Devnet {
         controllers: Vec<Principal>,
         cycles: u128,
         specified_id: Option<Principal>,
+        subnet: usize,
     ) -> Result<Principal, DevnetError> {
-        self.create_canister_with_controllers(controllers, cycles, specified_id)
+        self.create_canister_with_controllers(controllers, cycles, specified_id, subnet)
     }
 
     fn update_settings(&mut self, id: Principal, change: SettingsChange) -> Result<(), DevnetError> {

@@ -31,7 +31,8 @@ impl Devnet {
         }
         ctx.fees = self.config.fees;
         ctx.root_key = self.root_key.clone();
-        ctx.subnet_id = self.subnet;
+        ctx.subnet_count = self.certifier.subnets().len();
+        ctx.subnet_id = self.certifier.subnet_of(&canister).id;
         ctx.debug_print = self.config.debug_print;
         ctx
     }
@@ -139,9 +140,35 @@ impl Devnet {
         if let Origin::Ingress(id) = &origin {
             self.ingress.insert(*id, RequestStatus::Processing);
         }
-        if callee == Principal::management_canister() {
+        let n = self.certifier.subnets().len();
+        // A subnet's id addresses that subnet's management canister: what
+        // the CMC does to create a canister on a subnet it chose.
+        let addressed_subnet = self.certifier.subnet_by_id(callee).map(|s| s.index);
+        if let Some(k) = addressed_subnet
+            && !(matches!(origin, Origin::Canister(_)) && crate::subnets::subnet_of(&caller, n) == 0)
+        {
+            let reject = Reject::new(
+                RejectCode::DestinationInvalid,
+                format!(
+                    "only canisters on the root subnet may address subnet {callee} (subnet {k}) directly, \
+                     as only NNS canisters may on mainnet"
+                ),
+                Some("IC0301"),
+            );
+            self.respond(origin, Err(reject), cycles, 0);
+            return;
+        }
+        if callee == Principal::management_canister() || addressed_subnet.is_some() {
             self.call_counters.count(callee, &method, super::counters::CallKind::Update);
-            if let Some((result, refund)) = management::call(self, caller, &method, &arg, cycles, origin.clone()) {
+            let subnet = match (&origin, addressed_subnet) {
+                (_, Some(k)) => k,
+                (Origin::Canister(_), None) => crate::subnets::subnet_of(&caller, n),
+                (Origin::Ingress(id), None) => self.ingress_subnets.remove(id).unwrap_or(0),
+                (Origin::Library(_) | Origin::System, None) => 0,
+            };
+            if let Some((result, refund)) =
+                management::call(self, caller, &method, &arg, cycles, origin.clone(), subnet)
+            {
                 self.respond(origin, result, refund, 0);
             }
             return;

@@ -133,6 +133,9 @@ pub struct DevnetConfig {
     /// How executions are undone on the heap: page by page (the default),
     /// or by copying the heap (to compare against).
     pub heap_rollback: crate::runtime::instance::HeapRollback,
+    /// How many subnets to run, 1 to `subnets::MAX_SUBNETS`: subnet 0 is
+    /// the root subnet; the others get delegations (`crate::subnets`).
+    pub subnets: usize,
 }
 
 /// Instruction limits per execution (the IC's, by default: the constants
@@ -166,6 +169,7 @@ impl Default for DevnetConfig {
             seed: None,
             start_time_ns: None,
             heap_rollback: Default::default(),
+            subnets: 1,
         }
     }
 }

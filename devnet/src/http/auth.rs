@@ -3,7 +3,7 @@
 
 use candid::Principal;
 use ciborium::Value;
-use ic_certification::{Certificate, HashTree, LookupResult};
+use ic_certification::{Certificate, Delegation, HashTree, LookupResult};
 use sha2::{Digest, Sha256};
 
 use crate::certification::hash_of_map;
@@ -119,16 +119,12 @@ fn verify_canister_signature(
         ciborium::from_reader(signature).map_err(|e| bad(format!("malformed canister signature: {e}")))?;
     let cert: Certificate =
         ciborium::from_reader(sig.certificate.as_slice()).map_err(|e| bad(format!("malformed certificate: {e}")))?;
-    if cert.delegation.is_some() {
-        return Err(bad("canister signature certificate carries a delegation; devnet has no subnets to delegate to"));
-    }
-    let root_message = [STATE_ROOT_DOMAIN, &cert.tree.digest()].concat();
-    ic_verify_bls_signature::verify_bls_signature(
-        &cert.signature,
-        &root_message,
-        &root_key_der[root_key_der.len() - 96..],
-    )
-    .map_err(|_| bad("canister signature: certificate signature invalid"))?;
+    let signer_key = match &cert.delegation {
+        None => root_key_der.to_vec(),
+        Some(delegation) => delegated_key(delegation, canister, root_key_der)?,
+    };
+    verify_certificate_signature(&cert, &signer_key)
+        .map_err(|_| bad("canister signature: certificate signature invalid"))?;
     let certified = cert.tree.lookup_path([b"canister".as_ref(), canister.as_slice(), b"certified_data"]);
     if certified != LookupResult::Found(&sig.tree.digest()) {
         return Err(bad("canister signature: tree does not match the canister's certified data"));
@@ -139,6 +135,40 @@ fn verify_canister_signature(
         LookupResult::Found([]) => Ok(()),
         _ => Err(bad("canister signature: message not in the signature tree")),
     }
+}
+
+/// Checks a certificate's BLS signature under `key_der` (a DER public key).
+fn verify_certificate_signature(cert: &Certificate, key_der: &[u8]) -> Result<(), ()> {
+    let message = [STATE_ROOT_DOMAIN, &cert.tree.digest()].concat();
+    let raw = key_der.get(key_der.len().saturating_sub(96)..).ok_or(())?;
+    ic_verify_bls_signature::verify_bls_signature(&cert.signature, &message, raw).map_err(|_| ())
+}
+
+/// The public key a subnet delegation vouches for, once the root key's
+/// signature on it checks and the subnet's ranges hold `canister` (what
+/// clients check of a certificate from a subnet other than the root).
+fn delegated_key(delegation: &Delegation, canister: Principal, root_key_der: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let outer: Certificate = ciborium::from_reader(delegation.certificate.as_slice())
+        .map_err(|e| bad(format!("malformed delegation certificate: {e}")))?;
+    if outer.delegation.is_some() {
+        return Err(bad("canister signature: a delegation certificate may not carry a delegation"));
+    }
+    verify_certificate_signature(&outer, root_key_der)
+        .map_err(|_| bad("canister signature: delegation signature invalid"))?;
+    let sid = delegation.subnet_id.as_slice();
+    let LookupResult::Found(key) = outer.tree.lookup_path([b"subnet".as_ref(), sid, b"public_key"]) else {
+        return Err(bad("canister signature: the delegation has no subnet public key"));
+    };
+    let LookupResult::Found(ranges) = outer.tree.lookup_path([b"subnet".as_ref(), sid, b"canister_ranges"]) else {
+        return Err(bad("canister signature: the delegation has no canister ranges"));
+    };
+    let ranges: Vec<(serde_bytes::ByteBuf, serde_bytes::ByteBuf)> =
+        ciborium::from_reader(ranges).map_err(|e| bad(format!("malformed canister ranges: {e}")))?;
+    let id = canister.as_slice();
+    if !ranges.iter().any(|(lo, hi)| lo.as_slice() <= id && id <= hi.as_slice()) {
+        return Err(bad(format!("canister signature: subnet delegation does not cover canister {canister}")));
+    }
+    Ok(key.to_vec())
 }
 
 /// Used by tests that build delegation maps by hand.

@@ -48,7 +48,7 @@ pub async fn call_subnet_sync(
 }
 
 async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Bytes) -> Result<Response, ApiError> {
-    effective.check_subnet(&state)?;
+    let subnet = effective.subnet(&state)?;
     let envelope = request::authenticated(&state, &body)?;
     let Content::Call(req) = envelope.content else {
         return Err(ApiError::BadRequest(format!("expected request_type `call`, got `{}`", envelope.request_type())));
@@ -76,6 +76,11 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
         method_name: req.method_name,
         arg: req.arg,
         ingress_expiry: envelope.ingress_expiry,
+        effective_canister_id: match effective {
+            Effective::Canister(id) => id,
+            // The subnet's lowest canister id stands for the subnet.
+            Effective::Subnet(_) => state.certifier.canister_ranges_shard(subnet),
+        },
     };
 
     let submitted = state
@@ -97,7 +102,7 @@ async fn call(state: Arc<ApiState>, effective: Effective, mode: Mode, body: Byte
     }
     match mode {
         Mode::Async => Ok(StatusCode::ACCEPTED.into_response()),
-        Mode::Sync => wait_for_outcome(&state, request_id).await,
+        Mode::Sync => wait_for_outcome(&state, subnet, request_id).await,
     }
 }
 
@@ -127,8 +132,9 @@ pub(super) fn is_final(status: &RequestStatus) -> bool {
 
 /// Polls the state machine until the message has an outcome, then returns
 /// a certificate of `/request_status/<id>`; after the timeout, 202 (the
-/// client then polls read_state like for a v2 call).
-async fn wait_for_outcome(state: &Arc<ApiState>, request_id: RequestId) -> Result<Response, ApiError> {
+/// client then polls read_state like for a v2 call). Subnet `subnet`,
+/// where the message ran, signs the certificate.
+async fn wait_for_outcome(state: &Arc<ApiState>, subnet: usize, request_id: RequestId) -> Result<Response, ApiError> {
     let deadline = Instant::now() + state.config.sync_call_timeout;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -143,12 +149,13 @@ async fn wait_for_outcome(state: &Arc<ApiState>, request_id: RequestId) -> Resul
                 }
                 let leaves = state_tree::request_status_leaves(&request_id, status);
                 let paths = vec![vec![b"request_status".to_vec(), request_id.as_bytes().to_vec()]];
-                state_tree::tree_for_paths(b.time_ns(), &paths, leaves).map(|t| (Some(t), true))
+                let time = b.time_ns();
+                state_tree::tree_for_paths(time, &paths, leaves).map(|t| (Some((t, time)), true))
             })
             .await??;
         // Sign outside the lock: BLS signing is the slowest step.
-        if let Some(tree) = tree {
-            let certificate = state.certifier.certify_state(&tree);
+        if let Some((tree, time)) = tree {
+            let certificate = state.certifier.certify_on(subnet, tree.to_hash_tree(), time);
             let body = map(vec![("status", text("replied")), ("certificate", bytes(&certificate))]);
             return Ok(cbor::response(StatusCode::OK, body));
         }

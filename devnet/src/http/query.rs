@@ -38,7 +38,7 @@ pub async fn query_subnet(
 }
 
 async fn query(state: Arc<ApiState>, effective: Effective, body: Bytes) -> Result<Response, ApiError> {
-    effective.check_subnet(&state)?;
+    let subnet = effective.subnet(&state)?;
     let envelope = request::authenticated(&state, &body)?;
     let Content::Query(req) = envelope.content else {
         return Err(ApiError::BadRequest(format!("expected request_type `query`, got `{}`", envelope.request_type())));
@@ -59,7 +59,7 @@ async fn query(state: Arc<ApiState>, effective: Effective, body: Bytes) -> Resul
             (outcome, b.time_ns())
         })
         .await?;
-    Ok(cbor::response(StatusCode::OK, signed_response(&state, envelope.request_id, outcome, time_ns)))
+    Ok(cbor::response(StatusCode::OK, signed_response(&state, subnet, envelope.request_id, outcome, time_ns)))
 }
 
 /// The response map without signatures; also what gets hashed and signed.
@@ -80,7 +80,15 @@ fn response_fields(outcome: &Result<Vec<u8>, Reject>) -> Vec<(&'static str, Valu
     }
 }
 
-fn signed_response(state: &ApiState, request_id: RequestId, outcome: Result<Vec<u8>, Reject>, timestamp: u64) -> Value {
+/// Signed by the node of subnet `subnet`, the one that answered.
+fn signed_response(
+    state: &ApiState,
+    subnet: usize,
+    request_id: RequestId,
+    outcome: Result<Vec<u8>, Reject>,
+    timestamp: u64,
+) -> Value {
+    let node = state.certifier.subnets()[subnet].node_key();
     let fields = response_fields(&outcome);
     let mut signable = fields.clone();
     signable.push(("request_id", bytes(request_id.as_bytes())));
@@ -88,14 +96,14 @@ fn signed_response(state: &ApiState, request_id: RequestId, outcome: Result<Vec<
     let Value::Map(signable) = map(signable) else { unreachable!("map() builds a map") };
     // Only text, bytes, integers and maps: hashing cannot fail.
     let hash = hash_of_map(&signable).expect("hashable query response");
-    let signature = state.node.sign(&[RESPONSE_DOMAIN, &hash].concat());
+    let signature = node.sign(&[RESPONSE_DOMAIN, &hash].concat());
     let mut response = fields;
     response.push((
         "signatures",
         Value::Array(vec![map(vec![
             ("timestamp", uint(timestamp)),
             ("signature", bytes(&signature)),
-            ("identity", bytes(state.node.node_id().as_slice())),
+            ("identity", bytes(node.node_id().as_slice())),
         ])]),
     ));
     map(response)

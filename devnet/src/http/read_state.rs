@@ -17,7 +17,7 @@ use super::envelope::Content;
 use super::error::ApiError;
 use super::request::{self, Effective};
 use super::state::ApiState;
-use super::state_tree::{self, SubnetInfo};
+use super::state_tree;
 
 pub async fn read_state_canister(
     state: State<Arc<ApiState>>,
@@ -36,7 +36,7 @@ pub async fn read_state_subnet(
 }
 
 async fn read_state(state: Arc<ApiState>, effective: Effective, body: Bytes) -> Result<Response, ApiError> {
-    effective.check_subnet(&state)?;
+    let subnet = effective.subnet(&state)?;
     let envelope = request::authenticated(&state, &body)?;
     let Content::ReadState { paths } = envelope.content else {
         return Err(ApiError::BadRequest(format!(
@@ -54,14 +54,14 @@ async fn read_state(state: Arc<ApiState>, effective: Effective, body: Bytes) -> 
         }
     }
     let st = state.clone();
-    let tree = state
+    let (tree, time) = state
         .with_backend(move |b| {
-            let candidates = candidate_leaves(&st, b, effective, sender, &paths)?;
+            let candidates = candidate_leaves(&st, b, effective, subnet, sender, &paths)?;
             let tree = state_tree::tree_for_paths(b.time_ns(), &paths, candidates)?;
-            Ok::<_, ApiError>(tree)
+            Ok::<_, ApiError>((tree, b.time_ns()))
         })
         .await??;
-    let certificate = state.certifier.certify_state(&tree);
+    let certificate = state.certifier.certify_on(subnet, tree.to_hash_tree(), time);
     Ok(cbor::response(StatusCode::OK, map(vec![("certificate", bytes(&certificate))])))
 }
 
@@ -79,31 +79,27 @@ fn request_ids(paths: &[Vec<Vec<u8>>]) -> Result<Vec<RequestId>, ApiError> {
         .collect()
 }
 
-/// Collects the leaves the requested paths may reveal.
+/// Collects the leaves the requested paths may reveal, as subnet
+/// `subnet` (the answering one) knows them.
 fn candidate_leaves(
     state: &ApiState,
     backend: &dyn Backend,
     effective: Effective,
+    subnet: usize,
     sender: Principal,
     paths: &[Vec<Vec<u8>>],
 ) -> Result<Vec<state_tree::Leaf>, ApiError> {
-    let info = SubnetInfo {
-        subnet_id: state.subnet_id,
-        root_key_der: &state.root_key_der,
-        node_id: state.node.node_id(),
-        node_key_der: state.node.public_key_der(),
-    };
     let mut leaves = Vec::new();
     let (mut subnet_done, mut ranges_done) = (false, false);
     for path in paths {
         match path.first().map(Vec::as_slice) {
             Some(b"subnet") if !subnet_done => {
                 subnet_done = true;
-                leaves.extend(state_tree::subnet_leaves(&info));
+                leaves.extend(state_tree::subnet_leaves(&state.certifier, subnet));
             }
             Some(b"canister_ranges") if !ranges_done => {
                 ranges_done = true;
-                leaves.extend(state_tree::canister_ranges_leaves(&info));
+                leaves.extend(state_tree::canister_ranges_leaves(&state.certifier, subnet));
             }
             Some(b"canister") => {
                 let Effective::Canister(effective_id) = effective else {

@@ -50,13 +50,15 @@ pub enum Effective {
 }
 
 impl Effective {
-    pub fn check_subnet(&self, state: &ApiState) -> Result<(), ApiError> {
+    /// The index of the subnet that answers: the one owning the canister,
+    /// or the subnet named (which must exist).
+    pub fn subnet(&self, state: &ApiState) -> Result<usize, ApiError> {
         match self {
-            Effective::Subnet(id) if *id != state.subnet_id => Err(ApiError::NotFound(format!(
-                "subnet {id} does not exist (devnet has only subnet {})",
-                state.subnet_id
-            ))),
-            _ => Ok(()),
+            Effective::Canister(id) => Ok(state.certifier.subnet_of(id).index),
+            Effective::Subnet(id) => state.certifier.subnet_by_id(*id).map(|s| s.index).ok_or_else(|| {
+                let known: Vec<String> = state.certifier.subnets().iter().map(|s| s.id.to_text()).collect();
+                ApiError::NotFound(format!("subnet {id} does not exist (devnet runs {})", known.join(", ")))
+            }),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use candid::Principal;
 
-use crate::certification::{Certifier, NodeKey, RequestId};
+use crate::certification::{Certifier, RequestId};
 
 use super::backend::Backend;
 use super::error::ApiError;
@@ -52,11 +52,10 @@ pub struct IngressOrigin {
 /// Everything the handlers share.
 pub struct ApiState {
     pub backend: Arc<Mutex<dyn Backend>>,
-    pub node: NodeKey,
     pub root_key_der: Vec<u8>,
-    /// A copy of the backend's certifier (same key), used outside the lock.
+    /// A copy of the backend's certifier (same keys, every subnet's), used
+    /// outside the lock.
     pub certifier: Certifier,
-    pub subnet_id: Principal,
     pub config: ApiConfig,
     origins: Mutex<HashMap<RequestId, IngressOrigin>>,
     /// Update calls whose outcome is hidden until the instant given
@@ -71,13 +70,10 @@ impl ApiState {
     pub fn new(backend: Arc<Mutex<dyn Backend>>, config: ApiConfig) -> Self {
         let certifier = lock(&backend).certifier().clone();
         let root_key_der = certifier.root_key_der();
-        let subnet_id = Principal::self_authenticating(&root_key_der);
         Self {
             backend,
-            node: certifier.node_key().clone(),
             root_key_der,
             certifier,
-            subnet_id,
             config,
             origins: Mutex::new(HashMap::new()),
             hidden_until: Mutex::new(HashMap::new()),

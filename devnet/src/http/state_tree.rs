@@ -5,59 +5,58 @@
 use candid::Principal;
 use ciborium::Value;
 
-use crate::certification::{RequestId, StateTree, leb128_u64};
+use crate::certification::{Certifier, RequestId, StateTree, leb128_u64};
 use crate::types::RequestStatus;
 
 use super::backend::Backend;
 use super::cbor;
 use super::error::ApiError;
 
-/// Identity of the single devnet subnet and node.
-pub struct SubnetInfo<'a> {
-    pub subnet_id: Principal,
-    pub root_key_der: &'a [u8],
-    pub node_id: Principal,
-    pub node_key_der: &'a [u8],
-}
-
 /// One leaf of the state tree: its path and value.
 pub type Leaf = (Vec<Vec<u8>>, Vec<u8>);
 
-/// The canister-id range the devnet subnet owns: every 10-byte id of the
-/// form `<8-byte index>0101` (the format of locally created canisters).
+/// The canister-id range of the devnet when it runs one subnet: every
+/// 10-byte id of the form `<8-byte index>0101` (the format of locally
+/// created canisters). With more subnets see `crate::subnets`.
 pub fn canister_range() -> (Principal, Principal) {
-    let mut low = [0u8; 10];
-    low[8] = 1;
-    low[9] = 1;
-    let mut high = [0xffu8; 10];
-    high[8] = 1;
-    high[9] = 1;
-    (Principal::from_slice(&low), Principal::from_slice(&high))
-}
-
-fn ranges_cbor() -> Vec<u8> {
-    let (low, high) = canister_range();
-    cbor::encode(Value::Array(vec![Value::Array(vec![cbor::bytes(low.as_slice()), cbor::bytes(high.as_slice())])]))
+    crate::subnets::principal_ranges(0, 1)[0]
 }
 
 fn path(labels: &[&[u8]]) -> Vec<Vec<u8>> {
     labels.iter().map(|l| l.to_vec()).collect()
 }
 
-pub fn subnet_leaves(info: &SubnetInfo<'_>) -> Vec<Leaf> {
-    let sid = info.subnet_id.as_slice();
-    vec![
-        (path(&[b"subnet", sid, b"public_key"]), info.root_key_der.to_vec()),
-        (path(&[b"subnet", sid, b"canister_ranges"]), ranges_cbor()),
-        (path(&[b"subnet", sid, b"node", info.node_id.as_slice(), b"public_key"]), info.node_key_der.to_vec()),
-        (path(&[b"subnet", sid, b"type"]), b"application".to_vec()),
-    ]
+/// What `/subnet` reveals when subnet `answering` answers: its own public
+/// key, ranges, type and node key. The root subnet also knows every other
+/// subnet's key and ranges (as the NNS subnet does on mainnet).
+pub fn subnet_leaves(certifier: &Certifier, answering: usize) -> Vec<Leaf> {
+    let mut leaves = Vec::new();
+    for s in certifier.subnets().iter().filter(|s| answering == 0 || s.index == answering) {
+        let sid = s.id.as_slice();
+        leaves.push((path(&[b"subnet", sid, b"public_key"]), s.public_key_der().to_vec()));
+        leaves.push((path(&[b"subnet", sid, b"canister_ranges"]), certifier.canister_ranges_cbor(s.index)));
+        leaves.push((path(&[b"subnet", sid, b"type"]), b"application".to_vec()));
+        if s.index == answering {
+            let node = s.node_key();
+            let node_path = path(&[b"subnet", sid, b"node", node.node_id().as_slice(), b"public_key"]);
+            leaves.push((node_path, node.public_key_der().to_vec()));
+        }
+    }
+    leaves
 }
 
-pub fn canister_ranges_leaves(info: &SubnetInfo<'_>) -> Vec<Leaf> {
-    // Sharded form: one shard, labeled by its lowest canister id.
-    let (low, _) = canister_range();
-    vec![(path(&[b"canister_ranges", info.subnet_id.as_slice(), low.as_slice()]), ranges_cbor())]
+/// What `/canister_ranges` reveals: one shard per subnet, labeled by its
+/// lowest canister id; the root subnet knows every subnet's.
+pub fn canister_ranges_leaves(certifier: &Certifier, answering: usize) -> Vec<Leaf> {
+    certifier
+        .subnets()
+        .iter()
+        .filter(|s| answering == 0 || s.index == answering)
+        .map(|s| {
+            let shard = certifier.canister_ranges_shard(s.index);
+            (path(&[b"canister_ranges", s.id.as_slice(), shard.as_slice()]), certifier.canister_ranges_cbor(s.index))
+        })
+        .collect()
 }
 
 pub fn canister_leaves(backend: &dyn Backend, canister: Principal) -> Vec<Leaf> {

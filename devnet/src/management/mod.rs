@@ -77,7 +77,9 @@ fn nat_u128(n: &Nat) -> Result<u128, DevnetError> {
 
 /// Handles one call to the management canister. `None` means the answer
 /// comes later (`stop_canister` waits for the canister to stop).
-/// Otherwise returns the result and the cycles to refund.
+/// Otherwise returns the result and the cycles to refund. `subnet` is
+/// where a new canister goes unless its id is specified: the calling
+/// canister's subnet, or the one an ingress message was routed to.
 pub(crate) fn call(
     store: &mut impl CanisterStore,
     caller: Principal,
@@ -85,11 +87,12 @@ pub(crate) fn call(
     arg: &[u8],
     cycles: u128,
     origin: Origin,
+    subnet: usize,
 ) -> Option<(Result<Vec<u8>, Reject>, u128)> {
     let mut refund = cycles;
     let result = match method {
-        "create_canister" => create(store, caller, arg, cycles, &mut refund),
-        "provisional_create_canister_with_cycles" => provisional_create(store, caller, arg),
+        "create_canister" => create(store, caller, arg, cycles, &mut refund, subnet),
+        "provisional_create_canister_with_cycles" => provisional_create(store, caller, arg, subnet),
         "provisional_top_up_canister" => top_up(store, arg),
         "install_code" => install_code(store, caller, arg),
         "install_chunked_code" => install_chunked(store, caller, arg),
@@ -135,6 +138,7 @@ fn create(
     arg: &[u8],
     cycles: u128,
     refund: &mut u128,
+    subnet: usize,
 ) -> MgmtResult {
     let args: CreateCanisterArgs = if arg.is_empty() { CreateCanisterArgs::default() } else { decode(arg)? };
     let fee = store.creation_fee();
@@ -146,13 +150,13 @@ fn create(
     let settings = args.settings.unwrap_or_default();
     let controllers = settings.controllers.clone().unwrap_or_else(|| vec![caller]);
     let change = settings_change(&settings)?;
-    let id = store.create_canister(controllers, cycles - fee, None)?;
+    let id = store.create_canister(controllers, cycles - fee, None, subnet)?;
     store.update_settings(id, change)?;
     *refund = 0;
     encode(&CanisterIdRecord { canister_id: id })
 }
 
-fn provisional_create(store: &mut impl CanisterStore, caller: Principal, arg: &[u8]) -> MgmtResult {
+fn provisional_create(store: &mut impl CanisterStore, caller: Principal, arg: &[u8], subnet: usize) -> MgmtResult {
     let args: ProvisionalCreateCanisterArgs =
         if arg.is_empty() { ProvisionalCreateCanisterArgs::default() } else { decode(arg)? };
     let amount = match &args.amount {
@@ -162,7 +166,7 @@ fn provisional_create(store: &mut impl CanisterStore, caller: Principal, arg: &[
     let settings = args.settings.unwrap_or_default();
     let controllers = settings.controllers.clone().unwrap_or_else(|| vec![caller]);
     let change = settings_change(&settings)?;
-    let id = store.create_canister(controllers, amount, args.specified_id)?;
+    let id = store.create_canister(controllers, amount, args.specified_id, subnet)?;
     store.update_settings(id, change)?;
     encode(&CanisterIdRecord { canister_id: id })
 }

@@ -67,12 +67,14 @@ pub(crate) trait CanisterStore {
     /// Whether `principal` controls `id`; `None` if there is no such canister.
     fn is_controller(&self, id: Principal, principal: Principal) -> Option<bool>;
 
-    /// Creates an empty canister (`specified_id` or the next free id).
+    /// Creates an empty canister at `specified_id`, or else at the next
+    /// free id of subnet `subnet` (an index into the devnet's subnets).
     fn create_canister(
         &mut self,
         controllers: Vec<Principal>,
         cycles: u128,
         specified_id: Option<Principal>,
+        subnet: usize,
     ) -> Result<Principal, DevnetError>;
 
     fn update_settings(&mut self, id: Principal, change: SettingsChange) -> Result<(), DevnetError>;

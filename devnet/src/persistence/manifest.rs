@@ -24,9 +24,21 @@ pub struct Manifest {
     pub root_secret: ByteBuf,
     pub node_secret: ByteBuf,
     pub next_canister_index: u64,
+    /// How many subnets (states saved before subnets: 1). Their keys
+    /// derive from the two secrets above (`Certifier::with_subnets`).
+    #[serde(default = "one")]
+    pub subnets: usize,
+    /// The next id index of each subnet other than the root that has
+    /// created a canister.
+    #[serde(default)]
+    pub next_subnet_indices: Vec<(usize, u64)>,
     /// Finished ingress messages, so `read_state` still answers for them.
     pub ingress: Vec<SavedIngress>,
     pub canisters: Vec<SavedCanister>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

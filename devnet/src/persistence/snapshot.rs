@@ -92,6 +92,8 @@ pub fn manifest_of(d: &mut Devnet) -> Result<Manifest, String> {
         root_secret: ByteBuf::from(root_secret.to_vec()),
         node_secret: ByteBuf::from(node_secret.to_vec()),
         next_canister_index: d.next_canister_index,
+        subnets: d.certifier.subnets().len(),
+        next_subnet_indices: d.next_subnet_indices.iter().map(|(k, v)| (*k, *v)).collect(),
         ingress,
         canisters,
     })
@@ -267,14 +269,28 @@ pub fn load(from: &Path, config: DevnetConfig) -> Result<(Devnet, Manifest), Str
         ));
     }
     let m = Manifest::decode(&bytes).map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+    if !(1..=crate::subnets::MAX_SUBNETS).contains(&m.subnets) {
+        return Err(format!("{} names {} subnets", path.display(), m.subnets));
+    }
+    // A state keeps its subnets: canister ids belong to their ranges.
+    if config.subnets > 1 && config.subnets != m.subnets {
+        return Err(format!(
+            "{} holds a devnet of {} subnet(s); it cannot start with {}: start with a fresh state directory",
+            from.display(),
+            m.subnets,
+            config.subnets
+        ));
+    }
     let certifier = Certifier::from_secrets(&m.root_secret, &m.node_secret)
-        .ok_or_else(|| format!("{}: the saved keys are not keys", path.display()))?;
+        .ok_or_else(|| format!("{}: the saved keys are not keys", path.display()))?
+        .with_subnets(m.subnets);
     let mut d = Devnet::new(config);
     d.root_key = certifier.root_key_der();
     d.subnet = certifier.subnet_id();
     d.certifier = Arc::new(certifier);
     d.clock = Clock::resuming_at(m.time_ns, m.fixed_clock);
     d.next_canister_index = m.next_canister_index;
+    d.next_subnet_indices = m.next_subnet_indices.iter().copied().collect();
     for i in &m.ingress {
         let id: [u8; 32] =
             i.request_id.as_slice().try_into().map_err(|_| "a request id is not 32 bytes".to_string())?;

@@ -180,6 +180,9 @@ pub struct ExecContext {
     pub debug_print: bool,
     pub printed: Vec<String>,
     pub subnet_id: Principal,
+    /// How many subnets devnet runs: calls to a canister on another subnet
+    /// carry a smaller argument (`crate::subnets`).
+    pub subnet_count: usize,
     /// The canister's environment variables, sorted by name (the order
     /// `env_var_name_*` index them in).
     pub env_vars: Vec<(String, String)>,
@@ -218,6 +221,7 @@ impl ExecContext {
             debug_print: false,
             printed: Vec::new(),
             subnet_id: Principal::management_canister(),
+            subnet_count: 1,
             env_vars: Vec::new(),
         }
     }

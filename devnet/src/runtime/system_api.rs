@@ -13,8 +13,20 @@ use super::stable::WASM_PAGE;
 /// Pages addressable through the 32-bit stable API (4 GiB).
 const STABLE32_MAX_PAGES: u64 = 65536;
 /// Largest argument of an inter-canister request between canisters on the
-/// same subnet on the IC: 10 MiB (devnet has a single subnet).
+/// same subnet on the IC: 10 MiB. The management canister counts as being
+/// on the caller's subnet.
 const MAX_CALL_ARG_BYTES: usize = 10 * 1024 * 1024;
+/// Largest argument of a request to a canister on another subnet: 2 MiB
+/// (the replica's `MAX_INTER_CANISTER_PAYLOAD_IN_BYTES`).
+const MAX_CROSS_SUBNET_CALL_ARG_BYTES: usize = 2 * 1024 * 1024;
+
+/// The largest argument a call from the running canister to `callee` may carry.
+fn call_arg_limit(ctx: &super::context::ExecContext, callee: candid::Principal) -> usize {
+    let n = ctx.subnet_count;
+    let same = callee == candid::Principal::management_canister()
+        || crate::subnets::subnet_of(&callee, n) == crate::subnets::subnet_of(&ctx.canister_id, n);
+    if same { MAX_CALL_ARG_BYTES } else { MAX_CROSS_SUBNET_CALL_ARG_BYTES }
+}
 
 pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     link_message(linker)?;
@@ -316,9 +328,11 @@ fn link_calls(l: &mut Linker<HostState>) -> wasmtime::Result<()> {
     l.func_wrap("ic0", "call_data_append", |mut c: C<'_>, src: i32, size: i32| -> R<()> {
         pending(&mut c, "call_data_append")?;
         let bytes = read_bytes(&mut c, src, size)?;
+        let callee = pending(&mut c, "call_data_append")?.callee;
+        let limit = call_arg_limit(ctx(&mut c)?, callee);
         let p = pending(&mut c, "call_data_append")?;
-        if p.arg.len() + bytes.len() > MAX_CALL_ARG_BYTES {
-            return trap(format!("call argument exceeds {MAX_CALL_ARG_BYTES} bytes"));
+        if p.arg.len() + bytes.len() > limit {
+            return trap(format!("call argument exceeds {limit} bytes"));
         }
         p.arg.extend_from_slice(&bytes);
         Ok(())

@@ -181,7 +181,7 @@ async fn deploy_fresh(
         bucket_controllers: Some(vec![depot_tests::deploy::admin_principal(), me]),
         ..DirectoryInit::default()
     };
-    let env = DepotEnv::start(EnvOpts { buckets, port, update_latency, directory_init }).await?;
+    let env = DepotEnv::start(EnvOpts { buckets, port, update_latency, directory_init, ..EnvOpts::default() }).await?;
     let admin = env.deployment.admin;
     let deployment = env.deployment.clone();
     let ledgers = env.with_devnet(|d| -> Result<_> {

@@ -1,8 +1,9 @@
 //! TEST-ONLY stand-in for the cycles minting canister's `create_canister`
-//! on devnet, which has one subnet: it creates the canister through the
-//! management canister with the cycles attached and the settings given,
-//! and remembers the subnet selection it was asked for, so a test can see
-//! what a caller would ask the real CMC. Its types are the CMC's
+//! on devnet: it creates the canister with the cycles attached and the
+//! settings given, on the subnet asked for by id (through that subnet's
+//! management canister, addressed by the subnet id as the real CMC does),
+//! else on its own subnet, and remembers the subnet selection it was asked
+//! for, so a test can see what a caller would ask the real CMC. Its types are the CMC's
 //! (`cmc.did` of dfinity/ic). **Not for mainnet.**
 
 use candid::{CandidType, Deserialize, Nat, Principal};
@@ -69,6 +70,7 @@ fn get_default_subnets() -> Vec<Principal> {
 #[ic_cdk::update]
 async fn create_canister(arg: CreateCanisterArg) -> Result<Principal, CreateCanisterError> {
     let cycles = ic_cdk::api::call::msg_cycles_accept128(ic_cdk::api::call::msg_cycles_available128());
+    let asked_subnet = arg_subnet(&arg.subnet_selection);
     SELECTIONS.with_borrow_mut(|s| s.push(arg.subnet_selection.clone()));
     let s = arg.settings.unwrap_or_default();
     let settings = mgmt::CanisterSettings {
@@ -80,7 +82,15 @@ async fn create_canister(arg: CreateCanisterArg) -> Result<Principal, CreateCani
         wasm_memory_limit: s.wasm_memory_limit,
         ..Default::default()
     };
-    match mgmt::create_canister(CreateCanisterArgument { settings: Some(settings) }, cycles).await {
+    let arg = CreateCanisterArgument { settings: Some(settings) };
+    let created = match asked_subnet {
+        Some(subnet) => {
+            ic_cdk::api::call::call_with_payment128::<_, (CanisterIdRecord,)>(subnet, "create_canister", (arg,), cycles)
+                .await
+        }
+        None => mgmt::create_canister(arg, cycles).await,
+    };
+    match created {
         Ok((r,)) => Ok(r.canister_id),
         Err((_, create_error)) => {
             // The cycles came back to us: give them back as the CMC does.
@@ -90,6 +100,14 @@ async fn create_canister(arg: CreateCanisterArg) -> Result<Principal, CreateCani
                 Err((_, e)) => Err(CreateCanisterError::RefundFailed { create_error, refund_error: e }),
             }
         }
+    }
+}
+
+/// The subnet a selection names by id.
+fn arg_subnet(selection: &Option<SubnetSelection>) -> Option<Principal> {
+    match selection {
+        Some(SubnetSelection::Subnet { subnet }) => Some(*subnet),
+        _ => None,
     }
 }
 
