@@ -15,6 +15,11 @@
 //! buckets the directory creates, so that a demo fills them within a few
 //! uploads (a new deployment only). `DEPOT_BUCKETS=N` registers N buckets
 //! by hand instead (no pool).
+//!
+//! `--subnets N` (a new deployment only): devnet runs N subnets, Depot's
+//! directory and gateway on the root subnet and, for N > 1, its buckets on
+//! the last subnet (created through the stand-in CMC), so every download
+//! is certified by a subnet with a delegation, as on mainnet.
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +84,12 @@ async fn main() -> Result<()> {
             .load(DevnetConfig { debug_print: false, ..DevnetConfig::default() })
             .map_err(|e| anyhow::anyhow!("{e}\n(start with --fresh to begin again)"))?
             .context("the saved state vanished")?;
+        if opts.subnets > 1 && dev.subnet_ids().len() != opts.subnets {
+            println!(
+                "note: --subnets is for a new deployment; this state keeps its {} subnet(s)",
+                dev.subnet_ids().len()
+            );
+        }
         if local.port != port {
             println!("note: this state was deployed on port {}, whose URLs it keeps: serving there", local.port);
         }
@@ -91,7 +102,7 @@ async fn main() -> Result<()> {
         let env = DepotEnv::resume(dev, deployment, local.port, update_latency).await?;
         (env, local, true)
     } else {
-        let (env, local) = deploy_fresh(port, buckets, opts.capacity, update_latency, me).await?;
+        let (env, local) = deploy_fresh(port, buckets, &opts, update_latency, me).await?;
         std::fs::write(&local_file, serde_json::to_vec_pretty(&local)?)?;
         // Saved at once: the next start finds the deployment even if this
         // one is killed before its first periodic save.
@@ -171,17 +182,22 @@ async fn main() -> Result<()> {
 async fn deploy_fresh(
     port: u16,
     buckets: usize,
-    capacity: Option<u64>,
+    opts: &Options,
     update_latency: std::time::Duration,
     me: Principal,
 ) -> Result<(DepotEnv, LocalDeployment)> {
     let directory_init = DirectoryInit {
-        bucket_capacity_bytes: capacity,
+        bucket_capacity_bytes: opts.capacity,
         // The local operator (the CLI's identity) controls the buckets too.
         bucket_controllers: Some(vec![depot_tests::deploy::admin_principal(), me]),
         ..DirectoryInit::default()
     };
-    let env = DepotEnv::start(EnvOpts { buckets, port, update_latency, directory_init, ..EnvOpts::default() }).await?;
+    let (subnets, bucket_subnet) = (opts.subnets, (opts.subnets > 1).then(|| opts.subnets - 1));
+    if bucket_subnet.is_some() && buckets > 0 {
+        bail!("--subnets with DEPOT_BUCKETS: buckets on another subnet are the directory's to create");
+    }
+    let env =
+        DepotEnv::start(EnvOpts { buckets, port, update_latency, directory_init, subnets, bucket_subnet }).await?;
     let admin = env.deployment.admin;
     let deployment = env.deployment.clone();
     let ledgers = env.with_devnet(|d| -> Result<_> {
@@ -236,6 +252,8 @@ struct Options {
     /// `--bucket-capacity BYTES`, else `DEPOT_BUCKET_CAPACITY`, else none
     /// (the directory's default).
     capacity: Option<u64>,
+    /// `--subnets N`: devnet's subnets for a new deployment (default 1).
+    subnets: usize,
 }
 
 impl Options {
@@ -244,13 +262,22 @@ impl Options {
         let mut capacity = std::env::var("DEPOT_BUCKET_CAPACITY").ok();
         let mut state_dir = std::env::var("DEPOT_STATE_DIR").ok().map(PathBuf::from);
         let mut fresh = false;
+        let mut subnets = 1;
         while let Some(a) = args.next() {
             match a.as_str() {
+                "--subnets" => {
+                    let n = args.next().context("--subnets needs N")?;
+                    subnets = n
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=depot_devnet::subnets::MAX_SUBNETS).contains(n))
+                        .with_context(|| format!("--subnets {n:?}: 1 to {}", depot_devnet::subnets::MAX_SUBNETS))?;
+                }
                 "--bucket-capacity" => capacity = Some(args.next().context("--bucket-capacity needs BYTES")?),
                 "--state-dir" => state_dir = Some(args.next().context("--state-dir needs DIR")?.into()),
                 "--fresh" => fresh = true,
                 other => bail!(
-                    "unknown argument {other}: depot-local takes --bucket-capacity BYTES, --state-dir DIR, --fresh"
+                    "unknown argument {other}: depot-local takes --bucket-capacity BYTES, --state-dir DIR, --fresh, --subnets N"
                 ),
             }
         }
@@ -264,6 +291,6 @@ impl Options {
                 .join("depot")
                 .join("devnet"),
         };
-        Ok(Options { state_dir, fresh, capacity })
+        Ok(Options { state_dir, fresh, capacity, subnets })
     }
 }
