@@ -12,12 +12,14 @@
 //! - Without an embedded app (a native build, or a wasm built without
 //!   `DEPOT_WWW_DIST`), every such path gets the 404 page saying so.
 
+use crate::head::Heads;
 use crate::pages::{escape, plain_csp};
 use crate::state::Settings;
 use depot_api::gateway::local_network_port;
 use ic_asset_certification::{Asset, AssetConfig, AssetEncoding, AssetFallbackConfig, AssetRouter};
-use ic_http_certification::{HttpRequest, HttpResponse, StatusCode};
+use ic_http_certification::{HttpCertificationTree, HttpRequest, HttpResponse, StatusCode};
 use std::cell::RefCell;
+use std::rc::Rc;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/www_files.rs"));
@@ -34,8 +36,17 @@ const HASHED_DIR: &str = "assets/";
 const MAINNET_API: &str = "https://icp-api.io https://icp0.io https://*.icp0.io https://ic0.app https://*.ic0.app";
 const MAINNET_MEDIA: &str = "https://*.icp0.io https://*.ic0.app";
 
+/// The router, the `HEAD` answers (`head.rs`) and the one tree both
+/// certify into.
+#[derive(Default)]
+struct Certified {
+    tree: Rc<RefCell<HttpCertificationTree>>,
+    router: AssetRouter<'static>,
+    heads: Heads,
+}
+
 thread_local! {
-    static ROUTER: RefCell<AssetRouter<'static>> = RefCell::new(AssetRouter::default());
+    static CERTIFIED: RefCell<Certified> = RefCell::new(Certified::default());
 }
 
 /// Whether this wasm carries the web app.
@@ -188,24 +199,48 @@ fn configs(init: &Settings) -> Vec<AssetConfig> {
 /// Certifies every asset; returns the root hash to publish as the
 /// canister's certified data.
 pub fn certify(init: &Settings) -> [u8; 32] {
-    ROUTER.with_borrow_mut(|router| {
-        *router = AssetRouter::default();
+    CERTIFIED.with_borrow_mut(|c| {
+        let tree = Rc::new(RefCell::new(HttpCertificationTree::default()));
+        let mut router = AssetRouter::with_tree(tree.clone());
         let mut assets = vec![Asset::new(NOT_FOUND_PATH, not_found_page()), Asset::new(CONFIG_PATH, app_config(init))];
         assets.extend(embedded::FILES.iter().map(|(p, bytes)| Asset::new(*p, *bytes)));
-        router.certify_assets(assets, configs(init)).expect("the built-in assets certify");
-        router.root_hash()
+        let configs = configs(init);
+        let (mut urls, mut scopes) = (vec![], vec![]);
+        for config in &configs {
+            if let AssetConfig::File { path, fallback_for, aliased_by, .. } = config {
+                urls.push(format!("/{}", path.trim_start_matches('/')));
+                urls.extend(aliased_by.iter().cloned());
+                scopes.extend(fallback_for.iter().map(|f| f.scope.clone()));
+            }
+        }
+        router.certify_assets(assets, configs).expect("the built-in assets certify");
+        let heads = Heads::certify(&router, &mut tree.borrow_mut(), &urls, &scopes);
+        let root = tree.borrow().root_hash();
+        *c = Certified { tree, router, heads };
+        root
     })
 }
 
-/// The certified response for `req`.
+/// The certified response for `req` (a `GET`, or a `HEAD`; the routes
+/// send no other method here).
 pub fn serve(data_certificate: &[u8], req: &HttpRequest) -> HttpResponse<'static> {
-    ROUTER.with_borrow(|router| match router.serve_asset(data_certificate, req) {
-        Ok(r) => r,
-        // Unreachable while the wildcard fallback exists: said plainly.
-        Err(e) => HttpResponse::builder()
-            .with_status_code(StatusCode::INTERNAL_SERVER_ERROR)
-            .with_body(format!("no certified response: {e}").into_bytes())
-            .build(),
+    CERTIFIED.with_borrow(|c| {
+        let result = if req.method().as_str().eq_ignore_ascii_case("HEAD") {
+            req.get_path()
+                .ok()
+                .and_then(|path| c.heads.serve(&c.tree.borrow(), data_certificate, &path))
+                .ok_or_else(|| "no HEAD answer certified for this path".to_string())
+        } else {
+            c.router.serve_asset(data_certificate, req).map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(r) => r,
+            // Unreachable while the wildcard fallback exists: said plainly.
+            Err(e) => HttpResponse::builder()
+                .with_status_code(StatusCode::INTERNAL_SERVER_ERROR)
+                .with_body(format!("no certified response: {e}").into_bytes())
+                .build(),
+        }
     })
 }
 
@@ -278,5 +313,31 @@ mod tests {
         assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
         assert_eq!(content_type("favicon.svg"), "image/svg+xml");
         assert_eq!(content_type("noext"), "application/octet-stream");
+    }
+
+    /// `HEAD` gets the `GET` answer's status and headers (its length too)
+    /// and no body, certified for `HEAD` rather than with the `GET`'s
+    /// request certification (devnet's verifying gateway checks the whole
+    /// answer end to end: `tests/tests/e2e_webapp.rs`).
+    #[test]
+    fn head_answers_like_get_without_the_body() {
+        certify(&init(Some("http://localhost:4943")));
+        for path in ["/config.json", "/", "/s/abc", "/a/b/c?x=1"] {
+            let get = serve(b"certificate", &HttpRequest::get(path).build());
+            let head_req =
+                HttpRequest::builder().with_method(ic_http_certification::Method::HEAD).with_url(path).build();
+            let head = serve(b"certificate", &head_req);
+            assert_eq!(head.status_code(), get.status_code(), "{path}");
+            assert!(head.body().is_empty(), "{path}");
+            assert_eq!(header(&head, "content-length"), Some(get.body().len().to_string().as_str()), "{path}");
+            for name in ["content-type", "cache-control", "content-security-policy"] {
+                assert_eq!(header(&head, name), header(&get, name), "{path}: {name}");
+            }
+            let expr = |r| header(r, "ic-certificateexpression").unwrap_or_default().to_string();
+            assert!(expr(&head).contains("no_request_certification"), "{path}: {}", expr(&head));
+            assert!(!expr(&get).contains("no_request_certification"), "GET stays request-certified");
+            let cert = header(&head, "ic-certificate").unwrap_or_default();
+            assert!(cert.contains("certificate=:") && cert.contains("expr_path=:"), "{path}: {cert}");
+        }
     }
 }

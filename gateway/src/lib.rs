@@ -12,6 +12,7 @@
 //! tested natively.
 
 pub mod assets;
+pub mod head;
 pub mod pages;
 pub mod routes;
 pub mod state;

@@ -266,3 +266,32 @@ async fn chromium_buys_credit_with_a_token_from_the_web_app() {
     assert_eq!(seen["credit"], "3.7000 T cycles");
     assert!(seen["screen"]["distinct"].as_u64().unwrap() >= MIN_DISTINCT_BYTES);
 }
+
+/// `curl -I` of the web app through devnet's verifying gateway: each
+/// answer to `HEAD` is the `GET` answer's status and length, without the
+/// body (the asset router certifies `GET` only; `gateway/src/head.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_heads_the_web_app_as_it_gets_it() {
+    use depot_tests::clients::run;
+    let env = DepotEnv::start(EnvOpts { buckets: 1, ..EnvOpts::default() }).await.unwrap();
+    let app = format!("http://{}.localhost:{}", env.deployment.gateway, env.port());
+    let index = run("curl", &["-s", "-S", &format!("{app}/")]).stdout;
+    let index = String::from_utf8(index).unwrap();
+    let script = index.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("a script in index.html");
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    let paths = ["/", "/index.html", "/config.json", script, "/files/deep/link", "/assets/missing.js", "/s/nope"];
+    for path in paths {
+        let url = format!("{app}{path}");
+        let get = run("curl", &["-s", "-S", "-o", body.to_str().unwrap(), "-w", "%{http_code}", &url]).stdout;
+        let get_len = std::fs::metadata(&body).unwrap().len();
+        let head = String::from_utf8(run("curl", &["-s", "-S", "-I", &url]).stdout).unwrap().to_ascii_lowercase();
+        let status = head.split_whitespace().nth(1).unwrap_or_default();
+        assert_eq!(status.as_bytes(), get.as_slice(), "{path}: HEAD {head}");
+        assert!(
+            head.contains(&format!("content-length: {get_len}\r\n")),
+            "{path}: GET gave {get_len} bytes; HEAD {head}"
+        );
+        assert!(head.contains("ic-certificate:"), "{path}: {head}");
+    }
+}
