@@ -39,11 +39,7 @@ fn icp_cli_starts_deploys_to_calls_and_stops_devnet() {
         launcher: env!("CARGO_BIN_EXE_devnet").into(),
         system_wasm: icp_cli::system_wasm_dir(&workspace()),
     };
-    // An identity of one's own: icp-cli seeds ICP and cycles for it at start.
-    icp.ok(&["identity", "new", "alice", "--storage", "plaintext"]);
-    icp.ok(&["identity", "default", "alice"]);
-
-    let started = icp.ok(&["network", "start", "-d"]);
+    let started = icp.start_as_new_identity("alice");
     let _stop = StopOnDrop(&icp);
     assert!(started.contains("Network started on port"), "{started}");
     let status = icp.ok(&["network", "status"]);

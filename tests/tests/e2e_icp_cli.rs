@@ -66,9 +66,7 @@ async fn icp_deploy_of_depots_own_icp_yaml_serves_uploads_and_share_links() {
         launcher: devnet_binary(),
         system_wasm: icp_cli::system_wasm_dir(&workspace()),
     };
-    icp.ok(&["identity", "new", "alice", "--storage", "plaintext"]);
-    icp.ok(&["identity", "default", "alice"]);
-    let started = icp.ok(&["network", "start", "-d"]);
+    let started = icp.start_as_new_identity("alice");
     let _stop = StopOnDrop(&icp);
     assert!(started.contains("Network started on port 8000"), "{started}");
 

@@ -27,10 +27,7 @@ const SELF_DESCRIBE_TAG: u64 = 55799;
 /// its own copy so signing happens outside the state machine's lock.
 #[derive(Debug, Clone)]
 pub struct Certifier {
-    root_key: RootKey,
-    root_key_der: Vec<u8>,
-    node_key: NodeKey,
-    /// Index 0 is the root subnet (the root key and node key again).
+    /// Index 0 is the root subnet: its key is the root key.
     subnets: Arc<Vec<SubnetKeys>>,
 }
 
@@ -82,9 +79,11 @@ impl Certifier {
     }
 
     fn from_keys(root_key: RootKey, node_key: NodeKey) -> Self {
-        let root_key_der = root_key.der_public_key();
-        let root = SubnetKeys::new(0, root_key.clone(), node_key.clone());
-        Self { root_key, root_key_der, node_key, subnets: Arc::new(vec![root]) }
+        Self { subnets: Arc::new(vec![SubnetKeys::new(0, root_key, node_key)]) }
+    }
+
+    fn root(&self) -> &SubnetKeys {
+        &self.subnets[0]
     }
 
     /// The same root subnet with `n` subnets in all. The other subnets'
@@ -112,7 +111,7 @@ impl Certifier {
 
     /// The root and node secret keys, for a saved state (`persistence`).
     pub fn secrets(&self) -> ([u8; 32], [u8; 32]) {
-        (self.root_key.secret_bytes(), self.node_key.secret_bytes())
+        (self.root().key.secret_bytes(), self.root().node.secret_bytes())
     }
 
     /// A certifier with saved keys (`None` if they are not keys).
@@ -122,17 +121,17 @@ impl Certifier {
 
     /// The key of the root subnet's node (signs its query responses).
     pub fn node_key(&self) -> &NodeKey {
-        &self.node_key
+        &self.root().node
     }
 
     /// The DER-encoded root public key (37-byte prefix + 96-byte G2 key).
     pub fn root_key_der(&self) -> Vec<u8> {
-        self.root_key_der.clone()
+        self.root().key_der.clone()
     }
 
     /// The root subnet: with no delegation, clients derive its id from the root key.
     pub fn subnet_id(&self) -> Principal {
-        Principal::self_authenticating(&self.root_key_der)
+        self.root().id
     }
 
     /// Every subnet, the root subnet first.
@@ -190,7 +189,7 @@ impl Certifier {
     /// Signs any hash tree (labels must already be sorted) as the root
     /// subnet and encodes the certificate as self-describing CBOR.
     pub fn certify(&self, tree: HashTree) -> Vec<u8> {
-        encode(&self.sign_tree(&self.root_key, tree, None))
+        encode(&self.sign_tree(&self.root().key, tree, None))
     }
 
     /// Signs a hash tree as subnet `index`: a subnet other than the root

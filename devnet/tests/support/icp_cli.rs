@@ -65,6 +65,14 @@ impl Icp {
         text
     }
 
+    /// Makes identity `name` the default (icp-cli seeds ICP and cycles for
+    /// it at start), then `icp network start -d`; its output.
+    pub fn start_as_new_identity(&self, name: &str) -> String {
+        self.ok(&["identity", "new", name, "--storage", "plaintext"]);
+        self.ok(&["identity", "default", name]);
+        self.ok(&["network", "start", "-d"])
+    }
+
     pub fn launcher_log(&self) -> String {
         let dir = self.project.join(".icp/cache/networks/local/network-launcher");
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
