@@ -97,35 +97,40 @@ pub mod bucket {
     use super::*;
     use crate::FileId;
     use crate::bucket::*;
-    use crate::keys::PublicKeyInfo;
+    use crate::keys::{BucketKey, PublicKeyInfo};
 
     pub const PUT_CHUNK: Method<(PutChunkArgs,), PutChunkResult> = Method::update("put_chunk");
     pub const GET_CHUNK: Method<(GetChunkArgs,), GetChunkResult> = Method::query("get_chunk");
     pub const LIST_CHUNKS: Method<(FileId,), ListChunksResult> = Method::query("list_chunks");
     pub const COMMIT_FILE: Method<(CommitFileArgs,), CommitFileResult> = Method::update("commit_file");
     pub const DELETE_FILE: Method<(DeleteFileArgs,), DeleteFileResult> = Method::update("delete_file");
+    /// Public keys only: kept for directories of earlier releases.
     pub const SET_KEYS: Method<(Vec<PublicKeyInfo>,), UnitResult> = Method::update("set_keys");
+    /// The whole key ring: public keys and this bucket's MAC keys.
+    pub const SET_KEY_RING: Method<(Vec<BucketKey>,), UnitResult> = Method::update("set_key_ring");
     pub const SET_READ_ONLY: Method<(bool,), UnitResult> = Method::update("set_read_only");
     pub const STAT: Method<(), BucketStat> = Method::query("stat");
     pub const SET_SUSPENDED: Method<(SetSuspendedArgs,), SetSuspendedResult> = Method::update("set_suspended");
 
     /// Methods only the bucket's directory may call.
-    pub const DIRECTORY_ONLY: [MethodName; 5] = [
+    pub const DIRECTORY_ONLY: [MethodName; 6] = [
         method_name(COMMIT_FILE),
         method_name(DELETE_FILE),
         method_name(SET_KEYS),
+        method_name(SET_KEY_RING),
         method_name(SET_READ_ONLY),
         method_name(SET_SUSPENDED),
     ];
 
     /// Every descriptor of this canister.
-    pub const ALL: [MethodName; 9] = [
+    pub const ALL: [MethodName; 10] = [
         method_name(PUT_CHUNK),
         method_name(GET_CHUNK),
         method_name(LIST_CHUNKS),
         method_name(COMMIT_FILE),
         method_name(DELETE_FILE),
         method_name(SET_KEYS),
+        method_name(SET_KEY_RING),
         method_name(SET_READ_ONLY),
         method_name(STAT),
         method_name(SET_SUSPENDED),

@@ -15,7 +15,9 @@
 //! under the domain [`UPLOAD_TOKEN_DOMAIN`].
 
 use crate::ids::FileId;
-use crate::keys::{self, KeyId, PublicKeyInfo, SignatureError};
+#[cfg(test)]
+use crate::keys::PublicKeyInfo;
+use crate::keys::{self, KeyId, KeyRing, SignWith, SignatureError};
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
 
@@ -86,9 +88,14 @@ impl UploadToken {
         out
     }
 
-    /// Fills `sig` with the directory's signature.
+    /// Fills `sig` with the directory's Ed25519 signature.
     pub fn sign(&mut self, seed: &[u8; 32]) {
-        self.sig = keys::sign(seed, UPLOAD_TOKEN_DOMAIN, &self.signing_payload()).to_vec();
+        self.sign_with(&SignWith::Ed25519(*seed));
+    }
+
+    /// Fills `sig` with the directory's signature or MAC (`keys`).
+    pub fn sign_with(&mut self, with: &SignWith) {
+        self.sig = keys::sign_with(with, UPLOAD_TOKEN_DOMAIN, &self.signing_payload());
     }
 
     /// Shape checks that need no key: lengths and chunk geometry.
@@ -115,12 +122,17 @@ impl UploadToken {
     }
 
     /// Full verification as a bucket does it.
-    pub fn verify(&self, keys: &[PublicKeyInfo], this_bucket: Principal, now_ns: u64) -> Result<(), TokenError> {
+    pub fn verify<'a>(
+        &self,
+        keys: impl Into<KeyRing<'a>>,
+        this_bucket: Principal,
+        now_ns: u64,
+    ) -> Result<(), TokenError> {
         self.check_shape()?;
         if self.bucket != this_bucket {
             return Err(TokenError::WrongBucket(self.bucket));
         }
-        keys::verify(keys, self.kid, UPLOAD_TOKEN_DOMAIN, &self.signing_payload(), &self.sig)?;
+        keys::verify(keys.into(), self.kid, UPLOAD_TOKEN_DOMAIN, &self.signing_payload(), &self.sig)?;
         // Expiry after the signature so a forged token never learns timing.
         if now_ns >= self.expires_at_ns {
             return Err(TokenError::Expired);
@@ -217,6 +229,32 @@ mod tests {
         assert!(matches!(t.verify(&keyset(), bucket(), 0), Err(TokenError::Signature(_))));
         t.sig = vec![];
         assert!(matches!(t.verify(&keyset(), bucket(), 0), Err(TokenError::Signature(SignatureError::BadLength(0)))));
+    }
+
+    #[test]
+    fn a_mac_token_verifies_only_in_its_bucket() {
+        let key = keys::bucket_mac_key(&SEED, bucket());
+        let mut t = token();
+        t.sign_with(&SignWith::Mac(key));
+        assert_eq!(t.sig.len(), keys::MAC_BYTES);
+        let public = keyset();
+        let macs = [keys::MacKey { kid: 3, key }];
+        let ring = KeyRing { public: &public, mac: &macs };
+        assert_eq!(t.verify(ring, bucket(), 999), Ok(()));
+        assert_eq!(t.verify(ring, bucket(), 1_000), Err(TokenError::Expired));
+        // Public keys alone cannot check it.
+        assert_eq!(t.verify(&public, bucket(), 0), Err(TokenError::Signature(SignatureError::UnknownKey(3))));
+        // Every field is covered by the MAC too.
+        let mut m = t.clone();
+        m.last_chunk = 1;
+        assert_eq!(m.verify(ring, bucket(), 0), Err(TokenError::Signature(SignatureError::Invalid)));
+        // A token re-pointed at another bucket holding that bucket's key.
+        let other = Principal::from_slice(&[9; 10]);
+        let mut moved = t.clone();
+        moved.bucket = other;
+        let other_macs = [keys::MacKey { kid: 3, key: keys::bucket_mac_key(&SEED, other) }];
+        let other_ring = KeyRing { public: &public, mac: &other_macs };
+        assert_eq!(moved.verify(other_ring, other, 0), Err(TokenError::Signature(SignatureError::Invalid)));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! - `<file-key-hex>`: the 16-byte file key, 32 lowercase hex digits.
 //! - `exp`: expiry in Unix seconds; the URL is refused from that second on.
 //! - `kid`: the directory key that signed it.
-//! - `sig`: Ed25519 signature, base64url without padding (86 characters).
+//! - `sig`: base64url without padding: the directory's Ed25519 signature
+//!   (86 characters), or its HMAC-SHA256 under the bucket's own MAC key
+//!   (43 characters; `keys`).
 //! - `dl=1`: serve with `Content-Disposition: attachment` (signed too, so a
 //!   link cannot be switched between inline and attachment).
 //!
@@ -16,7 +18,9 @@
 //! repeated known ones are refused.
 
 use crate::ids::FileKey;
-use crate::keys::{self, KeyId, PublicKeyInfo, SignatureError};
+#[cfg(test)]
+use crate::keys::PublicKeyInfo;
+use crate::keys::{self, KeyId, KeyRing, SignWith, SignatureError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use candid::{CandidType, Principal};
@@ -83,9 +87,14 @@ impl UrlGrant {
         out
     }
 
-    /// The signed path and query, e.g. `/f/00…ff?exp=…&kid=…&sig=…`.
+    /// The path and query signed with the Ed25519 seed of `kid`.
     pub fn sign_path(&self, kid: KeyId, seed: &[u8; 32]) -> String {
-        let sig = keys::sign(seed, DOWNLOAD_URL_DOMAIN, &self.signing_payload());
+        self.sign_path_with(kid, &SignWith::Ed25519(*seed))
+    }
+
+    /// The signed path and query, e.g. `/f/00…ff?exp=…&kid=…&sig=…`.
+    pub fn sign_path_with(&self, kid: KeyId, with: &SignWith) -> String {
+        let sig = keys::sign_with(with, DOWNLOAD_URL_DOMAIN, &self.signing_payload());
         let mut path = format!(
             "{FILE_PATH_PREFIX}{}?exp={}&kid={kid}&sig={}",
             self.file.to_hex(),
@@ -147,10 +156,10 @@ impl SignedUrl {
     }
 
     /// Checks the signature for `bucket`, then the expiry against `now_secs`.
-    pub fn verify(&self, keys: &[PublicKeyInfo], bucket: Principal, now_secs: u64) -> Result<(), UrlError> {
+    pub fn verify<'a>(&self, keys: impl Into<KeyRing<'a>>, bucket: Principal, now_secs: u64) -> Result<(), UrlError> {
         let grant =
             UrlGrant { bucket, file: self.file, expires_at_secs: self.expires_at_secs, disposition: self.disposition };
-        keys::verify(keys, self.kid, DOWNLOAD_URL_DOMAIN, &grant.signing_payload(), &self.sig)?;
+        keys::verify(keys.into(), self.kid, DOWNLOAD_URL_DOMAIN, &grant.signing_payload(), &self.sig)?;
         if now_secs >= self.expires_at_secs {
             return Err(UrlError::Expired);
         }
@@ -209,6 +218,23 @@ mod tests {
         // unknown kid
         let p = SignedUrl::parse(&path.replace("kid=7", "kid=8")).unwrap();
         assert!(matches!(p.verify(&keyset(), g.bucket, 0), Err(UrlError::Signature(SignatureError::UnknownKey(8)))));
+    }
+
+    #[test]
+    fn mac_urls_verify_only_in_their_bucket() {
+        let g = grant(Disposition::Attachment);
+        let key = keys::bucket_mac_key(&SEED, g.bucket);
+        let path = g.sign_path_with(7, &SignWith::Mac(key));
+        let parsed = SignedUrl::parse(&path).unwrap();
+        assert_eq!(parsed.sig.len(), keys::MAC_BYTES);
+        let public = keyset();
+        let macs = [keys::MacKey { kid: 7, key }];
+        let ring = KeyRing { public: &public, mac: &macs };
+        assert_eq!(parsed.verify(ring, g.bucket, 1_999), Ok(()));
+        assert_eq!(parsed.verify(ring, g.bucket, 2_000), Err(UrlError::Expired));
+        let inline = SignedUrl::parse(&path.replace("&dl=1", "&dl=0")).unwrap();
+        assert_eq!(inline.verify(ring, g.bucket, 0), Err(UrlError::Signature(SignatureError::Invalid)));
+        assert_eq!(parsed.verify(&public, g.bucket, 0), Err(UrlError::Signature(SignatureError::UnknownKey(7))));
     }
 
     #[test]

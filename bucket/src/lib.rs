@@ -19,7 +19,7 @@ pub mod state;
 use candid::Principal;
 use depot_api::FileId;
 use depot_api::bucket::*;
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::{BucketKey, PublicKeyInfo};
 use depot_api::methods::{self, is_one_of};
 use http::answer::{Context, answer_query, answer_update};
 use http::stream::{HttpStreamingResponse, StreamingCallbackHttpResponse, StreamingToken};
@@ -89,7 +89,8 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
         if arg_bytes > limits::MAX_PUT_CHUNK_ARG_BYTES {
             return Err(format!("argument larger than {} bytes", limits::MAX_PUT_CHUNK_ARG_BYTES));
         }
-        let args: PutChunkArgs = decode_ingress_arg()?;
+        let raw = ic_cdk::api::call::arg_data_raw();
+        let args: PutChunkArgsRef = decode_ingress(&raw)?;
         // The typed error travels in the reject text (`depot_api::reject`).
         with_store(|s| logic::put_chunk::inspect_put_chunk(s, ic_cdk::id(), caller, now_ns(), &args))
             .map_err(|e| depot_api::reject::bucket_reject(&e))
@@ -97,7 +98,7 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
         if arg_bytes > limits::MAX_HTTP_UPDATE_ARG_BYTES {
             return Err(format!("argument larger than {} bytes", limits::MAX_HTTP_UPDATE_ARG_BYTES));
         }
-        let req: HttpUpdateRequest<'static> = decode_ingress_arg()?;
+        let req: HttpUpdateRequest = decode_ingress(&ic_cdk::api::call::arg_data_raw())?;
         let now_secs = now_ns() / 1_000_000_000;
         let upgrades = with_store(|store| {
             with_certs(|certs| {
@@ -113,18 +114,23 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
     }
 }
 
-fn decode_ingress_arg<T: candid::CandidType + serde::de::DeserializeOwned>() -> Result<T, String> {
+fn decode_ingress<'a, T: candid::CandidType + serde::Deserialize<'a>>(raw: &'a [u8]) -> Result<T, String> {
     let mut config = candid::de::DecoderConfig::new();
     config.set_skipping_quota(limits::INGRESS_SKIPPING_QUOTA);
-    candid::utils::decode_one_with_config(&ic_cdk::api::call::arg_data_raw(), &config)
-        .map_err(|e| format!("malformed argument: {e}"))
+    candid::utils::decode_one_with_config(raw, &config).map_err(|e| format!("malformed argument: {e}"))
 }
 
 /// Stores a chunk. A canister caller may attach cycles: a stored chunk
 /// keeps them all (the bucket's fuel tank, spec §5.2); a refused one keeps
 /// none, so they go back to the caller.
-#[update]
-fn put_chunk(args: PutChunkArgs) -> PutChunkResult {
+///
+/// Exported by hand ([`put_chunk_export`]): `#[update]` decodes into owned
+/// values, which copies the chunk (~1.05 M instructions per MiB, as much as
+/// the rest of `put_chunk` beside the hashing); its bytes are borrowed from
+/// the message instead. `candid_method` declares it for `bucket.did`.
+#[candid::candid_method(update, rename = "put_chunk")]
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code, reason = "natively only its interface is read"))]
+fn put_chunk(args: PutChunkArgsRef<'_>) -> PutChunkResult {
     let result =
         with_store_mut(|s| logic::put_chunk::put_chunk_impl(s, ic_cdk::id(), ic_cdk::caller(), now_ns(), args));
     metrics::count_put_chunk(&result);
@@ -132,6 +138,19 @@ fn put_chunk(args: PutChunkArgs) -> PutChunkResult {
         ic_cdk::api::call::msg_cycles_accept128(ic_cdk::api::call::msg_cycles_available128());
     }
     result
+}
+
+/// The `put_chunk` method: decodes its argument where it was read and
+/// replies what [`put_chunk`] returns. Traps on an argument that does not
+/// decode, as `#[update]` does.
+#[cfg(target_family = "wasm")]
+#[unsafe(export_name = "canister_update put_chunk")]
+fn put_chunk_export() {
+    ic_cdk::setup();
+    let raw = ic_cdk::api::call::arg_data_raw();
+    let args: PutChunkArgsRef =
+        candid::decode_one(&raw).unwrap_or_else(|e| ic_cdk::trap(&format!("failed to decode call arguments: {e:?}")));
+    ic_cdk::api::call::reply((put_chunk(args),));
 }
 
 #[query]
@@ -166,9 +185,18 @@ fn stat() -> BucketStat {
     with_store(|s| logic::read::stat_impl(s, stable, entries))
 }
 
+/// Public keys only, from a directory of an earlier release; drops the MAC
+/// keys (directory only).
 #[update]
 fn set_keys(keys: Vec<PublicKeyInfo>) -> UnitResult {
     with_store_mut(|s| logic::admin::set_keys_impl(s, ic_cdk::caller(), keys))
+}
+
+/// The directory's whole key ring: public keys and this bucket's MAC keys
+/// (directory only).
+#[update]
+fn set_key_ring(ring: Vec<BucketKey>) -> UnitResult {
+    with_store_mut(|s| logic::admin::set_key_ring_impl(s, ic_cdk::caller(), ring))
 }
 
 #[update]
@@ -281,6 +309,22 @@ fn bench_sha256(bytes: serde_bytes::ByteBuf) -> (serde_bytes::ByteBuf, u64) {
     let digest = Sha256::digest(&bytes);
     let instructions = ic_cdk::api::instruction_counter() - before;
     (serde_bytes::ByteBuf::from(digest.to_vec()), instructions)
+}
+
+/// Benchmark only (feature `bench`): the floor a certified 206 is measured
+/// against, a bare read of chunk `index` of `file` from stable memory,
+/// replied as a `blob` appended in place (as `http_request` replies large
+/// bodies). Traps for a file or chunk it does not hold.
+#[cfg(feature = "bench")]
+#[query(manual_reply = true)]
+fn bench_read(file: serde_bytes::ByteBuf, index: u32) -> ManualReply<serde_bytes::ByteBuf> {
+    let key = depot_api::FileKey(file.as_slice().try_into().unwrap_or_else(|_| ic_cdk::trap("a 16-byte key")));
+    let bytes = with_store(|s| {
+        let r = s.chunk_ref(&key, index).unwrap_or_else(|| ic_cdk::trap("no such chunk"));
+        s.read_chunk_part(&r, 0, r.len as u64)
+    });
+    http::reply::reply_with_blob(serde_bytes::ByteBuf::from, &bytes);
+    ManualReply::empty()
 }
 
 ic_cdk::export_candid!();

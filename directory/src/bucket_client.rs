@@ -7,7 +7,7 @@ use crate::logic::CallFailure;
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Principal};
 use depot_api::bucket::{BucketStat, CommitFileArgs, CommitFileResult, DeleteFileArgs, DeleteFileResult, UnitResult};
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::BucketKey;
 use depot_api::methods::{Method, bucket as m};
 use serde::de::DeserializeOwned;
 
@@ -31,8 +31,10 @@ pub async fn delete_file(bucket: Principal, args: DeleteFileArgs) -> Result<Dele
     call(bucket, m::DELETE_FILE, (args,)).await
 }
 
-pub async fn set_keys(bucket: Principal, keys: Vec<PublicKeyInfo>) -> Result<UnitResult, CallFailure> {
-    call(bucket, m::SET_KEYS, (keys,)).await
+/// A bucket of an earlier release has no `set_key_ring`: the call is
+/// rejected and the key-push job tries again after the rollout upgraded it.
+pub async fn set_key_ring(bucket: Principal, ring: Vec<BucketKey>) -> Result<UnitResult, CallFailure> {
+    call(bucket, m::SET_KEY_RING, (ring,)).await
 }
 
 pub async fn set_read_only(bucket: Principal, read_only: bool) -> Result<UnitResult, CallFailure> {

@@ -281,7 +281,7 @@ async fn admin_register_bucket(req: RegisterBucketReq) -> UnitResult {
     admin()?;
     let (keys, version) = state::read(|s| admin::begin_register_bucket(s, &req))?;
     let bucket = req.id;
-    bucket_client::set_keys(bucket, keys).await?.map_err(|error| DirectoryError::Bucket { bucket, error })?;
+    bucket_client::set_key_ring(bucket, keys).await?.map_err(|error| DirectoryError::Bucket { bucket, error })?;
     let stat = bucket_client::stat(bucket).await?;
     state::mutate(|s| admin::finish_register_bucket(s, &req, &stat, version, false, now()))?;
     // Keys may have rotated during the calls: the job catches the bucket up.

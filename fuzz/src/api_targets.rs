@@ -518,6 +518,7 @@ pub fn candid_targets() -> Vec<Target> {
         candid_target("bucket", b::COMMIT_FILE),
         candid_target("bucket", b::DELETE_FILE),
         candid_target("bucket", b::SET_KEYS),
+        candid_target("bucket", b::SET_KEY_RING),
         candid_target("bucket", b::SET_READ_ONLY),
         candid_target("bucket", b::STAT),
         candid_target("bucket", b::SET_SUSPENDED),

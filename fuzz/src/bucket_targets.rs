@@ -4,7 +4,7 @@
 // `tests/bucket.rs` (a binary may not link the bucket and the directory).
 
 use depot_api::FileKey;
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::{MacKey, PublicKeyInfo};
 use depot_api::url::{SignedUrl, file_key_of_path};
 use depot_bucket::http::range::{RangeDecision, resolve};
 use depot_bucket::http::responses::{FallbackResponse, FileResponse, FileView, fallback_shape, file_shape};
@@ -385,6 +385,7 @@ fn gen_record_bytes(rng: &mut Rng) -> Vec<u8> {
             response_format: rng
                 .one_in(2)
                 .then(|| ResponseFormat { fingerprint: [rng.byte(); 32], generation: rng.byte() as u32 }),
+            mac_keys: (0..rng.byte() % 3).map(|k| MacKey { kid: k as u32, key: [rng.byte(); 32] }).collect(),
         }
         .to_bytes()
         .into_owned(),
@@ -473,14 +474,16 @@ fn arb_config() -> impl Strategy<Value = Config> {
         any::<bool>(),
         proptest::option::of(any::<[u8; 32]>()),
         proptest::option::of(any::<([u8; 32], u32)>()),
+        proptest::collection::vec(any::<(u32, [u8; 32])>().prop_map(|(kid, key)| MacKey { kid, key }), 0..4),
     )
-        .prop_map(|(directory, keys, capacity_bytes, read_only, stream_key, format)| Config {
+        .prop_map(|(directory, keys, capacity_bytes, read_only, stream_key, format, mac_keys)| Config {
             directory,
             keys,
             capacity_bytes,
             read_only,
             stream_key,
             response_format: format.map(|(fingerprint, generation)| ResponseFormat { fingerprint, generation }),
+            mac_keys,
         })
 }
 

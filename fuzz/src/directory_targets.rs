@@ -217,14 +217,14 @@ fn arb_runtime() -> impl Strategy<Value = Runtime> {
             any::<[u64; 2]>(),
             any::<u128>(),
             proptest::option::of(arb_principal()),
-            any::<bool>(),
+            any::<[bool; 2]>(),
             proptest::option::of(".*"),
         ),
     )
         .prop_map(
             |(
                 (rng_seed, rng_counter, last_kid, keys_version, accrual_cursor),
-                (n, top_up_cycles_sent, fleet_status_cursor, reserved_files_counted, provision_paused),
+                (n, top_up_cycles_sent, fleet_status_cursor, flags, provision_paused),
             )| Runtime {
                 rng_seed,
                 rng_counter,
@@ -235,7 +235,8 @@ fn arb_runtime() -> impl Strategy<Value = Runtime> {
                 buckets_created: n[1],
                 top_up_cycles_sent,
                 fleet_status_cursor,
-                reserved_files_counted,
+                reserved_files_counted: flags[0],
+                key_rings_sent: flags[1],
                 provision_paused,
             },
         )

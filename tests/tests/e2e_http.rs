@@ -135,6 +135,13 @@ async fn ranges_conditionals_and_refusals() {
     // Altered signature
     let altered = url.replacen("sig=", "sig=AA", 1);
     assert_eq!(http.get(&altered).send().await.unwrap().status(), 403);
+    // The bucket holds its key ring, so the URL carries the bucket's MAC
+    // (32 bytes, 43 base64url characters); one character changed at the
+    // same length is refused too.
+    let sig = url.split("sig=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    assert_eq!(sig.len(), 43, "{url}");
+    let flipped = format!("{}{}", if sig.starts_with('A') { "B" } else { "A" }, &sig[1..]);
+    assert_eq!(http.get(url.replace(&sig, &flipped)).send().await.unwrap().status(), 403);
     // The same URL on the other bucket
     let (b0, b1) = (env.deployment.buckets[0].to_text(), env.deployment.buckets[1].to_text());
     let other = if url.contains(&b0) { url.replace(&b0, &b1) } else { url.replace(&b1, &b0) };

@@ -31,13 +31,13 @@ pub fn query_plan<M: Memory>(
     headers: &[(String, String)],
 ) -> (Plan, Option<FileView>) {
     let req = RequestView { method, url, headers };
-    let keys = &cx.store.config().keys;
+    let config = cx.store.config();
     let (plan, file) = plan(
         &req,
         false,
         |k| cx.store.file_view(k),
         |k| cx.store.is_suspended(k),
-        |s| s.verify(keys, cx.this_bucket, cx.now_secs),
+        |s| s.verify(config.ring(), cx.this_bucket, cx.now_secs),
     );
     // A file not yet in the tree (after an upgrade, or a large file being
     // certified) has no path in it: its 403 and preflight are the
@@ -132,13 +132,13 @@ pub fn answer_update<M: Memory>(
     headers: &[(String, String)],
 ) -> HttpStreamingResponse {
     let req = RequestView { method, url, headers };
-    let keys = &cx.store.config().keys;
+    let config = cx.store.config();
     let (plan, file) = plan(
         &req,
         true,
         |k| cx.store.file_view(k),
         |k| cx.store.is_suspended(k),
-        |s| s.verify(keys, cx.this_bucket, cx.now_secs),
+        |s| s.verify(config.ring(), cx.this_bucket, cx.now_secs),
     );
     match (plan, file) {
         (Plan::Exact { start, end, whole, attachment }, Some(f)) => {

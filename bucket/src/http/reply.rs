@@ -36,7 +36,7 @@ pub fn pieces<'a>(before: &'a [u8], blob: &'a [u8], after: &'a [u8], len_buf: &'
 }
 
 /// `make(blob)` as the reply, `blob` appended in place.
-fn reply_with_blob<T: CandidType>(make: impl Fn(Vec<u8>) -> T, blob: &[u8]) {
+pub(crate) fn reply_with_blob<T: CandidType>(make: impl Fn(Vec<u8>) -> T, blob: &[u8]) {
     let (before, after) = encode_around_blob(make);
     let mut len_buf = Vec::new();
     for piece in pieces(&before, blob, &after, &mut len_buf) {

@@ -25,7 +25,7 @@ use crate::limits::STREAM_EXPIRY_GRACE_SECS;
 use crate::model::FileView;
 use candid::{CandidType, Deserialize, Principal};
 use depot_api::FileKey;
-use depot_api::keys::{SIGNATURE_BYTES, SignatureError};
+use depot_api::keys::{MAC_BYTES, SIGNATURE_BYTES, SignatureError};
 use depot_api::url::{Disposition, SignedUrl, UrlError};
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
@@ -153,13 +153,15 @@ pub fn callback<M: Memory>(
     match (&token.mac, &config.stream_key) {
         (Some(mac), Some(key)) => {
             // The bucket only seals tokens of checked URLs, whose signature
-            // has 64 bytes: a longer one is refused before it is hashed.
-            if token.sig.len() != SIGNATURE_BYTES || !token_mac::is_sealed(key, cx.this_bucket, token, mac) {
+            // has 64 bytes (Ed25519) or 32 (MAC): any other length is
+            // refused before it is hashed.
+            let checked_length = matches!(token.sig.len(), SIGNATURE_BYTES | MAC_BYTES);
+            if !checked_length || !token_mac::is_sealed(key, cx.this_bucket, token, mac) {
                 return Err(StreamError::BadSeal);
             }
             // The bucket checked the signature when it gave the token out;
             // a key retired since then ends the stream, as it would have.
-            if !config.keys.iter().any(|k| k.kid == token.kid) {
+            if !config.ring().knows(token.kid) {
                 return Err(StreamError::Url(UrlError::Signature(SignatureError::UnknownKey(token.kid))));
             }
             if now_secs >= token.exp {
@@ -168,7 +170,7 @@ pub fn callback<M: Memory>(
         }
         // A seal this bucket cannot check is not a seal.
         (Some(_), None) => return Err(StreamError::BadSeal),
-        (None, _) => url.verify(&config.keys, cx.this_bucket, now_secs)?,
+        (None, _) => url.verify(config.ring(), cx.this_bucket, now_secs)?,
     }
     let f = cx.store.file_view(&url.file).ok_or(StreamError::NotFound)?;
     if token.next > token.end || token.end >= f.size {

@@ -7,8 +7,9 @@ use crate::model::records::Config;
 use candid::Principal;
 use depot_api::BucketError;
 use depot_api::bucket::{BucketInit, SetSuspendedArgs};
-use depot_api::keys::{PUBLIC_KEY_BYTES, PublicKeyInfo};
+use depot_api::keys::{BucketKey, HeldKeys, PUBLIC_KEY_BYTES, PublicKeyInfo};
 use depot_api::limits::MAX_FILES_PER_SUSPEND_CALL;
+use depot_api::limits::MAX_SIGNING_KEYS;
 use ic_stable_structures::Memory;
 
 pub fn init_impl<M: Memory>(store: &mut BucketStore<M>, args: BucketInit) {
@@ -19,6 +20,7 @@ pub fn init_impl<M: Memory>(store: &mut BucketStore<M>, args: BucketInit) {
         read_only: false,
         stream_key: None,
         response_format: None,
+        mac_keys: vec![],
     });
 }
 
@@ -30,16 +32,53 @@ pub fn set_stream_key_impl<M: Memory>(store: &mut BucketStore<M>, key: [u8; 32])
     });
 }
 
+/// `set_keys`, the public-key-only form of earlier directories: it replaces
+/// the set and drops every MAC key, so none outlives its public key.
 pub fn set_keys_impl<M: Memory>(
     store: &mut BucketStore<M>,
     caller: Principal,
     keys: Vec<PublicKeyInfo>,
 ) -> Result<(), BucketError> {
     require_directory(store, caller)?;
+    check_key_count(keys.iter().map(|k| k.kid))?;
     if keys.iter().any(|k| k.key.len() != PUBLIC_KEY_BYTES) {
         return Err(invalid("public keys are 32 bytes"));
     }
-    store.update_config(|c| c.keys = keys);
+    store.update_config(|c| {
+        c.keys = keys;
+        c.mac_keys.clear();
+    });
+    Ok(())
+}
+
+/// `set_key_ring`: replaces the whole ring, public and MAC keys together.
+pub fn set_key_ring_impl<M: Memory>(
+    store: &mut BucketStore<M>,
+    caller: Principal,
+    ring: Vec<BucketKey>,
+) -> Result<(), BucketError> {
+    require_directory(store, caller)?;
+    check_key_count(ring.iter().map(|k| k.kid))?;
+    let held = HeldKeys::from_ring(ring).map_err(invalid)?;
+    store.update_config(|c| {
+        c.keys = held.public;
+        c.mac_keys = held.mac;
+    });
+    Ok(())
+}
+
+/// At most `MAX_SIGNING_KEYS` keys (what a directory ever holds), each kid once.
+fn check_key_count(kids: impl Iterator<Item = u32>) -> Result<(), BucketError> {
+    let mut seen = Vec::new();
+    for kid in kids {
+        if seen.contains(&kid) {
+            return Err(invalid(format!("key id {kid} appears twice")));
+        }
+        seen.push(kid);
+    }
+    if seen.len() > MAX_SIGNING_KEYS {
+        return Err(invalid(format!("at most {MAX_SIGNING_KEYS} keys")));
+    }
     Ok(())
 }
 

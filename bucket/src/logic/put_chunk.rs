@@ -9,7 +9,7 @@ use crate::model::BucketStore;
 use crate::model::records::{FileRecord, NewFile};
 use crate::model::slab::slot_size;
 use candid::Principal;
-use depot_api::bucket::{PutChunkArgs, PutChunkOk};
+use depot_api::bucket::{PutChunkArgsRef, PutChunkOk};
 use depot_api::limits::MAX_CHUNK_SIZE;
 use depot_api::token::{TokenError, UploadToken};
 use depot_api::{BucketError, FileKey};
@@ -21,9 +21,9 @@ pub fn put_chunk_impl<M: Memory>(
     this_bucket: Principal,
     caller: Principal,
     now_ns: u64,
-    args: PutChunkArgs,
+    args: PutChunkArgsRef<'_>,
 ) -> Result<PutChunkOk, BucketError> {
-    let PutChunkArgs { token, chunk_index, bytes } = args;
+    let PutChunkArgsRef { token, chunk_index, bytes } = args;
     let Admitted { file, mut rec, new_file, expected } =
         admit(store, this_bucket, caller, now_ns, &token, chunk_index, bytes.len() as u64)?;
     // The chunk next in line for the whole-file hash is absorbed in the
@@ -31,7 +31,7 @@ pub fn put_chunk_impl<M: Memory>(
     // leaving commit at most 63 bytes). A chunk ahead of the line is hashed
     // alone and absorbed later, by `advance_hash`.
     let in_line = rec.declared_sha256.is_some() && rec.hashed_chunks == chunk_index;
-    let hash: [u8; 32] = if in_line { rec.hasher.absorb_and_digest(&bytes) } else { Sha256::digest(&bytes).into() };
+    let hash: [u8; 32] = if in_line { rec.hasher.absorb_and_digest(bytes) } else { Sha256::digest(bytes).into() };
     let ok = PutChunkOk { stored_bytes: bytes.len() as u32, etag: hash.to_vec() };
     if let Some(existing) = store.chunk_ref(&file, chunk_index) {
         // `rec` (absorbed or not) is dropped: nothing is written.
@@ -39,7 +39,7 @@ pub fn put_chunk_impl<M: Memory>(
     }
     check_room(store, &rec, expected)?;
     let stored = store
-        .store_chunk(&file, chunk_index, &bytes, hash)
+        .store_chunk(&file, chunk_index, bytes, hash)
         .map_err(|_| BucketError::OutOfSpace { needed: expected, available: 0 })?;
     rec.stored_chunks += 1;
     rec.stored_bytes += expected;
@@ -50,7 +50,7 @@ pub fn put_chunk_impl<M: Memory>(
             }
             None
         } else {
-            Some((chunk_index, bytes.as_slice()))
+            Some((chunk_index, bytes))
         };
         advance_hash(store, &file, &mut rec, HASH_CHUNKS_PER_PUT + 1, fresh);
     }
@@ -75,7 +75,7 @@ pub fn inspect_put_chunk<M: Memory>(
     this_bucket: Principal,
     caller: Principal,
     now_ns: u64,
-    args: &PutChunkArgs,
+    args: &PutChunkArgsRef<'_>,
 ) -> Result<(), BucketError> {
     let Admitted { file, rec, expected, .. } =
         admit(store, this_bucket, caller, now_ns, &args.token, args.chunk_index, args.bytes.len() as u64)?;
@@ -153,7 +153,7 @@ fn check_token<M: Memory>(
     if store.config().read_only {
         return Err(BucketError::ReadOnly);
     }
-    token.verify(&store.config().keys, this_bucket, now_ns).map_err(|e| match e {
+    token.verify(store.config().ring(), this_bucket, now_ns).map_err(|e| match e {
         TokenError::Expired => BucketError::TokenExpired,
         other => unauthorised(other.to_string()),
     })?;

@@ -2,7 +2,7 @@
 //! (`depot_api::storable`), fixed binary layouts for `ChunkRef` and keys.
 
 use candid::{CandidType, Principal};
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::{KeyRing, MacKey, PublicKeyInfo};
 use ic_stable_structures::Storable;
 use ic_stable_structures::storable::Bound;
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,19 @@ pub struct Config {
     /// without one, and their files are certified afresh.
     #[serde(default)]
     pub response_format: Option<ResponseFormat>,
+    /// This bucket's MAC keys, one per directory key id that has one
+    /// (`set_key_ring`; `depot_api::keys`). Never returned by any method.
+    /// Added later: older configs decode without any, and their tokens and
+    /// URLs are checked by signature until the directory sends a ring.
+    #[serde(default)]
+    pub mac_keys: Vec<MacKey>,
+}
+
+impl Config {
+    /// The keys tokens and URLs are checked with.
+    pub fn ring(&self) -> KeyRing<'_> {
+        KeyRing { public: &self.keys, mac: &self.mac_keys }
+    }
 }
 
 /// A fingerprint of the responses this code certifies, and the generation
@@ -48,6 +61,7 @@ impl Default for Config {
             read_only: true,
             stream_key: None,
             response_format: None,
+            mac_keys: vec![],
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::model::BucketStore;
 use crate::model::records::Config;
 use candid::Principal;
 use depot_api::bucket::*;
-use depot_api::keys::{PublicKeyInfo, public_key};
+use depot_api::keys::{BucketKey, MacKey, PublicKeyInfo, SignWith, bucket_mac_key, public_key};
 use depot_api::token::UploadToken;
 use depot_api::url::{Disposition, UrlGrant};
 use depot_api::{FileId, FileKey};
@@ -18,6 +18,11 @@ pub const SEED: [u8; 32] = [11; 32];
 pub const KID: u32 = 1;
 pub const NOW: u64 = 1_700_000_000_000_000_000;
 pub const CHUNK: u32 = 1024;
+
+/// This bucket's MAC key under the directory seed, as the directory derives it.
+pub fn mac_key() -> [u8; 32] {
+    bucket_mac_key(&SEED, bucket_id())
+}
 
 pub fn bucket_id() -> Principal {
     Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 5, 1, 1])
@@ -48,6 +53,7 @@ impl Fx {
             read_only: false,
             stream_key: None,
             response_format: None,
+            mac_keys: vec![MacKey { kid: KID, key: mac_key() }],
         });
         Self { store, raw }
     }
@@ -83,7 +89,7 @@ impl Fx {
         args: PutChunkArgs,
         now: u64,
     ) -> PutChunkResult {
-        logic::put_chunk::put_chunk_impl(&mut self.store, this_bucket, caller, now, args)
+        logic::put_chunk::put_chunk_impl(&mut self.store, this_bucket, caller, now, args.as_ref())
     }
 
     pub fn commit_file(
@@ -119,6 +125,10 @@ impl Fx {
 
     pub fn set_keys(&mut self, caller: Principal, keys: Vec<PublicKeyInfo>) -> UnitResult {
         logic::admin::set_keys_impl(&mut self.store, caller, keys)
+    }
+
+    pub fn set_key_ring(&mut self, caller: Principal, ring: Vec<BucketKey>) -> UnitResult {
+        logic::admin::set_key_ring_impl(&mut self.store, caller, ring)
     }
 }
 
@@ -168,6 +178,13 @@ impl Upload {
         t
     }
 
+    /// The same token with the bucket's MAC instead of a signature.
+    pub fn mac_token(&self) -> UploadToken {
+        let mut t = self.token();
+        t.sign_with(&SignWith::Mac(mac_key()));
+        t
+    }
+
     pub fn chunk(&self, i: u32) -> Vec<u8> {
         let s = i as usize * self.chunk_size as usize;
         self.data[s..(s + self.chunk_size as usize).min(self.data.len())].to_vec()
@@ -209,5 +226,11 @@ impl Upload {
     pub fn url(&self, exp_secs: u64, d: Disposition) -> String {
         UrlGrant { bucket: bucket_id(), file: self.file, expires_at_secs: exp_secs, disposition: d }
             .sign_path(KID, &SEED)
+    }
+
+    /// The same URL with the bucket's MAC instead of a signature.
+    pub fn mac_url(&self, exp_secs: u64, d: Disposition) -> String {
+        UrlGrant { bucket: bucket_id(), file: self.file, expires_at_secs: exp_secs, disposition: d }
+            .sign_path_with(KID, &SignWith::Mac(mac_key()))
     }
 }

@@ -427,6 +427,43 @@ fn sealed_streaming_tokens_are_checked_by_their_seal() {
     assert!(matches!(at(&fx, NOW_SECS, bucket_id(), &token), Err(StreamError::Url(UrlError::Signature(_)))));
 }
 
+/// A URL carrying the bucket's MAC instead of the directory's signature is
+/// served the same certified answers, streams to the end (unsealed tokens
+/// are checked by the MAC too), and any change to it is refused.
+#[test]
+fn mac_urls_are_served_like_signed_ones() {
+    let size = CHUNK as usize * 3 + 5;
+    let (mut fx, certs, up) = setup(size);
+    let url = up.mac_url(NOW_SECS + 60, Disposition::Inline);
+    assert!(url.len() < up.url(NOW_SECS + 60, Disposition::Inline).len(), "43 characters instead of 86");
+    let s = get(&fx, &certs, "GET", &url, &[("Range", "bytes=1024-2047")]);
+    assert_eq!((s.status(), s.verified.clone()), (206, Ok(())));
+    assert_eq!(s.resp.body(), &up.data[1024..2048]);
+    {
+        let cx = Context { store: &fx.store, certs: &certs, this_bucket: bucket_id(), now_secs: NOW_SECS };
+        let u = answer_update(&cx, "GET", &url, &[("Range".into(), "bytes=10-".into())]);
+        assert_eq!(follow(&cx, &u), up.data[10..]);
+    }
+    let expired = up.mac_url(NOW_SECS, Disposition::Inline);
+    let altered = url.replace("sig=", "sig=A").replacen("sig=AA", "sig=BA", 1);
+    let attachment = format!("{url}&dl=1");
+    for bad in [expired, altered, attachment] {
+        let s = get(&fx, &certs, "GET", &bad, &[]);
+        assert_eq!((s.status(), s.verified.clone()), (403, Ok(())), "{bad}");
+    }
+    // A bucket holding only the public keys (after an earlier directory's
+    // `set_keys`) refuses MAC URLs and still serves signed ones.
+    let public = fx.store.config().keys.clone();
+    fx.set_keys(directory(), public).unwrap();
+    let certs = fx.certs();
+    assert_eq!(get(&fx, &certs, "GET", &url, &[]).status(), 403);
+    assert_eq!(
+        get(&fx, &certs, "GET", &up.url(NOW_SECS + 60, Disposition::Inline), &[]).status(),
+        206,
+        "the first chunk"
+    );
+}
+
 #[test]
 fn conditional_head_and_errors_are_certified() {
     let (fx, certs, up) = setup(CHUNK as usize + 1);

@@ -256,6 +256,67 @@ fn only_the_directory_sets_keys_and_keys_are_32_bytes() {
     assert_eq!(fx.store.config().keys, vec![key(32)]);
 }
 
+#[test]
+fn a_mac_token_stores_chunks_only_under_this_buckets_key() {
+    let mut fx = Fx::new(1 << 30);
+    let up = Upload::new(1, CHUNK as usize * 3);
+    let put = |fx: &mut Fx, token, i: u32| {
+        fx.put_chunk(bucket_id(), alice(), PutChunkArgs { token, chunk_index: i, bytes: up.chunk(i) }, NOW)
+    };
+    let t = up.mac_token();
+    assert_eq!(t.sig.len(), depot_api::keys::MAC_BYTES);
+    assert!(put(&mut fx, t.clone(), 0).is_ok());
+    // Under another bucket's key (what that bucket's tokens carry), or a
+    // field changed after the MAC was made.
+    let mut foreign = t.clone();
+    let other = candid::Principal::from_slice(&[9; 10]);
+    foreign.sign_with(&depot_api::keys::SignWith::Mac(depot_api::keys::bucket_mac_key(&SEED, other)));
+    assert!(matches!(put(&mut fx, foreign, 1), Err(BucketError::Unauthorised { .. })));
+    let mut widened = t.clone();
+    widened.expires_at_ns += 1;
+    assert!(matches!(put(&mut fx, widened, 1), Err(BucketError::Unauthorised { .. })));
+    // The public-key-only `set_keys` of an earlier directory drops the MAC
+    // keys: MAC tokens are refused, signed ones still store.
+    let public = fx.store.config().keys.clone();
+    fx.set_keys(directory(), public).unwrap();
+    assert!(fx.store.config().mac_keys.is_empty());
+    assert!(matches!(put(&mut fx, t, 1), Err(BucketError::Unauthorised { .. })));
+    assert!(put(&mut fx, up.token(), 1).is_ok());
+}
+
+#[test]
+fn only_the_directory_sets_the_key_ring_and_it_is_checked_whole() {
+    use depot_api::keys::BucketKey;
+    use depot_api::limits::MAX_SIGNING_KEYS;
+    let mut fx = Fx::new(1 << 20);
+    let before = fx.store.config().clone();
+    let key = |kid, public: usize, mac: usize| BucketKey { kid, public_key: vec![7; public], mac_key: vec![8; mac] };
+    let refused = |fx: &mut Fx, caller, ring: Vec<BucketKey>| fx.set_key_ring(caller, ring);
+    assert!(matches!(refused(&mut fx, alice(), vec![key(2, 32, 32)]), Err(BucketError::Unauthorised { .. })));
+    for bad in [
+        vec![key(2, 31, 32)],
+        vec![key(2, 32, 31)],
+        vec![key(2, 32, 33)],
+        vec![key(2, 32, 32), key(3, 32, 0)],
+        vec![key(2, 32, 32), key(2, 32, 32)],
+        (0..=MAX_SIGNING_KEYS as u32).map(|k| key(k, 32, 32)).collect(),
+    ] {
+        assert!(matches!(refused(&mut fx, directory(), bad), Err(BucketError::InvalidRequest { .. })));
+        assert_eq!(fx.store.config(), &before, "refused rings change nothing");
+    }
+    let most: Vec<BucketKey> = (0..MAX_SIGNING_KEYS as u32).map(|k| key(k, 32, 32)).collect();
+    fx.set_key_ring(directory(), most).unwrap();
+    let c = fx.store.config();
+    assert_eq!(c.keys.len(), MAX_SIGNING_KEYS);
+    assert_eq!(
+        c.mac_keys.iter().map(|k| (k.kid, k.key)).collect::<Vec<_>>(),
+        (0..MAX_SIGNING_KEYS as u32).map(|k| (k, [8; 32])).collect::<Vec<_>>()
+    );
+    // The MAC keys survive a reopen (an upgrade).
+    fx.reopen();
+    assert_eq!(fx.store.config().mac_keys.len(), MAX_SIGNING_KEYS);
+}
+
 /// A token issued before a delete stays valid for minutes: it must not
 /// store the file again (the directory no longer counts those bytes).
 #[test]
@@ -326,7 +387,8 @@ fn inspection_refuses_before_the_bucket_pays() {
     let t = up.token();
     let args =
         |token: depot_api::token::UploadToken, i: u32, bytes: Vec<u8>| PutChunkArgs { token, chunk_index: i, bytes };
-    let inspect = |fx: &Fx, a: &PutChunkArgs, caller, now| inspect_put_chunk(&fx.store, bucket_id(), caller, now, a);
+    let inspect =
+        |fx: &Fx, a: &PutChunkArgs, caller, now| inspect_put_chunk(&fx.store, bucket_id(), caller, now, &a.as_ref());
 
     assert_eq!(inspect(&fx, &args(t.clone(), 0, up.chunk(0)), alice(), NOW), Ok(()));
     let mut garbage = t.clone();

@@ -1,10 +1,11 @@
-//! Pushes the public key set to buckets that have an older version (after a
+//! Pushes each bucket its key ring (every public key with that bucket's
+//! MAC key, `set_key_ring`) when it has an older version (after a
 //! rotation, a revocation or a dropped key), records which version each
 //! bucket accepted, and activates a pending key once every bucket has it
 //! (`logic::keys`).
 //!
 //! Pushes to one bucket arrive in the order they were sent (the IC keeps
-//! the order of requests between two canisters), and `set_keys` replaces
+//! the order of requests between two canisters), and `set_key_ring` replaces
 //! the whole set, so a bucket ends with the newest set it was sent.
 
 use crate::logic::CallFailure;
@@ -13,7 +14,7 @@ use crate::model::State;
 use crate::model::users::NANOS_PER_SEC;
 use candid::Principal;
 use depot_api::bucket::UnitResult;
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::BucketKey;
 
 /// Buckets pushed per run.
 pub const KEY_PUSH_BATCH: usize = 20;
@@ -23,7 +24,8 @@ pub const KEY_PUSH_RETRY_SECS: u64 = 2 * 60;
 pub struct KeyPush {
     pub bucket: Principal,
     pub version: u64,
-    pub keys: Vec<PublicKeyInfo>,
+    /// The bucket's own ring (its MAC keys are its alone).
+    pub keys: Vec<BucketKey>,
 }
 
 /// Buckets behind on keys and not leased, each leased now.
@@ -42,18 +44,17 @@ pub fn lease_key_pushes(state: &mut State, now_ns: u64, max: usize) -> Vec<KeyPu
     if due.is_empty() {
         return vec![];
     }
-    let keys = state.public_keys();
     due.into_iter()
         .map(|bucket| {
             let mut b = state.buckets.get(&bucket).expect("listed above");
             b.keys_push_not_before_ns = now_ns.saturating_add(KEY_PUSH_RETRY_SECS * NANOS_PER_SEC);
             state.put_bucket(bucket, b);
-            KeyPush { bucket, version, keys: keys.clone() }
+            KeyPush { bucket, version, keys: state.key_ring_for(bucket) }
         })
         .collect()
 }
 
-/// Applies the bucket's answer to `set_keys`: a refusal (its own error or
+/// Applies the bucket's answer to `set_key_ring`: a refusal (its own error or
 /// a failed call) is retried after `KEY_PUSH_RETRY_SECS`. After an
 /// acceptance the pending key, if any, is activated when this was the last
 /// bucket without it; returns that kid.

@@ -92,7 +92,7 @@ pub async fn push_keys() {
             return;
         }
         for push in pushes {
-            let answer = bucket_client::set_keys(push.bucket, push.keys.clone()).await;
+            let answer = bucket_client::set_key_ring(push.bucket, push.keys.clone()).await;
             state::mutate(|s| key_push::finish_key_push(s, &push, answer, now()));
         }
     }

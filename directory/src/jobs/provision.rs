@@ -114,8 +114,8 @@ async fn register(bucket: Principal) -> Result<(), String> {
         return Ok(());
     }
     let (keys, version) = state::read(|s| admin::begin_register_bucket(s, &req)).map_err(|e| e.to_string())?;
-    let pushed = bucket_client::set_keys(bucket, keys).await.map_err(|e: CallFailure| e.to_string())?;
-    pushed.map_err(|e| format!("set_keys: {e}"))?;
+    let pushed = bucket_client::set_key_ring(bucket, keys).await.map_err(|e: CallFailure| e.to_string())?;
+    pushed.map_err(|e| format!("set_key_ring: {e}"))?;
     let stat = bucket_client::stat(bucket).await.map_err(|e| e.to_string())?;
     if stat.version != bucket_wasm::VERSION {
         return Err(format!("the bucket runs version {}, not {}", stat.version, bucket_wasm::VERSION));

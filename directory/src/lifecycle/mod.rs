@@ -20,7 +20,10 @@ pub fn init(args: Option<DirectoryInit>) {
         .unwrap_or_else(|e| ic_cdk::trap(&format!("invalid DirectoryInit: {e}")));
     state::mutate(|s| {
         s.set_settings(settings);
-        s.update_runtime(|rt| rt.reserved_files_counted = true);
+        s.update_runtime(|rt| {
+            rt.reserved_files_counted = true;
+            rt.key_rings_sent = true;
+        });
     });
     start_timers();
 }
@@ -35,9 +38,25 @@ pub fn post_upgrade(args: Option<DirectoryInit>) {
     }
     state::mutate(|s| {
         count_reserved_files(s);
+        send_key_rings_once(s);
         s.rebuild_routing();
     });
     start_timers();
+}
+
+/// Buckets registered before key rings existed accepted public keys only:
+/// bumping the key version once sends each its ring (with its MAC keys),
+/// and until a bucket accepts it, its tokens and URLs are signed as before
+/// (`State::signer_for`). A bucket still on an earlier wasm refuses
+/// `set_key_ring`, and the push job tries again after the rollout.
+pub fn send_key_rings_once(s: &mut crate::model::State) {
+    if s.runtime().key_rings_sent {
+        return;
+    }
+    s.update_runtime(|rt| {
+        rt.key_rings_sent = true;
+        rt.keys_version += 1;
+    });
 }
 
 /// Buckets' `reserved_files`, from the upload sessions, once: records

@@ -7,7 +7,7 @@ use crate::model::buckets::BucketRecord;
 use candid::Principal;
 use depot_api::bucket::BucketStat;
 use depot_api::directory::*;
-use depot_api::keys::PublicKeyInfo;
+use depot_api::keys::BucketKey;
 use depot_api::{BucketId, DirectoryError};
 
 pub fn require_admin(is_controller: bool) -> Result<(), DirectoryError> {
@@ -84,10 +84,7 @@ pub fn list_buckets_impl(state: &State) -> Vec<BucketInfo> {
 
 /// Checks a registration before the bucket is called. Returns the key set
 /// to push and its version.
-pub fn begin_register_bucket(
-    state: &State,
-    req: &RegisterBucketReq,
-) -> Result<(Vec<PublicKeyInfo>, u64), DirectoryError> {
+pub fn begin_register_bucket(state: &State, req: &RegisterBucketReq) -> Result<(Vec<BucketKey>, u64), DirectoryError> {
     if req.id == Principal::anonymous() || req.id == Principal::management_canister() {
         return Err(invalid("not a bucket canister id"));
     }
@@ -100,7 +97,7 @@ pub fn begin_register_bucket(
     if state.active_key().is_none() {
         return Err(super::unavailable("initialising: no signing key to give the bucket yet"));
     }
-    Ok((state.public_keys(), state.runtime().keys_version))
+    Ok((state.key_ring_for(req.id), state.runtime().keys_version))
 }
 
 /// Registers the bucket once it accepted our keys and answered `stat`.

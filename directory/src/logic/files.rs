@@ -126,11 +126,11 @@ pub fn signed_url(
     disposition: depot_api::url::Disposition,
 ) -> DownloadUrlResult {
     let settings = state.settings();
-    let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
+    let (kid, signer) = state.signer_for(meta.bucket).ok_or_else(|| unavailable("no signing key yet"))?;
     let file = meta.file_id.key().ok_or(DirectoryError::NotFound)?;
     let grant = UrlGrant { bucket: meta.bucket, file, expires_at_secs, disposition };
     let host = settings.domain_template.replace(BUCKET_PLACEHOLDER, &meta.bucket.to_text());
-    let url = format!("{}://{host}{}", settings.url_scheme, grant.sign_path(kid, &seed));
+    let url = format!("{}://{host}{}", settings.url_scheme, grant.sign_path_with(kid, &signer));
     Ok(DownloadUrl { url, bucket: meta.bucket, expires_at_secs })
 }
 

@@ -204,7 +204,7 @@ pub fn get_upload_token_impl(
     if last - first >= MAX_CHUNKS_PER_TOKEN {
         return Err(invalid(format!("a token covers at most {MAX_CHUNKS_PER_TOKEN} chunks")));
     }
-    let (kid, seed) = state.active_key().ok_or_else(|| unavailable("no signing key yet"))?;
+    let (kid, signer) = state.signer_for(session.bucket).ok_or_else(|| unavailable("no signing key yet"))?;
     let settings = state.settings().clone();
     // The session cap first: it never resets, so waiting would not help.
     if session.tokens_issued >= settings.max_tokens_per_upload {
@@ -241,7 +241,7 @@ pub fn get_upload_token_impl(
         expires_at_ns,
         sig: vec![],
     };
-    token.sign(&seed);
+    token.sign_with(&signer);
     Ok(token)
 }
 

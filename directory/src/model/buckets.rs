@@ -22,7 +22,7 @@ pub struct BucketRecord {
     #[serde(default)]
     pub registered_used_bytes: u64,
     pub registered_at_ns: u64,
-    /// `Runtime::keys_version` this bucket last accepted via `set_keys`.
+    /// `Runtime::keys_version` this bucket last accepted via `set_key_ring`.
     pub keys_pushed_version: u64,
     /// The key-push job does not call the bucket before this time (lease
     /// while a push is in flight, back-off after a failure).

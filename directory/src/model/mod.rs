@@ -23,7 +23,7 @@ use buckets::BucketRecord;
 use candid::Principal;
 use deletions::{DeleteReason, PendingDelete};
 use depot_api::ids::ID_BYTES;
-use depot_api::keys::{self as sig, PublicKeyInfo};
+use depot_api::keys::{self as sig, BucketKey, PublicKeyInfo, SignWith};
 use depot_api::{DirectoryError, FileId, FileKey};
 use files::FileRecord;
 use ic_stable_structures::memory_manager::MemoryManager;
@@ -268,6 +268,30 @@ impl State {
             .map(|e| e.into_pair())
             .map(|(kid, k)| PublicKeyInfo { kid, key: sig::public_key(&k.seed).to_vec() })
             .collect()
+    }
+
+    /// The key ring `bucket` is sent (`set_key_ring`): every key that
+    /// verifies, each with the MAC key derived for that bucket alone.
+    pub fn key_ring_for(&self, bucket: Principal) -> Vec<BucketKey> {
+        self.signing_keys
+            .iter()
+            .map(|e| e.into_pair())
+            .map(|(kid, k)| BucketKey {
+                kid,
+                public_key: sig::public_key(&k.seed).to_vec(),
+                mac_key: sig::bucket_mac_key(&k.seed, bucket).to_vec(),
+            })
+            .collect()
+    }
+
+    /// How a token or URL for `bucket` is signed: the active kid, with the
+    /// bucket's MAC when it accepted the current key ring (so it holds that
+    /// kid's MAC key), else with the Ed25519 key, which every bucket
+    /// checks. Thousands of instructions in the bucket instead of ~2.1 M.
+    pub fn signer_for(&self, bucket: Principal) -> Option<(u32, SignWith)> {
+        let (kid, seed) = self.active_key()?;
+        let current = self.buckets.get(&bucket).is_some_and(|b| b.keys_pushed_version >= self.runtime().keys_version);
+        Some((kid, if current { SignWith::Mac(sig::bucket_mac_key(&seed, bucket)) } else { SignWith::Ed25519(seed) }))
     }
 
     // ---- bucket deletions ----

@@ -21,7 +21,7 @@ pub struct Runtime {
     /// Key id of the newest signing key (0: none yet; the first is 1).
     pub last_kid: u32,
     /// Incremented whenever the public key set changes; buckets that
-    /// accepted an older version get `set_keys` again.
+    /// accepted an older version get `set_key_ring` again.
     pub keys_version: u64,
     /// Where the storage-charging job goes on (`logic::billing::accrue_due`).
     /// Added later: older runtimes decode with none (start from the first).
@@ -43,6 +43,12 @@ pub struct Runtime {
     /// (records written before the counter existed have none).
     #[serde(default)]
     pub reserved_files_counted: bool,
+    /// Buckets are sent key rings with their MAC keys (`set_key_ring`), not
+    /// public keys alone. Added later: older runtimes decode without it,
+    /// and the upgrade bumps `keys_version` once so every bucket gets its
+    /// ring (`lifecycle::send_key_rings_once`).
+    #[serde(default)]
+    pub key_rings_sent: bool,
     /// Why no bucket can be created, as the provisioning job last found it
     /// (none: it can).
     #[serde(default)]

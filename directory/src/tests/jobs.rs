@@ -134,7 +134,8 @@ fn key_push_after_rotation_with_lease_and_retry() {
     let new_kid = rotate_key_impl(&mut fx.s, [9; 32], fx.now).unwrap();
     let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
-    assert_eq!(pushes[0].keys, fx.s.public_keys());
+    assert_eq!(pushes[0].keys, fx.s.key_ring_for(bucket(1)));
+    assert_ne!(pushes[0].keys, pushes[1].keys, "each bucket its own MAC keys");
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty(), "leased");
     assert_eq!(finish_key_push(&mut fx.s, &pushes[0], Ok(Ok(())), fx.now), None, "bucket 2 lacks the key");
     assert_eq!(finish_key_push(&mut fx.s, &pushes[1], Err(rejected()), fx.now), None);

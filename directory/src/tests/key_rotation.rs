@@ -30,6 +30,10 @@ fn kids(keys: &[PublicKeyInfo]) -> Vec<u32> {
     keys.iter().map(|k| k.kid).collect()
 }
 
+fn ring_kids(ring: &[depot_api::keys::BucketKey]) -> Vec<u32> {
+    ring.iter().map(|k| k.kid).collect()
+}
+
 fn active(fx: &Fx) -> u32 {
     fx.s.active_key().unwrap().0
 }
@@ -70,7 +74,7 @@ fn pending_key_is_published_and_pushed_but_does_not_sign() {
     assert_eq!(fx.s.runtime().keys_version, version + 1);
     let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
-    assert!(pushes.iter().all(|p| kids(&p.keys) == vec![old, new]));
+    assert!(pushes.iter().all(|p| ring_kids(&p.keys) == vec![old, new]));
     // Not signing: the old key does until every bucket has the new one.
     assert_eq!(active(&fx), old);
     assert_eq!(token(&mut fx, &res.upload_id).kid, old);
@@ -92,8 +96,7 @@ fn lagging_bucket_keeps_the_old_key_signing_until_it_accepts() {
     assert!(fx.bucket_info(bucket(2)).keys_version < fx.s.runtime().keys_version);
 
     // Hours of retries: bucket 2 still lags, the old key still signs, and
-    // what it signs verifies on bucket 2's old set.
-    let bucket2_keys = vec![PublicKeyInfo { kid: old, key: depot_api::keys::public_key(&[0x4b; 32]).to_vec() }];
+    // what it signs verifies on the bucket it is for.
     for _ in 0..10 {
         fx.advance_secs(3600);
         // The maintenance tick's check changes nothing either.
@@ -101,7 +104,8 @@ fn lagging_bucket_keeps_the_old_key_signing_until_it_accepts() {
         push_round_bucket2_down(&mut fx);
         assert_eq!(active(&fx), old);
         let t = token(&mut fx, &res.upload_id);
-        assert_eq!(t.verify(&bucket2_keys, t.bucket, fx.now), Ok(()));
+        assert_eq!(t.kid, old);
+        assert_eq!(t.verify(&fx.held_keys(t.bucket), t.bucket, fx.now), Ok(()));
     }
 
     // Bucket 2 comes back: its acceptance activates the new key.
@@ -207,10 +211,9 @@ fn revoking_a_retired_key_stops_its_tokens_and_urls_at_once() {
     let (tb, ub) = (old_token.bucket, fx.s.owned_file(alice(), &file).unwrap().1.meta.bucket);
     let new = fx.rotate_and_activate([0x77; 32]);
     // Retired, but still verifying: the leak is live.
-    let keys = fx.s.public_keys();
-    assert_eq!(old_token.verify(&keys, tb, fx.now), Ok(()));
     let now_secs = fx.now / NANOS_PER_SEC;
-    assert_eq!(old_url.verify(&keys, ub, now_secs), Ok(()));
+    assert_eq!(old_token.verify(&fx.held_keys(tb), tb, fx.now), Ok(()));
+    assert_eq!(old_url.verify(&fx.held_keys(ub), ub, now_secs), Ok(()));
 
     let version = fx.s.runtime().keys_version;
     assert_eq!(admin_revoke_key(&mut fx.s, true, leaked, fx.now), Ok(new));
@@ -221,25 +224,27 @@ fn revoking_a_retired_key_stops_its_tokens_and_urls_at_once() {
     // Every bucket is due the new set.
     let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
     assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
-    assert!(pushes.iter().all(|p| kids(&p.keys) == vec![new] && p.version == version + 1));
+    assert!(pushes.iter().all(|p| ring_kids(&p.keys) == vec![new] && p.version == version + 1));
     // A bucket with the new set refuses what the revoked key signed...
-    let bucket_keys = &pushes[0].keys;
-    assert_eq!(
-        old_token.verify(bucket_keys, tb, fx.now),
-        Err(TokenError::Signature(SignatureError::UnknownKey(leaked)))
-    );
-    assert_eq!(old_url.verify(bucket_keys, ub, now_secs), Err(UrlError::Signature(SignatureError::UnknownKey(leaked))));
-    // ...and accepts what the active key signs.
+    let held = |b| {
+        let ring = pushes.iter().find(|p| p.bucket == b).expect("pushed").keys.clone();
+        depot_api::keys::HeldKeys::from_ring(ring).unwrap()
+    };
+    assert_eq!(old_token.verify(&held(tb), tb, fx.now), Err(TokenError::Signature(SignatureError::UnknownKey(leaked))));
+    assert_eq!(old_url.verify(&held(ub), ub, now_secs), Err(UrlError::Signature(SignatureError::UnknownKey(leaked))));
+    // ...and accepts what the active key signs (by signature: no bucket
+    // has accepted the new ring yet).
     let t = token(&mut fx, &res.upload_id);
-    assert_eq!(t.verify(bucket_keys, tb, fx.now), Ok(()));
-    assert_eq!(url(&fx, &file).verify(bucket_keys, ub, now_secs), Ok(()));
+    assert_eq!(t.sig.len(), depot_api::keys::SIGNATURE_BYTES);
+    assert_eq!(t.verify(&held(tb), tb, fx.now), Ok(()));
+    assert_eq!(url(&fx, &file).verify(&held(ub), ub, now_secs), Ok(()));
     // A failed push is retried by the job until the bucket has the set.
     finish_key_push(&mut fx.s, &pushes[0], Ok(Ok(())), fx.now);
     finish_key_push(&mut fx.s, &pushes[1], Err(unreachable()), fx.now);
     assert!(lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH).is_empty());
     fx.advance_secs(crate::jobs::key_push::KEY_PUSH_RETRY_SECS);
     let retry = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
-    assert_eq!(retry.iter().map(|p| (p.bucket, kids(&p.keys))).collect::<Vec<_>>(), vec![(bucket(2), vec![new])]);
+    assert_eq!(retry.iter().map(|p| (p.bucket, ring_kids(&p.keys))).collect::<Vec<_>>(), vec![(bucket(2), vec![new])]);
 }
 
 #[test]
@@ -333,4 +338,33 @@ fn key_records_stored_before_rotation_states_decode_as_not_pending() {
     let old = Old { seed: [1; 32], created_at_ns: 5, retired_at_ns: None, drop_at_ns: None };
     let rec: SigningKeyRecord = cbor_decode(&cbor_encode(&old));
     assert!(rec.is_active() && !rec.is_pending());
+}
+
+/// A directory upgraded from before key rings sends every bucket its ring
+/// once, and signs for each by signature until that bucket accepts it.
+#[test]
+fn an_upgrade_from_public_keys_only_sends_every_bucket_its_ring_once() {
+    use crate::lifecycle::send_key_rings_once;
+    let mut fx = two_buckets();
+    let res = fx.start_ok(alice(), 10);
+    fx.s.update_runtime(|rt| rt.key_rings_sent = false);
+    let version = fx.s.runtime().keys_version;
+    send_key_rings_once(&mut fx.s);
+    send_key_rings_once(&mut fx.s);
+    assert_eq!(fx.s.runtime().keys_version, version + 1, "once");
+    assert_eq!(token(&mut fx, &res.upload_id).sig.len(), depot_api::keys::SIGNATURE_BYTES);
+    let pushes = lease_key_pushes(&mut fx.s, fx.now, KEY_PUSH_BATCH);
+    assert_eq!(pushes.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![bucket(1), bucket(2)]);
+    assert!(pushes.iter().all(|p| p.keys.iter().all(|k| k.mac_key.len() == depot_api::keys::MAC_KEY_BYTES)));
+    // A bucket still on the earlier wasm has no `set_key_ring`: retried.
+    let (pushed, _) = push_round_bucket2_down(&mut fx);
+    assert!(pushed.is_empty(), "leased");
+    for p in &pushes {
+        let answer = if p.bucket == bucket(2) { Err(unreachable()) } else { Ok(Ok(())) };
+        finish_key_push(&mut fx.s, p, answer, fx.now);
+    }
+    let t = token(&mut fx, &res.upload_id);
+    let expected = if t.bucket == bucket(1) { depot_api::keys::MAC_BYTES } else { depot_api::keys::SIGNATURE_BYTES };
+    assert_eq!(t.sig.len(), expected);
+    assert_eq!(t.verify(&fx.held_keys(t.bucket), t.bucket, fx.now), Ok(()));
 }

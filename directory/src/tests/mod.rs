@@ -138,6 +138,11 @@ impl Fx {
         self.books();
     }
 
+    /// The keys `bucket` holds once it accepted the current ring.
+    pub fn held_keys(&self, bucket: BucketId) -> depot_api::keys::HeldKeys {
+        depot_api::keys::HeldKeys::from_ring(self.s.key_ring_for(bucket)).expect("well-formed ring")
+    }
+
     /// Every bucket behind on keys accepts the current set (the key-push job
     /// with buckets that answer Ok); returns the kid this activated, if any.
     pub fn accept_keys_everywhere(&mut self) -> Option<u32> {

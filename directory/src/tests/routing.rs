@@ -112,7 +112,7 @@ fn register_checks() {
     );
     assert_eq!(begin_register_bucket(&fx.s, &r(1, 10, 10)).unwrap_err(), invalid("bucket is already registered"));
     let (keys, version) = begin_register_bucket(&fx.s, &r(2, 10, 10)).unwrap();
-    assert_eq!(keys, fx.s.public_keys());
+    assert_eq!(keys, fx.s.key_ring_for(bucket(2)));
     assert_err_unchanged(&mut fx, invalid("hard_limit_bytes 10 exceeds the bucket's capacity 9"), |fx| {
         finish_register_bucket(&mut fx.s, &r(2, 10, 10), &stat(9, 0, false), version, false, fx.now)
     });

@@ -27,10 +27,49 @@ fn token_contents_and_signature() {
     assert_eq!(t.file_id, res.file_id);
     assert_eq!(t.sha256.clone().map(|h| h.into_vec()), Some(vec![0xab; 32]));
     assert_eq!(t.expires_at_ns, fx.now + DEFAULT_UPLOAD_TOKEN_TTL_SECS * NANOS_PER_SEC);
-    let keys = fx.s.public_keys();
+    let keys = fx.held_keys(bucket(1));
     assert_eq!(t.verify(&keys, bucket(1), fx.now), Ok(()));
     assert_eq!(t.verify(&keys, bucket(1), t.expires_at_ns), Err(TokenError::Expired));
     assert_eq!(t.verify(&keys, bucket(2), fx.now), Err(TokenError::WrongBucket(bucket(1))));
+}
+
+/// A bucket that accepted the current key ring gets tokens and URLs with
+/// its own MAC; one behind (a ring still being pushed) gets them signed,
+/// and each verifies on what that bucket holds.
+#[test]
+fn tokens_and_urls_carry_a_mac_only_for_buckets_with_the_current_ring() {
+    use depot_api::keys::{HeldKeys, MAC_BYTES, SIGNATURE_BYTES};
+    let mut fx = Fx::new();
+    let file = fx.ready_file(alice(), 10);
+    let res = fx.start_ok(alice(), 10);
+    let issue = |fx: &mut Fx| {
+        let t = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
+        let u = get_download_url_impl(&fx.s, alice(), &url_req(&file, None, None), fx.now).unwrap();
+        let u = SignedUrl::parse(&u.url[u.url.find("/f/").unwrap()..]).unwrap();
+        (t, u)
+    };
+    let (t, u) = issue(&mut fx);
+    assert_eq!((t.sig.len(), u.sig.len()), (MAC_BYTES, MAC_BYTES));
+    let now_secs = fx.now / NANOS_PER_SEC;
+    let held = fx.held_keys(bucket(1));
+    assert_eq!(t.verify(&held, bucket(1), fx.now), Ok(()));
+    assert_eq!(u.verify(&held, bucket(1), now_secs), Ok(()));
+    // Another bucket's ring does not check them.
+    let other = fx.held_keys(bucket(2));
+    assert!(matches!(u.verify(&other, bucket(1), now_secs), Err(UrlError::Signature(_))));
+    // The key set changes: until the bucket accepts it, signatures, which
+    // its old public keys check.
+    let old_public = held.public.clone();
+    rotate_key_impl(&mut fx.s, [0x77; 32], fx.now).unwrap();
+    let (t, u) = issue(&mut fx);
+    assert_eq!((t.sig.len(), u.sig.len()), (SIGNATURE_BYTES, SIGNATURE_BYTES));
+    let public_only = HeldKeys { public: old_public, mac: vec![] };
+    assert_eq!(t.verify(&public_only, bucket(1), fx.now), Ok(()));
+    assert_eq!(u.verify(&public_only, bucket(1), now_secs), Ok(()));
+    fx.accept_keys_everywhere();
+    let (t, u) = issue(&mut fx);
+    assert_eq!((t.sig.len(), u.sig.len()), (MAC_BYTES, MAC_BYTES));
+    assert_eq!(t.verify(&fx.held_keys(bucket(1)), bucket(1), fx.now), Ok(()));
 }
 
 #[test]
@@ -80,7 +119,7 @@ fn download_url_parses_and_verifies() {
     let signed = SignedUrl::parse(&u.url[host.len()..]).unwrap();
     assert_eq!(signed.disposition, Disposition::Attachment);
     assert_eq!(signed.expires_at_secs, u.expires_at_secs);
-    let keys = fx.s.public_keys();
+    let keys = fx.held_keys(bucket(1));
     assert_eq!(signed.verify(&keys, bucket(1), now_secs), Ok(()));
     assert_eq!(signed.verify(&keys, bucket(1), u.expires_at_secs), Err(UrlError::Expired));
     assert!(matches!(signed.verify(&keys, bucket(2), now_secs), Err(UrlError::Signature(_))));
@@ -134,8 +173,8 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     let rotated_at = fx.now;
     assert_ne!(new_kid, old_kid);
     assert_eq!(fx.s.runtime().keys_version, version + 1, "buckets must get the new set");
-    let keys = fx.s.public_keys();
-    assert_eq!(keys.iter().map(|k| k.kid).collect::<Vec<_>>(), vec![old_kid, new_kid]);
+    let keys = fx.held_keys(bucket(1));
+    assert_eq!(keys.public.iter().map(|k| k.kid).collect::<Vec<_>>(), vec![old_kid, new_kid]);
     // Old signatures still verify; new ones use the new kid.
     assert_eq!(old_token.verify(&keys, bucket(1), fx.now), Ok(()));
     let new_token = get_upload_token_impl(&mut fx.s, alice(), &token_req(&res.upload_id, 0, 0), fx.now).unwrap();
@@ -148,13 +187,13 @@ fn rotation_keeps_old_kid_verifying_until_retired_then_drops_it() {
     assert_eq!(drop_expired_keys(&mut fx.s, fx.now), 0);
     let host_len = url_max.url.find("/f/").unwrap();
     let signed = SignedUrl::parse(&url_max.url[host_len..]).unwrap();
-    assert_eq!(signed.verify(&fx.s.public_keys(), bucket(1), fx.now / NANOS_PER_SEC - 1), Ok(()));
+    assert_eq!(signed.verify(&fx.held_keys(bucket(1)), bucket(1), fx.now / NANOS_PER_SEC - 1), Ok(()));
     fx.now += 1;
     assert_eq!(drop_expired_keys(&mut fx.s, fx.now), 1);
     assert_eq!(fx.s.public_keys().iter().map(|k| k.kid).collect::<Vec<_>>(), vec![new_kid]);
     assert_eq!(fx.s.runtime().keys_version, version + 2);
     assert!(matches!(
-        old_token.verify(&fx.s.public_keys(), bucket(1), 0),
+        old_token.verify(&fx.held_keys(bucket(1)), bucket(1), 0),
         Err(TokenError::Signature(depot_api::keys::SignatureError::UnknownKey(_)))
     ));
 }

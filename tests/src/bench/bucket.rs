@@ -42,7 +42,11 @@ pub fn run() -> Result<()> {
     let whole = http_get(&mut dev, &d, &up.file_id, bucket, None)?;
     whole.print(&format!("{} file, plain GET (chunk 0)", size_label(CHUNKED_FILE_BYTES)));
     let range = format!("bytes={}-", RANGE_CHUNK * CHUNK);
-    http_get(&mut dev, &d, &up.file_id, bucket, Some(&range))?.print(&format!("same file, Range: {range}"));
+    let ranged = http_get(&mut dev, &d, &up.file_id, bucket, Some(&range))?;
+    ranged.print(&format!("same file, Range: {range}"));
+    let bare = bare_read(&mut dev, bucket, &up.file_id, RANGE_CHUNK as u32)?;
+    row("bench_read: that chunk read bare from stable memory, replied as a blob", minstr(bare as f64));
+    row("certified 206 / bare read", format!("{:>10.2} x", ranged.instructions as f64 / bare as f64));
     for size in SINGLE_CHUNK_FILES {
         let f = upload(&mut dev, &d, &pattern(size, 2), &format!("single-{size}.bin"))?;
         http_get(&mut dev, &d, &f.file_id, bucket, None)?
@@ -166,6 +170,18 @@ impl Served {
             ),
         );
     }
+}
+
+/// Instructions of `bench_read`: chunk `index` of the file, read and replied
+/// with nothing else (the floor of serving it).
+fn bare_read(dev: &mut Devnet, bucket: Principal, file_id: &depot_api::FileId, index: u32) -> Result<u64> {
+    let arg = Encode!(&ByteBuf::from(file_id.id.clone()), &index)?;
+    let out = dev.query(Principal::anonymous(), bucket, "bench_read", &arg)?;
+    let bytes = Decode!(&reply("bench_read", &out)?, ByteBuf)?;
+    if bytes.len() != CHUNK {
+        return Err(anyhow!("bench_read returned {} bytes", bytes.len()));
+    }
+    Ok(out.instructions)
 }
 
 /// `http_request` for the file's signed URL, as the gateway sends it.
