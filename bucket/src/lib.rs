@@ -90,7 +90,7 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
             return Err(format!("argument larger than {} bytes", limits::MAX_PUT_CHUNK_ARG_BYTES));
         }
         let raw = ic_cdk::api::call::arg_data_raw();
-        let args: PutChunkArgsRef = decode_ingress(&raw)?;
+        let args: PutChunkArgsRef = decode_arg(&raw)?;
         // The typed error travels in the reject text (`depot_api::reject`).
         with_store(|s| logic::put_chunk::inspect_put_chunk(s, ic_cdk::id(), caller, now_ns(), &args))
             .map_err(|e| depot_api::reject::bucket_reject(&e))
@@ -98,7 +98,7 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
         if arg_bytes > limits::MAX_HTTP_UPDATE_ARG_BYTES {
             return Err(format!("argument larger than {} bytes", limits::MAX_HTTP_UPDATE_ARG_BYTES));
         }
-        let req: HttpUpdateRequest = decode_ingress(&ic_cdk::api::call::arg_data_raw())?;
+        let req: HttpUpdateRequest = decode_arg(&ic_cdk::api::call::arg_data_raw())?;
         let now_secs = now_ns() / 1_000_000_000;
         let upgrades = with_store(|store| {
             with_certs(|certs| {
@@ -114,9 +114,10 @@ fn admit_ingress(method: &str, caller: Principal, arg_bytes: usize) -> Result<()
     }
 }
 
-fn decode_ingress<'a, T: candid::CandidType + serde::Deserialize<'a>>(raw: &'a [u8]) -> Result<T, String> {
+/// One argument, decoded where it lies under `ARG_SKIPPING_QUOTA`.
+fn decode_arg<'a, T: candid::CandidType + serde::Deserialize<'a>>(raw: &'a [u8]) -> Result<T, String> {
     let mut config = candid::de::DecoderConfig::new();
-    config.set_skipping_quota(limits::INGRESS_SKIPPING_QUOTA);
+    config.set_skipping_quota(limits::ARG_SKIPPING_QUOTA);
     candid::utils::decode_one_with_config(raw, &config).map_err(|e| format!("malformed argument: {e}"))
 }
 
@@ -149,7 +150,7 @@ fn put_chunk_export() {
     ic_cdk::setup();
     let raw = ic_cdk::api::call::arg_data_raw();
     let args: PutChunkArgsRef =
-        candid::decode_one(&raw).unwrap_or_else(|e| ic_cdk::trap(&format!("failed to decode call arguments: {e:?}")));
+        decode_arg(&raw).unwrap_or_else(|e| ic_cdk::trap(&format!("failed to decode call arguments: {e}")));
     ic_cdk::api::call::reply((put_chunk(args),));
 }
 

@@ -64,6 +64,9 @@ pub const MAX_PUT_CHUNK_ARG_BYTES: usize = depot_api::limits::MAX_CHUNK_SIZE as 
 /// Gateways send no body for GET; 64 KiB is far above real header sizes.
 pub const MAX_HTTP_UPDATE_ARG_BYTES: usize = 64 * 1024;
 
-/// Candid skipping quota when `inspect_message` decodes an argument: our
-/// arguments have no fields to skip, so a little slack is enough.
-pub const INGRESS_SKIPPING_QUOTA: usize = 10_000;
+/// Candid skipping quota of every argument the bucket decodes by hand
+/// (in `inspect_message`, and `put_chunk`'s from any caller): our arguments
+/// have no fields to skip, so a little slack is enough. The same as
+/// `#[update]` sets (ic-cdk's default), so a `vec null` of 2^32 elements
+/// costs nothing to refuse.
+pub const ARG_SKIPPING_QUOTA: usize = 10_000;
