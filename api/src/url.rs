@@ -110,7 +110,11 @@ impl UrlGrant {
 
 /// The file key of a `/f/<hex>` path (query ignored), if it is one.
 pub fn file_key_of_path(path_and_query: &str) -> Option<FileKey> {
-    let path = path_and_query.split(['?', '#']).next().unwrap_or("");
+    // Bytes, not chars: both delimiters are ASCII, and a search by a
+    // two-char pattern decodes UTF-8 (every certified response parses its
+    // URL twice).
+    let end = path_and_query.bytes().position(|b| b == b'?' || b == b'#').unwrap_or(path_and_query.len());
+    let path = &path_and_query[..end];
     FileKey::from_hex(path.strip_prefix(FILE_PATH_PREFIX)?)
 }
 
@@ -157,9 +161,20 @@ impl SignedUrl {
 
     /// Checks the signature for `bucket`, then the expiry against `now_secs`.
     pub fn verify<'a>(&self, keys: impl Into<KeyRing<'a>>, bucket: Principal, now_secs: u64) -> Result<(), UrlError> {
+        self.verify_prepared(keys.into(), &[], bucket, now_secs)
+    }
+
+    /// `verify` with MAC keys prepared in advance (`keys::verify_prepared`).
+    pub fn verify_prepared(
+        &self,
+        keys: KeyRing<'_>,
+        prepared: &[keys::PreparedMac],
+        bucket: Principal,
+        now_secs: u64,
+    ) -> Result<(), UrlError> {
         let grant =
             UrlGrant { bucket, file: self.file, expires_at_secs: self.expires_at_secs, disposition: self.disposition };
-        keys::verify(keys.into(), self.kid, DOWNLOAD_URL_DOMAIN, &grant.signing_payload(), &self.sig)?;
+        keys::verify_prepared(keys, prepared, self.kid, DOWNLOAD_URL_DOMAIN, &grant.signing_payload(), &self.sig)?;
         if now_secs >= self.expires_at_secs {
             return Err(UrlError::Expired);
         }

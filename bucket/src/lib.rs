@@ -14,6 +14,7 @@ pub mod limits;
 pub mod logic;
 pub mod metrics;
 pub mod model;
+pub mod phases;
 pub mod state;
 
 use candid::Principal;
@@ -49,6 +50,7 @@ fn certify(change: &CertChange) {
 #[init]
 fn init(args: BucketInit) {
     with_store_mut(|s| logic::admin::init_impl(s, args));
+    prepare_macs();
     install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
     lifecycle::stream_key::ensure(std::time::Duration::ZERO);
 }
@@ -58,6 +60,7 @@ fn post_upgrade() {
     // Opens the store (everything is in stable memory already); only the
     // heap tree is rebuilt.
     with_store(|_| ());
+    prepare_macs();
     install_certification(REBUILD_INSTRUCTIONS_IN_UPGRADE);
     lifecycle::stream_key::ensure(std::time::Duration::ZERO);
 }
@@ -190,14 +193,18 @@ fn stat() -> BucketStat {
 /// keys (directory only).
 #[update]
 fn set_keys(keys: Vec<PublicKeyInfo>) -> UnitResult {
-    with_store_mut(|s| logic::admin::set_keys_impl(s, ic_cdk::caller(), keys))
+    let result = with_store_mut(|s| logic::admin::set_keys_impl(s, ic_cdk::caller(), keys));
+    prepare_macs();
+    result
 }
 
 /// The directory's whole key ring: public keys and this bucket's MAC keys
 /// (directory only).
 #[update]
 fn set_key_ring(ring: Vec<BucketKey>) -> UnitResult {
-    with_store_mut(|s| logic::admin::set_key_ring_impl(s, ic_cdk::caller(), ring))
+    let result = with_store_mut(|s| logic::admin::set_key_ring_impl(s, ic_cdk::caller(), ring));
+    prepare_macs();
+    result
 }
 
 #[update]
@@ -215,23 +222,50 @@ fn set_suspended(args: SetSuspendedArgs) -> SetSuspendedResult {
     Ok(changed)
 }
 
-/// Replied by hand (`http::reply`): a large body goes out from its buffer
-/// rather than through a copy in the Candid encoder.
-#[query(manual_reply = true)]
-fn http_request(req: HttpRequest<'static>) -> ManualReply<HttpResponse<'static>> {
+/// Exported by hand ([`http_request_export`]): the argument is read and the
+/// reply written by `http::wire` rather than by candid's codec (see there
+/// why), and a large body goes out from its buffer (`http::reply`).
+/// `candid_method` declares it for `bucket.did`.
+#[candid::candid_method(query, rename = "http_request")]
+#[cfg_attr(not(target_family = "wasm"), allow(dead_code, reason = "natively only its interface is read"))]
+fn http_request(req: HttpRequest<'_>) -> HttpResponse<'static> {
+    http_query_response(&req)
+}
+
+/// The `http_request` query. Traps on an argument that does not decode, as
+/// `#[query]` does.
+#[cfg(target_family = "wasm")]
+#[unsafe(export_name = "canister_query http_request")]
+fn http_request_export() {
+    ic_cdk::setup();
+    let raw = ic_cdk::api::call::arg_data_raw();
+    http::reply::reply_http(&http_request(decode_http_request(&raw)));
+}
+
+/// `http_request`'s argument: by `http::wire` when it has the usual type
+/// table, by candid otherwise.
+#[cfg(target_family = "wasm")]
+fn decode_http_request(raw: &[u8]) -> HttpRequest<'_> {
+    let req = http::wire::decode_request(raw).unwrap_or_else(|| {
+        decode_arg(raw).unwrap_or_else(|e| ic_cdk::trap(&format!("failed to decode call arguments: {e}")))
+    });
+    phases::mark("request decoded");
+    req
+}
+
+fn http_query_response(req: &HttpRequest) -> HttpResponse<'static> {
     if req.url().split('?').next() == Some(metrics::METRICS_PATH) && req.method().as_str() == "GET" {
-        return ManualReply::one(metrics_response());
+        return metrics_response();
     }
     let cert = ic_cdk::api::data_certificate();
     let now_secs = now_ns() / 1_000_000_000;
-    let resp = with_store(|store| {
+    phases::mark("certificate and clock read");
+    with_store(|store| {
         with_certs(|certs| {
             let cx = Context { store, certs, this_bucket: ic_cdk::id(), now_secs };
             answer_query(&cx, req.method().as_str(), req.url(), req.headers(), cert.as_deref())
         })
-    });
-    http::reply::reply_http(&resp);
-    ManualReply::empty()
+    })
 }
 
 #[update(manual_reply = true)]
@@ -310,6 +344,22 @@ fn bench_sha256(bytes: serde_bytes::ByteBuf) -> (serde_bytes::ByteBuf, u64) {
     let digest = Sha256::digest(&bytes);
     let instructions = ic_cdk::api::instruction_counter() - before;
     (serde_bytes::ByteBuf::from(digest.to_vec()), instructions)
+}
+
+/// Benchmark only (feature `bench`): what `http_request` spends in each
+/// phase of answering `req` (`phases::mark`), its reply encoded but not
+/// sent. `depot-bench` sets the phases beside the total of the real call.
+#[cfg(all(feature = "bench", target_family = "wasm"))]
+#[unsafe(export_name = "canister_query bench_http_phases")]
+fn bench_http_phases() {
+    phases::start();
+    ic_cdk::setup();
+    let raw = ic_cdk::api::call::arg_data_raw();
+    let req = decode_http_request(&raw);
+    let resp = http_query_response(&req);
+    std::hint::black_box(http::wire::encode_response(&resp));
+    phases::mark("reply encoded");
+    ic_cdk::api::call::reply((phases::take(),));
 }
 
 /// Benchmark only (feature `bench`): the floor a certified 206 is measured

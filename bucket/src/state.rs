@@ -5,6 +5,7 @@
 use crate::http::certs::CertTree;
 use crate::model::BucketStore;
 use depot_api::FileKey;
+use depot_api::keys::PreparedMac;
 use ic_stable_structures::DefaultMemoryImpl;
 use std::cell::RefCell;
 
@@ -16,6 +17,10 @@ thread_local! {
     static STORE: RefCell<BucketStore<DefaultMemoryImpl>> = RefCell::new(BucketStore::init(DefaultMemoryImpl::default()));
     static CERTS: RefCell<CertTree> = RefCell::new(CertTree::default());
     static REBUILD: RefCell<Option<RebuildCursor>> = const { RefCell::new(None) };
+    /// The MAC keys of the stored ring, prepared (`depot_api::keys::
+    /// PreparedMac`): remade whenever the ring changes (`prepare_macs`).
+    /// Only a speed-up: a key is used only while the ring holds it.
+    static PREPARED_MACS: RefCell<Vec<PreparedMac>> = const { RefCell::new(Vec::new()) };
     /// A timer for the next certification step is set (at most one is).
     static CERTIFY_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
 }
@@ -50,4 +55,15 @@ pub fn certification_scheduled() -> bool {
 
 pub fn set_certification_scheduled(v: bool) {
     CERTIFY_SCHEDULED.with(|r| *r.borrow_mut() = v);
+}
+
+/// Prepares the MAC keys the store's ring holds now; call after any change
+/// of the ring, and on install and upgrade.
+pub fn prepare_macs() {
+    let prepared = with_store(|s| s.config().mac_keys.iter().map(PreparedMac::new).collect());
+    PREPARED_MACS.set(prepared);
+}
+
+pub fn with_prepared_macs<R>(f: impl FnOnce(&[PreparedMac]) -> R) -> R {
+    PREPARED_MACS.with(|p| f(&p.borrow()))
 }

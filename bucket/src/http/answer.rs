@@ -8,6 +8,7 @@ use super::responses::{
 use super::serve::{Plan, RequestView, plan};
 use super::stream::{self, HttpStreamingResponse};
 use crate::model::BucketStore;
+use crate::phases::mark;
 use candid::Principal;
 use depot_api::FileKey;
 use depot_api::url::SignedUrl;
@@ -32,12 +33,23 @@ pub fn query_plan<M: Memory>(
 ) -> (Plan, Option<FileView>) {
     let req = RequestView { method, url, headers };
     let config = cx.store.config();
+    mark("config read");
     let (plan, file) = plan(
         &req,
         false,
-        |k| cx.store.file_view(k),
+        |k| {
+            let view = cx.store.file_view(k);
+            mark("file lookup");
+            view
+        },
         |k| cx.store.is_suspended(k),
-        |s| s.verify(config.ring(), cx.this_bucket, cx.now_secs),
+        |s| {
+            let verified = crate::state::with_prepared_macs(|prepared| {
+                s.verify_prepared(config.ring(), prepared, cx.this_bucket, cx.now_secs)
+            });
+            mark("URL parsed and verified");
+            verified
+        },
     );
     // A file not yet in the tree (after an upgrade, or a large file being
     // certified) has no path in it: its 403 and preflight are the
@@ -71,6 +83,7 @@ pub fn answer_query<M: Memory>(
     data_certificate: Option<&[u8]>,
 ) -> HttpResponse<'static> {
     let (plan, file) = query_plan(cx, method, url, headers);
+    mark("plan");
     let Some(cert) = data_certificate else {
         return plain(503, "certificate unavailable: call http_request as a query\n");
     };
@@ -83,7 +96,8 @@ pub fn answer_query<M: Memory>(
         }
         (Plan::Fallback(r), _) => {
             let shape = fallback_shape(r);
-            let mut resp = shape.to_response(shape.fixed_body.unwrap_or_default().to_vec(), false);
+            let body = shape.fixed_body.unwrap_or_default().to_vec();
+            let mut resp = shape.into_response(body, false);
             match cx.certs.certify(cx.store, &mut resp, Certified::Fallback(r), url, cert) {
                 Ok(()) => resp,
                 Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
@@ -110,13 +124,31 @@ fn certified_file<M: Memory>(
     url: &str,
     cert: &[u8],
 ) -> HttpResponse<'static> {
-    let shape = file_shape(f, r, |i| chunk_hash(cx.store, &f.key, i));
-    let body = match shape.fixed_body {
-        Some(b) => b.to_vec(),
-        None => body_of(cx.store, f, r),
+    // The chunk whose bytes are the body, looked up once for its hash and
+    // its bytes.
+    let index = match r {
+        FileResponse::Full { .. } => Some(0),
+        FileResponse::Chunk { index, .. } => Some(index),
+        _ => None,
     };
-    let mut resp = shape.to_response(body, upgrade);
-    match cx.certs.certify(cx.store, &mut resp, Certified::File(f, r), url, cert) {
+    let chunk = index.and_then(|i| Some((i, cx.store.chunk_ref(&f.key, i)?)));
+    let hash_of = |i| match chunk {
+        Some((at, c)) if at == i => c.sha256,
+        _ => chunk_hash(cx.store, &f.key, i),
+    };
+    let shape = file_shape(f, r, hash_of);
+    mark("headers");
+    let body = match (shape.fixed_body, chunk) {
+        (Some(b), _) => b.to_vec(),
+        (None, Some((_, c))) => cx.store.read_chunk(&c),
+        (None, None) => vec![],
+    };
+    mark("body read");
+    let mut resp = shape.into_response(body, upgrade);
+    mark("response built");
+    let certified = cx.certs.certify(cx.store, &mut resp, Certified::File(f, r), url, cert);
+    mark("witness and paths freed");
+    match certified {
         Ok(()) => resp,
         Err(_) => plain(400, "400 Bad Request: malformed URL\n"),
     }

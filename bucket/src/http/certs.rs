@@ -27,6 +27,7 @@
 
 mod file_index;
 
+use super::cert_header;
 use super::responses::{
     CEL, CEL_STRING, FallbackResponse, FileResponse, FileView, ResponseShape, fallback_shape, file_response_at,
     file_response_count, file_response_index, file_shape,
@@ -39,7 +40,7 @@ use depot_api::FileKey;
 use file_index::{FileIndex, Position, hex_label};
 use ic_certification::hash_tree::labeled_hash;
 use ic_certification::{HashTree, labeled, merge_hash_trees, pruned};
-use ic_http_certification::utils::{add_v2_certificate_header, more_specific_wildcards_for};
+use ic_http_certification::utils::more_specific_wildcards_for;
 use ic_http_certification::{HttpCertificationPath, HttpRequest, HttpResponse, response_hash};
 use ic_stable_structures::Memory;
 use sha2::{Digest, Sha256};
@@ -279,14 +280,19 @@ impl CertTree {
         }
     }
 
-    /// The witness of one lookup path (without `http_expr`). `known`: a
-    /// file's set the caller has read already, so it is not read twice.
-    fn witness_path<M: Memory>(
-        &self,
-        store: &BucketStore<M>,
-        path: &[Vec<u8>],
-        known: Option<(&[u8; 16], &ResponseSet)>,
-    ) -> HashTree {
+    /// The witness (without `http_expr`) of a certified file's response
+    /// `response_hash` in its `set`: what `witness_path` gives for the path
+    /// `f/<key>/<$>/<cel>/""/<response_hash>`, made without searching for
+    /// the path (the file is known to be in the tree), in one walk down the
+    /// treap.
+    fn file_witness(&self, key: &[u8; 16], set: &ResponseSet, response_hash: [u8; 32]) -> HashTree {
+        let rest = [EXACT.to_vec(), CEL_HASH.to_vec(), vec![], response_hash.to_vec()];
+        let files = self.files.witness(&[*key], &mut |k| labeled(hex_label(k), chain_witness(EXACT, set, &rest)));
+        ic_certification::fork(labeled(b"".to_vec(), pruned(*FALLBACK_CHAIN)), labeled(FILES_SEGMENT.to_vec(), files))
+    }
+
+    /// The witness of one lookup path (without `http_expr`).
+    fn witness_path<M: Memory>(&self, store: &BucketStore<M>, path: &[Vec<u8>]) -> HashTree {
         let (first, rest) = path.split_first().map_or((None, &[][..]), |(f, r)| (Some(f.as_slice()), r));
         let fallback = if first == Some(b"".as_slice()) {
             labeled(b"".to_vec(), chain_witness(WILDCARD, &FALLBACK_SET, rest))
@@ -294,30 +300,20 @@ impl CertTree {
             labeled(b"".to_vec(), pruned(*FALLBACK_CHAIN))
         };
         let Some(files_root) = self.files.root_hash() else { return fallback };
-        let files =
-            if first == Some(FILES_SEGMENT) { self.files_witness(store, rest, known) } else { pruned(files_root) };
+        let files = if first == Some(FILES_SEGMENT) { self.files_witness(store, rest) } else { pruned(files_root) };
         ic_certification::fork(fallback, labeled(FILES_SEGMENT.to_vec(), files))
     }
 
     /// Under `f`: the file the path names, or its neighbours to prove
     /// that no file has that name.
-    fn files_witness<M: Memory>(
-        &self,
-        store: &BucketStore<M>,
-        path: &[Vec<u8>],
-        known: Option<(&[u8; 16], &ResponseSet)>,
-    ) -> HashTree {
+    fn files_witness<M: Memory>(&self, store: &BucketStore<M>, path: &[Vec<u8>]) -> HashTree {
         let Some((label, rest)) = path.split_first() else {
             return pruned(self.files.root_hash().expect("files exist"));
         };
         match self.files.position(label) {
-            Position::Found(key) => self.files.witness(&[key], &mut |k| {
-                let set = match known {
-                    Some((known_key, set)) if known_key == k => Cow::Borrowed(set),
-                    _ => self.set_of(store, k),
-                };
-                labeled(hex_label(k), chain_witness(EXACT, &set, rest))
-            }),
+            Position::Found(key) => self
+                .files
+                .witness(&[key], &mut |k| labeled(hex_label(k), chain_witness(EXACT, &self.set_of(store, k), rest))),
             Position::Between(below, above) => {
                 let want: Vec<[u8; 16]> = below.into_iter().chain(above).collect();
                 self.files.witness(&want, &mut |k| {
@@ -366,27 +362,23 @@ impl CertTree {
         request_url: &str,
         data_certificate: &[u8],
     ) -> Result<(), String> {
-        let (paths, expr_path, known) = match what {
+        let (witness, expr_path) = match what {
             Certified::File(f, r) => {
                 if !self.is_certified(&f.key) {
                     return Err("the file is not certified yet".into());
                 }
                 let i = file_response_index(f, r).ok_or("a response not certified for this file")?;
                 let set = self.set_of(store, &f.key.0);
+                crate::phases::mark("response set read");
                 debug_assert_eq!(
                     set.response_hash(i),
                     shape_hash(&file_shape(f, r, |c| store.chunk_hash(&f.key, c))),
                     "a stored response hash is stale"
                 );
-                let path = vec![
-                    FILES_SEGMENT.to_vec(),
-                    hex_label(&f.key.0),
-                    EXACT.to_vec(),
-                    CEL_HASH.to_vec(),
-                    vec![],
-                    set.response_hash(i).to_vec(),
-                ];
-                (vec![path], HttpCertificationPath::exact(f.path()).to_expr_path(), Some((f.key.0, set)))
+                // `HttpCertificationPath::exact(f.path()).to_expr_path()`.
+                let expr_path =
+                    vec![b"http_expr".to_vec(), FILES_SEGMENT.to_vec(), hex_label(&f.key.0), EXACT.to_vec()];
+                (self.file_witness(&f.key.0, &set, set.response_hash(i)), expr_path)
             }
             Certified::Fallback(r) => {
                 let i = FALLBACKS.iter().position(|x| *x == r).expect("every fallback is certified");
@@ -402,18 +394,22 @@ impl CertTree {
                 let mut target = responding.clone();
                 target.extend([CEL_HASH.to_vec(), vec![], FALLBACK_SET.response_hash(i).to_vec()]);
                 paths.extend([requested, target]);
-                (paths, HttpCertificationPath::wildcard(FALLBACK_PATH).to_expr_path(), None)
+                let witness = self
+                    .distinct_lookups(paths)
+                    .iter()
+                    .map(|p| self.witness_path(store, p))
+                    .reduce(merge_hash_trees)
+                    .expect("at least one path");
+                let expr_path = HttpCertificationPath::wildcard(FALLBACK_PATH).to_expr_path();
+                (witness, expr_path.into_iter().map(String::into_bytes).collect())
             }
         };
-        let known = known.as_ref().map(|(k, set)| (k, set.as_ref()));
-        let witness = self
-            .distinct_lookups(paths)
-            .iter()
-            .map(|p| self.witness_path(store, p, known))
-            .reduce(merge_hash_trees)
-            .expect("at least one path");
         let witness = labeled(b"http_expr".to_vec(), witness);
-        add_v2_certificate_header(data_certificate, response, &witness, &expr_path);
+        crate::phases::mark("witness");
+        let expr_path: Vec<&[u8]> = expr_path.iter().map(Vec::as_slice).collect();
+        let value = cert_header::header_value(data_certificate, &witness, &expr_path);
+        crate::phases::mark("IC-Certificate header");
+        response.add_header((cert_header::CERTIFICATE_HEADER_NAME.to_string(), value));
         Ok(())
     }
 }
@@ -458,5 +454,41 @@ pub fn next_response_format(stored: Option<ResponseFormat>, fingerprint: [u8; 32
         Some(s) if s.fingerprint == fingerprint => s,
         Some(s) => ResponseFormat { fingerprint, generation: s.generation.wrapping_add(1) },
         None => ResponseFormat { fingerprint, generation: 1 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::fixture::{CHUNK, Fx, Upload};
+
+    #[test]
+    fn a_files_witness_is_what_the_path_search_makes() {
+        let mut fx = Fx::new(1 << 30);
+        // Single-chunk files and files of several chunks (larger sets).
+        let uploads: Vec<Upload> = (1..=12u8)
+            .map(|n| Upload::new(n, if n % 3 == 0 { 5 * CHUNK as usize + 7 } else { 100 * n as usize }))
+            .collect();
+        for u in &uploads {
+            u.upload(&mut fx);
+        }
+        let tree = fx.certs();
+        for u in &uploads {
+            let key = u.file.0;
+            let set = tree.set_of(&fx.store, &key);
+            for i in 0..set.len() {
+                let h = set.response_hash(i);
+                let path = vec![
+                    FILES_SEGMENT.to_vec(),
+                    hex_label(&key),
+                    EXACT.to_vec(),
+                    CEL_HASH.to_vec(),
+                    vec![],
+                    h.to_vec(),
+                ];
+                let witness = tree.file_witness(&key, &set, h);
+                assert!(witness == tree.witness_path(&fx.store, &path), "file {key:?}, response {i}");
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@
 //!   it: the gateway passes such answers through without reassembling.
 
 pub mod answer;
+pub mod cert_header;
 pub mod certs;
 pub mod headers;
 pub mod range;
@@ -39,3 +40,4 @@ pub mod responses;
 pub mod serve;
 pub mod stream;
 pub mod token_mac;
+pub mod wire;

@@ -5,15 +5,17 @@
 //! certified 206. Here the reply is appended in pieces: the encoding of
 //! everything before the body, the body's length, the body itself from
 //! where it already lies, and the encoding of everything after it.
-//! Small bodies are encoded whole: the split costs two extra encodings of
-//! the rest (~190 k instructions measured), more than the copies save
-//! below ~100 KB.
+//! - `http_request`'s replies: always, with the pieces `http::wire` writes.
+//! - The streaming replies of `http_request_update` and its callbacks:
+//!   from `SPLIT_FROM_BYTES` up, with pieces found by candid (the split
+//!   costs two extra encodings of the rest, ~190 k instructions measured,
+//!   more than the copies save below ~100 KB).
 
 use candid::CandidType;
 use ic_http_certification::HttpResponse;
 use serde_bytes::ByteBuf;
 
-/// Bodies from this size up are appended in place.
+/// Streaming replies' bodies from this size up are appended in place.
 pub const SPLIT_FROM_BYTES: usize = 128 * 1024;
 
 /// The Candid encoding (one argument) of `make(blob)`, split around the blob:
@@ -50,25 +52,14 @@ fn append(bytes: &[u8]) {
     ic_cdk::api::call::CallReplyWriter.write_all(bytes).expect("appending to the reply");
 }
 
-/// Replies to `http_request` with `resp`.
+/// Replies to `http_request` with `resp`, encoded by `http::wire`, its
+/// body appended from where it lies.
 pub fn reply_http(resp: &HttpResponse<'_>) {
-    if resp.body().len() < SPLIT_FROM_BYTES {
-        ic_cdk::api::call::reply((resp,));
-    } else {
-        reply_with_blob(|body| http_response_with(resp, body), resp.body());
+    let encoded = super::wire::encode_response(resp);
+    for piece in [encoded.head.as_slice(), resp.body(), &encoded.tail] {
+        append(piece);
     }
-}
-
-/// `resp` with another body.
-pub fn http_response_with(resp: &HttpResponse<'_>, body: Vec<u8>) -> HttpResponse<'static> {
-    let builder = HttpResponse::builder()
-        .with_status_code(resp.status_code())
-        .with_headers(resp.headers().to_vec())
-        .with_body(body);
-    match resp.upgrade() {
-        Some(u) => builder.with_upgrade(u).build(),
-        None => builder.build(),
-    }
+    ic_cdk::api::call::reply_raw(&[]);
 }
 
 /// Replies with `value`, whose `body` field is `body_of(value)`.
@@ -92,7 +83,7 @@ pub fn reply_owned<T: CandidType + Clone>(mut value: T, body_of: fn(&mut T) -> &
 mod tests {
     use super::*;
     use crate::http::stream::{HttpStreamingResponse, StreamingCallbackHttpResponse, StreamingToken, strategy};
-    use candid::{Decode, Encode};
+    use candid::Encode;
 
     /// Body lengths around the LEB128 length's byte boundaries and the split.
     const LENGTHS: [usize; 8] = [0, 1, 127, 128, 16_383, 16_384, SPLIT_FROM_BYTES, 1 << 20];
@@ -105,25 +96,6 @@ mod tests {
         let (before, after) = encode_around_blob(make);
         let mut len_buf = Vec::new();
         pieces(&before, blob, &after, &mut len_buf).concat()
-    }
-
-    #[test]
-    fn http_response_pieces_are_its_candid_encoding() {
-        let head = HttpResponse::builder()
-            .with_status_code(ic_http_certification::StatusCode::PARTIAL_CONTENT)
-            .with_headers(vec![("content-range".into(), "bytes 0-9/10".into()), ("etag".into(), "\"x\"".into())])
-            .with_upgrade(true)
-            .build();
-        for n in LENGTHS {
-            let full = http_response_with(&head, body(n));
-            let bytes = assembled(|b| http_response_with(&head, b), full.body());
-            assert_eq!(bytes, Encode!(&full).unwrap(), "body of {n} B");
-            let back = Decode!(&bytes, HttpResponse).unwrap();
-            assert_eq!(
-                (back.status_code(), back.headers(), back.body()),
-                (full.status_code(), full.headers(), full.body())
-            );
-        }
     }
 
     fn token() -> StreamingToken {

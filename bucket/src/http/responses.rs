@@ -99,13 +99,26 @@ pub struct ResponseShape {
 impl ResponseShape {
     /// `upgrade`: also ask the gateway to upgrade to an update call.
     pub fn to_response(&self, body: Vec<u8>, upgrade: bool) -> HttpResponse<'static> {
+        self.clone().into_response(body, upgrade)
+    }
+
+    /// `to_response` without copying the headers (~5 k instructions for a
+    /// file's dozen).
+    pub fn into_response(self, body: Vec<u8>, upgrade: bool) -> HttpResponse<'static> {
         let builder = HttpResponse::builder()
             .with_status_code(StatusCode::from_u16(self.status).expect("our status codes are valid"))
-            .with_headers(self.headers.clone())
+            .with_headers(self.headers)
             .with_body(body);
         if upgrade { builder.with_upgrade(true).build() } else { builder.build() }
     }
 }
+
+/// SHA-256 of the empty body (a constant: hashing it cost ~5 k
+/// instructions in every file response's shape).
+const EMPTY_SHA256: [u8; 32] = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
+    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
 
 fn sha(b: &[u8]) -> [u8; 32] {
     Sha256::digest(b).into()
@@ -162,7 +175,7 @@ fn preflight_shape() -> ResponseShape {
             h("cache-control", CACHE_IMMUTABLE),
             cel_header(),
         ],
-        body_hash: sha(b""),
+        body_hash: EMPTY_SHA256,
         fixed_body: Some(b""),
     }
 }
@@ -188,7 +201,7 @@ fn content_headers(f: &FileView, attachment: bool) -> Vec<(String, String)> {
 
 /// The shape of `r` for file `f`; `chunk_hash(i)` gives chunk i's SHA-256.
 pub fn file_shape(f: &FileView, r: FileResponse, chunk_hash: impl Fn(u32) -> [u8; 32]) -> ResponseShape {
-    let empty = sha(b"");
+    let empty = EMPTY_SHA256;
     match r {
         FileResponse::Full { attachment } => {
             let mut headers = content_headers(f, attachment);
@@ -353,6 +366,11 @@ mod tests {
 
     /// `file_response_index` inverts `file_response_at`, every response is
     /// distinct, and responses a file does not have have no index.
+    #[test]
+    fn the_empty_hash_is_sha256_of_nothing() {
+        assert_eq!(EMPTY_SHA256, sha(b""));
+    }
+
     #[test]
     fn response_numbering_is_a_bijection() {
         for cc in [0, 1, 2, 3, 10] {

@@ -132,14 +132,15 @@ fn plan_file(
         Err(_) => return Plan::File(FileResponse::Forbidden),
     };
     let attachment = signed.disposition == Disposition::Attachment;
-    let etag = crate::logic::etag::etag_text(&f.etag);
-    if req.header("if-none-match").is_some_and(|h| etag_matches(h, &etag)) {
+    // Made only for a request with a validator to compare.
+    let etag = || crate::logic::etag::etag_text(&f.etag);
+    if req.header("if-none-match").is_some_and(|h| etag_matches(h, &etag())) {
         return Plan::File(FileResponse::NotModified);
     }
     if method == "HEAD" {
         return Plan::File(FileResponse::Head { attachment });
     }
-    let plan = plan_get(req, f, attachment, &etag);
+    let plan = plan_get(req, f, attachment, etag);
     match plan {
         Plan::Exact { .. } | Plan::Multipart { .. } if !is_update => Plan::Upgrade,
         Plan::Resume { start, end, attachment, .. } if is_update => {
@@ -151,13 +152,13 @@ fn plan_file(
 
 /// The answer to a signed GET of a committed file. See `http/mod.rs` for
 /// the rules and why.
-fn plan_get(req: &RequestView, f: &FileView, attachment: bool, etag: &str) -> Plan {
+fn plan_get(req: &RequestView, f: &FileView, attachment: bool, etag: impl Fn() -> String) -> Plan {
     let range = req.header("range");
     let if_range = req.header("if-range");
     // If-Range with another validator: the client's partial copy is stale,
     // so the whole file is sent (RFC 9110 §13.1.5).
     let decision = match range {
-        Some(r) if if_range.is_none_or(|v| v.trim() == etag) => range::resolve(r, f.size),
+        Some(r) if if_range.is_none_or(|v| v.trim() == etag()) => range::resolve(r, f.size),
         _ => RangeDecision::Ignore,
     };
     let chunk = |index: u32| Plan::File(FileResponse::Chunk { index, attachment: attachment && index == 0 });

@@ -7,7 +7,7 @@
 //! |----|----------|-------|
 //! | 0  | `CONFIG_MEMORY` | `Config` cell: directory, public keys, capacity, read-only |
 //! | 1  | `COUNTERS_MEMORY` | `Counters` cell: running byte/file/chunk totals |
-//! | 2  | `FILES_MEMORY` | files: `FileKey → FileRecord` |
+//! | 2  | `FILES_MEMORY` | files: `FileKey → FileRecord` (binary, `file_record_bytes`) |
 //! | 3  | `CHUNKS_MEMORY` | chunks: `(FileKey, index) → ChunkRef` |
 //! | 4  | `FREE_SLOTS_MEMORY` | free slots of the slab: `(class, offset) → ()` |
 //! | 5  | `CHUNK_DATA_MEMORY` | chunk bytes (the slab) |

@@ -1,6 +1,7 @@
 //! The bucket's storage, free of ic-cdk so that it runs in native tests:
 //! records and their encodings, the chunk slab, the stable layout.
 
+pub mod file_record_bytes;
 pub mod memory;
 pub mod records;
 pub mod response_set;

@@ -207,7 +207,6 @@ pub fn chunk_key(file: &[u8; 16], index: u32) -> ChunkKey {
 
 depot_api::cbor_storable!(Config);
 depot_api::cbor_storable!(Counters);
-depot_api::cbor_storable!(FileRecord);
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,16 @@ impl StreamingSha256 {
         self.absorbed
     }
 
+    /// The chaining state and the bytes absorbed, for a stored record.
+    pub fn parts(&self) -> ([u32; 8], u64) {
+        (self.state, self.absorbed)
+    }
+
+    /// From `parts`; `None` when `absorbed` is not whole blocks.
+    pub fn from_parts(state: [u32; 8], absorbed: u64) -> Option<Self> {
+        absorbed.is_multiple_of(64).then_some(Self { state, absorbed })
+    }
+
     /// Absorbs whole 64-byte blocks. Panics on a partial block: callers pass
     /// only chunks that are not the last, which are multiples of 64.
     pub fn absorb_blocks(&mut self, bytes: &[u8]) {

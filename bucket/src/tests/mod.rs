@@ -1,6 +1,6 @@
 //! Native tests of the bucket's rules, HTTP answers and certification.
 
 mod candid_interface;
-mod fixture;
+pub(crate) mod fixture;
 mod http_answers;
 mod store_rules;

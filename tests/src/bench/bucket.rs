@@ -44,13 +44,17 @@ pub fn run() -> Result<()> {
     let range = format!("bytes={}-", RANGE_CHUNK * CHUNK);
     let ranged = http_get(&mut dev, &d, &up.file_id, bucket, Some(&range))?;
     ranged.print(&format!("same file, Range: {range}"));
+    ranged.print_phases();
     let bare = bare_read(&mut dev, bucket, &up.file_id, RANGE_CHUNK as u32)?;
     row("bench_read: that chunk read bare from stable memory, replied as a blob", minstr(bare as f64));
     row("certified 206 / bare read", format!("{:>10.2} x", ranged.instructions as f64 / bare as f64));
     for size in SINGLE_CHUNK_FILES {
         let f = upload(&mut dev, &d, &pattern(size, 2), &format!("single-{size}.bin"))?;
-        http_get(&mut dev, &d, &f.file_id, bucket, None)?
-            .print(&format!("{} single-chunk file, plain GET", size_label(size)));
+        let served = http_get(&mut dev, &d, &f.file_id, bucket, None)?;
+        served.print(&format!("{} single-chunk file, plain GET", size_label(size)));
+        if size == KIB {
+            served.print_phases();
+        }
     }
     serving_per_mib(&mut dev, &d, &up.file_id, bucket)
 }
@@ -156,6 +160,8 @@ struct Served {
     status: u16,
     body_bytes: usize,
     instructions: u64,
+    /// `bench_http_phases` for the same request: each phase's instructions.
+    phases: Vec<(String, u64)>,
 }
 
 impl Served {
@@ -169,6 +175,17 @@ impl Served {
                 thousands(self.body_bytes as u64)
             ),
         );
+    }
+
+    /// Where the instructions went: the phases `phases::mark` notes, and
+    /// what the real call spent beyond them (sending the reply).
+    fn print_phases(&self) {
+        for (phase, spent) in &self.phases {
+            row(&format!("  {phase}"), format!("{:>8} k", thousands(spent / 1000)));
+        }
+        let marked: u64 = self.phases.iter().map(|(_, n)| n).sum();
+        let rest = self.instructions.saturating_sub(marked);
+        row("  reply sent (the call's total beyond the phases)", format!("{:>8} k", thousands(rest / 1000)));
     }
 }
 
@@ -192,14 +209,17 @@ fn http_get(
     bucket: Principal,
     range: Option<&str>,
 ) -> Result<Served> {
-    let url_req = GetDownloadUrlReq { file_id: file_id.clone(), ttl_secs: None, disposition: None };
-    let url: Result<DownloadUrl, DirectoryError> =
-        call(dev, user(), d.directory, dm::GET_DOWNLOAD_URL, (url_req.clone(),))?;
-    let url = url.map_err(|e| anyhow!("get_download_url: {e}"))?.url;
-    let path = &url[url.find("/f/").ok_or_else(|| anyhow!("no path in {url}"))?..];
+    let path = signed_path(dev, d, file_id)?;
     let headers = range.map(|r| vec![("Range".to_string(), r.to_string())]).unwrap_or_default();
-    let req = ic_http_certification::HttpRequest::get(path).with_headers(headers).build();
-    let out = dev.query(Principal::anonymous(), bucket, "http_request", &Encode!(&req)?)?;
+    let req = Encode!(&ic_http_certification::HttpRequest::get(path).with_headers(headers).build())?;
+    let out = dev.query(Principal::anonymous(), bucket, "http_request", &req)?;
     let resp = Decode!(&reply("http_request", &out)?, HttpResponse)?;
-    Ok(Served { status: resp.status_code().as_u16(), body_bytes: resp.body().len(), instructions: out.instructions })
+    let phases = dev.query(Principal::anonymous(), bucket, "bench_http_phases", &req)?;
+    let phases = Decode!(&reply("bench_http_phases", &phases)?, Vec<(String, u64)>)?;
+    Ok(Served {
+        status: resp.status_code().as_u16(),
+        body_bytes: resp.body().len(),
+        instructions: out.instructions,
+        phases,
+    })
 }

@@ -112,6 +112,17 @@ pub fn hex_label(key: &[u8; 16]) -> Vec<u8> {
     hex::encode(key).into_bytes()
 }
 
+/// The key whose `hex_label` is `label`, if it is one (32 lowercase hex
+/// digits; uppercase ones sort differently and are not file labels).
+fn key_of_hex_label(label: &[u8]) -> Option<[u8; 16]> {
+    if label.len() != 32 || !label.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    hex::decode_to_slice(label, &mut key).ok()?;
+    Some(key)
+}
+
 impl FileIndex {
     pub fn len(&self) -> usize {
         self.len
@@ -288,11 +299,27 @@ impl FileIndex {
 
     /// Where `label` (a path segment under `/f/`) falls.
     pub fn position(&self, label: &[u8]) -> Position {
+        match key_of_hex_label(label) {
+            // Lowercase hex sorts as the bytes it encodes: keys compare as
+            // their labels do, without making a label per node (a Vec and
+            // 32 hex digits at each of the treap's ~2 log2(n) levels).
+            Some(key) => self.position_by(|node| key.cmp(node)),
+            None => self.position_by_label(label),
+        }
+    }
+
+    /// `position` of any label, comparing it with each node's hex label.
+    fn position_by_label(&self, label: &[u8]) -> Position {
+        self.position_by(|node| label.cmp(hex_label(node).as_slice()))
+    }
+
+    /// Where the sought label falls; `cmp` compares it with a node's.
+    fn position_by(&self, cmp: impl Fn(&[u8; 16]) -> Ordering) -> Position {
         let (mut below, mut above) = (None, None);
         let mut t = self.root.unwrap_or(NIL);
         while t != NIL {
             let n = &self.nodes[t as usize];
-            match label.cmp(hex_label(&n.key).as_slice()) {
+            match cmp(&n.key) {
                 Ordering::Equal => return Position::Found(n.key),
                 Ordering::Less => {
                     above = Some(n.key);
@@ -444,6 +471,13 @@ mod tests {
                         prop_assert_eq!(w.lookup_path([label.as_slice()]), LookupResult::Absent);
                     }
                 }
+            }
+            // Comparing keys finds what comparing labels finds.
+            let upper = hex::encode_upper(probe).into_bytes();
+            let mut near = hex_label(&keys[0]);
+            near[31] = b'g';
+            for label in [hex_label(&probe), hex_label(&keys[keys.len() / 2]), upper, near] {
+                prop_assert_eq!(ix.position(&label), ix.position_by_label(&label));
             }
             // Nothing is revealed that was not asked for.
             let w = ix.witness(&[], &mut reveal);
