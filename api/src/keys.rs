@@ -175,14 +175,21 @@ pub fn public_key(seed: &[u8; 32]) -> [u8; PUBLIC_KEY_BYTES] {
     SigningKey::from_bytes(seed).verifying_key().to_bytes()
 }
 
-/// HMAC-SHA256 under `key` of `len(domain) ‖ domain ‖ payload`
-/// (`verify_prepared` absorbs the same bytes).
+/// HMAC-SHA256 under `key` of `len(domain) ‖ domain ‖ payload`.
 fn hmac_of(key: &[u8], domain: &[u8], payload: &[u8]) -> Hmac<Sha256> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(&[domain.len() as u8]);
-    m.update(domain);
-    m.update(payload);
-    m
+    absorb(keyed_hmac(key), domain, payload)
+}
+
+fn keyed_hmac(key: &[u8]) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length")
+}
+
+/// What every MAC of ours covers: `len(domain) ‖ domain ‖ payload`.
+fn absorb(mut keyed: Hmac<Sha256>, domain: &[u8], payload: &[u8]) -> Hmac<Sha256> {
+    keyed.update(&[domain.len() as u8]);
+    keyed.update(domain);
+    keyed.update(payload);
+    keyed
 }
 
 /// `bucket`'s MAC key under the directory seed `seed`: HMAC-SHA256 keyed by
@@ -225,8 +232,7 @@ pub struct PreparedMac {
 
 impl PreparedMac {
     pub fn new(key: &MacKey) -> Self {
-        let keyed = Hmac::<Sha256>::new_from_slice(&key.key).expect("HMAC takes any key length");
-        Self { kid: key.kid, key: key.key, keyed }
+        Self { kid: key.kid, key: key.key, keyed: keyed_hmac(&key.key) }
     }
 
     fn is_for(&self, key: &MacKey) -> bool {
@@ -254,15 +260,12 @@ pub fn verify_prepared(
 ) -> Result<(), SignatureError> {
     if sig.len() == MAC_BYTES {
         let key = keys.mac.iter().find(|k| k.kid == kid).ok_or(SignatureError::UnknownKey(kid))?;
-        let mut m = match prepared.iter().find(|p| p.is_for(key)) {
+        let keyed = match prepared.iter().find(|p| p.is_for(key)) {
             Some(p) => p.keyed.clone(),
-            None => Hmac::<Sha256>::new_from_slice(&key.key).expect("HMAC takes any key length"),
+            None => keyed_hmac(&key.key),
         };
-        m.update(&[domain.len() as u8]);
-        m.update(domain);
-        m.update(payload);
         // verify_slice compares in constant time.
-        return m.verify_slice(sig).map_err(|_| SignatureError::Invalid);
+        return absorb(keyed, domain, payload).verify_slice(sig).map_err(|_| SignatureError::Invalid);
     }
     verify_ed25519(keys.public, kid, domain, payload, sig)
 }

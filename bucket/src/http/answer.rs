@@ -11,7 +11,7 @@ use crate::model::BucketStore;
 use crate::phases::mark;
 use candid::Principal;
 use depot_api::FileKey;
-use depot_api::url::SignedUrl;
+use depot_api::url::{SignedUrl, UrlError};
 use ic_http_certification::{HttpResponse, StatusCode};
 use ic_stable_structures::Memory;
 
@@ -32,8 +32,6 @@ pub fn query_plan<M: Memory>(
     headers: &[(String, String)],
 ) -> (Plan, Option<FileView>) {
     let req = RequestView { method, url, headers };
-    let config = cx.store.config();
-    mark("config read");
     let (plan, file) = plan(
         &req,
         false,
@@ -44,9 +42,7 @@ pub fn query_plan<M: Memory>(
         },
         |k| cx.store.is_suspended(k),
         |s| {
-            let verified = crate::state::with_prepared_macs(|prepared| {
-                s.verify_prepared(config.ring(), prepared, cx.this_bucket, cx.now_secs)
-            });
+            let verified = verify_url(cx, s);
             mark("URL parsed and verified");
             verified
         },
@@ -66,6 +62,13 @@ pub fn query_plan<M: Memory>(
         (plan, _) => plan,
     };
     (plan, file)
+}
+
+/// Checks a signed URL for this bucket now, with the MAC keys prepared
+/// when the ring last changed.
+fn verify_url<M: Memory>(cx: &Context<M>, url: &SignedUrl) -> Result<(), UrlError> {
+    let ring = cx.store.config().ring();
+    crate::state::with_prepared_macs(|prepared| url.verify_prepared(ring, prepared, cx.this_bucket, cx.now_secs))
 }
 
 /// Whether the query answers this request with `upgrade`.
@@ -164,14 +167,7 @@ pub fn answer_update<M: Memory>(
     headers: &[(String, String)],
 ) -> HttpStreamingResponse {
     let req = RequestView { method, url, headers };
-    let config = cx.store.config();
-    let (plan, file) = plan(
-        &req,
-        true,
-        |k| cx.store.file_view(k),
-        |k| cx.store.is_suspended(k),
-        |s| s.verify(config.ring(), cx.this_bucket, cx.now_secs),
-    );
+    let (plan, file) = plan(&req, true, |k| cx.store.file_view(k), |k| cx.store.is_suspended(k), |s| verify_url(cx, s));
     match (plan, file) {
         (Plan::Exact { start, end, whole, attachment }, Some(f)) => {
             let signed = SignedUrl::parse(url).expect("a file plan has a verified URL");
