@@ -8,7 +8,7 @@
 //! |  1 | `RUNTIME_MEMORY`         | StableCell<Runtime> (id seed, counters)      |
 //! |  2 | `USERS_MEMORY`           | BTreeMap<Principal, UserRecord>              |
 //! |  3 | `FILES_MEMORY`           | BTreeMap<ListKey, StoredFile> (binary)       |
-//! |  4 | `FILE_INDEX_MEMORY`      | BTreeMap<[u8;16] file key, ListKey>          |
+//! |  4 | `FILE_INDEX_MEMORY`      | BTreeMap<[u8;16] file key, FilePlace>        |
 //! |  5 | `UPLOADS_MEMORY`         | BTreeMap<[u8;16] upload id, UploadSession>   |
 //! |  6 | `UPLOAD_EXPIRY_MEMORY`   | BTreeMap<TimedKey(expires_at, upload id), ()> |
 //! |  7 | `BUCKETS_MEMORY`         | BTreeMap<Principal, BucketRecord>            |
@@ -24,6 +24,8 @@
 //! | 17 | `ROUTING_MEMORY`         | BTreeMap<RouteKey(class, fill, bucket), ()>  |
 //! | 18 | `SHARES_MEMORY`          | BTreeMap<[u8;16] share id, ShareRecord>      |
 //! | 19 | `SHARES_BY_OWNER_MEMORY` | BTreeMap<ListKey(owner, created, share id), ()> |
+//! | 20 | `OWNER_NUMBERS_MEMORY`   | BTreeMap<Principal, u64 owner number>        |
+//! | 21 | `NUMBERED_OWNERS_MEMORY` | BTreeMap<u64 owner number, Principal>        |
 
 use ic_stable_structures::DefaultMemoryImpl;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -50,9 +52,11 @@ pub const ROLLOUT_MEMORY: MemoryId = MemoryId::new(16);
 pub const ROUTING_MEMORY: MemoryId = MemoryId::new(17);
 pub const SHARES_MEMORY: MemoryId = MemoryId::new(18);
 pub const SHARES_BY_OWNER_MEMORY: MemoryId = MemoryId::new(19);
+pub const OWNER_NUMBERS_MEMORY: MemoryId = MemoryId::new(20);
+pub const NUMBERED_OWNERS_MEMORY: MemoryId = MemoryId::new(21);
 
 /// Every memory with its name, for the memory statistics.
-pub const ALL_MEMORIES: [(&str, MemoryId); 20] = [
+pub const ALL_MEMORIES: [(&str, MemoryId); 22] = [
     ("settings", SETTINGS_MEMORY),
     ("runtime", RUNTIME_MEMORY),
     ("users", USERS_MEMORY),
@@ -73,6 +77,8 @@ pub const ALL_MEMORIES: [(&str, MemoryId); 20] = [
     ("routing", ROUTING_MEMORY),
     ("shares", SHARES_MEMORY),
     ("shares_by_owner", SHARES_BY_OWNER_MEMORY),
+    ("owner_numbers", OWNER_NUMBERS_MEMORY),
+    ("numbered_owners", NUMBERED_OWNERS_MEMORY),
 ];
 
 pub fn manager(memory: DefaultMemoryImpl) -> MemoryManager<DefaultMemoryImpl> {

@@ -66,6 +66,12 @@ pub struct State {
     pub shares: StableBTreeMap<[u8; ID_BYTES], shares::ShareRecord, Memory>,
     /// The owner's shares in creation order (`ListKey` over share ids).
     pub shares_by_owner: StableBTreeMap<ListKey, (), Memory>,
+    /// Each file owner's number, which the file index names it by
+    /// (`FilePlace`): 8 bytes per file instead of up to 30. Numbers are
+    /// given from 0 in order and never reused or taken back.
+    owner_numbers: StableBTreeMap<Principal, u64, Memory>,
+    /// The same pairs the other way round.
+    numbered_owners: StableBTreeMap<u64, Principal, Memory>,
 }
 
 impl State {
@@ -104,6 +110,8 @@ impl State {
             rollout: StableCell::init(manager.get(ROLLOUT_MEMORY), rollout::StoredRollout::default()),
             shares: StableBTreeMap::init(manager.get(SHARES_MEMORY)),
             shares_by_owner: StableBTreeMap::init(manager.get(SHARES_BY_OWNER_MEMORY)),
+            owner_numbers: StableBTreeMap::init(manager.get(OWNER_NUMBERS_MEMORY)),
+            numbered_owners: StableBTreeMap::init(manager.get(NUMBERED_OWNERS_MEMORY)),
             manager,
         }
     }
@@ -193,9 +201,47 @@ impl State {
     // ---- files ----
 
     pub fn file_by_key(&self, key: &[u8; ID_BYTES]) -> Option<(ListKey, FileRecord)> {
-        let list_key = self.file_index.get(key)?.list_key(FileKey(*key));
+        let list_key = self.place_key(self.file_index.get(key)?, FileKey(*key));
         let record = self.files.get(&list_key)?;
         Some((list_key, record))
+    }
+
+    /// The files-map key a file index entry points to.
+    pub fn place_key(&self, place: FilePlace, file: FileKey) -> ListKey {
+        match place {
+            FilePlace::Numbered { owner_number, created_at_ns } => {
+                // Numbers are written before the places that name them and
+                // never removed: a missing one is corrupted state.
+                let owner = self.numbered_owners.get(&owner_number).unwrap_or_else(|| {
+                    panic!("decoding of a state record failed: owner number {owner_number} of a file place is unknown")
+                });
+                ListKey::new(owner, created_at_ns, file)
+            }
+            FilePlace::Owner { owner, created_at_ns } => ListKey::new(owner, created_at_ns, file),
+        }
+    }
+
+    /// `owner`'s number, given now if it has none.
+    fn owner_number(&mut self, owner: Principal) -> u64 {
+        if let Some(n) = self.owner_numbers.get(&owner) {
+            return n;
+        }
+        let n = self.numbered_owners.last_key_value().map_or(0, |(last, _)| {
+            last.checked_add(1).expect("owner numbers are given one at a time from 0; 2^64 of them cannot be")
+        });
+        self.owner_numbers.insert(owner, n);
+        self.numbered_owners.insert(n, owner);
+        n
+    }
+
+    /// Every owner number with its owner, in number order (invariant checks).
+    pub fn numbered_owners(&self) -> impl Iterator<Item = (u64, Principal)> + '_ {
+        self.numbered_owners.iter().map(|e| e.into_pair())
+    }
+
+    /// Every owner with its number, in owner order (invariant checks).
+    pub fn owner_numbers(&self) -> impl Iterator<Item = (Principal, u64)> + '_ {
+        self.owner_numbers.iter().map(|e| e.into_pair())
     }
 
     /// The auth rule of every file method: another owner's id is
@@ -214,14 +260,17 @@ impl State {
 
     pub fn insert_file(&mut self, record: FileRecord) -> ListKey {
         let key = record.meta.file_id.key().expect("file ids are drawn with 16 bytes");
-        let list_key = ListKey::new(record.meta.file_id.owner, record.meta.created_at_ns, key);
-        self.file_index.insert(key.0, FilePlace::of(&list_key));
+        let owner = record.meta.file_id.owner;
+        let list_key = ListKey::new(owner, record.meta.created_at_ns, key);
+        let owner_number = self.owner_number(owner);
+        self.file_index.insert(key.0, FilePlace::Numbered { owner_number, created_at_ns: record.meta.created_at_ns });
         self.files.insert(list_key, record);
         list_key
     }
 
     pub fn remove_file(&mut self, key: &FileKey) -> Option<FileRecord> {
-        let list_key = self.file_index.remove(&key.0)?.list_key(*key);
+        let place = self.file_index.remove(&key.0)?;
+        let list_key = self.place_key(place, *key);
         self.files.remove(&list_key)
     }
 

@@ -110,25 +110,43 @@ impl Storable for ListKey {
 }
 
 /// Value of the file index (`file key → FilePlace`): where the file sits in
-/// the files map, less the file key the index is keyed by:
-/// `len u8 | owner (len bytes) | created_at_ns u64 BE`, at most 38 bytes.
-/// Entries written before were whole `ListKey`s (54 bytes, the file key
-/// again); they still decode, by their length.
+/// the files map, less the file key the index is keyed by. The owner is
+/// named by its number (`State::owner_numbers`), not by its principal of up
+/// to 29 bytes: that makes the entry 17 bytes, and the index's pages, whose
+/// size a fresh map derives from `BOUND`, half as large (issue 13's bytes
+/// per file).
+///
+/// Three stored forms, told apart by the first byte:
+/// - `0xFF | owner number u64 BE | created_at_ns u64 BE`, written now;
+/// - `len u8 | owner (len bytes) | created_at_ns u64 BE` (at most 38 bytes),
+///   written before owner numbers;
+/// - a whole `ListKey` (54 bytes, its first byte a length too), written
+///   before that.
+///
+/// Entries of the older forms stay where they are and still decode: a map
+/// keeps the page size it was created with, and values carry their length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FilePlace {
-    pub owner: Principal,
-    pub created_at_ns: u64,
+pub enum FilePlace {
+    Numbered {
+        owner_number: u64,
+        created_at_ns: u64,
+    },
+    /// Older forms only: never written by this version.
+    Owner {
+        owner: Principal,
+        created_at_ns: u64,
+    },
 }
 
-pub const FILE_PLACE_MAX_BYTES: usize = 1 + MAX_PRINCIPAL_BYTES + 8;
+/// First byte of a numbered place: no principal length is this large.
+const NUMBERED_PLACE_TAG: u8 = 0xff;
+pub const FILE_PLACE_BYTES: usize = 1 + 8 + 8;
 
 impl FilePlace {
-    pub fn of(key: &ListKey) -> Self {
-        Self { owner: key.owner(), created_at_ns: key.created_at_ns }
-    }
-
-    pub fn list_key(&self, file: FileKey) -> ListKey {
-        ListKey::new(self.owner, self.created_at_ns, file)
+    pub fn created_at_ns(&self) -> u64 {
+        match self {
+            Self::Numbered { created_at_ns, .. } | Self::Owner { created_at_ns, .. } => *created_at_ns,
+        }
     }
 }
 
@@ -137,28 +155,52 @@ impl Storable for FilePlace {
         Cow::Owned(self.into_bytes())
     }
     fn into_bytes(self) -> Vec<u8> {
-        let owner = self.owner.as_slice();
-        let mut out = Vec::with_capacity(1 + owner.len() + 8);
-        out.push(owner.len() as u8);
-        out.extend_from_slice(owner);
-        out.extend_from_slice(&self.created_at_ns.to_be_bytes());
-        out
+        match self {
+            Self::Numbered { owner_number, created_at_ns } => {
+                let mut out = Vec::with_capacity(FILE_PLACE_BYTES);
+                out.push(NUMBERED_PLACE_TAG);
+                out.extend_from_slice(&owner_number.to_be_bytes());
+                out.extend_from_slice(&created_at_ns.to_be_bytes());
+                out
+            }
+            // The older form, for tests that build an older index; inserting
+            // it into an index created by this version fails `BOUND`'s check.
+            Self::Owner { owner, created_at_ns } => {
+                let owner = owner.as_slice();
+                let mut out = Vec::with_capacity(1 + owner.len() + 8);
+                out.push(owner.len() as u8);
+                out.extend_from_slice(owner);
+                out.extend_from_slice(&created_at_ns.to_be_bytes());
+                out
+            }
+        }
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
         let b = bytes.as_ref();
-        if b.len() == LIST_KEY_BYTES {
-            return Self::of(&ListKey::from_bytes(Cow::Borrowed(b)));
+        let first = *b.first().unwrap_or_else(|| corrupted("FilePlace", b));
+        if first == NUMBERED_PLACE_TAG {
+            if b.len() != FILE_PLACE_BYTES {
+                corrupted("FilePlace", b);
+            }
+            return Self::Numbered {
+                owner_number: u64::from_be_bytes(b[1..9].try_into().expect("8 bytes")),
+                created_at_ns: u64::from_be_bytes(b[9..].try_into().expect("8 bytes")),
+            };
         }
-        let len = *b.first().unwrap_or_else(|| corrupted("FilePlace", b)) as usize;
+        if b.len() == LIST_KEY_BYTES {
+            let key = ListKey::from_bytes(Cow::Borrowed(b));
+            return Self::Owner { owner: key.owner(), created_at_ns: key.created_at_ns };
+        }
+        let len = first as usize;
         if len > MAX_PRINCIPAL_BYTES || b.len() != 1 + len + 8 {
             corrupted("FilePlace", b);
         }
-        Self {
+        Self::Owner {
             owner: Principal::from_slice(&b[1..1 + len]),
             created_at_ns: u64::from_be_bytes(b[1 + len..].try_into().expect("8 bytes")),
         }
     }
-    const BOUND: Bound = Bound::Bounded { max_size: FILE_PLACE_MAX_BYTES as u32, is_fixed_size: false };
+    const BOUND: Bound = Bound::Bounded { max_size: FILE_PLACE_BYTES as u32, is_fixed_size: false };
 }
 
 /// `time u64 BE | id (16)`: a queue ordered by due time (upload expiry,
@@ -328,6 +370,25 @@ impl<const N: usize> Storable for UserKey<N> {
 }
 
 #[cfg(test)]
+/// `FilePlace` as the previous version declared it: the inline form,
+/// bounded at 38 bytes (so an index it created has larger pages).
+pub struct InlinePlace(pub FilePlace);
+
+#[cfg(test)]
+impl Storable for InlinePlace {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(self.0.into_bytes())
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        self.0.into_bytes()
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        Self(FilePlace::from_bytes(bytes))
+    }
+    const BOUND: Bound = Bound::Bounded { max_size: 1 + MAX_PRINCIPAL_BYTES as u32 + 8, is_fixed_size: false };
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -434,43 +495,56 @@ mod tests {
     }
 
     #[test]
-    fn file_places_round_trip_and_read_whole_list_keys() {
+    fn file_places_round_trip_and_read_older_forms() {
+        for (owner_number, created_at_ns) in [(0, 0), (7, 77), (u64::MAX, u64::MAX)] {
+            let place = FilePlace::Numbered { owner_number, created_at_ns };
+            let bytes = place.into_bytes();
+            assert_eq!(bytes.len(), FILE_PLACE_BYTES);
+            assert_eq!(FilePlace::from_bytes(Cow::Owned(bytes)), place);
+            assert_eq!(place.created_at_ns(), created_at_ns);
+        }
         for owner in [Principal::from_slice(&[1; 29]), Principal::from_slice(&[2; 10]), Principal::anonymous()] {
             let key = ListKey::new(owner, 77, FileKey([9; 16]));
-            let place = FilePlace::of(&key);
-            let bytes = place.into_bytes();
-            assert!(bytes.len() <= FILE_PLACE_MAX_BYTES);
-            assert_eq!(FilePlace::from_bytes(Cow::Owned(bytes)), place);
+            let place = FilePlace::Owner { owner, created_at_ns: 77 };
+            assert_eq!(FilePlace::from_bytes(Cow::Owned(place.into_bytes())), place, "the inline form");
             assert_eq!(FilePlace::from_bytes(key.to_bytes()), place, "a value stored as a ListKey");
-            assert_eq!(place.list_key(FileKey([9; 16])), key);
         }
-        for bad in [vec![], vec![30], vec![3, 1, 2, 3], vec![0; 39]] {
+        // A 7-byte owner's inline form is 16 bytes, one short of a numbered
+        // place: the tag, not the length, tells them apart.
+        let seven = FilePlace::Owner { owner: Principal::from_slice(&[0xff; 7]), created_at_ns: 1 };
+        assert_eq!(FilePlace::from_bytes(Cow::Owned(seven.into_bytes())), seven);
+        for bad in [vec![], vec![30], vec![3, 1, 2, 3], vec![0; 39], vec![0xff; 16], vec![0xff; 18], vec![0xff]] {
             let r = std::panic::catch_unwind(|| FilePlace::from_bytes(Cow::Owned(bad.clone())));
             assert!(r.is_err(), "{bad:?} decoded");
         }
     }
 
-    /// An index written with `ListKey` values (before `FilePlace`) opens
-    /// with `FilePlace` values: old entries read, new ones are written in
-    /// the short form, and both stay readable.
+    /// An index written with `ListKey` values, then with inline places,
+    /// opens with numbered places: old entries read, new ones are written in
+    /// the numbered form, and all stay readable through the splits that
+    /// move them between nodes.
     #[test]
-    fn an_index_of_list_keys_opens_as_file_places() {
+    fn an_index_of_older_forms_opens_with_numbered_places() {
         use ic_stable_structures::{StableBTreeMap, VectorMemory};
         let memory = VectorMemory::default();
         let owner = Principal::from_slice(&[4; 29]);
         let old = ListKey::new(owner, 5, FileKey([1; 16]));
+        let inline = FilePlace::Owner { owner, created_at_ns: 6 };
         {
             let mut m: StableBTreeMap<[u8; 16], ListKey, _> = StableBTreeMap::init(memory.clone());
             m.insert([1; 16], old);
         }
-        let mut m: StableBTreeMap<[u8; 16], FilePlace, _> = StableBTreeMap::init(memory);
-        assert_eq!(m.get(&[1; 16]).map(|p| p.list_key(FileKey([1; 16]))), Some(old));
-        let new = ListKey::new(owner, 6, FileKey([2; 16]));
-        for n in 2..200u8 {
-            m.insert([n; 16], FilePlace::of(&ListKey::new(owner, n as u64 + 4, FileKey([n; 16]))));
+        {
+            let mut m: StableBTreeMap<[u8; 16], InlinePlace, _> = StableBTreeMap::init(memory.clone());
+            m.insert([2; 16], InlinePlace(inline));
         }
-        assert_eq!(m.get(&[2; 16]).map(|p| p.list_key(FileKey([2; 16]))), Some(new));
-        assert_eq!(m.get(&[1; 16]).map(|p| p.list_key(FileKey([1; 16]))), Some(old));
-        assert_eq!(m.len(), 199);
+        let mut m: StableBTreeMap<[u8; 16], FilePlace, _> = StableBTreeMap::init(memory);
+        for n in 3..250u8 {
+            m.insert([n; 16], FilePlace::Numbered { owner_number: n as u64, created_at_ns: n as u64 + 4 });
+        }
+        assert_eq!(m.get(&[1; 16]), Some(FilePlace::Owner { owner, created_at_ns: 5 }));
+        assert_eq!(m.get(&[2; 16]), Some(inline));
+        assert_eq!(m.get(&[200; 16]), Some(FilePlace::Numbered { owner_number: 200, created_at_ns: 204 }));
+        assert_eq!(m.len(), 249);
     }
 }

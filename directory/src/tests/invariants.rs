@@ -181,12 +181,24 @@ pub fn check_books(state: &State) {
     assert!(keys.iter().filter(|(_, k)| k.is_active()).count() <= 1, "one signing key");
     assert!(keys.iter().filter(|(_, k)| k.is_pending()).count() <= 1, "one pending key");
     assert!(keys.iter().all(|(kid, _)| *kid >= 1 && *kid <= state.runtime().last_kid), "kids from the counter");
+    check_file_index(state);
+    check_credit(state);
+}
+
+/// The file index points to every file and only to files, and the owner
+/// numbers it names owners by are the same pairs both ways, from 0.
+pub fn check_file_index(state: &State) {
     assert_eq!(state.file_index.len(), state.files.len());
     for (key, place) in state.file_index.iter().map(|e| e.into_pair()) {
-        let list_key = place.list_key(depot_api::FileKey(key));
+        let list_key = state.place_key(place, depot_api::FileKey(key));
         assert!(state.files.contains_key(&list_key), "file index points to a file");
     }
-    check_credit(state);
+    // Owner numbers: the two maps hold the same pairs, numbered from 0.
+    let numbered: Vec<(u64, Principal)> = state.numbered_owners().collect();
+    let mut by_owner: Vec<(u64, Principal)> = state.owner_numbers().map(|(p, n)| (n, p)).collect();
+    by_owner.sort();
+    assert_eq!(numbered, by_owner, "owner numbers both ways");
+    assert!(numbered.iter().enumerate().all(|(i, (n, _))| *n == i as u64), "numbers from 0 without gaps");
 }
 
 /// Credit accounts: holds equal the reservations of sessions, billed bytes

@@ -12,6 +12,7 @@ mod key_rotation;
 mod limits;
 mod listing;
 mod lost_commit;
+mod owner_numbers;
 mod provisioning;
 mod record_figures;
 mod rollout;
